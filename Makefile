@@ -1,0 +1,54 @@
+# fastkernels: build, test and benchmark from a fresh clone.
+#
+#   make          build the extension into the project venv (.venv)
+#   make test     swift test (XCTest) + pytest; fails if either fails
+#   make bench    the main job: native kernels against pure Python and C
+#   make wheel    a wheel in dist/
+#   make clean    remove every build output and the venv
+#
+# Needs the Swift toolchain and python3 with pip and venv. Everything else
+# (the pinned Python packages of requirements-dev.txt) goes into .venv.
+
+PYTHON ?= python3
+SWIFT ?= $(shell command -v swift || echo /opt/swift/usr/bin/swift)
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-installed
+
+.PHONY: all build test swift-test pytest bench wheel clean
+
+all: build
+
+# The venv, with the pinned dev requirements. Debian's python3 needs the
+# python3-venv package for `-m venv`: installed here when it is missing.
+$(STAMP): requirements-dev.txt
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  echo "python3-venv is missing: installing it with apt-get"; \
+	  apt-get update -qq && apt-get install -y -qq python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# An editable install: the extension is built in place (python/fastkernels/_native*.so).
+build: $(STAMP)
+	SWIFT=$(SWIFT) $(VPY) -m pip install --quiet --no-build-isolation --no-deps -e .
+
+test: swift-test pytest
+
+# XCTest of the kernels, compiled against the venv interpreter's headers.
+swift-test: $(STAMP)
+	env $$($(VPY) tools/swiftpm_python.py env) $(SWIFT) test $$($(VPY) tools/swiftpm_python.py flags)
+
+pytest: build
+	$(VPY) -m pytest python/tests
+
+bench: build
+	$(VPY) benchmarks/fibonacci.py
+
+wheel: $(STAMP)
+	SWIFT=$(SWIFT) $(VPY) -m pip wheel --no-build-isolation --no-deps --wheel-dir dist .
+
+clean:
+	rm -rf .build build dist python/*.egg-info $(VENV) .pytest_cache .hypothesis
+	rm -f python/fastkernels/_native*.so

@@ -1,0 +1,122 @@
+/*
+ * The C side of the PythonBridge: the CPython headers plus `static inline`
+ * helpers for what Swift cannot import from them (function-like macros,
+ * macros that expand to casts or to the address of a global, and the few
+ * calls whose spelling differs between Python versions).
+ *
+ * Only Sources/PythonBridge imports this module. Keep every helper a thin
+ * one-line wrapper: the logic belongs in Swift.
+ */
+#ifndef FASTKERNELS_CPYTHON_SHIM_H
+#define FASTKERNELS_CPYTHON_SHIM_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#if PY_VERSION_HEX < 0x03090000
+#error "fastkernels needs CPython 3.9 or newer"
+#endif
+
+/* ---- reference counting (macros in the headers) ---- */
+static inline void fk_incref(PyObject *o) { Py_INCREF(o); }
+static inline void fk_decref(PyObject *o) { Py_DECREF(o); }
+static inline void fk_xdecref(PyObject *o) { Py_XDECREF(o); }
+static inline Py_ssize_t fk_refcnt(PyObject *o) { return Py_REFCNT(o); }
+
+/* ---- singletons (macros that take the address of a global) ---- */
+static inline PyObject *fk_none(void) { return Py_None; }
+static inline PyObject *fk_true(void) { return Py_True; }
+static inline PyObject *fk_false(void) { return Py_False; }
+
+/* ---- type checks (macros over tp_flags) ---- */
+static inline int fk_long_check(PyObject *o) { return PyLong_Check(o); }
+static inline int fk_long_check_exact(PyObject *o) { return PyLong_CheckExact(o); }
+static inline int fk_bool_check(PyObject *o) { return PyBool_Check(o); }
+static inline int fk_float_check(PyObject *o) { return PyFloat_Check(o); }
+static inline int fk_unicode_check(PyObject *o) { return PyUnicode_Check(o); }
+static inline int fk_bytes_check(PyObject *o) { return PyBytes_Check(o); }
+static inline int fk_tuple_check(PyObject *o) { return PyTuple_Check(o); }
+static inline int fk_list_check(PyObject *o) { return PyList_Check(o); }
+static inline int fk_index_check(PyObject *o) { return PyIndex_Check(o); }
+static inline int fk_has_float(PyObject *o) {
+    return Py_TYPE(o)->tp_as_number != NULL && Py_TYPE(o)->tp_as_number->nb_float != NULL;
+}
+static inline PyObject *fk_type(PyObject *o) { return (PyObject *)Py_TYPE(o); }
+static inline const char *fk_type_name(PyObject *o) { return Py_TYPE(o)->tp_name; }
+
+/* ---- tuples and lists (unchecked accessors are macros) ---- */
+static inline Py_ssize_t fk_tuple_size(PyObject *t) { return PyTuple_GET_SIZE(t); }
+static inline PyObject *fk_tuple_item(PyObject *t, Py_ssize_t i) { return PyTuple_GET_ITEM(t, i); }
+static inline Py_ssize_t fk_list_size(PyObject *l) { return PyList_GET_SIZE(l); }
+static inline PyObject *fk_list_item(PyObject *l, Py_ssize_t i) { return PyList_GET_ITEM(l, i); }
+
+/* ---- exception classes (extern globals; a function keeps Swift 6 happy) ---- */
+static inline PyObject *fk_exc_type_error(void) { return PyExc_TypeError; }
+static inline PyObject *fk_exc_value_error(void) { return PyExc_ValueError; }
+static inline PyObject *fk_exc_overflow_error(void) { return PyExc_OverflowError; }
+static inline PyObject *fk_exc_memory_error(void) { return PyExc_MemoryError; }
+static inline PyObject *fk_exc_os_error(void) { return PyExc_OSError; }
+static inline PyObject *fk_exc_keyboard_interrupt(void) { return PyExc_KeyboardInterrupt; }
+static inline PyObject *fk_exc_runtime_error(void) { return PyExc_RuntimeError; }
+static inline PyObject *fk_exc_index_error(void) { return PyExc_IndexError; }
+static inline PyObject *fk_exc_unicode_decode_error(void) { return PyExc_UnicodeDecodeError; }
+
+/* ---- functions and modules ---- */
+/* The C signature of a METH_FASTCALL | METH_KEYWORDS function. */
+typedef PyObject *(*fk_fastcall_function)(PyObject *module, PyObject *const *args,
+                                          Py_ssize_t nargs, PyObject *kwnames);
+
+static inline void fk_method_def_init(PyMethodDef *def, const char *name,
+                                      fk_fastcall_function function, const char *doc) {
+    def->ml_name = name;
+    def->ml_meth = (PyCFunction)(void (*)(void))function;
+    def->ml_flags = METH_FASTCALL | METH_KEYWORDS;
+    def->ml_doc = doc;
+}
+
+static inline void fk_method_def_sentinel(PyMethodDef *def) {
+    def->ml_name = NULL;
+    def->ml_meth = NULL;
+    def->ml_flags = 0;
+    def->ml_doc = NULL;
+}
+
+static inline void fk_module_def_init(PyModuleDef *def, const char *name, const char *doc,
+                                      PyMethodDef *methods) {
+    PyModuleDef head = {PyModuleDef_HEAD_INIT, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL};
+    *def = head;
+    def->m_name = name;
+    def->m_doc = doc;
+    def->m_size = -1;
+    def->m_methods = methods;
+}
+
+static inline PyObject *fk_module_create(PyModuleDef *def) { return PyModule_Create(def); }
+
+/* ---- the few libc calls the bridge needs (importing Glibc beside this
+ *      module makes clang see two definitions of the same structs) ---- */
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline unsigned long long fk_monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+/* True on the process's main thread, where CPython runs signal handlers. */
+static inline int fk_is_main_thread(void) { return (long)getpid() == (long)syscall(SYS_gettid); }
+static inline const char *fk_strerror(int code) { return strerror(code); }
+
+/* ---- ints ---- */
+/* A non-negative integer from `count` little-endian bytes (exact, any size). */
+static inline PyObject *fk_long_from_unsigned_le_bytes(const unsigned char *bytes, size_t count) {
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyLong_FromUnsignedNativeBytes(bytes, count,
+                                          Py_ASNATIVEBYTES_LITTLE_ENDIAN | Py_ASNATIVEBYTES_UNSIGNED_BUFFER);
+#else
+    return _PyLong_FromByteArray(bytes, count, /*little_endian=*/1, /*is_signed=*/0);
+#endif
+}
+
+#endif /* FASTKERNELS_CPYTHON_SHIM_H */

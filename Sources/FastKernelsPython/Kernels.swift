@@ -1,0 +1,46 @@
+import FastKernels
+import PythonBridge
+
+// How a kernel call crosses the boundary: the GIL policy, the
+// cancellation hook and the translation of KernelError into the Python
+// exception that names the function and the argument.
+
+extension Arguments {
+    /// Runs `kernel`, with the GIL released when `releasingGIL` (worth it for
+    /// work of more than a few microseconds), handing it a cancellation check
+    /// that polls for Ctrl-C. Kernel errors become Python exceptions.
+    func runKernel<R: ~Copyable>(
+        releasingGIL: Bool,
+        _ kernel: (_ isCancelled: () -> Bool) throws(KernelError) -> R
+    ) throws -> R {
+        do {
+            if releasingGIL {
+                return try withGILReleased { gil throws(KernelError) -> R in try kernel(gil.checkSignals) }
+            }
+            return try kernel { false }
+        } catch let error as KernelError {
+            throw pythonException(for: error)
+        }
+    }
+
+    func pythonException(for error: KernelError) -> PythonException {
+        switch error {
+        case .invalidArgument(let argument, let requirement):
+            return self.error(argument: argument, .valueError, requirement)
+        case .resultTooLarge(let reason):
+            return .overflowError("\(functionName)(): \(reason)")
+        case .outOfMemory:
+            return .memoryError("\(functionName)(): not enough memory for the result")
+        case .cancelled:
+            return .keyboardInterrupt
+        }
+    }
+}
+
+extension PyRef {
+    /// A Python int holding a `Natural` (exact, O(size)).
+    static func int(_ value: borrowing Natural) throws(PythonException) -> PyRef {
+        if let word = value.uint64Value { return try .int(word) }
+        return try .int(littleEndianWords: value.words)
+    }
+}

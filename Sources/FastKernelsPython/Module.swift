@@ -1,0 +1,13 @@
+import PythonBridge
+
+/// The entry point CPython calls on `import fastkernels._native`.
+@_cdecl("PyInit__native")
+public func PyInit__native() -> UnsafeMutableRawPointer? {
+    createModule(
+        name: "fastkernels._native",
+        doc: "Native kernels of fastkernels, written in Swift. Use them through the fastkernels package.",
+        functions: [
+            fibonacciFunction,
+            fibonacciRecursiveFunction,
+        ])
+}

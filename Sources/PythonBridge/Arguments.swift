@@ -1,0 +1,112 @@
+@preconcurrency import CPython
+
+/// The arguments of one call, bound to the function's parameters, read by
+/// index in parameter order. Objects are borrowed for the duration of the
+/// call. Every conversion error names the function and the argument, as
+/// CPython's own functions do: "fibonacci() argument 'n' must be int, not str".
+public struct Arguments: ~Copyable {
+    @usableFromInline unowned(unsafe) let function: Function
+    @usableFromInline let slots: UnsafePointer<PyObjectPointer?>?
+    @usableFromInline let count: Int
+
+    @usableFromInline
+    init(_ function: Function, _ slots: UnsafePointer<PyObjectPointer?>?, _ count: Int) {
+        self.function = function
+        self.slots = slots
+        self.count = count
+    }
+
+    /// The object passed for parameter `index`, or nil when it was not given.
+    @inlinable
+    public subscript(_ index: Int) -> PyObjectPointer? {
+        index < count ? slots![index] : nil
+    }
+
+    /// True when parameter `index` was given and is not None.
+    @inlinable
+    public func isGiven(_ index: Int) -> Bool {
+        guard let object = self[index] else { return false }
+        return object != fk_none()
+    }
+
+    /// The object for a required parameter.
+    @inlinable
+    public func object(_ index: Int) throws(PythonException) -> PyObjectPointer {
+        guard let object = self[index] else { throw missing(index) }
+        return object
+    }
+
+    @usableFromInline
+    func missing(_ index: Int) -> PythonException {
+        .typeError("\(function.name)() missing required argument '\(name(index))' (pos \(index + 1))")
+    }
+
+    /// The Python name of the function being called.
+    public var functionName: String { function.name }
+
+    /// The name of parameter `index`.
+    public func name(_ index: Int) -> String { function.parameters[index].name }
+
+    /// An exception of `kind` whose message reads "f() argument 'x' <problem>".
+    public func error(_ index: Int, _ kind: PythonException.Kind, _ problem: String) -> PythonException {
+        error(argument: name(index), kind, problem)
+    }
+
+    /// An exception of `kind` whose message reads "f() argument 'name' <problem>".
+    public func error(argument name: String, _ kind: PythonException.Kind, _ problem: String) -> PythonException {
+        PythonException(kind, "\(function.name)() argument '\(name)' \(problem)")
+    }
+
+    /// TypeError "f() argument 'x' must be <expected>, not <type>".
+    public func typeError(_ index: Int, expected: String) -> PythonException {
+        let typeName = self[index].map { PyRef.typeName(of: $0) } ?? "nothing"
+        return error(index, .typeError, "must be \(expected), not \(typeName)")
+    }
+
+    /// An integer argument as `Int`; OverflowError outside the 64-bit range.
+    @inlinable @inline(__always)
+    public func int(_ index: Int) throws(PythonException) -> Int {
+        switch try integerValue(of: object(index)) {
+        case .value(let value): return value
+        case .outOfRange: throw error(index, .overflowError, "does not fit in a 64-bit signed integer")
+        case .notAnInteger: throw typeError(index, expected: "int")
+        }
+    }
+
+    /// An integer argument as `Int`, or `defaultValue` when it was not given.
+    @inlinable
+    public func int(_ index: Int, default defaultValue: Int) throws(PythonException) -> Int {
+        self[index] == nil ? defaultValue : try int(index)
+    }
+
+    /// An integer argument saturated to `Int.min...Int.max`, for parameters
+    /// whose valid range is far inside 64 bits: the kernel's own range check
+    /// then reports huge values (ValueError for negative, OverflowError for too large).
+    @inlinable @inline(__always)
+    public func clampedInt(_ index: Int) throws(PythonException) -> Int {
+        switch try integerValue(of: object(index)) {
+        case .value(let value): return value
+        case .outOfRange(let negative): return negative ? Int.min : Int.max
+        case .notAnInteger: throw typeError(index, expected: "int")
+        }
+    }
+
+    /// An optional integer argument: nil when not given or None.
+    public func optionalInt(_ index: Int) throws(PythonException) -> Int? {
+        isGiven(index) ? try int(index) : nil
+    }
+
+    /// A real-number argument as `Double` (float, int, or anything `float()` takes but str).
+    public func double(_ index: Int) throws(PythonException) -> Double {
+        switch try floatValue(of: object(index)) {
+        case .value(let value): return value
+        case .notANumber: throw typeError(index, expected: "a real number")
+        }
+    }
+
+    /// A str argument as `String`.
+    public func string(_ index: Int) throws(PythonException) -> String {
+        guard let value = try stringValue(of: object(index)) else { throw typeError(index, expected: "str") }
+        return value
+    }
+}

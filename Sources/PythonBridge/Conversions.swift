@@ -1,0 +1,123 @@
+@preconcurrency import CPython
+
+// Conversions between Python objects and Swift values. Swift -> Python
+// builds owned references; Python -> Swift reads borrowed objects and says
+// precisely why a value does not convert, so that callers can name the
+// argument in the message.
+
+extension PyRef {
+    /// A Python int.
+    @inlinable
+    public static func int(_ value: Int) throws(PythonException) -> PyRef {
+        try PyRef(owning: PyLong_FromLongLong(Int64(value)))
+    }
+
+    /// A Python int.
+    @inlinable
+    public static func int(_ value: UInt64) throws(PythonException) -> PyRef {
+        try PyRef(owning: PyLong_FromUnsignedLongLong(value))
+    }
+
+    /// The non-negative Python int whose little-endian 64-bit words these are (exact, any size, O(n)).
+    public static func int(littleEndianWords words: UnsafeBufferPointer<UInt64>) throws(PythonException) -> PyRef {
+        guard let base = words.baseAddress, words.count > 0 else { return try .int(0 as UInt64) }
+        #if _endian(little)
+        let object = base.withMemoryRebound(to: UInt8.self, capacity: words.count * 8) { bytes in
+            fk_long_from_unsigned_le_bytes(bytes, words.count * 8)
+        }
+        return try PyRef(owning: object)
+        #else
+        let swapped = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: words.count)
+        defer { swapped.deallocate() }
+        for (i, word) in words.enumerated() { swapped[i] = word.littleEndian }
+        let object = swapped.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: words.count * 8) { bytes in
+            fk_long_from_unsigned_le_bytes(bytes, words.count * 8)
+        }
+        return try PyRef(owning: object)
+        #endif
+    }
+
+    /// A Python float.
+    @inlinable
+    public static func float(_ value: Double) throws(PythonException) -> PyRef {
+        try PyRef(owning: PyFloat_FromDouble(value))
+    }
+
+    /// A Python str from Swift's (always valid) UTF-8.
+    public static func string(_ value: String) throws(PythonException) -> PyRef {
+        var value = value
+        let object = value.withUTF8 { utf8 in
+            utf8.withMemoryRebound(to: CChar.self) { PyUnicode_FromStringAndSize($0.baseAddress, $0.count) }
+        }
+        return try PyRef(owning: object)
+    }
+
+    /// A Python bytes object holding a copy of `data`.
+    public static func bytes(_ data: UnsafeRawBufferPointer) throws(PythonException) -> PyRef {
+        try PyRef(owning: PyBytes_FromStringAndSize(
+            data.baseAddress?.assumingMemoryBound(to: CChar.self), data.count))
+    }
+}
+
+/// Why a Python object did not convert to a Swift integer.
+public enum IntegerConversion: Equatable, Sendable {
+    case value(Int)
+    /// An int (or `__index__` result) outside the 64-bit range; `negative` gives its sign.
+    case outOfRange(negative: Bool)
+    /// Not an int and no `__index__`: the caller raises TypeError.
+    case notAnInteger
+}
+
+/// Reads a Python int (bool included, as in Python; objects with `__index__`
+/// such as numpy integers too) as a Swift `Int`. Throws only when `__index__`
+/// itself raised (the exception is pending).
+@inlinable @inline(__always)
+public func integerValue(of object: PyObjectPointer) throws(PythonException) -> IntegerConversion {
+    if fk_long_check(object) != 0 {
+        var overflow: Int32 = 0
+        let value = PyLong_AsLongLongAndOverflow(object, &overflow)
+        if _fastPath(overflow == 0 && value != -1) { return .value(Int(value)) }
+        if overflow != 0 { return .outOfRange(negative: overflow < 0) }
+        if PyErr_Occurred() != nil { throw .pending }
+        return .value(-1)
+    }
+    return try indexValue(of: object)
+}
+
+/// The slow half of `integerValue`: objects that are not ints.
+@usableFromInline
+func indexValue(of object: PyObjectPointer) throws(PythonException) -> IntegerConversion {
+    guard fk_index_check(object) != 0 else { return .notAnInteger }
+    let index = try PyRef(owning: PyNumber_Index(object))
+    return try integerValue(of: index.pointer)
+}
+
+/// Why a Python object did not convert to a Swift `Double`.
+public enum FloatConversion: Equatable, Sendable {
+    case value(Double)
+    case notANumber
+}
+
+/// Reads a Python float, int, or object with `__float__`/`__index__` as a
+/// `Double`, as `float(x)` would. Throws (pending) when the conversion itself
+/// raised, e.g. OverflowError for an int too large for a float.
+public func floatValue(of object: PyObjectPointer) throws(PythonException) -> FloatConversion {
+    if fk_float_check(object) != 0 { return .value(PyFloat_AsDouble(object)) }
+    guard fk_long_check(object) != 0 || fk_index_check(object) != 0 || fk_has_float(object) != 0 else {
+        return .notANumber
+    }
+    let value = PyFloat_AsDouble(object)
+    if value == -1, PyErr_Occurred() != nil { throw .pending }
+    return .value(value)
+}
+
+/// Reads a Python str as a Swift `String`, or nil when it is not a str.
+/// Throws (pending UnicodeEncodeError) for a str holding lone surrogates.
+public func stringValue(of object: PyObjectPointer) throws(PythonException) -> String? {
+    guard fk_unicode_check(object) != 0 else { return nil }
+    var size: Py_ssize_t = 0
+    guard let utf8 = PyUnicode_AsUTF8AndSize(object, &size) else { throw .pending }
+    return UnsafeRawBufferPointer(start: utf8, count: size).withMemoryRebound(to: UInt8.self) {
+        String(decoding: $0, as: UTF8.self)
+    }
+}

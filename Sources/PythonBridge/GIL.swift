@@ -1,0 +1,71 @@
+@preconcurrency import CPython
+
+/// The state of a call that has released the GIL: lets a long-running
+/// kernel poll for Ctrl-C (and other Python signal handlers).
+///
+/// Python runs signal handlers only in the main thread, with the GIL held.
+/// `checkSignals()` therefore, at most every `pollInterval`, takes the GIL back
+/// briefly, runs `PyErr_CheckSignals()` and releases it again. Called from any
+/// other thread it only reports what the releasing thread found.
+public final class ReleasedGIL: @unchecked Sendable {
+    /// How often the GIL is re-taken to look for signals (nanoseconds).
+    public static let pollInterval: UInt64 = 20_000_000
+
+    var threadState: UnsafeMutablePointer<PyThreadState>?
+    let owner: UInt
+    let isMainThread: Bool
+    var nextPoll: UInt64
+    /// True once a signal handler raised; the exception waits in the interpreter.
+    public private(set) var signalRaised = false
+
+    init() {
+        owner = PyThread_get_thread_ident()
+        isMainThread = fk_is_main_thread() != 0
+        nextPoll = monotonicNanoseconds() &+ ReleasedGIL.pollInterval
+        threadState = PyEval_SaveThread()
+    }
+
+    /// True when a signal handler raised an exception (KeyboardInterrupt for
+    /// Ctrl-C): the kernel should stop and throw. Cheap enough to call every
+    /// few microseconds.
+    public func checkSignals() -> Bool {
+        if signalRaised || !isMainThread || PyThread_get_thread_ident() != owner { return signalRaised }
+        let now = monotonicNanoseconds()
+        guard now >= nextPoll else { return false }
+        PyEval_RestoreThread(threadState)
+        signalRaised = PyErr_CheckSignals() != 0
+        threadState = PyEval_SaveThread()
+        nextPoll = monotonicNanoseconds() &+ ReleasedGIL.pollInterval
+        return signalRaised
+    }
+
+    func reacquire() {
+        PyEval_RestoreThread(threadState)
+    }
+}
+
+/// Runs `body` with the GIL released (Py_BEGIN/END_ALLOW_THREADS), so other
+/// Python threads run meanwhile. The body must not touch Python objects; it
+/// may poll `checkSignals()`. Worth it only for work well above a
+/// microsecond: releasing and re-taking the GIL costs tens of nanoseconds.
+///
+/// If a signal handler raised while the body ran, that exception (usually
+/// KeyboardInterrupt) is what the caller sees, whatever the body threw.
+public func withGILReleased<R: ~Copyable>(_ body: (ReleasedGIL) throws -> R) throws -> R {
+    let gil = ReleasedGIL()
+    defer { gil.reacquire() }
+    do {
+        return try body(gil)
+    } catch {
+        if gil.signalRaised { throw PythonException.pending }
+        throw error
+    }
+}
+
+/// With the GIL held: runs pending signal handlers; throws their exception.
+public func checkSignals() throws(PythonException) {
+    if PyErr_CheckSignals() != 0 { throw .pending }
+}
+
+@inline(__always)
+func monotonicNanoseconds() -> UInt64 { UInt64(fk_monotonic_ns()) }

@@ -1,0 +1,108 @@
+@preconcurrency import CPython
+
+/// A Swift error that becomes a Python exception when it crosses back into
+/// Python. Throw it from any function body; the bridge sets the exception
+/// and returns NULL to the interpreter.
+public struct PythonException: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        case typeError, valueError, overflowError, memoryError, indexError, runtimeError
+        case keyboardInterrupt
+        /// OSError with errno; CPython picks the subclass (FileNotFoundError,
+        /// PermissionError, IsADirectoryError...) from the errno.
+        case osError(errno: Int32, filename: String?)
+        /// The exception is already set in the interpreter (a C-API call
+        /// failed, or a signal handler raised): leave it as it is.
+        case pending
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public static func typeError(_ message: String) -> Self { Self(.typeError, message) }
+    public static func valueError(_ message: String) -> Self { Self(.valueError, message) }
+    public static func overflowError(_ message: String) -> Self { Self(.overflowError, message) }
+    public static func memoryError(_ message: String = "") -> Self { Self(.memoryError, message) }
+    public static func runtimeError(_ message: String) -> Self { Self(.runtimeError, message) }
+    public static var keyboardInterrupt: Self { Self(.keyboardInterrupt, "") }
+    public static func osError(errno: Int32, filename: String? = nil) -> Self {
+        Self(.osError(errno: errno, filename: filename), String(cString: fk_strerror(errno)))
+    }
+    /// The exception the interpreter already holds.
+    public static var pending: Self { Self(.pending, "") }
+
+    public var description: String { "\(kind): \(message)" }
+
+    /// Sets this exception in the interpreter (GIL held).
+    func raise() {
+        switch kind {
+        case .pending:
+            if PyErr_Occurred() == nil {
+                PyErr_SetString(fk_exc_runtime_error(), "fastkernels: an error was reported but no exception was set")
+            }
+        case .keyboardInterrupt:
+            PyErr_SetNone(fk_exc_keyboard_interrupt())
+        case .memoryError where message.isEmpty:
+            _ = PyErr_NoMemory()
+        case .osError(let code, let filename):
+            raiseOSError(code, filename)
+        default:
+            PyErr_SetString(exceptionClass, message)
+        }
+    }
+
+    private var exceptionClass: PyObjectPointer {
+        switch kind {
+        case .typeError: fk_exc_type_error()
+        case .valueError: fk_exc_value_error()
+        case .overflowError: fk_exc_overflow_error()
+        case .memoryError: fk_exc_memory_error()
+        case .indexError: fk_exc_index_error()
+        case .keyboardInterrupt: fk_exc_keyboard_interrupt()
+        case .osError: fk_exc_os_error()
+        case .runtimeError, .pending: fk_exc_runtime_error()
+        }
+    }
+
+    /// OSError(errno, strerror[, filename]): the constructor chooses the subclass.
+    private func raiseOSError(_ code: Int32, _ filename: String?) {
+        let count = filename == nil ? 2 : 3
+        guard let args = try? PyRef(owning: PyTuple_New(count)),
+              let number = try? PyRef(owning: PyLong_FromLong(Int(code))),
+              let text = try? PyRef.string(message) else { return }
+        PyTuple_SetItem(args.pointer, 0, number.release())
+        PyTuple_SetItem(args.pointer, 1, text.release())
+        if let filename {
+            guard let name = try? PyRef.string(filename) else { return }
+            PyTuple_SetItem(args.pointer, 2, name.release())
+        }
+        guard let exception = try? PyRef(owning: PyObject_Call(fk_exc_os_error(), args.pointer, nil)) else { return }
+        PyErr_SetObject(fk_type(exception.pointer), exception.pointer)
+    }
+}
+
+/// Errors of other modules that know which Python exception they are.
+/// Conform your error type (in the module that declares the Python
+/// functions) and throw it straight from a function body.
+public protocol PythonExceptionConvertible: Error {
+    var pythonException: PythonException { get }
+}
+
+extension PythonException: PythonExceptionConvertible {
+    public var pythonException: PythonException { self }
+}
+
+/// Sets the Python exception for any Swift error (GIL held). An exception
+/// already set by a C-API call or a signal handler wins: it is the real cause.
+func raise(_ error: any Error) {
+    if PyErr_Occurred() != nil { return }
+    if let convertible = error as? any PythonExceptionConvertible {
+        convertible.pythonException.raise()
+    } else {
+        PythonException.runtimeError("fastkernels internal error: \(error)").raise()
+    }
+}

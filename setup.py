@@ -1,0 +1,74 @@
+"""Build the Swift extension module `fastkernels._native` for the running Python.
+
+`build_ext` runs `swift build -c release` against this interpreter's headers
+(see tools/swiftpm_python.py), with the Swift standard library linked
+statically, and copies the product to where Python expects the extension.
+`pip install .`, `pip install -e .` and `pip wheel .` all go through it.
+Metadata lives in pyproject.toml.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "tools"))
+import swiftpm_python  # noqa: E402
+
+
+def find_swift() -> str:
+    for candidate in (os.environ.get("SWIFT"), shutil.which("swift"), "/opt/swift/usr/bin/swift"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    sys.exit("fastkernels: the Swift toolchain was not found (set SWIFT=/path/to/swift or put swift on PATH)")
+
+
+class SwiftExtension(Extension):
+    """An extension built by SwiftPM from the dynamic-library product `product`."""
+
+    def __init__(self, name: str, product: str) -> None:
+        super().__init__(name, sources=[])
+        self.product = product
+
+
+class build_swift_ext(build_ext):
+    def build_extension(self, ext: Extension) -> None:
+        if not isinstance(ext, SwiftExtension):
+            return super().build_extension(ext)
+        command = [
+            find_swift(), "build",
+            "--configuration", "release",
+            "--product", ext.product,
+            "--scratch-path", str(swiftpm_python.scratch_dir()),
+            # The Swift runtime goes inside the .so: it needs no toolchain at run time.
+            "--static-swift-stdlib", "-Xswiftc", "-static-stdlib",
+            # Inline small bridge helpers and kernels across module boundaries.
+            "-Xswiftc", "-cross-module-optimization",
+            # Export PyInit__native only.
+            "-Xlinker", f"--version-script={ROOT / 'Sources' / 'FastKernelsPython' / 'exports.map'}",
+            *swiftpm_python.flags(),
+        ]
+        env = swiftpm_python.environment()
+        print(" ".join(command), flush=True)
+        subprocess.run(command, cwd=ROOT, env=env, check=True)
+        bin_dir = subprocess.run(
+            [*command, "--show-bin-path"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        ).stdout.strip().splitlines()[-1]
+        suffix = ".dylib" if sys.platform == "darwin" else ".so"
+        built = Path(bin_dir) / f"lib{ext.product}{suffix}"
+        destination = Path(self.get_ext_fullpath(ext.name))
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(built, destination)
+        print(f"copied {built} -> {destination}", flush=True)
+
+
+setup(
+    ext_modules=[SwiftExtension("fastkernels._native", product="_native")],
+    cmdclass={"build_ext": build_swift_ext},
+)
