@@ -22,7 +22,8 @@ let package = Package(
         ),
         .target(name: "PythonBridge", dependencies: ["CPython"]),
         .target(name: "FastKernels"),
-        .target(name: "FastKernelsPython", dependencies: ["PythonBridge", "FastKernels"]),
+        .target(name: "FastKernelsPython", dependencies: ["PythonBridge", "FastKernels"],
+                exclude: ["exports.map"]),  // the linker version script setup.py passes
         .testTarget(name: "FastKernelsTests", dependencies: ["FastKernels"]),
     ]
 )

@@ -96,13 +96,13 @@ func subtract(_ r: MutableLimbs, _ a: Limbs, _ an: Int, _ b: Limbs, _ bn: Int) -
 @inline(__always)
 func addMultiple(_ r: MutableLimbs, _ a: Limbs, _ n: Int, _ b: UInt64) -> UInt64 {
     var carry: UInt64 = 0
+    let multiplier = UInt128(b)
     for i in 0..<n {
-        // a*b + r + carry <= (2^64-1)^2 + 2(2^64-1) = 2^128 - 1: never overflows 128 bits.
-        let (high, low) = a[i].multipliedFullWidth(by: b)
-        let (s1, o1) = low.addingReportingOverflow(r[i])
-        let (s2, o2) = s1.addingReportingOverflow(carry)
-        r[i] = s2
-        carry = high &+ (o1 ? 1 : 0) &+ (o2 ? 1 : 0)
+        // a*b + r + carry <= (2^64-1)^2 + 2(2^64-1) = 2^128 - 1: never overflows 128 bits,
+        // and in 128-bit arithmetic the compiler emits a branch-free mul/add/adc chain.
+        let t = UInt128(a[i]) &* multiplier &+ UInt128(r[i]) &+ UInt128(carry)
+        r[i] = UInt64(truncatingIfNeeded: t)
+        carry = UInt64(truncatingIfNeeded: t &>> 64)
     }
     return carry
 }

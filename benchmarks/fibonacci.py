@@ -1,0 +1,170 @@
+"""Benchmarks of the Fibonacci kernels (issue 2's targets), measured in one run.
+
+    python benchmarks/fibonacci.py [--quick]
+
+Every figure is a median over repeated runs after a warm-up; every ratio
+compares medians measured in this same run, with the baseline interleaved
+with the candidate so that machine noise hits both alike.
+
+- call overhead: fastkernels.fibonacci(10) against math.gcd(1, 1) (a C builtin)
+- fibonacci_recursive(32) against the same recursion in pure Python and in C (gcc -O2)
+- fibonacci(10**6) against a pure-Python fast doubling
+- the cost of `import fastkernels`
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import math
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import fastkernels
+
+HERE = Path(__file__).resolve().parent
+
+
+def python_fib(n: int) -> int:
+    return n if n < 2 else python_fib(n - 1) + python_fib(n - 2)
+
+
+def python_fast_doubling(n: int) -> int:
+    def pair(k: int) -> tuple[int, int]:
+        if k == 0:
+            return 0, 1
+        a, b = pair(k >> 1)
+        c = a * (2 * b - a)
+        d = a * a + b * b
+        return (d, c + d) if k & 1 else (c, d)
+
+    return pair(n)[0]
+
+
+def interleaved(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
+    """Times each function `repeats` times, round-robin, after one warm-up call each."""
+    for f in functions.values():
+        f()
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, f in functions.items():
+            start = time.perf_counter()
+            f()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def describe(samples: list[float], unit: float, suffix: str) -> str:
+    median = statistics.median(samples)
+    spread = (max(samples) - min(samples)) / 2
+    return f"{median / unit:10.3f} {suffix} ±{spread / unit:.3f}"
+
+
+def build_c_fib() -> Callable[[int], int] | None:
+    gcc = shutil.which("gcc") or shutil.which("cc")
+    if gcc is None:
+        return None
+    out = Path(tempfile.mkdtemp()) / "libfib.so"
+    subprocess.run([gcc, "-O2", "-shared", "-fPIC", str(HERE / "c" / "fib.c"), "-o", str(out)], check=True)
+    library = ctypes.CDLL(str(out))
+    library.fib.argtypes = [ctypes.c_uint32]
+    library.fib.restype = ctypes.c_uint64
+    return library.fib
+
+
+def import_time_ms(runs: int) -> tuple[float, float]:
+    """Median cumulative import time of fastkernels (python -X importtime), and of a bare interpreter start."""
+    samples = []
+    for _ in range(runs):
+        err = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import fastkernels"], capture_output=True, text=True
+        ).stderr
+        line = [l for l in err.splitlines() if l.rstrip().endswith("| fastkernels")][-1]
+        samples.append(int(re.split(r"\s*\|\s*", line)[1]) / 1000)
+    return statistics.median(samples), max(samples) - min(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller n")
+    args = parser.parse_args()
+    quick = args.quick
+    print(f"fastkernels {fastkernels.__version__}, Python {platform.python_version()}, "
+          f"{platform.machine()}, {platform.processor() or platform.platform()}")
+    print("medians of interleaved repeats; ratios of medians from this run\n")
+
+    # 1. Call overhead.
+    loops = 100_000
+    fib, gcd = fastkernels.fibonacci, math.gcd
+
+    def fib_loop() -> None:
+        for _ in range(loops):
+            fib(10)
+
+    def gcd_loop() -> None:
+        for _ in range(loops):
+            gcd(1, 1)
+
+    def empty_loop() -> None:
+        for _ in range(loops):
+            pass
+
+    t = interleaved({"fib": fib_loop, "gcd": gcd_loop, "empty": empty_loop}, 11 if quick else 41)
+    f_ns = statistics.median(t["fib"]) / loops * 1e9
+    g_ns = statistics.median(t["gcd"]) / loops * 1e9
+    e_ns = statistics.median(t["empty"]) / loops * 1e9
+    print("call overhead (per call, loop included)")
+    print(f"  fastkernels.fibonacci(10) {f_ns:7.1f} ns")
+    print(f"  math.gcd(1, 1)            {g_ns:7.1f} ns")
+    print(f"  empty loop iteration      {e_ns:7.1f} ns")
+    print(f"  ratio fibonacci/gcd: {f_ns / g_ns:.3f} (target <= 1.1); "
+          f"without the loop: {(f_ns - e_ns) / (g_ns - e_ns):.3f}\n")
+
+    # 2. Naive recursion.
+    n = 27 if quick else 32
+    c_fib = build_c_fib()
+    candidates = {
+        "python": lambda: python_fib(n),
+        "fastkernels": lambda: fastkernels.fibonacci_recursive(n),
+    }
+    if c_fib is not None:
+        candidates["c"] = lambda: c_fib(n)
+    results = {name: f() for name, f in candidates.items()}
+    assert len(set(results.values())) == 1, f"implementations disagree: {results}"
+    t = interleaved(candidates, 3 if quick else 7)
+    med = {name: statistics.median(v) for name, v in t.items()}
+    print(f"fibonacci_recursive({n})")
+    for name, samples in t.items():
+        print(f"  {name:12s} {describe(samples, 1e-3, 'ms')}")
+    print(f"  speed-up over Python: {med['python'] / med['fastkernels']:.1f}x (target >= 50x)")
+    if "c" in med:
+        print(f"  time vs C gcc -O2:    {med['fastkernels'] / med['c']:.2f}x (target <= 1.5x)")
+    print()
+
+    # 3. Exact, large n.
+    n = 10**5 if quick else 10**6
+    assert fastkernels.fibonacci(n) == python_fast_doubling(n)
+    t = interleaved(
+        {"python fast doubling": lambda: python_fast_doubling(n), "fastkernels": lambda: fastkernels.fibonacci(n)},
+        3 if quick else 7,
+    )
+    med = {name: statistics.median(v) for name, v in t.items()}
+    print(f"fibonacci({n:.0e})".replace("+0", ""))
+    for name, samples in t.items():
+        print(f"  {name:22s} {describe(samples, 1e-3, 'ms')}")
+    print(f"  speed-up: {med['python fast doubling'] / med['fastkernels']:.1f}x (target >= 1x)\n")
+
+    # 4. Import.
+    median, spread = import_time_ms(5 if quick else 15)
+    print(f"import fastkernels: {median:.2f} ms ±{spread / 2:.2f} (python -X importtime, cumulative; target <= 10 ms)")
+
+
+if __name__ == "__main__":
+    main()

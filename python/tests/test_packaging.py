@@ -1,0 +1,43 @@
+"""The built extension and the wheel: what a user installs."""
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import fastkernels._native as native
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(shutil.which("ldd") is None, reason="ldd not available")
+def test_extension_needs_no_swift_runtime_and_no_libpython():
+    libraries = subprocess.run(["ldd", native.__file__], capture_output=True, text=True, check=True).stdout
+    assert "libswift" not in libraries
+    assert "libdispatch" not in libraries
+    assert "libpython" not in libraries
+
+
+@pytest.mark.skipif(shutil.which("nm") is None, reason="nm not available")
+def test_extension_exports_only_its_init_function():
+    symbols = subprocess.run(["nm", "-D", "--defined-only", native.__file__], capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert "PyInit__native" in symbols
+    assert not [s for s in symbols if s.startswith("$s") and s.endswith("F")]  # no Swift functions
+
+
+def test_wheel_holds_package_stubs_and_extension(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-build-isolation", "--no-deps",
+         "--wheel-dir", str(tmp_path), str(ROOT)],
+        check=True, cwd=ROOT,
+    )
+    (wheel,) = tmp_path.glob("fastkernels-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "fastkernels/__init__.py" in names
+    assert "fastkernels/_native.pyi" in names
+    assert "fastkernels/py.typed" in names
+    assert [n for n in names if n.startswith("fastkernels/_native.") and n.endswith(".so")]
+    assert not [n for n in names if "tests" in n]
