@@ -28,24 +28,10 @@ from pathlib import Path
 from typing import Callable
 
 import fastkernels
+from fastkernels._pure import fibonacci_fast_doubling as python_fast_doubling
+from fastkernels._pure import fibonacci_recursive as python_fib
 
 HERE = Path(__file__).resolve().parent
-
-
-def python_fib(n: int) -> int:
-    return n if n < 2 else python_fib(n - 1) + python_fib(n - 2)
-
-
-def python_fast_doubling(n: int) -> int:
-    def pair(k: int) -> tuple[int, int]:
-        if k == 0:
-            return 0, 1
-        a, b = pair(k >> 1)
-        c = a * (2 * b - a)
-        d = a * a + b * b
-        return (d, c + d) if k & 1 else (c, d)
-
-    return pair(n)[0]
 
 
 def interleaved(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastkernels
-from reference import fibonacci_fast_doubling, fibonacci_iterative, fibonacci_recursive
+from fastkernels._pure import fibonacci_fast_doubling, fibonacci_iterative, fibonacci_recursive
 
 FUNCTIONS = [fastkernels.fibonacci, fastkernels.fibonacci_recursive]
 

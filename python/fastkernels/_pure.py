@@ -1,4 +1,9 @@
-"""Pure-Python references the native kernels are checked against."""
+"""Pure-Python implementations of the kernels' workloads.
+
+The baselines of the benchmarks and the references of the differential
+tests: the same algorithms as the native kernels, in plain Python. Not
+imported by `import fastkernels`.
+"""
 
 
 def fibonacci_iterative(n: int) -> int:
