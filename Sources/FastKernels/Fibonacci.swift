@@ -320,8 +320,33 @@ func recursiveWithChecks(_ n: UInt64, _ isCancelled: () -> Bool) throws(KernelEr
     return try recursiveWithChecks(n - 1, isCancelled) &+ recursiveWithChecks(n - 2, isCancelled)
 }
 
-/// The plain recursion. Wrapping addition is safe: F(92) < 2^63.
+/// The plain recursion fib(n) = fib(n-1) + fib(n-2), written the way an
+/// optimising C compiler (gcc -O2) compiles it, so that the comparison with C
+/// measures the language and not the compiler's recursion inlining:
+///
+/// - the second call, fib(n-2), is expanded in place again and again, which
+///   turns it into a loop: fib(n) = fib(n-1) + fib(n-3) + fib(n-5) + ... (LLVM
+///   does this part by itself);
+/// - the first call, fib(n-1), is expanded once the same way (gcc inlines
+///   several levels of the recursion into itself; LLVM has no recursive inliner).
+///
+/// Every node of the naive call tree is still evaluated as fib(k-1) + fib(k-2),
+/// with the same ~1.6^n additions and no memoisation: only call/return pairs are
+/// saved. (Inlining by hand as nested calls instead would let LLVM merge the
+/// repeated subcalls of this pure function, which would change the algorithm.)
+/// Wrapping addition is safe: F(92) < 2^63.
 @inline(never)
 func naiveFibonacci(_ n: UInt64) -> UInt64 {
-    n < 2 ? n : naiveFibonacci(n &- 1) &+ naiveFibonacci(n &- 2)
+    var n = n, total: UInt64 = 0
+    while n >= 2 {
+        // total += fib(n-1), expanded: fib(n-2) + fib(n-4) + ... + (the last 0 or 1)
+        var m = n &- 1, inner: UInt64 = 0
+        while m >= 2 {
+            inner &+= naiveFibonacci(m &- 1)
+            m &-= 2
+        }
+        total &+= inner &+ m
+        n &-= 2
+    }
+    return total &+ n
 }

@@ -167,3 +167,13 @@ final class FibonacciCancellationTests: XCTestCase {
         }
     }
 }
+
+final class NaiveRecursionTests: XCTestCase {
+    /// The loop-expanded recursion against the plain recursive definition, value for value.
+    func testLoopExpandedRecursionEqualsTextbookRecursion() {
+        func textbook(_ n: UInt64) -> UInt64 { n < 2 ? n : textbook(n - 1) + textbook(n - 2) }
+        for n in UInt64(0)...25 {
+            XCTAssertEqual(naiveFibonacci(n), textbook(n), "n=\(n)")
+        }
+    }
+}
