@@ -79,6 +79,36 @@ def import_time_ms(runs: int) -> tuple[float, float]:
     return statistics.median(samples), max(samples) - min(samples)
 
 
+INTERRUPT_CHILD = """
+import sys, time, fastkernels
+print("ready", flush=True)
+try:
+    fastkernels.{call}
+except KeyboardInterrupt:
+    print(time.monotonic(), flush=True)
+"""
+
+
+def interrupt_latency_ms(call: str, runs: int) -> list[float]:
+    """Ctrl-C latency: SIGINT sent to a child inside `call` -> its KeyboardInterrupt handler running
+    (both stamps from CLOCK_MONOTONIC, which every process shares)."""
+    import signal
+
+    latencies = []
+    for _ in range(runs):
+        child = subprocess.Popen([sys.executable, "-c", INTERRUPT_CHILD.format(call=call)],
+                                 stdout=subprocess.PIPE, text=True)
+        assert child.stdout is not None
+        child.stdout.readline()
+        time.sleep(0.2)
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        caught = float(child.stdout.readline())
+        child.wait()
+        latencies.append((caught - sent) * 1e3)
+    return latencies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller n")
@@ -151,7 +181,14 @@ def main() -> None:
         print(f"  {name:22s} {describe(samples, 1e-3, 'ms')}")
     print(f"  speed-up: {med['python fast doubling'] / med['fastkernels']:.1f}x (target >= 1x)\n")
 
-    # 4. Import.
+    # 4. Ctrl-C.
+    for call in ("fibonacci_recursive(60)", "fibonacci(10**9)"):
+        latencies = interrupt_latency_ms(call, 3 if quick else 9)
+        print(f"Ctrl-C during {call}: KeyboardInterrupt after {statistics.median(latencies):.1f} ms median, "
+              f"max {max(latencies):.1f} ms (target <= 100 ms)")
+    print()
+
+    # 5. Import.
     median, spread = import_time_ms(5 if quick else 15)
     print(f"import fastkernels: {median:.2f} ms ±{spread / 2:.2f} (python -X importtime, cumulative; target <= 10 ms)")
 
