@@ -9,5 +9,8 @@ public func PyInit__native() -> UnsafeMutableRawPointer? {
         functions: [
             fibonacciFunction,
             fibonacciRecursiveFunction,
+            bridgeEchoFunction,
+            bridgeParseFunction,
+            bridgeRaiseFunction,
         ])
 }

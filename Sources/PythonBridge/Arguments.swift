@@ -109,4 +109,12 @@ public struct Arguments: ~Copyable {
         guard let value = try stringValue(of: object(index)) else { throw typeError(index, expected: "str") }
         return value
     }
+
+    /// Runs `body` on the bytes of a `bytes` argument (borrowed, no copy).
+    public func withBytes<R: ~Copyable>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        guard let result = try withBytesValue(of: object(index), body) else {
+            throw typeError(index, expected: "bytes")
+        }
+        return result
+    }
 }

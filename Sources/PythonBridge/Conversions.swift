@@ -121,3 +121,14 @@ public func stringValue(of object: PyObjectPointer) throws(PythonException) -> S
         String(decoding: $0, as: UTF8.self)
     }
 }
+
+/// Runs `body` on the bytes of a Python `bytes` object (borrowed, valid during
+/// the call, no copy), or returns nil when the object is not `bytes`.
+public func withBytesValue<R: ~Copyable>(of object: PyObjectPointer,
+                              _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+    guard fk_bytes_check(object) != 0 else { return nil }
+    var data: UnsafeMutablePointer<CChar>? = nil
+    var size: Py_ssize_t = 0
+    guard PyBytes_AsStringAndSize(object, &data, &size) == 0 else { throw PythonException.pending }
+    return try body(UnsafeRawBufferPointer(start: data, count: size))
+}

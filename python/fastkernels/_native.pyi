@@ -1,8 +1,18 @@
 """Type stubs for fastkernels._native, the Swift extension module (hand-written; checked by stubtest)."""
-from typing import SupportsIndex
+from typing import Literal, SupportsIndex
 
 def fibonacci(n: SupportsIndex, /) -> int:
     """Return the n-th Fibonacci number, exactly."""
 
 def fibonacci_recursive(n: SupportsIndex, /) -> int:
     """Return the n-th Fibonacci number by naive double recursion, natively."""
+
+# Private: exercise the bridge from the tests.
+def _echo(value: object, /, kind: Literal["int", "float", "str", "bytes"]) -> object:
+    """Round-trip value through the Swift type named by kind (int, float, str, bytes). For tests."""
+
+def _parse(a: SupportsIndex, b: SupportsIndex = 2, /, c: SupportsIndex = 3, *, d: SupportsIndex, e: SupportsIndex = 5) -> str:
+    """Parse every kind of parameter and return their values as "a b c d e". For tests."""
+
+def _raise(kind: str, message: str = "", /, *, errno: int | None = None, filename: str | None = None) -> None:
+    """Raise the exception the bridge maps from a Swift error of the given kind. For tests."""
