@@ -6,6 +6,15 @@
 //   FastKernelsPython -> FastKernels
 import PackageDescription
 
+// KernelLoops holds the SIMD loops, compiled for x86-64 with AVX2 and FMA
+// (Haswell, 2013, and newer); FastKernels calls them only after checking the
+// CPU at run time (CPUFeatures), so the module still runs on any x86-64.
+#if arch(x86_64)
+let avx2Flags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let avx2Flags: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "fastkernels",
     products: [
@@ -21,7 +30,9 @@ let package = Package(
             providers: [.apt(["libpython3-dev"])]
         ),
         .target(name: "PythonBridge", dependencies: ["CPython"]),
-        .target(name: "FastKernels"),
+        .target(name: "CPUFeatures"),
+        .target(name: "KernelLoops", swiftSettings: avx2Flags),
+        .target(name: "FastKernels", dependencies: ["CPUFeatures", "KernelLoops"]),
         .target(name: "FastKernelsPython", dependencies: ["PythonBridge", "FastKernels"],
                 exclude: ["exports.map"]),  // the linker version script setup.py passes
         .testTarget(name: "FastKernelsTests", dependencies: ["FastKernels"]),

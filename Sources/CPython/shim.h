@@ -49,6 +49,37 @@ static inline Py_ssize_t fk_tuple_size(PyObject *t) { return PyTuple_GET_SIZE(t)
 static inline PyObject *fk_tuple_item(PyObject *t, Py_ssize_t i) { return PyTuple_GET_ITEM(t, i); }
 static inline Py_ssize_t fk_list_size(PyObject *l) { return PyList_GET_SIZE(l); }
 static inline PyObject *fk_list_item(PyObject *l, Py_ssize_t i) { return PyList_GET_ITEM(l, i); }
+/* Steals the reference to `item`; only for filling a new list. */
+static inline void fk_list_set_item(PyObject *l, Py_ssize_t i, PyObject *item) { PyList_SET_ITEM(l, i, item); }
+/* The items of a list or tuple as a C array (borrowed; valid while the sequence is unchanged). */
+static inline PyObject **fk_sequence_items(PyObject *o) {
+    return PyList_Check(o) ? ((PyListObject *)o)->ob_item : ((PyTupleObject *)o)->ob_item;
+}
+static inline int fk_float_check_exact(PyObject *o) { return PyFloat_CheckExact(o); }
+static inline double fk_float_value(PyObject *o) { return PyFloat_AS_DOUBLE(o); }
+static inline PyTypeObject *fk_type_of(PyObject *o) { return Py_TYPE(o); }
+static inline PyTypeObject *fk_long_type(void) { return &PyLong_Type; }
+static inline PyTypeObject *fk_float_type(void) { return &PyFloat_Type; }
+static inline PyTypeObject *fk_bool_type(void) { return &PyBool_Type; }
+
+/* The value of an int that fits a machine word without calling into the
+   interpreter when CPython stores it compactly (|v| < 2^30); 0 otherwise. */
+static inline int fk_long_compact_value(PyObject *o, long long *value) {
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyUnstable_Long_IsCompact((PyLongObject *)o)) {
+        *value = (long long)PyUnstable_Long_CompactValue((PyLongObject *)o);
+        return 1;
+    }
+    return 0;
+#else
+    Py_ssize_t size = Py_SIZE(o);
+    if (size >= -1 && size <= 1) {
+        *value = (long long)size * (long long)((PyLongObject *)o)->ob_digit[0];
+        return 1;
+    }
+    return 0;
+#endif
+}
 
 /* ---- exception classes (extern globals; a function keeps Swift 6 happy) ---- */
 static inline PyObject *fk_exc_type_error(void) { return PyExc_TypeError; }
@@ -108,6 +139,9 @@ static inline unsigned long long fk_monotonic_ns(void) {
 static inline int fk_is_main_thread(void) { return (long)getpid() == (long)syscall(SYS_gettid); }
 static inline const char *fk_strerror(int code) { return strerror(code); }
 
+/* ---- buffers ---- */
+static inline int fk_buffer_check(PyObject *o) { return PyObject_CheckBuffer(o); }
+
 /* ---- ints ---- */
 /* A non-negative integer from `count` little-endian bytes (exact, any size). */
 static inline PyObject *fk_long_from_unsigned_le_bytes(const unsigned char *bytes, size_t count) {
@@ -116,6 +150,15 @@ static inline PyObject *fk_long_from_unsigned_le_bytes(const unsigned char *byte
                                           Py_ASNATIVEBYTES_LITTLE_ENDIAN | Py_ASNATIVEBYTES_UNSIGNED_BUFFER);
 #else
     return _PyLong_FromByteArray(bytes, count, /*little_endian=*/1, /*is_signed=*/0);
+#endif
+}
+
+/* A signed integer from `count` little-endian two's-complement bytes. */
+static inline PyObject *fk_long_from_signed_le_bytes(const unsigned char *bytes, size_t count) {
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyLong_FromNativeBytes(bytes, count, Py_ASNATIVEBYTES_LITTLE_ENDIAN);
+#else
+    return _PyLong_FromByteArray(bytes, count, /*little_endian=*/1, /*is_signed=*/1);
 #endif
 }
 

@@ -9,6 +9,9 @@ public func PyInit__native() -> UnsafeMutableRawPointer? {
         functions: [
             fibonacciFunction,
             fibonacciRecursiveFunction,
+            sumFunction,
+            sortFunction,
+            sortInPlaceFunction,
             bridgeEchoFunction,
             bridgeParseFunction,
             bridgeRaiseFunction,

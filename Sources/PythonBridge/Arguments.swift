@@ -38,11 +38,11 @@ public struct Arguments: ~Copyable {
 
     @usableFromInline
     func missing(_ index: Int) -> PythonException {
-        .typeError("\(function.name)() missing required argument '\(name(index))' (pos \(index + 1))")
+        .typeError("\(function.messageName)() missing required argument '\(name(index))' (pos \(index + 1))")
     }
 
     /// The Python name of the function being called.
-    public var functionName: String { function.name }
+    public var functionName: String { function.messageName }
 
     /// The name of parameter `index`.
     public func name(_ index: Int) -> String { function.parameters[index].name }
@@ -54,7 +54,7 @@ public struct Arguments: ~Copyable {
 
     /// An exception of `kind` whose message reads "f() argument 'name' <problem>".
     public func error(argument name: String, _ kind: PythonException.Kind, _ problem: String) -> PythonException {
-        PythonException(kind, "\(function.name)() argument '\(name)' \(problem)")
+        PythonException(kind, "\(function.messageName)() argument '\(name)' \(problem)")
     }
 
     /// TypeError "f() argument 'x' must be <expected>, not <type>".

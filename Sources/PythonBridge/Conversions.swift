@@ -132,3 +132,63 @@ public func withBytesValue<R: ~Copyable>(of object: PyObjectPointer,
     guard PyBytes_AsStringAndSize(object, &data, &size) == 0 else { throw PythonException.pending }
     return try body(UnsafeRawBufferPointer(start: data, count: size))
 }
+
+extension PyRef {
+    /// A Python int holding a 128-bit integer (exact).
+    public static func int(_ value: Int128) throws(PythonException) -> PyRef {
+        if let small = Int64(exactly: value) { return try .int(Int(small)) }
+        var littleEndian = value.littleEndian
+        let object = withUnsafeBytes(of: &littleEndian) { bytes in
+            fk_long_from_signed_le_bytes(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), 16)
+        }
+        return try PyRef(owning: object)
+    }
+
+    /// A new list of `count` objects, item i being `item(i)` (borrowed: the list takes its own reference).
+    public static func list(count: Int, _ item: (Int) -> PyObjectPointer) throws(PythonException) -> PyRef {
+        let list = try PyRef(owning: PyList_New(count))
+        for index in 0..<count {
+            let object = item(index)
+            fk_incref(object)
+            fk_list_set_item(list.pointer, index, object)
+        }
+        return list
+    }
+}
+
+/// The items of a list or tuple, borrowed, as a C array; nil for any other object.
+/// Valid while the sequence is not changed: do not run Python code while using them.
+public func sequenceItems(_ object: PyObjectPointer) -> UnsafeBufferPointer<PyObjectPointer?>? {
+    let count: Int
+    if fk_list_check(object) != 0 {
+        count = fk_list_size(object)
+    } else if fk_tuple_check(object) != 0 {
+        count = fk_tuple_size(object)
+    } else {
+        return nil
+    }
+    return UnsafeBufferPointer(start: UnsafePointer(fk_sequence_items(object)), count: count)
+}
+
+/// A Python number read without calling into the interpreter.
+public enum ScalarNumber: Equatable, Sendable {
+    /// An int (or bool) that fits 64 bits.
+    case int(Int64)
+    /// A float (exactly `float`, not a subclass).
+    case float(Double)
+    /// Anything else: a larger int, a subclass, another type.
+    case other
+}
+
+/// Classifies an object for the homogeneous fast paths of sum and sort.
+@inlinable @inline(__always)
+public func scalarNumber(_ object: PyObjectPointer) -> ScalarNumber {
+    let type = fk_type_of(object)
+    if type == fk_float_type() { return .float(fk_float_value(object)) }
+    guard type == fk_long_type() || type == fk_bool_type() else { return .other }
+    var value: Int64 = 0
+    if fk_long_compact_value(object, &value) != 0 { return .int(value) }
+    var overflow: Int32 = 0
+    value = PyLong_AsLongLongAndOverflow(object, &overflow)
+    return overflow == 0 ? .int(value) : .other
+}

@@ -25,6 +25,8 @@ public final class Function: @unchecked Sendable {
     public typealias Body = (borrowing Arguments) throws -> PyRef
 
     public let name: String
+    /// The name errors show: the public function a private native one serves.
+    public let messageName: String
     public let parameters: [Parameter]
     public let signature: String
     public let doc: String
@@ -42,9 +44,13 @@ public final class Function: @unchecked Sendable {
     ///   - signature: the parameter list as in Python source: names, `name=default`,
     ///     `/` after positional-only ones, `*` before keyword-only ones.
     ///   - doc: the docstring (without the signature line; the bridge adds it).
+    ///   - messageName: the function name in error messages, when it is not `name`
+    ///     (a private native function behind a public Python one).
     ///   - body: runs with the GIL held; returns the result as an owned reference.
-    public init(_ name: String, _ signature: String, doc: String, _ body: @escaping Body) {
+    public init(_ name: String, _ signature: String, messageName: String? = nil, doc: String,
+                _ body: @escaping Body) {
         self.name = name
+        self.messageName = messageName ?? name
         self.signature = signature
         self.doc = doc
         self.body = body
@@ -114,7 +120,7 @@ public final class Function: @unchecked Sendable {
               into slots: UnsafeMutableBufferPointer<PyObjectPointer?>) throws(PythonException) {
         if nargs > positionalCount {
             let bound = requiredPositionalCount == positionalCount ? "exactly" : "at most"
-            throw .typeError("\(name)() takes \(bound) \(positionalCount) positional argument"
+            throw .typeError("\(messageName)() takes \(bound) \(positionalCount) positional argument"
                 + "\(positionalCount == 1 ? "" : "s") (\(nargs) given)")
         }
         for i in 0..<nargs { slots[i] = args![i] }
@@ -122,23 +128,23 @@ public final class Function: @unchecked Sendable {
             for k in 0..<fk_tuple_size(kwnames) {
                 let key = fk_tuple_item(kwnames, k)!
                 guard let index = parameterIndex(ofKeyword: key) else {
-                    throw .typeError("\(name)() got an unexpected keyword argument '\(keywordText(key))'")
+                    throw .typeError("\(messageName)() got an unexpected keyword argument '\(keywordText(key))'")
                 }
                 if parameters[index].kind == .positionalOnly {
-                    throw .typeError("\(name)() got some positional-only arguments passed as keyword arguments: "
+                    throw .typeError("\(messageName)() got some positional-only arguments passed as keyword arguments: "
                         + "'\(parameters[index].name)'")
                 }
                 if slots[index] != nil {
-                    throw .typeError("\(name)() got multiple values for argument '\(parameters[index].name)'")
+                    throw .typeError("\(messageName)() got multiple values for argument '\(parameters[index].name)'")
                 }
                 slots[index] = args![nargs + k]
             }
         }
         for (index, parameter) in parameters.enumerated() where parameter.isRequired && slots[index] == nil {
             if parameter.kind == .keywordOnly {
-                throw .typeError("\(name)() missing required keyword-only argument '\(parameter.name)'")
+                throw .typeError("\(messageName)() missing required keyword-only argument '\(parameter.name)'")
             }
-            throw .typeError("\(name)() missing required argument '\(parameter.name)' (pos \(index + 1))")
+            throw .typeError("\(messageName)() missing required argument '\(parameter.name)' (pos \(index + 1))")
         }
     }
 

@@ -8,9 +8,141 @@ faster, and turns bad input into an ordinary Python exception.
 354224848179261915075
 >>> fastkernels.fibonacci_recursive(20)
 6765
+>>> fastkernels.sum([1, 2, 3.5])
+6.5
+>>> fastkernels.sort([3, 1, 2])
+[1, 2, 3]
 """
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional, TypeVar, Union
+
+from . import _native
 from ._native import fibonacci, fibonacci_recursive
 
 __version__ = "0.1.0"
 
-__all__ = ["fibonacci", "fibonacci_recursive"]
+__all__ = ["fibonacci", "fibonacci_recursive", "sort", "sort_inplace", "sum"]
+
+_Buffer = TypeVar("_Buffer")
+
+
+def sum(values: Iterable[Union[int, float]], /, *, threads: Optional[int] = None) -> Union[int, float]:
+    """Return the sum of values, exactly as the built-in ``sum(values)`` does.
+
+    values is a list or tuple of ints, floats and bools, any other iterable of
+    numbers, or a 1-D numeric buffer (numpy array, ``array.array``,
+    ``memoryview``, ``bytes``...; formats b B h H i I l L q Q n N f d ?).
+
+    - Integers are exact however large the total (no wrap-around): an integer
+      buffer gives an ``int``.
+    - Floats are summed with compensation (Neumaier/TwoSum, as Python 3.12's
+      ``sum``), so the result is at least as accurate as ``numpy.sum``; a float
+      buffer gives a ``float``. inf and nan propagate as in Python.
+    - Mixed ints and floats follow Python's rules; empty values give 0.
+    - threads: None uses all cores, 1 stays on this thread; the result is the
+      same whatever it is. Large buffers are summed with the GIL released and
+      Ctrl-C interrupts the sum.
+
+    Raises TypeError naming the index and type of an element that is not a
+    number, and for unsupported buffer formats; ValueError for buffers that
+    are not 1-D and for threads < 1.
+    """
+    result = _native._sum(values, threads)
+    if result is not None:
+        return result
+    if not isinstance(values, (list, tuple)):
+        values = _materialize("sum", values)
+        result = _native._sum(values, threads)
+        if result is not None:
+            return result
+    from ._pure import sum_numbers
+
+    return sum_numbers(values)
+
+
+def sort(values: Any, /, *, reverse: bool = False, threads: Optional[int] = None) -> Any:
+    """Return a new sorted container of values.
+
+    - A list, tuple or other iterable of ints and/or floats gives a new list equal
+      to ``sorted(values, reverse=reverse)``: the same objects, equal keys in their
+      original order, ints and floats compared exactly as Python compares them.
+    - A 1-D numeric buffer gives a new container of the same type and dtype:
+      numpy array in, numpy array out; ``array.array``, ``bytes``, ``bytearray``
+      and ``memoryview`` likewise.
+
+    NaN: every NaN goes last, in its original order, whether reverse or not (as
+    numpy does; ``sorted`` leaves NaNs wherever comparisons happen to put them).
+
+    Ints within 64 bits and floats are radix sorted, in parallel over threads
+    (None = all cores, 1 = this thread only; the result does not depend on it),
+    with the GIL released. Larger ints and mixed int/float lists take an exact
+    slower path. Raises TypeError for elements that are not int or float and for
+    unsupported buffer formats, ValueError for buffers that are not 1-D.
+    """
+    if isinstance(values, (list, tuple)):
+        result = _native._sort(values, reverse, threads)
+        if result is not None:
+            return result
+        _native._sum([], threads)  # validates threads like the native path
+        from ._pure import sorted_nans_last
+
+        return sorted_nans_last(values, reverse=bool(reverse))
+    copy = _new_buffer_like(values)
+    if copy is None:
+        return sort(_materialize("sort", values), reverse=reverse, threads=threads)
+    _native._sort_inplace(copy, reverse, threads, "sort")
+    return bytes(copy) if isinstance(values, bytes) else copy
+
+
+def sort_inplace(values: Any, /, *, reverse: bool = False, threads: Optional[int] = None) -> None:
+    """Sort values in place: a list (like ``list.sort``, NaNs last as in :func:`sort`)
+    or a writable 1-D numeric buffer (numpy array, ``array.array``, ``bytearray``,
+    writable ``memoryview``). Raises TypeError for read-only buffers and other
+    types."""
+    if isinstance(values, list):
+        values[:] = sort(values, reverse=reverse, threads=threads)
+        return
+    if _native._sort_inplace(values, reverse, threads) is None:
+        raise TypeError(
+            f"sort_inplace() argument 'values' must be a list or a writable numeric buffer, "
+            f"not {type(values).__name__}"
+        )
+
+
+def _materialize(function: str, values: Any) -> list:
+    try:
+        return list(values)
+    except TypeError:
+        raise TypeError(
+            f"{function}() argument 'values' must be an iterable of numbers or a numeric buffer, "
+            f"not {type(values).__name__}"
+        ) from None
+
+
+def _new_buffer_like(values: Any) -> Any:
+    """A writable copy of a buffer in a container of the same type, or None for non-buffers."""
+    try:
+        view = memoryview(values)
+    except TypeError:
+        return None
+    if view.ndim != 1:
+        raise ValueError(
+            f"sort() argument 'values' must be 1-dimensional, got shape {tuple(view.shape)}"
+        )
+    if hasattr(values, "__array_interface__") and hasattr(values, "copy"):
+        return values.copy()  # numpy (and friends): same type, dtype, C-contiguous
+    if isinstance(values, (bytes, bytearray)):
+        return bytearray(values)
+    import array
+
+    if isinstance(values, array.array):
+        return array.array(values.typecode, values)
+    copy = memoryview(bytearray(view.tobytes()))
+    try:
+        return copy.cast(view.format) if view.format != "B" else copy
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"sort() cannot build a new {type(values).__name__} of format {view.format!r}; "
+            f"copy it and use sort_inplace()"
+        ) from None

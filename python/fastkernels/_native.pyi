@@ -16,3 +16,15 @@ def _parse(a: SupportsIndex, b: SupportsIndex = 2, /, c: SupportsIndex = 3, *, d
 
 def _raise(kind: str, message: str = "", /, *, errno: int | None = None, filename: str | None = None) -> None:
     """Raise the exception the bridge maps from a Swift error of the given kind. For tests."""
+
+# The native parts of sum, sort and sort_inplace (see fastkernels/__init__.py).
+def _sum(values: object, /, threads: int | None = None) -> int | float | None:
+    """The native part of fastkernels.sum(): the sum of a list or tuple of ints"""
+
+def _sort(values: object, /, reverse: bool = False, threads: int | None = None) -> list[int | float] | None:
+    """The native part of fastkernels.sort() for a list or tuple: a new sorted"""
+
+def _sort_inplace(
+    values: object, /, reverse: bool = False, threads: int | None = None, caller: str = "sort_inplace"
+) -> bool | None:
+    """The native part of fastkernels.sort_inplace() for a writable 1-D numeric"""

@@ -157,7 +157,7 @@ def test_signature_and_docstring(function):
 
 
 def test_public_api():
-    assert fastkernels.__all__ == ["fibonacci", "fibonacci_recursive"]
+    assert fastkernels.__all__ == ["fibonacci", "fibonacci_recursive", "sort", "sort_inplace", "sum"]
     assert isinstance(fastkernels.__version__, str)
     assert all(callable(getattr(fastkernels, name)) for name in fastkernels.__all__)
 
