@@ -62,6 +62,52 @@ static inline PyTypeObject *fk_long_type(void) { return &PyLong_Type; }
 static inline PyTypeObject *fk_float_type(void) { return &PyFloat_Type; }
 static inline PyTypeObject *fk_bool_type(void) { return &PyBool_Type; }
 
+/* The value of an int if it fits 64 bits, read without calling into the
+   interpreter where the layout is known (CPython < 3.12: 30-bit digits,
+   at most three of them for 64 bits); returns 0 when it does not fit. */
+static inline int fk_long_value_64(PyObject *o, long long *value) {
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyUnstable_Long_IsCompact((PyLongObject *)o)) {
+        *value = (long long)PyUnstable_Long_CompactValue((PyLongObject *)o);
+        return 1;
+    }
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow) return 0;
+    *value = v;
+    return 1;
+#elif PyLong_SHIFT != 30
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow) return 0;
+    *value = v;
+    return 1;
+#else
+    Py_ssize_t size = Py_SIZE(o);
+    const digit *d = ((PyLongObject *)o)->ob_digit;
+    unsigned long long magnitude;
+    switch (size < 0 ? -size : size) {
+    case 0: *value = 0; return 1;
+    case 1: magnitude = d[0]; break;
+    case 2: magnitude = (unsigned long long)d[0] | ((unsigned long long)d[1] << PyLong_SHIFT); break;
+    case 3:
+        if (d[2] >> (64 - 2 * PyLong_SHIFT)) return 0;  /* more than 64 bits */
+        magnitude = (unsigned long long)d[0] | ((unsigned long long)d[1] << PyLong_SHIFT)
+                  | ((unsigned long long)d[2] << (2 * PyLong_SHIFT));
+        break;
+    default: return 0;
+    }
+    if (size > 0) {
+        if (magnitude > (unsigned long long)LLONG_MAX) return 0;
+        *value = (long long)magnitude;
+    } else {
+        if (magnitude > (unsigned long long)LLONG_MAX + 1ull) return 0;
+        *value = (long long)(0ull - magnitude);
+    }
+    return 1;
+#endif
+}
+
 /* The value of an int that fits a machine word without calling into the
    interpreter when CPython stores it compactly (|v| < 2^30); 0 otherwise. */
 static inline int fk_long_compact_value(PyObject *o, long long *value) {

@@ -17,51 +17,35 @@ public struct PythonSum: Sendable {
 
     var integerTotal: Int128 = 0
     var isFloat = false
-    /// Four interleaved compensated lanes: element i goes to lane i % 4, which
-    /// breaks the dependency chain of one running sum (about 3x faster).
-    var lanes = (CompensatedSum(), CompensatedSum(), CompensatedSum(), CompensatedSum())
-    var lane = 0
+    var lanes = CompensatedLanes()
 
     public init() {}
 
-    @inline(__always)
-    public mutating func add(_ value: Int64) {
+    /// Adds ints, in order. Fast in bulk: callers gather runs of ints and pass them together.
+    public mutating func add(integers values: UnsafePointer<Int64>, count: Int) {
+        guard count > 0 else { return }
         if isFloat {
-            addFloat(Double(value))
+            for i in 0..<count { lanes.addOne(Double(values[i])) }
         } else {
-            integerTotal += Int128(value)
+            integerTotal += exactSum64(values, count)
         }
     }
 
-    @inline(__always)
-    public mutating func add(_ value: Double) {
+    /// Adds floats, in order. The first float of the stream turns an int total into a float as
+    /// Python does: `float(total) + x`, one rounding.
+    public mutating func add(floats values: UnsafePointer<Double>, count: Int) {
+        guard count > 0 else { return }
+        var values = values, count = count
         if !isFloat {
-            // int + float: the int is rounded to a float once, then added.
             isFloat = true
-            lanes.0 = CompensatedSum(sum: Double(integerTotal) + value)
-            lane = 1
-            return
+            lanes.addOne(Double(integerTotal) + values[0])
+            values += 1
+            count -= 1
         }
-        addFloat(value)
-    }
-
-    @inline(__always)
-    mutating func addFloat(_ value: Double) {
-        switch lane {
-        case 0: lanes.0.add(value)
-        case 1: lanes.1.add(value)
-        case 2: lanes.2.add(value)
-        default: lanes.3.add(value)
-        }
-        lane = (lane + 1) & 3
+        lanes.add(values, count)
     }
 
     public var result: Result {
-        guard isFloat else { return .int(integerTotal) }
-        var total = lanes.0
-        total.add(lanes.1)
-        total.add(lanes.2)
-        total.add(lanes.3)
-        return .float(total.value)
+        isFloat ? .float(lanes.total.value) : .int(integerTotal)
     }
 }

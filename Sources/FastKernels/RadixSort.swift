@@ -12,16 +12,26 @@ import Darwin
 let digitBits = 11
 let digitCount = 1 << digitBits
 
-/// Sorts `count` elements of `data` by `key` (ascending, stable), using
+/// An element a radix sort can order: its key (only the low `keyBits` bits count).
+public protocol RadixKeyed {
+    var radixKey: UInt64 { get }
+}
+
+extension UInt8: RadixKeyed { @inlinable public var radixKey: UInt64 { UInt64(self) } }
+extension UInt16: RadixKeyed { @inlinable public var radixKey: UInt64 { UInt64(self) } }
+extension UInt32: RadixKeyed { @inlinable public var radixKey: UInt64 { UInt64(self) } }
+extension UInt64: RadixKeyed { @inlinable public var radixKey: UInt64 { self } }
+
+/// Sorts `count` elements of `data` by `radixKey` (ascending, stable), using
 /// `scratch` (room for `count` elements). Only the low `keyBits` bits of the
 /// keys are looked at. Passes whose digit is the same for every element are
 /// skipped (small ranges of integers sort in one or two passes).
 ///
 /// - Throws: `.cancelled` (polled between passes); `data` then holds a
 ///   permutation of its elements.
-func radixSort<Element>(
+func radixSort<Element: RadixKeyed>(
     _ data: UnsafeMutablePointer<Element>, scratch: UnsafeMutablePointer<Element>, count: Int, keyBits: Int,
-    threads: Int, isCancelled: () -> Bool, key: (Element) -> UInt64
+    threads: Int, isCancelled: () -> Bool
 ) throws(KernelError) {
     guard count > 1 else { return }
     let workers = count < 1 << 16 ? 1 : min(threads, maximumWorkers, count / (1 << 14))
@@ -31,19 +41,30 @@ func radixSort<Element>(
     defer { histograms.deallocate() }
     let sharedHistograms = SharedPointer(histograms)
     var shift = 0
-    var cancelled = false
-    withoutActuallyEscaping(key) { key in
+    do {
         while shift < keyBits {
-            if isCancelled() { cancelled = true; return }
+            // Each pass is a whole permutation, so stopping between passes leaves one in `data` or `scratch`.
+            if isCancelled() {
+                if source != data { data.update(from: source, count: count) }
+                throw .cancelled
+            }
             let src = SharedPointer(source), dst = SharedPointer(destination)
             let currentShift = UInt64(shift)
             // 1. Count digits, each worker over its own range.
+            var stopped = false
             runWorkers(workers) { worker, workers in
                 let counts = sharedHistograms.pointer + worker * digitCount
                 counts.initialize(repeating: 0, count: digitCount)
-                for i in partition(count, parts: workers, index: worker) {
-                    counts[Int((key(src.pointer[i]) >> currentShift) & UInt64(digitCount - 1))] += 1
+                forEachSlice(of: partition(count, parts: workers, index: worker), stopped: &stopped,
+                             isCancelled) { range in
+                    for i in range {
+                        counts[Int((src.pointer[i].radixKey >> currentShift) & UInt64(digitCount - 1))] += 1
+                    }
                 }
+            }
+            if stopped {
+                if source != data { data.update(from: source, count: count) }
+                throw .cancelled
             }
             // 2. Skip a pass whose digit never changes; otherwise turn counts into start offsets.
             var total = 0
@@ -63,27 +84,54 @@ func radixSort<Element>(
                 // 3. Scatter, each worker its range, to its own offsets: stable.
                 runWorkers(workers) { worker, workers in
                     let offsets = sharedHistograms.pointer + worker * digitCount
-                    for i in partition(count, parts: workers, index: worker) {
-                        let element = src.pointer[i]
-                        let digit = Int((key(element) >> currentShift) & UInt64(digitCount - 1))
-                        (dst.pointer + offsets[digit]).initialize(to: element)
-                        offsets[digit] += 1
+                    forEachSlice(of: partition(count, parts: workers, index: worker), stopped: &stopped,
+                                 isCancelled) { range in
+                        for i in range {
+                            let element = src.pointer[i]
+                            let digit = Int((element.radixKey >> currentShift) & UInt64(digitCount - 1))
+                            (dst.pointer + offsets[digit]).initialize(to: element)
+                            offsets[digit] += 1
+                        }
                     }
+                }
+                if stopped {
+                    // The half-written destination is dropped; the source is still a whole permutation.
+                    if source != data { data.update(from: source, count: count) }
+                    throw .cancelled
                 }
                 swap(&source, &destination)
             }
             shift += digitBits
         }
     }
-    if cancelled { throw .cancelled }
     if source != data { data.update(from: source, count: count) }
+}
+
+/// Runs `body` over `range` in slices of 65,536 elements, polling `isCancelled`
+/// between slices; sets `stopped` (shared by the workers) and returns early when
+/// it says so or another worker already stopped.
+@inline(__always)
+func forEachSlice(of range: Range<Int>, stopped: inout Bool, _ isCancelled: () -> Bool,
+                  _ body: (Range<Int>) -> Void) {
+    let slice = 1 << 16
+    var start = range.lowerBound
+    while start < range.upperBound {
+        if stopped { return }
+        if isCancelled() {
+            stopped = true
+            return
+        }
+        let end = min(start + slice, range.upperBound)
+        body(start..<end)
+        start = end
+    }
 }
 
 // MARK: - Keys
 
 /// Maps a value to an unsigned key whose order is the value's numeric order.
 public protocol RadixSortable: BufferScalar {
-    associatedtype Key: FixedWidthInteger & UnsignedInteger
+    associatedtype Key: FixedWidthInteger & UnsignedInteger & RadixKeyed
     static func key(_ value: Self) -> Key
     static func value(_ key: Key) -> Self
     /// True for NaN: sorted after everything else.
@@ -91,9 +139,9 @@ public protocol RadixSortable: BufferScalar {
 }
 
 extension RadixSortable where Self: FixedWidthInteger & UnsignedInteger {
-    @inline(__always) public static func key(_ value: Self) -> Self { value }
-    @inline(__always) public static func value(_ key: Self) -> Self { key }
-    @inline(__always) public static func isUnordered(_ value: Self) -> Bool { false }
+    @inlinable @inline(__always) public static func key(_ value: Self) -> Self { value }
+    @inlinable @inline(__always) public static func value(_ key: Self) -> Self { key }
+    @inlinable @inline(__always) public static func isUnordered(_ value: Self) -> Bool { false }
 }
 
 extension UInt8: RadixSortable {}
@@ -103,46 +151,46 @@ extension UInt64: RadixSortable {}
 
 /// Signed integers: flipping the sign bit maps two's complement order to unsigned order.
 extension RadixSortable where Self: FixedWidthInteger & SignedInteger {
-    @inline(__always) public static func isUnordered(_ value: Self) -> Bool { false }
+    @inlinable @inline(__always) public static func isUnordered(_ value: Self) -> Bool { false }
 }
 extension Int8: RadixSortable {
-    @inline(__always) public static func key(_ value: Int8) -> UInt8 { UInt8(bitPattern: value) ^ 0x80 }
-    @inline(__always) public static func value(_ key: UInt8) -> Int8 { Int8(bitPattern: key ^ 0x80) }
+    @inlinable @inline(__always) public static func key(_ value: Int8) -> UInt8 { UInt8(bitPattern: value) ^ 0x80 }
+    @inlinable @inline(__always) public static func value(_ key: UInt8) -> Int8 { Int8(bitPattern: key ^ 0x80) }
 }
 extension Int16: RadixSortable {
-    @inline(__always) public static func key(_ value: Int16) -> UInt16 { UInt16(bitPattern: value) ^ 0x8000 }
-    @inline(__always) public static func value(_ key: UInt16) -> Int16 { Int16(bitPattern: key ^ 0x8000) }
+    @inlinable @inline(__always) public static func key(_ value: Int16) -> UInt16 { UInt16(bitPattern: value) ^ 0x8000 }
+    @inlinable @inline(__always) public static func value(_ key: UInt16) -> Int16 { Int16(bitPattern: key ^ 0x8000) }
 }
 extension Int32: RadixSortable {
-    @inline(__always) public static func key(_ value: Int32) -> UInt32 { UInt32(bitPattern: value) ^ 0x8000_0000 }
-    @inline(__always) public static func value(_ key: UInt32) -> Int32 { Int32(bitPattern: key ^ 0x8000_0000) }
+    @inlinable @inline(__always) public static func key(_ value: Int32) -> UInt32 { UInt32(bitPattern: value) ^ 0x8000_0000 }
+    @inlinable @inline(__always) public static func value(_ key: UInt32) -> Int32 { Int32(bitPattern: key ^ 0x8000_0000) }
 }
 extension Int64: RadixSortable {
-    @inline(__always) public static func key(_ value: Int64) -> UInt64 { UInt64(bitPattern: value) ^ (1 << 63) }
-    @inline(__always) public static func value(_ key: UInt64) -> Int64 { Int64(bitPattern: key ^ (1 << 63)) }
+    @inlinable @inline(__always) public static func key(_ value: Int64) -> UInt64 { UInt64(bitPattern: value) ^ (1 << 63) }
+    @inlinable @inline(__always) public static func value(_ key: UInt64) -> Int64 { Int64(bitPattern: key ^ (1 << 63)) }
 }
 
 /// IEEE floats: negative numbers have all bits flipped, positive ones the
 /// sign bit set, which orders -inf < ... < -0.0 < +0.0 < ... < +inf.
 extension Float: RadixSortable {
-    @inline(__always) public static func key(_ value: Float) -> UInt32 {
+    @inlinable @inline(__always) public static func key(_ value: Float) -> UInt32 {
         let bits = value.bitPattern
         return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
     }
-    @inline(__always) public static func value(_ key: UInt32) -> Float {
+    @inlinable @inline(__always) public static func value(_ key: UInt32) -> Float {
         Float(bitPattern: key & 0x8000_0000 != 0 ? key & 0x7FFF_FFFF : ~key)
     }
-    @inline(__always) public static func isUnordered(_ value: Float) -> Bool { value.isNaN }
+    @inlinable @inline(__always) public static func isUnordered(_ value: Float) -> Bool { value.isNaN }
 }
 extension Double: RadixSortable {
-    @inline(__always) public static func key(_ value: Double) -> UInt64 {
+    @inlinable @inline(__always) public static func key(_ value: Double) -> UInt64 {
         let bits = value.bitPattern
         return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
     }
-    @inline(__always) public static func value(_ key: UInt64) -> Double {
+    @inlinable @inline(__always) public static func value(_ key: UInt64) -> Double {
         Double(bitPattern: key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key)
     }
-    @inline(__always) public static func isUnordered(_ value: Double) -> Bool { value.isNaN }
+    @inlinable @inline(__always) public static func isUnordered(_ value: Double) -> Bool { value.isNaN }
 }
 
 // MARK: - Arrays
@@ -155,6 +203,16 @@ extension Double: RadixSortable {
 /// - Parameters:
 ///   - scratch: room for `values.count` elements (the one scratch array).
 /// - Throws: `.cancelled`; `.outOfMemory` when a strided array's copy cannot be had.
+@_specialize(exported: true, where T == Int8)
+@_specialize(exported: true, where T == UInt8)
+@_specialize(exported: true, where T == Int16)
+@_specialize(exported: true, where T == UInt16)
+@_specialize(exported: true, where T == Int32)
+@_specialize(exported: true, where T == UInt32)
+@_specialize(exported: true, where T == Int64)
+@_specialize(exported: true, where T == UInt64)
+@_specialize(exported: true, where T == Float)
+@_specialize(exported: true, where T == Double)
 public func sortInPlace<T: RadixSortable>(
     _ values: StridedBuffer<T>, reverse: Bool, threads: Int, isCancelled: () -> Bool = { false }
 ) throws(KernelError) {
@@ -200,17 +258,23 @@ public func sortInPlace<T: RadixSortable>(
     let keys = UnsafeMutableRawPointer(data).bindMemory(to: T.Key.self, capacity: count)
     for i in 0..<ordered { keys[i] = T.key(data[i]) }
     let keyScratch = UnsafeMutableRawPointer(scratch).bindMemory(to: T.Key.self, capacity: count)
-    try radixSort(keys, scratch: keyScratch, count: ordered, keyBits: T.Key.bitWidth, threads: threads,
-                  isCancelled: isCancelled) { UInt64($0) }
+    var failure: KernelError? = nil
+    do {
+        try radixSort(keys, scratch: keyScratch, count: ordered, keyBits: T.Key.bitWidth, threads: threads,
+                      isCancelled: isCancelled)
+    } catch {
+        failure = error  // cancelled: turn the keys back into values, leaving a permutation of the input
+    }
     let typed = UnsafeMutableRawPointer(data).bindMemory(to: T.self, capacity: count)
     for i in 0..<ordered { typed[i] = T.value(keys[i]) }
-    if reverse {
+    if reverse && failure == nil {
         var prefix = UnsafeMutableBufferPointer(start: typed, count: ordered)
         prefix.reverse()
     }
     if !values.isContiguous {
         for i in 0..<count { values.store(typed[i], at: i) }
     }
+    if let failure { throw failure }
 }
 
 extension UnsafeMutableRawPointer {
@@ -224,7 +288,8 @@ extension UnsafeMutableRawPointer {
 // MARK: - (key, object) pairs for lists
 
 /// A list item to sort: its key and the address of its object.
-public struct KeyedItem: Sendable {
+public struct KeyedItem: Sendable, RadixKeyed {
+    @inlinable public var radixKey: UInt64 { key }
     public var key: UInt64
     public var object: UInt
     @inline(__always) public init(key: UInt64, object: UInt) {
@@ -254,6 +319,6 @@ public final class KeyedItems {
     /// Sorts the first `count` items by key, stably (equal keys keep their order).
     public func sort(count: Int, threads: Int, isCancelled: () -> Bool = { false }) throws(KernelError) {
         try radixSort(items, scratch: scratch, count: min(count, capacity), keyBits: 64, threads: threads,
-                      isCancelled: isCancelled) { $0.key }
+                      isCancelled: isCancelled)
     }
 }

@@ -24,6 +24,14 @@ public let parallelSumThreshold = 1 << 18
 ///   - threads: workers to use (1 = this thread only); the result does not depend on it.
 ///   - isCancelled: polled once per block of 65,536 elements.
 /// - Throws: `.cancelled`.
+@_specialize(exported: true, where T == Int8)
+@_specialize(exported: true, where T == UInt8)
+@_specialize(exported: true, where T == Int16)
+@_specialize(exported: true, where T == UInt16)
+@_specialize(exported: true, where T == Int32)
+@_specialize(exported: true, where T == UInt32)
+@_specialize(exported: true, where T == Int64)
+@_specialize(exported: true, where T == UInt64)
 public func exactSum<T: FixedWidthInteger & BufferScalar>(
     _ values: StridedBuffer<T>, threads: Int, isCancelled: () -> Bool = { false }
 ) throws(KernelError) -> Int128 {
@@ -87,6 +95,8 @@ func floatBlockLength(_ count: Int) -> Int {
 /// partials combined in block order: the same bits for every `threads`.
 ///
 /// - Throws: `.cancelled` (polled once per block).
+@_specialize(exported: true, where T == Float)
+@_specialize(exported: true, where T == Double)
 public func compensatedSum<T: BinaryFloatingPoint & BufferScalar>(
     _ values: StridedBuffer<T>, threads: Int, isCancelled: () -> Bool = { false }
 ) throws(KernelError) -> Double {

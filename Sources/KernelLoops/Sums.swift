@@ -79,6 +79,12 @@ public struct CompensatedLanes: Sendable {
         }
     }
 
+    /// Adds one value (kept apart from the vector lanes).
+    @inlinable
+    public mutating func addOne(_ value: Double) {
+        tail.add(value)
+    }
+
     /// The lanes folded into one partial sum, in lane order.
     @inlinable
     public var total: CompensatedSum {

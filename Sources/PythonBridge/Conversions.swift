@@ -145,6 +145,7 @@ extension PyRef {
     }
 
     /// A new list of `count` objects, item i being `item(i)` (borrowed: the list takes its own reference).
+    @inlinable
     public static func list(count: Int, _ item: (Int) -> PyObjectPointer) throws(PythonException) -> PyRef {
         let list = try PyRef(owning: PyList_New(count))
         for index in 0..<count {
@@ -187,8 +188,5 @@ public func scalarNumber(_ object: PyObjectPointer) -> ScalarNumber {
     if type == fk_float_type() { return .float(fk_float_value(object)) }
     guard type == fk_long_type() || type == fk_bool_type() else { return .other }
     var value: Int64 = 0
-    if fk_long_compact_value(object, &value) != 0 { return .int(value) }
-    var overflow: Int32 = 0
-    value = PyLong_AsLongLongAndOverflow(object, &overflow)
-    return overflow == 0 ? .int(value) : .other
+    return fk_long_value_64(object, &value) != 0 ? .int(value) : .other
 }

@@ -1,0 +1,81 @@
+import XCTest
+@testable import FastKernels
+
+final class RadixSortTests: XCTestCase {
+    func check<T: RadixSortable & Comparable>(_ values: [T], reverse: Bool = false, threads: Int = 2,
+                                              file: StaticString = #filePath, line: UInt = #line) throws {
+        var sorted = values
+        try sorted.withUnsafeMutableBufferPointer { buffer in
+            try sortInPlace(StridedBuffer(UnsafeBufferPointer(buffer)), reverse: reverse, threads: threads)
+        }
+        let ordered = values.filter { !T.isUnordered($0) }.sorted()
+        let expected = (reverse ? Array(ordered.reversed()) : ordered) + values.filter { T.isUnordered($0) }
+        XCTAssertEqual(sorted.count, expected.count, file: file, line: line)
+        for (a, b) in zip(sorted, expected) where !(T.isUnordered(a) && T.isUnordered(b)) {
+            XCTAssertEqual(a, b, file: file, line: line)
+        }
+    }
+
+    func testIntegersOfEveryWidth() throws {
+        var rng = SystemRandomNumberGenerator()
+        for count in [0, 1, 2, 100, 70_000, 300_000] {
+            try check((0..<count).map { _ in Int64.random(in: .min ... .max, using: &rng) } + [.min, .max, 0, -1])
+            try check((0..<count).map { _ in UInt64.random(in: .min ... .max, using: &rng) })
+            try check((0..<count).map { _ in Int32.random(in: .min ... .max, using: &rng) }, reverse: true)
+            try check((0..<count).map { _ in UInt16.random(in: .min ... .max, using: &rng) })
+            try check((0..<count).map { _ in Int8.random(in: .min ... .max, using: &rng) }, threads: 1)
+        }
+    }
+
+    func testAdversarialOrders() throws {
+        let n = 200_000
+        try check((0..<n).map { Int64($0) })                       // already sorted
+        try check((0..<n).map { Int64(n - $0) })                   // reversed
+        try check([Int64](repeating: 42, count: n))                // all equal: every pass skipped
+        try check((0..<n).map { Int64($0 % 3) - 1 })               // few distinct, negative
+        try check((0..<n).map { UInt64($0) << 40 })                // only high digits differ
+    }
+
+    func testFloatsWithSpecialValues() throws {
+        var rng = SystemRandomNumberGenerator()
+        var values = (0..<100_000).map { _ in Double.random(in: -1e10...1e10, using: &rng) }
+        values += [.infinity, -.infinity, 0.0, -0.0, .nan, -.nan, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+                   .greatestFiniteMagnitude, -.greatestFiniteMagnitude]
+        values.shuffle()
+        try check(values)
+        try check(values, reverse: true)
+        try check(values.map { Float($0) }, threads: 3)
+    }
+
+    func testNaNsKeepTheirBitsAndOrder() throws {
+        let first = Double(nan: 1, signaling: false), second = -Double(nan: 2, signaling: false)
+        var values: [Double] = [3, first, 1, second, 2]
+        try values.withUnsafeMutableBufferPointer { buffer in
+            try sortInPlace(StridedBuffer(UnsafeBufferPointer(buffer)), reverse: false, threads: 1)
+        }
+        XCTAssertEqual(Array(values[0..<3]), [1, 2, 3])
+        XCTAssertEqual(values[3].bitPattern, first.bitPattern)
+        XCTAssertEqual(values[4].bitPattern, second.bitPattern)
+    }
+
+    func testKeyedItemsAreStable() throws {
+        let count = 100_000
+        guard let items = KeyedItems(count: count) else { return XCTFail("memory") }
+        for i in 0..<count { items.items[i] = KeyedItem(key: UInt64(i % 10), object: UInt(i)) }
+        try items.sort(count: count, threads: 2)
+        for i in 1..<count {
+            let a = items.items[i - 1], b = items.items[i]
+            XCTAssertTrue(a.key < b.key || (a.key == b.key && a.object < b.object))
+        }
+    }
+
+    func testCancellationLeavesAPermutation() {
+        var values = (0..<100_000).map { Int64($0 * 7919 % 100_000) }
+        let finished: Void? = values.withUnsafeMutableBufferPointer { buffer in
+            try? sortInPlace(StridedBuffer(UnsafeBufferPointer(buffer)), reverse: false, threads: 2,
+                             isCancelled: { true })
+        }
+        XCTAssertNil(finished)
+        XCTAssertEqual(Set(values).count, 100_000)
+    }
+}
