@@ -5,10 +5,10 @@ import Glibc
 import Darwin
 #endif
 
-/// The number of CPU cores online: what `threads=None` means.
-public func availableCores() -> Int {
-    max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-}
+/// The number of CPU cores online: what `threads=None` means (read once).
+public func availableCores() -> Int { coresOnline }
+
+let coresOnline = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
 /// Most workers a kernel starts, whatever `threads` asks for.
 let maximumWorkers = 256

@@ -13,8 +13,14 @@ let gatherChunk = 4096
 /// Integer sums run in blocks of this many elements (far below the 2^31 the loops allow).
 let integerBlockLength = 1 << 16
 
-/// Below this many elements a sum runs on one thread whatever `threads` says.
+/// Below this many elements a float sum runs on one thread whatever `threads`
+/// says (waking a second thread costs tens of microseconds; compensated
+/// addition is compute-bound, so a second core pays from about this size).
 public let parallelSumThreshold = 1 << 18
+
+/// The same for integer sums, which run at memory speed on one core: a second
+/// thread only pays once the array is well beyond the caches.
+public let parallelIntegerSumThreshold = 1 << 22
 
 /// The exact sum of an integer (or bool, as UInt8) array, as a 128-bit integer:
 /// no wrap-around whatever the values (2^63 int64 values cannot reach 2^127).
@@ -36,7 +42,7 @@ public func exactSum<T: FixedWidthInteger & BufferScalar>(
     _ values: StridedBuffer<T>, threads: Int, isCancelled: () -> Bool = { false }
 ) throws(KernelError) -> Int128 {
     let blocks = (values.count + integerBlockLength - 1) / integerBlockLength
-    let workers = values.count < parallelSumThreshold ? 1 : min(threads, blocks)
+    let workers = values.count < parallelIntegerSumThreshold ? 1 : min(threads, blocks)
     return try withUnsafeTemporaryAllocation(of: Int128.self, capacity: max(workers, 1)) { partials throws(KernelError) in
         partials.initialize(repeating: 0)
         var cancelled = false

@@ -115,19 +115,23 @@ public struct CompensatedLanes: Sendable {
 }
 
 /// The exact sum of 64-bit integers, for counts below 2^32, without 128-bit
-/// additions in the loop: with W the wrapping sum of the x and H the sum of
-/// their high halves (x >> 32), the exact sum is H * 2^32 + L where the sum
-/// of the low halves L = (W - H * 2^32) mod 2^64, since 0 <= L < count * 2^32.
+/// additions in the loop. For unsigned x, with W the wrapping sum and H the sum
+/// of the high halves (x >> 32), the exact sum is H * 2^32 + L, where the sum
+/// of the low halves L = (W - H * 2^32) mod 2^64 because 0 <= L < count * 2^32.
+/// Signed values are first biased to unsigned (x + 2^63, a flip of the top bit)
+/// and the bias taken off at the end: only logical shifts, which AVX2 has.
 @inlinable @inline(__always)
 public func exactSum64<T: FixedWidthInteger & SIMDScalar>(_ values: UnsafePointer<T>, _ count: Int) -> Int128 {
     assert(T.bitWidth == 64 && count < 1 << 32)
-    typealias V = SIMD4<T>
+    typealias V = SIMD4<UInt64>
     let raw = UnsafeRawPointer(values)
+    let bias: UInt64 = T.isSigned ? 1 << 63 : 0
+    let biasVector = V(repeating: bias)
     var w0 = V(), w1 = V(), h0 = V(), h1 = V()
     var i = 0
     while i + 8 <= count {
-        let x0 = raw.loadUnaligned(fromByteOffset: i * 8, as: V.self)
-        let x1 = raw.loadUnaligned(fromByteOffset: i * 8 + 32, as: V.self)
+        let x0 = raw.loadUnaligned(fromByteOffset: i * 8, as: V.self) ^ biasVector
+        let x1 = raw.loadUnaligned(fromByteOffset: i * 8 + 32, as: V.self) ^ biasVector
         w0 &+= x0
         w1 &+= x1
         h0 &+= x0 &>> 32
@@ -136,13 +140,14 @@ public func exactSum64<T: FixedWidthInteger & SIMDScalar>(_ values: UnsafePointe
     }
     var w = (w0 &+ w1).wrappedSum(), h = (h0 &+ h1).wrappedSum()
     while i < count {
-        w &+= values[i]
-        h &+= values[i] &>> 32
+        let x = raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) ^ bias
+        w &+= x
+        h &+= x &>> 32
         i += 1
     }
-    let high = Int128(h)  // |h| < count * 2^32: fits easily
-    let low = UInt64(truncatingIfNeeded: w) &- (UInt64(truncatingIfNeeded: h) &<< 32)
-    return (high << 32) + Int128(low)
+    let low = w &- (h &<< 32)
+    let unsignedTotal = (Int128(h) << 32) + Int128(low)
+    return unsignedTotal - Int128(count) * Int128(bias)
 }
 
 /// The exact sum of integers of at most 32 bits, for counts below 2^31 (no Int64 overflow).

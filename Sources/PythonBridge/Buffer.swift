@@ -1,5 +1,11 @@
 @preconcurrency import CPython
 
+#if _endian(little)
+let isLittleEndian = true
+#else
+let isLittleEndian = false
+#endif
+
 /// The element type of a 1-D numeric buffer, from its struct-module format.
 public enum BufferElement: Sendable, Equatable {
     case int8, uint8, int16, uint16, int32, uint32, int64, uint64, float32, float64, bool
@@ -34,8 +40,6 @@ public struct BufferView: ~Copyable {
     /// Distance between elements in bytes (may be negative, e.g. numpy's a[::-1]).
     public let byteStride: Int
     public let isReadOnly: Bool
-    /// The buffer's format string, as the exporter gave it (for messages).
-    public let format: String
 
     /// Address of element 0.
     public var start: UnsafeMutableRawPointer { view.buf }
@@ -53,16 +57,16 @@ public struct BufferView: ~Copyable {
         // Ask for strides and format, never for writability: a readonly
         // exporter would refuse with BufferError; we say it more clearly below.
         guard PyObject_GetBuffer(object, &view, PyBUF_RECORDS_RO) == 0 else { throw .pending }
-        let format = view.format.map { String(cString: $0) } ?? "B"
-        let shape = (0..<Int(view.ndim)).map { view.shape[$0] }
         let release = { (view: inout Py_buffer) in PyBuffer_Release(&view) }
         guard view.ndim == 1 else {
+            let shape = (0..<Int(view.ndim)).map { view.shape[$0] }
             release(&view)
             if shape.isEmpty { throw .valueError("\(describe) is a 0-dimensional buffer; expected a 1-D array") }
             throw .valueError("\(describe) is a \(shape.count)-dimensional buffer (shape "
                 + "(\(shape.map(String.init).joined(separator: ", ")))); expected a 1-D array")
         }
-        guard let (element, native) = BufferView.parse(format: format, itemSize: view.itemsize) else {
+        guard let (element, native) = BufferView.parse(format: view.format, itemSize: view.itemsize) else {
+            let format = view.format.map { String(cString: $0) } ?? "B"
             release(&view)
             throw .typeError("\(describe) has buffer format '\(format)', which is not a supported number type "
                 + "(b B h H i I l L q Q n N f d ?)")
@@ -74,10 +78,9 @@ public struct BufferView: ~Copyable {
         self.view = view
         self.element = element
         self.nativeByteOrder = native
-        self.count = shape[0]
+        self.count = view.shape[0]
         self.byteStride = view.strides.map { $0[0] } ?? view.itemsize
         self.isReadOnly = view.readonly != 0
-        self.format = format
     }
 
     deinit {
@@ -85,32 +88,48 @@ public struct BufferView: ~Copyable {
         PyBuffer_Release(&view)
     }
 
-    /// Maps a struct-module format to an element type, using the exporter's
-    /// item size for the width (so native 'l' is 8 bytes here, standard '<l' 4).
-    static func parse(format: String, itemSize: Int) -> (BufferElement, nativeByteOrder: Bool)? {
-        var characters = Array(format.utf8)
+    /// Maps a struct-module format (NULL means "B") to an element type, using the
+    /// exporter's item size for the width (so native 'l' is 8 bytes here, standard '<l' 4).
+    static func parse(format: UnsafeMutablePointer<CChar>?, itemSize: Int) -> (BufferElement, nativeByteOrder: Bool)? {
+        guard var p = format.map({ UnsafePointer<CChar>($0) }) else { return itemSize == 1 ? (.uint8, true) : nil }
         var native = true
-        if let first = characters.first, "@=<>!".utf8.contains(first) {
-            #if _endian(little)
-            native = first != UInt8(ascii: ">") && first != UInt8(ascii: "!")
-            #else
-            native = first != UInt8(ascii: "<")
-            #endif
-            characters.removeFirst()
+        switch UInt8(bitPattern: p.pointee) {
+        case UInt8(ascii: "@"), UInt8(ascii: "="):
+            p += 1
+        case UInt8(ascii: "<"):
+            native = isLittleEndian
+            p += 1
+        case UInt8(ascii: ">"), UInt8(ascii: "!"):
+            native = !isLittleEndian
+            p += 1
+        default:
+            break
         }
-        guard characters.count == 1 else { return nil }
-        let signed: [Int: BufferElement] = [1: .int8, 2: .int16, 4: .int32, 8: .int64]
-        let unsigned: [Int: BufferElement] = [1: .uint8, 2: .uint16, 4: .uint32, 8: .uint64]
+        guard p.pointee != 0, p[1] == 0 else { return nil }  // exactly one type character
         let element: BufferElement?
-        switch Character(Unicode.Scalar(characters[0])) {
-        case "b", "h", "i", "l", "q", "n": element = signed[itemSize]
-        case "B", "H", "I", "L", "Q", "N": element = unsigned[itemSize]
-        case "f": element = itemSize == 4 ? .float32 : nil
-        case "d": element = itemSize == 8 ? .float64 : nil
-        case "?": element = itemSize == 1 ? .bool : nil
+        switch UInt8(bitPattern: p.pointee) {
+        case UInt8(ascii: "b"), UInt8(ascii: "h"), UInt8(ascii: "i"), UInt8(ascii: "l"), UInt8(ascii: "q"),
+             UInt8(ascii: "n"):
+            element = integerElement(itemSize, signed: true)
+        case UInt8(ascii: "B"), UInt8(ascii: "H"), UInt8(ascii: "I"), UInt8(ascii: "L"), UInt8(ascii: "Q"),
+             UInt8(ascii: "N"):
+            element = integerElement(itemSize, signed: false)
+        case UInt8(ascii: "f"): element = itemSize == 4 ? .float32 : nil
+        case UInt8(ascii: "d"): element = itemSize == 8 ? .float64 : nil
+        case UInt8(ascii: "?"): element = itemSize == 1 ? .bool : nil
         default: element = nil
         }
         guard let element else { return nil }
         return (element, element.byteCount == 1 ? true : native)
+    }
+
+    static func integerElement(_ itemSize: Int, signed: Bool) -> BufferElement? {
+        switch itemSize {
+        case 1: signed ? .int8 : .uint8
+        case 2: signed ? .int16 : .uint16
+        case 4: signed ? .int32 : .uint32
+        case 8: signed ? .int64 : .uint64
+        default: nil
+        }
     }
 }
