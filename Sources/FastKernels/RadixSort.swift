@@ -4,13 +4,16 @@ import Glibc
 import Darwin
 #endif
 
-// Stable LSD radix sort on unsigned keys, 11-bit digits, parallel over
-// contiguous ranges. Used for integer and float keys (transformed so that
-// unsigned order is numeric order) and for (key, object) pairs of a list.
-// See docs/sort.md.
-
-let digitBits = 11
-let digitCount = 1 << digitBits
+// Stable MSD radix sort on unsigned keys, parallel at the top level. Used
+// for integer and float keys (transformed so that unsigned order is numeric
+// order) and for the (key, object) pairs of a list. See docs/sort.md.
+//
+// Each level looks only at the bits where the keys of its range differ (so
+// small ranges of integers, or floats sharing an exponent, waste no passes),
+// distributes the elements stably by the top digit of those bits into the
+// other buffer, and recurses into each bucket. After the first level the
+// buckets fit in the caches, so main memory is read and written about twice,
+// where an LSD sort of 64-bit keys would make six passes.
 
 /// An element a radix sort can order: its key (only the low `keyBits` bits count).
 public protocol RadixKeyed {
@@ -22,89 +25,181 @@ extension UInt16: RadixKeyed { @inlinable public var radixKey: UInt64 { UInt64(s
 extension UInt32: RadixKeyed { @inlinable public var radixKey: UInt64 { UInt64(self) } }
 extension UInt64: RadixKeyed { @inlinable public var radixKey: UInt64 { self } }
 
+/// Buckets at or below this size are finished by insertion sort.
+let insertionSortLimit = 32
+/// The widest digit: 2,048 buckets.
+let maximumDigitBits = 11
+/// Deepest recursion: every level consumes at least one bit of a 64-bit key.
+let maximumDepth = 65
+
 /// Sorts `count` elements of `data` by `radixKey` (ascending, stable), using
-/// `scratch` (room for `count` elements). Only the low `keyBits` bits of the
-/// keys are looked at. Passes whose digit is the same for every element are
-/// skipped (small ranges of integers sort in one or two passes).
+/// `scratch` (room for `count` elements).
 ///
-/// - Throws: `.cancelled` (polled between passes); `data` then holds a
-///   permutation of its elements.
+/// - Throws: `.cancelled` (polled every 65,536 elements at the top level and
+///   between buckets); `data` then holds a permutation of its elements.
 func radixSort<Element: RadixKeyed>(
     _ data: UnsafeMutablePointer<Element>, scratch: UnsafeMutablePointer<Element>, count: Int, keyBits: Int,
     threads: Int, isCancelled: () -> Bool
 ) throws(KernelError) {
     guard count > 1 else { return }
     let workers = count < 1 << 16 ? 1 : min(threads, maximumWorkers, count / (1 << 14))
-    var source = data, destination = scratch
-    // Per-worker histograms: workers x digitCount counts.
-    let histograms = UnsafeMutablePointer<Int>.allocate(capacity: workers * digitCount)
-    defer { histograms.deallocate() }
-    let sharedHistograms = SharedPointer(histograms)
-    var shift = 0
-    do {
-        while shift < keyBits {
-            // Each pass is a whole permutation, so stopping between passes leaves one in `data` or `scratch`.
-            if isCancelled() {
-                if source != data { data.update(from: source, count: count) }
-                throw .cancelled
-            }
-            let src = SharedPointer(source), dst = SharedPointer(destination)
-            let currentShift = UInt64(shift)
-            // 1. Count digits, each worker over its own range.
-            var stopped = false
-            runWorkers(workers) { worker, workers in
-                let counts = sharedHistograms.pointer + worker * digitCount
-                counts.initialize(repeating: 0, count: digitCount)
-                forEachSlice(of: partition(count, parts: workers, index: worker), stopped: &stopped,
-                             isCancelled) { range in
-                    for i in range {
-                        counts[Int((src.pointer[i].radixKey >> currentShift) & UInt64(digitCount - 1))] += 1
-                    }
-                }
-            }
-            if stopped {
-                if source != data { data.update(from: source, count: count) }
-                throw .cancelled
-            }
-            // 2. Skip a pass whose digit never changes; otherwise turn counts into start offsets.
-            var total = 0
-            var trivial = false
-            for digit in 0..<digitCount {
-                var digitTotal = 0
-                for worker in 0..<workers { digitTotal += histograms[worker * digitCount + digit] }
-                if digitTotal == count { trivial = true; break }
-                for worker in 0..<workers {
-                    let slot = histograms + worker * digitCount + digit
-                    let n = slot.pointee
-                    slot.pointee = total
-                    total += n
-                }
-            }
-            if !trivial {
-                // 3. Scatter, each worker its range, to its own offsets: stable.
-                runWorkers(workers) { worker, workers in
-                    let offsets = sharedHistograms.pointer + worker * digitCount
-                    forEachSlice(of: partition(count, parts: workers, index: worker), stopped: &stopped,
-                                 isCancelled) { range in
-                        for i in range {
-                            let element = src.pointer[i]
-                            let digit = Int((element.radixKey >> currentShift) & UInt64(digitCount - 1))
-                            (dst.pointer + offsets[digit]).initialize(to: element)
-                            offsets[digit] += 1
-                        }
-                    }
-                }
-                if stopped {
-                    // The half-written destination is dropped; the source is still a whole permutation.
-                    if source != data { data.update(from: source, count: count) }
-                    throw .cancelled
-                }
-                swap(&source, &destination)
-            }
-            shift += digitBits
+    let src = SharedPointer(data), dst = SharedPointer(scratch)
+    var stopped = false
+
+    // 1. The bits in which keys differ: OR of key ^ first key.
+    let first = data[0].radixKey
+    let differences = UnsafeMutablePointer<UInt64>.allocate(capacity: workers)
+    defer { differences.deallocate() }
+    let sharedDifferences = SharedPointer(differences)
+    runWorkers(workers) { worker, workers in
+        var mask: UInt64 = 0
+        forEachSlice(of: partition(count, parts: workers, index: worker), stopped: &stopped, isCancelled) { range in
+            for i in range { mask |= src.pointer[i].radixKey ^ first }
+        }
+        sharedDifferences.pointer[worker] = mask
+    }
+    if stopped { throw .cancelled }
+    var mask: UInt64 = 0
+    for worker in 0..<workers { mask |= differences[worker] }
+    if mask == 0 { return }  // all keys equal: already sorted (stably)
+    let topBit = 63 - mask.leadingZeroBitCount
+    let digitBits = min(maximumDigitBits, topBit + 1)
+    let shift = UInt64(topBit + 1 - digitBits)
+    let buckets = 1 << digitBits
+    let digitMask = UInt64(buckets - 1)
+
+    // 2. Per-worker digit counts, turned into per-worker start offsets.
+    let offsets = UnsafeMutablePointer<Int>.allocate(capacity: workers * buckets)
+    defer { offsets.deallocate() }
+    let sharedOffsets = SharedPointer(offsets)
+    runWorkers(workers) { worker, workers in
+        let counts = sharedOffsets.pointer + worker * buckets
+        counts.initialize(repeating: 0, count: buckets)
+        forEachSlice(of: partition(count, parts: workers, index: worker), stopped: &stopped, isCancelled) { range in
+            for i in range { counts[Int((src.pointer[i].radixKey >> shift) & digitMask)] += 1 }
         }
     }
-    if source != data { data.update(from: source, count: count) }
+    if stopped { throw .cancelled }
+    let bucketStarts = UnsafeMutablePointer<Int>.allocate(capacity: buckets + 1)
+    defer { bucketStarts.deallocate() }
+    var total = 0
+    for digit in 0..<buckets {
+        bucketStarts[digit] = total
+        for worker in 0..<workers {
+            let slot = offsets + worker * buckets + digit
+            let n = slot.pointee
+            slot.pointee = total
+            total += n
+        }
+    }
+    bucketStarts[buckets] = total
+
+    // 3. Stable scatter data -> scratch, each worker its own range to its own offsets.
+    runWorkers(workers) { worker, workers in
+        let next = sharedOffsets.pointer + worker * buckets
+        forEachSlice(of: partition(count, parts: workers, index: worker), stopped: &stopped, isCancelled) { range in
+            for i in range {
+                let element = src.pointer[i]
+                let digit = Int((element.radixKey >> shift) & digitMask)
+                (dst.pointer + next[digit]).initialize(to: element)
+                next[digit] += 1
+            }
+        }
+    }
+    if stopped { throw .cancelled }  // data is untouched by a scatter
+
+    // 4. Each bucket sorted within scratch (data as its scratch), largest buckets first, shared
+    //    among the workers; then everything copied back. A cancelled bucket stays a permutation.
+    let order = UnsafeMutablePointer<Int>.allocate(capacity: buckets)
+    defer { order.deallocate() }
+    for digit in 0..<buckets { order[digit] = digit }
+    var orderBuffer = UnsafeMutableBufferPointer(start: order, count: buckets)
+    orderBuffer.sort {
+        bucketStarts[$0 + 1] - bucketStarts[$0] > bucketStarts[$1 + 1] - bucketStarts[$1]
+    }
+    let sharedOrder = SharedPointer(order), sharedStarts = SharedPointer(bucketStarts)
+    let lowBit = Int(shift) - 1
+    runWorkers(workers) { worker, workers in
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: maximumDepth * ((1 << maximumDigitBits) + 1))
+        defer { counts.deallocate() }
+        var index = worker
+        while index < buckets {
+            if stopped { return }
+            if isCancelled() {
+                stopped = true
+                return
+            }
+            let digit = sharedOrder.pointer[index]
+            let start = sharedStarts.pointer[digit], size = sharedStarts.pointer[digit + 1] - start
+            sortBucket(dst.pointer + start, src.pointer + start, size, highBit: lowBit, counts: counts)
+            index += workers
+        }
+    }
+    runWorkers(workers) { worker, workers in
+        let range = partition(count, parts: workers, index: worker)
+        (src.pointer + range.lowerBound).update(from: dst.pointer + range.lowerBound, count: range.count)
+    }
+    if stopped { throw .cancelled }
+}
+
+/// Sorts `n` elements of `x` by key bits `0...highBit` (higher bits are equal),
+/// stably, leaving the result in `x`; `y` is scratch of the same size. `counts`
+/// holds room for one histogram per remaining level.
+func sortBucket<Element: RadixKeyed>(
+    _ x: UnsafeMutablePointer<Element>, _ y: UnsafeMutablePointer<Element>, _ n: Int, highBit: Int,
+    counts: UnsafeMutablePointer<Int>
+) {
+    if n <= insertionSortLimit || highBit < 0 {
+        if highBit >= 0 { insertionSort(x, n) }
+        return
+    }
+    let keepMask: UInt64 = highBit >= 63 ? .max : (1 << UInt64(highBit + 1)) - 1
+    let first = x[0].radixKey & keepMask
+    var mask: UInt64 = 0
+    for i in 0..<n { mask |= (x[i].radixKey & keepMask) ^ first }
+    if mask == 0 { return }
+    let topBit = 63 - mask.leadingZeroBitCount
+    // Digits about log2(n) wide: a histogram no larger than the bucket.
+    let wanted = max(4, min(maximumDigitBits, Int.bitWidth - n.leadingZeroBitCount - 1))
+    let digitBits = min(wanted, topBit + 1)
+    let shift = UInt64(topBit + 1 - digitBits)
+    let buckets = 1 << digitBits
+    let digitMask = UInt64(buckets - 1)
+    counts.initialize(repeating: 0, count: buckets + 1)
+    for i in 0..<n { counts[Int((x[i].radixKey >> shift) & digitMask) + 1] += 1 }
+    for digit in 0..<buckets { counts[digit + 1] += counts[digit] }  // counts[d] = start of bucket d
+    // Scatter x -> y (stable), using counts[d] as the next slot of bucket d.
+    for i in 0..<n {
+        let element = x[i]
+        let digit = Int((element.radixKey >> shift) & digitMask)
+        (y + counts[digit]).initialize(to: element)
+        counts[digit] += 1
+    }
+    // counts[d] is now the end of bucket d: recurse, each bucket ending in y, then copy back.
+    var start = 0
+    let nextCounts = counts + ((1 << maximumDigitBits) + 1)
+    for digit in 0..<buckets {
+        let end = counts[digit]
+        if end - start > 1 { sortBucket(y + start, x + start, end - start, highBit: Int(shift) - 1, counts: nextCounts) }
+        start = end
+    }
+    x.update(from: y, count: n)
+}
+
+/// Stable insertion sort by key, for small buckets.
+@inline(__always)
+func insertionSort<Element: RadixKeyed>(_ x: UnsafeMutablePointer<Element>, _ n: Int) {
+    guard n > 1 else { return }
+    for i in 1..<n {
+        let element = x[i]
+        let key = element.radixKey
+        var j = i
+        while j > 0 && x[j - 1].radixKey > key {
+            x[j] = x[j - 1]
+            j -= 1
+        }
+        x[j] = element
+    }
 }
 
 /// Runs `body` over `range` in slices of 65,536 elements, polling `isCancelled`

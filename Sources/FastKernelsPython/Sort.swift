@@ -17,8 +17,10 @@ let sortFunction = Function("_sort", "values, /, reverse=False, threads=None", m
     var sawInt = false, sawFloat = false
     var nans: [PyObjectPointer] = []
     var keyed = 0
+    var references = RetainedItems(items)
     for item in items {
         let object = item!
+        references.retainNext()
         let key: UInt64
         switch scalarNumber(object) {
         case .int(let value):
@@ -42,7 +44,7 @@ let sortFunction = Function("_sort", "values, /, reverse=False, threads=None", m
     try args.runKernel(releasingGIL: sortedCount >= arrayGILThreshold) { isCancelled throws(KernelError) in
         try memory.sort(count: sortedCount, threads: threads, isCancelled: isCancelled)
     }
-    return try .list(count: count) { index in
+    return try references.makeList { index in
         index < sortedCount ? UnsafeMutablePointer(bitPattern: memory.items[index].object)! : nans[index - sortedCount]
     }
 }

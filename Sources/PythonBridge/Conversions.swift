@@ -190,3 +190,46 @@ public func scalarNumber(_ object: PyObjectPointer) -> ScalarNumber {
     var value: Int64 = 0
     return fk_long_value_64(object, &value) != 0 ? .int(value) : .other
 }
+
+/// Strong references to the items of a list or tuple, taken one by one while
+/// the items are read anyway (in list order, so memory is touched once and in
+/// order), and handed to a new list by `makeList`, which then needs no
+/// reference-count update of its own on objects scattered in memory.
+/// Dropped without `makeList` (an error, a fallback), it releases every
+/// reference it took.
+@frozen
+public struct RetainedItems: ~Copyable {
+    @usableFromInline let items: UnsafeBufferPointer<PyObjectPointer?>
+    @usableFromInline var retainedCount = 0
+
+    public init(_ items: UnsafeBufferPointer<PyObjectPointer?>) {
+        self.items = items
+    }
+
+    /// Takes a reference to the next item (items are retained in order).
+    @inlinable @inline(__always)
+    public mutating func retainNext() {
+        fk_incref(items[retainedCount]!)
+        retainedCount += 1
+    }
+
+    deinit { releaseAll() }
+
+    func releaseAll() {
+        for index in 0..<retainedCount { fk_decref(items[index]!) }
+    }
+
+    /// A new list of all the items, item i being `object(i)`: each item exactly
+    /// once, in any order. Every item must have been retained.
+    public consuming func makeList(_ object: (Int) -> PyObjectPointer) throws(PythonException) -> PyRef {
+        precondition(retainedCount == items.count, "makeList needs every item retained")
+        guard let list = PyList_New(items.count) else {
+            releaseAll()
+            discard self
+            throw .pending
+        }
+        for index in 0..<items.count { fk_list_set_item(list, index, object(index)) }
+        discard self
+        return try PyRef(owning: list)
+    }
+}
