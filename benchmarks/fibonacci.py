@@ -28,29 +28,11 @@ from pathlib import Path
 from typing import Callable
 
 import fastkernels
+from timing import describe, interleaved
 from fastkernels._pure import fibonacci_fast_doubling as python_fast_doubling
 from fastkernels._pure import fibonacci_recursive as python_fib
 
 HERE = Path(__file__).resolve().parent
-
-
-def interleaved(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
-    """Times each function `repeats` times, round-robin, after one warm-up call each."""
-    for f in functions.values():
-        f()
-    times: dict[str, list[float]] = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, f in functions.items():
-            start = time.perf_counter()
-            f()
-            times[name].append(time.perf_counter() - start)
-    return times
-
-
-def describe(samples: list[float], unit: float, suffix: str) -> str:
-    median = statistics.median(samples)
-    spread = (max(samples) - min(samples)) / 2
-    return f"{median / unit:10.3f} {suffix} ±{spread / unit:.3f}"
 
 
 def build_c_fib(compiler_name: str) -> Callable[[int], int] | None:

@@ -131,33 +131,38 @@ func radixSort<Element: RadixKeyed>(
             }
             let digit = sharedOrder.pointer[index]
             let start = sharedStarts.pointer[digit], size = sharedStarts.pointer[digit + 1] - start
-            sortBucket(dst.pointer + start, src.pointer + start, size, highBit: lowBit, counts: counts)
+            // Sorted in scratch unless the bucket's result came back to data: copy it home.
+            if !sortBucket(dst.pointer + start, src.pointer + start, size, highBit: lowBit, counts: counts) {
+                (src.pointer + start).update(from: dst.pointer + start, count: size)
+            }
             index += workers
         }
     }
-    runWorkers(workers) { worker, workers in
-        let range = partition(count, parts: workers, index: worker)
-        (src.pointer + range.lowerBound).update(from: dst.pointer + range.lowerBound, count: range.count)
+    if stopped {
+        // Buckets not yet sorted are still only in scratch: copy every bucket home (a permutation).
+        (src.pointer).update(from: dst.pointer, count: count)
+        throw .cancelled
     }
-    if stopped { throw .cancelled }
 }
 
 /// Sorts `n` elements of `x` by key bits `0...highBit` (higher bits are equal),
-/// stably, leaving the result in `x`; `y` is scratch of the same size. `counts`
-/// holds room for one histogram per remaining level.
+/// stably, using `y` (the same size) as the other buffer. Returns where the
+/// result is: false for `x`, true for `y` (buffers alternate by level, so
+/// nothing is copied back level by level). `counts` holds room for one
+/// histogram per remaining level.
 func sortBucket<Element: RadixKeyed>(
     _ x: UnsafeMutablePointer<Element>, _ y: UnsafeMutablePointer<Element>, _ n: Int, highBit: Int,
     counts: UnsafeMutablePointer<Int>
-) {
+) -> Bool {
     if n <= insertionSortLimit || highBit < 0 {
         if highBit >= 0 { insertionSort(x, n) }
-        return
+        return false
     }
     let keepMask: UInt64 = highBit >= 63 ? .max : (1 << UInt64(highBit + 1)) - 1
     let first = x[0].radixKey & keepMask
     var mask: UInt64 = 0
     for i in 0..<n { mask |= (x[i].radixKey & keepMask) ^ first }
-    if mask == 0 { return }
+    if mask == 0 { return false }
     let topBit = 63 - mask.leadingZeroBitCount
     // Digits about log2(n) wide: a histogram no larger than the bucket.
     let wanted = max(4, min(maximumDigitBits, Int.bitWidth - n.leadingZeroBitCount - 1))
@@ -175,15 +180,19 @@ func sortBucket<Element: RadixKeyed>(
         (y + counts[digit]).initialize(to: element)
         counts[digit] += 1
     }
-    // counts[d] is now the end of bucket d: recurse, each bucket ending in y, then copy back.
+    // counts[d] is now the end of bucket d. Sort each bucket in y (x as its other buffer);
+    // the few whose result lands in x are copied back to y.
     var start = 0
     let nextCounts = counts + ((1 << maximumDigitBits) + 1)
     for digit in 0..<buckets {
         let end = counts[digit]
-        if end - start > 1 { sortBucket(y + start, x + start, end - start, highBit: Int(shift) - 1, counts: nextCounts) }
+        if end - start > 1,
+           sortBucket(y + start, x + start, end - start, highBit: Int(shift) - 1, counts: nextCounts) {
+            (y + start).update(from: x + start, count: end - start)
+        }
         start = end
     }
-    x.update(from: y, count: n)
+    return true
 }
 
 /// Stable insertion sort by key, for small buckets.
