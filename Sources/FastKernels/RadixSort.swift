@@ -27,8 +27,12 @@ extension UInt64: RadixKeyed { @inlinable public var radixKey: UInt64 { self } }
 
 /// Buckets at or below this size are finished by insertion sort.
 let insertionSortLimit = 32
-/// The widest digit: 2,048 buckets.
+/// The widest digit, used at the top level: 2,048 buckets.
 let maximumDigitBits = 11
+/// The widest digit inside a bucket: 256 buckets, few enough that the
+/// scattered writes of a cache-sized bucket stay in the caches (measured:
+/// 8 bits beat 7 and 11 on 1M-element float and int64 sorts).
+let bucketDigitBits = 8
 /// Deepest recursion: every level consumes at least one bit of a 64-bit key.
 let maximumDepth = 65
 
@@ -164,8 +168,8 @@ func sortBucket<Element: RadixKeyed>(
     for i in 0..<n { mask |= (x[i].radixKey & keepMask) ^ first }
     if mask == 0 { return false }
     let topBit = 63 - mask.leadingZeroBitCount
-    // Digits about log2(n) wide: a histogram no larger than the bucket.
-    let wanted = max(4, min(maximumDigitBits, Int.bitWidth - n.leadingZeroBitCount - 1))
+    // Digits about log2(n) wide (a histogram no larger than the bucket), at most bucketDigitBits.
+    let wanted = max(4, min(bucketDigitBits, Int.bitWidth - n.leadingZeroBitCount - 1))
     let digitBits = min(wanted, topBit + 1)
     let shift = UInt64(topBit + 1 - digitBits)
     let buckets = 1 << digitBits
