@@ -9,7 +9,7 @@ let sumFunction = Function("_sum", "values, /, threads=None", messageName: "sum"
     let threads = try args.threadCount(1)
     let values = try args.object(0)
     if let items = sequenceItems(values) {
-        guard let result = sumOfNumbers(items) else { return .none }
+        guard let result = sumOfNumbers(items, threads: threads) else { return .none }
         switch result {
         case .int(let total): return try .int(total)
         case .float(let total): return try .float(total)
@@ -53,10 +53,45 @@ func sum<T: BinaryFloatingPoint & BufferScalar>(
     })
 }
 
+/// Sequences from this long are read by several threads (GIL held by this
+/// thread, so no Python code can change the list or its items meanwhile).
+let parallelSequenceSumThreshold = 1 << 17
+
 /// Python's sum() of a list's items when they are all ints (within 64 bits) and
-/// floats; nil at the first item that is anything else. Runs of ints and of
-/// floats are gathered, a chunk at a time, and added in bulk (SIMD).
-func sumOfNumbers(_ items: UnsafeBufferPointer<PyObjectPointer?>) -> PythonSum.Result? {
+/// floats; nil at the first item that is anything else.
+func sumOfNumbers(_ items: UnsafeBufferPointer<PyObjectPointer?>, threads: Int) -> PythonSum.Result? {
+    if items.count >= parallelSequenceSumThreshold,  // whatever `threads` is: the same blocks, the same bits
+       let result = sumOfHomogeneousSequence(count: items.count, threads: threads, read: { range, integers, floats in
+           readChunk(items, range, integers, floats)
+       }) {
+        return result
+    }
+    return sumOfNumbersInOrder(items)
+}
+
+/// Items `range` as ints or as floats, when they are all of one kind.
+@inline(__always)
+func readChunk(_ items: UnsafeBufferPointer<PyObjectPointer?>, _ range: Range<Int>,
+               _ integers: UnsafeMutablePointer<Int64>, _ floats: UnsafeMutablePointer<Double>) -> NumberChunk {
+    var sawInt = false, sawFloat = false
+    for (offset, index) in range.enumerated() {
+        switch scalarNumber(items[index]!) {
+        case .int(let value):
+            integers[offset] = value
+            sawInt = true
+        case .float(let value):
+            floats[offset] = value
+            sawFloat = true
+        case .other:
+            return .mixed
+        }
+    }
+    return sawInt && sawFloat ? .mixed : sawFloat ? .floats : .integers
+}
+
+/// Python's sum() in item order: runs of ints and of floats are gathered, a
+/// chunk at a time, and added in bulk (SIMD).
+func sumOfNumbersInOrder(_ items: UnsafeBufferPointer<PyObjectPointer?>) -> PythonSum.Result? {
     let chunk = 2048
     return withUnsafeTemporaryAllocation(of: Int64.self, capacity: chunk) { integers in
         withUnsafeTemporaryAllocation(of: Double.self, capacity: chunk) { floats in

@@ -228,3 +228,20 @@ def test_sort_allocates_its_output_and_one_scratch():
     growth = peak_growth_mb("fastkernels.sort(a)")
     assert 150 < growth < 2 * 160 + 40  # the 160 MB result + at most one 160 MB scratch
     assert peak_growth_mb("fastkernels.sort_inplace(a)") < 160 + 20  # the scratch alone
+
+
+@pytest.mark.parametrize("kind", ["floats", "ints", "mixed"])
+def test_long_lists_give_the_same_result_for_every_thread_count(kind):
+    rng = np.random.default_rng(11)
+    if kind == "floats":
+        values = (rng.standard_normal(300_000) * 1e8).tolist()
+    elif kind == "ints":
+        values = rng.integers(-(2**63), 2**63 - 1, 300_000).tolist()
+    else:
+        values = rng.integers(-100, 100, 300_000).tolist() + [0.5] + rng.standard_normal(1000).tolist()
+    results = {fastkernels.sum(values, threads=t) for t in (1, 2, 3, None)}
+    assert len(results) == 1
+    if kind == "floats":
+        assert_compensated(results.pop(), values)
+    elif kind == "ints":
+        assert results.pop() == sum(values)
