@@ -2,7 +2,7 @@
 #
 #   make          build the extension into the project venv (.venv)
 #   make test     swift test (XCTest) + pytest; fails if either fails
-#   make bench    the main job: native kernels against pure Python and C
+#   make bench    the main job: native kernels against pure Python, C and numpy
 #   make wheel    a wheel in dist/
 #   make clean    remove every build output and the venv
 #
@@ -45,6 +45,7 @@ pytest: build
 
 bench: build
 	$(VPY) benchmarks/fibonacci.py
+	$(VPY) benchmarks/numeric.py
 
 wheel: $(STAMP)
 	SWIFT=$(SWIFT) $(VPY) -m pip wheel --no-build-isolation --no-deps --wheel-dir dist .

@@ -238,7 +238,7 @@ func forEachSlice(of range: Range<Int>, stopped: inout Bool, _ isCancelled: () -
 // MARK: - Keys
 
 /// Maps a value to an unsigned key whose order is the value's numeric order.
-public protocol RadixSortable: BufferScalar {
+public protocol RadixSortable: BufferScalar, RadixKeyed {
     associatedtype Key: FixedWidthInteger & UnsignedInteger & RadixKeyed
     static func key(_ value: Self) -> Key
     static func value(_ key: Key) -> Self
@@ -301,6 +301,22 @@ extension Double: RadixSortable {
     @inlinable @inline(__always) public static func isUnordered(_ value: Double) -> Bool { value.isNaN }
 }
 
+/// Numbers are radix-sorted as themselves: the key transform is applied on the
+/// fly, so an array needs no pass to turn values into keys and back.
+extension RadixSortable where Self: SignedInteger {
+    @inlinable public var radixKey: UInt64 { UInt64(Self.key(self)) }
+}
+extension Int8: RadixKeyed {}
+extension Int16: RadixKeyed {}
+extension Int32: RadixKeyed {}
+extension Int64: RadixKeyed {}
+extension Float: RadixKeyed {
+    @inlinable public var radixKey: UInt64 { UInt64(Float.key(self)) }
+}
+extension Double: RadixKeyed {
+    @inlinable public var radixKey: UInt64 { Double.key(self) }
+}
+
 // MARK: - Arrays
 
 /// Sorts a numeric array in place: ascending, or descending when `reverse`;
@@ -345,9 +361,9 @@ public func sortInPlace<T: RadixSortable>(
         data = memory.bindMemory(to: T.self, capacity: count)
         values.gather(0..<count, into: data)
     }
-    // NaNs to the end, in order (only floats have any).
+    // NaNs to the end, in order (only floats have any; a parallel look first, as they are rare).
     var ordered = count
-    if T.self == Float.self || T.self == Double.self {
+    if (T.self == Float.self || T.self == Double.self) && containsUnordered(data, count, threads: threads) {
         var kept = 0, unordered = 0
         for i in 0..<count {
             let value = data[i]
@@ -362,27 +378,47 @@ public func sortInPlace<T: RadixSortable>(
         (data + kept).update(from: scratch, count: unordered)
         ordered = kept
     }
-    // Keys in place, sort, values back.
-    let keys = UnsafeMutableRawPointer(data).bindMemory(to: T.Key.self, capacity: count)
-    for i in 0..<ordered { keys[i] = T.key(data[i]) }
-    let keyScratch = UnsafeMutableRawPointer(scratch).bindMemory(to: T.Key.self, capacity: count)
     var failure: KernelError? = nil
     do {
-        try radixSort(keys, scratch: keyScratch, count: ordered, keyBits: T.Key.bitWidth, threads: threads,
+        try radixSort(data, scratch: scratch, count: ordered, keyBits: T.Key.bitWidth, threads: threads,
                       isCancelled: isCancelled)
     } catch {
-        failure = error  // cancelled: turn the keys back into values, leaving a permutation of the input
+        failure = error  // cancelled: `data` holds a permutation of the input
     }
-    let typed = UnsafeMutableRawPointer(data).bindMemory(to: T.self, capacity: count)
-    for i in 0..<ordered { typed[i] = T.value(keys[i]) }
-    if reverse && failure == nil {
-        var prefix = UnsafeMutableBufferPointer(start: typed, count: ordered)
-        prefix.reverse()
-    }
+    if reverse && failure == nil { reverseInParallel(data, ordered, threads: threads) }
     if !values.isContiguous {
-        for i in 0..<count { values.store(typed[i], at: i) }
+        for i in 0..<count { values.store(data[i], at: i) }
     }
     if let failure { throw failure }
+}
+
+/// True when some element is NaN (looked for by all workers).
+func containsUnordered<T: RadixSortable>(_ data: UnsafeMutablePointer<T>, _ count: Int, threads: Int) -> Bool {
+    let workers = count < 1 << 16 ? 1 : min(threads, maximumWorkers)
+    let found = UnsafeMutablePointer<Bool>.allocate(capacity: workers)
+    defer { found.deallocate() }
+    let shared = SharedPointer(data), sharedFound = SharedPointer(found)
+    runWorkers(workers) { worker, workers in
+        var any = false
+        for i in partition(count, parts: workers, index: worker) where T.isUnordered(shared.pointer[i]) {
+            any = true
+            break
+        }
+        sharedFound.pointer[worker] = any
+    }
+    return (0..<workers).contains { found[$0] }
+}
+
+/// Reverses `data[0..<count]`, the workers swapping disjoint pairs.
+func reverseInParallel<T>(_ data: UnsafeMutablePointer<T>, _ count: Int, threads: Int) {
+    let pairs = count / 2
+    let workers = pairs < 1 << 16 ? 1 : min(threads, maximumWorkers)
+    let shared = SharedPointer(data)
+    runWorkers(workers) { worker, workers in
+        for i in partition(pairs, parts: workers, index: worker) {
+            swap(&shared.pointer[i], &shared.pointer[count - 1 - i])
+        }
+    }
 }
 
 extension UnsafeMutableRawPointer {
