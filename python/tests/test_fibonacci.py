@@ -1,7 +1,6 @@
 import inspect
 import math
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -13,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastkernels
+from interrupt import interrupt_child
 from fastkernels._pure import fibonacci_fast_doubling, fibonacci_iterative, fibonacci_recursive
 
 FUNCTIONS = [fastkernels.fibonacci, fastkernels.fibonacci_recursive]
@@ -215,19 +215,7 @@ CHILD = textwrap.dedent(
 
 @pytest.mark.parametrize("call", ["fibonacci_recursive(60)", "fibonacci(10**9)"])
 def test_ctrl_c_interrupts_promptly(call):
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD.format(call=call)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(0.3)  # inside the kernel by now
-        sent = time.perf_counter()
-        child.send_signal(signal.SIGINT)
-        code = child.wait(timeout=10)
-        elapsed = time.perf_counter() - sent
-    finally:
-        child.kill()
-        child.wait()
+    code, elapsed = interrupt_child(CHILD.format(call=call), delay=0.3)
     assert code == 42
     # The target is 0.1 s (see benchmarks); the bound here is generous for shared machines.
     assert elapsed < 3

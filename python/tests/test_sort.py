@@ -1,5 +1,6 @@
 import array
 import math
+import textwrap
 import threading
 
 import pytest
@@ -7,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastkernels
+from interrupt import interrupt_child
 
 np = pytest.importorskip("numpy")
 
@@ -180,13 +182,7 @@ def test_sort_releases_the_gil():
 
 
 def test_ctrl_c_interrupts_a_long_sort():
-    import signal
-    import subprocess
-    import sys
-    import textwrap
-    import time
-
-    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+    script = textwrap.dedent("""
         import sys, numpy as np, fastkernels
         a = np.random.default_rng(0).integers(-2**63, 2**63 - 1, 30_000_000)
         print("ready", flush=True)
@@ -197,16 +193,7 @@ def test_ctrl_c_interrupts_a_long_sort():
         except KeyboardInterrupt:
             sys.exit(42)
         sys.exit(0)
-        """)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(0.5)
-        sent = time.perf_counter()
-        child.send_signal(signal.SIGINT)
-        code = child.wait(timeout=20)
-        elapsed = time.perf_counter() - sent
-    finally:
-        child.kill()
-        child.wait()
+        """)
+    code, elapsed = interrupt_child(script, delay=0.5)
     assert code == 42
     assert elapsed < 3
