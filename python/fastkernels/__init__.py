@@ -15,16 +15,19 @@ faster, and turns bad input into an ordinary Python exception.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, TypeVar, Union
-
 from . import _native
 from ._native import fibonacci, fibonacci_recursive
+
+# Annotations are strings (see the __future__ import): the names below are for
+# type checkers only, so that `import fastkernels` does not pay for `typing`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any, Optional, Union
 
 __version__ = "0.1.0"
 
 __all__ = ["fibonacci", "fibonacci_recursive", "sort", "sort_inplace", "sum"]
-
-_Buffer = TypeVar("_Buffer")
 
 
 def sum(values: Iterable[Union[int, float]], /, *, threads: Optional[int] = None) -> Union[int, float]:
@@ -58,7 +61,8 @@ def sum(values: Iterable[Union[int, float]], /, *, threads: Optional[int] = None
             return result
     from ._pure import sum_numbers
 
-    return sum_numbers(values)
+    result = sum_numbers(values)
+    return result  # type: ignore[no-any-return]  # int or float, as the built-in sum
 
 
 def sort(values: Any, /, *, reverse: bool = False, threads: Optional[int] = None) -> Any:
@@ -84,7 +88,7 @@ def sort(values: Any, /, *, reverse: bool = False, threads: Optional[int] = None
         result = _native._sort(values, reverse, threads)
         if result is not None:
             return result
-        _native._sum([], threads)  # validates threads like the native path
+        # (_sort validated reverse and threads before it declined.)
         from ._pure import sorted_nans_last
 
         return sorted_nans_last(values, reverse=bool(reverse))
@@ -110,7 +114,7 @@ def sort_inplace(values: Any, /, *, reverse: bool = False, threads: Optional[int
         )
 
 
-def _materialize(function: str, values: Any) -> list:
+def _materialize(function: str, values: Any) -> list[Any]:
     try:
         return list(values)
     except TypeError:
@@ -128,7 +132,7 @@ def _new_buffer_like(values: Any) -> Any:
         return None
     if view.ndim != 1:
         raise ValueError(
-            f"sort() argument 'values' must be 1-dimensional, got shape {tuple(view.shape)}"
+            f"sort() argument 'values' must be 1-dimensional, got shape {tuple(view.shape or ())}"
         )
     if hasattr(values, "__array_interface__") and hasattr(values, "copy"):
         return values.copy()  # numpy (and friends): same type, dtype, C-contiguous
@@ -140,7 +144,7 @@ def _new_buffer_like(values: Any) -> Any:
         return array.array(values.typecode, values)
     copy = memoryview(bytearray(view.tobytes()))
     try:
-        return copy.cast(view.format) if view.format != "B" else copy
+        return copy.cast(view.format) if view.format != "B" else copy  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise TypeError(
             f"sort() cannot build a new {type(values).__name__} of format {view.format!r}; "

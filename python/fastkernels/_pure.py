@@ -4,7 +4,10 @@ The baselines of the benchmarks and the references of the differential
 tests: the same algorithms as the native kernels, in plain Python. Not
 imported by `import fastkernels`.
 """
+from __future__ import annotations
+
 import math
+from typing import Any, Iterable, Sequence
 
 
 def fibonacci_iterative(n: int) -> int:
@@ -32,7 +35,7 @@ def fibonacci_recursive(n: int) -> int:
     return n if n < 2 else fibonacci_recursive(n - 1) + fibonacci_recursive(n - 2)
 
 
-def sum_numbers(values):
+def sum_numbers(values: Iterable[Any]) -> Any:
     """Python 3.12's sum() of a sequence, with compensated float addition.
 
     Ints are exact; the first float turns the total into a float
@@ -42,7 +45,7 @@ def sum_numbers(values):
     then on, as Python does. A value `+` refuses raises TypeError naming its
     index and type.
     """
-    total = 0
+    total: Any = 0
     mode = "int"
     s = c = 0.0
     for index, x in enumerate(values):
@@ -74,7 +77,7 @@ def sum_numbers(values):
     return total
 
 
-def sorted_nans_last(values, reverse=False):
+def sorted_nans_last(values: Sequence[int | float], reverse: bool = False) -> list[int | float]:
     """sorted(values, reverse=reverse) for ints and floats, with every NaN moved
     to the end in its original order (the rule fastkernels.sort documents:
     Python's own order around NaN depends on where the NaNs happen to be)."""

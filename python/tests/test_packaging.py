@@ -41,3 +41,10 @@ def test_wheel_holds_package_stubs_and_extension(tmp_path):
     assert "fastkernels/py.typed" in names
     assert [n for n in names if n.startswith("fastkernels/_native.") and n.endswith(".so")]
     assert not [n for n in names if "tests" in n]
+
+
+def test_package_type_checks_strictly():
+    # The Python API's annotations and the stubs must agree with each other under mypy --strict.
+    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", str(ROOT / "python" / "fastkernels")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
