@@ -8,6 +8,8 @@ public enum KernelError: Error, Equatable, Sendable {
     case resultTooLarge(String)
     /// The memory the kernel needs cannot be had (Python: MemoryError).
     case outOfMemory
+    /// A system call failed with this errno (Python: OSError of the matching subclass).
+    case io(errno: Int32)
     /// The caller's cancellation check asked the kernel to stop (Python: whatever
     /// the signal handler raised, usually KeyboardInterrupt).
     case cancelled

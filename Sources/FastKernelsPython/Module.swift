@@ -12,6 +12,8 @@ public func PyInit__native() -> UnsafeMutableRawPointer? {
             sumFunction,
             sortFunction,
             sortInPlaceFunction,
+            wordCountFunction,
+            wordCountFileFunction,
             bridgeEchoFunction,
             bridgeParseFunction,
             bridgeRaiseFunction,

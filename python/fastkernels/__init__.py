@@ -22,12 +22,14 @@ from ._native import fibonacci, fibonacci_recursive
 # type checkers only, so that `import fastkernels` does not pay for `typing`.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import os
+    from collections import Counter
     from collections.abc import Iterable
     from typing import Any, Optional, Union
 
 __version__ = "0.1.0"
 
-__all__ = ["fibonacci", "fibonacci_recursive", "sort", "sort_inplace", "sum"]
+__all__ = ["fibonacci", "fibonacci_recursive", "sort", "sort_inplace", "sum", "word_count", "word_count_file"]
 
 
 def sum(values: Iterable[Union[int, float]], /, *, threads: Optional[int] = None) -> Union[int, float]:
@@ -112,6 +114,61 @@ def sort_inplace(values: Any, /, *, reverse: bool = False, threads: Optional[int
             f"sort_inplace() argument 'values' must be a list or a writable numeric buffer, "
             f"not {type(values).__name__}"
         )
+
+
+def word_count(text: Union[str, bytes, bytearray, memoryview], /, *,
+               threads: Optional[int] = None) -> Counter[str]:
+    """Return ``Counter(text.lower().split())``, computed natively.
+
+    text is a ``str``, or a bytes-like object holding UTF-8 (then the result
+    equals ``Counter(data.decode('utf-8').lower().split())``). Splitting follows
+    ``str.split()`` (all of Python's whitespace), lowering ``str.lower()`` of this
+    interpreter (full Unicode case mapping, final sigma included).
+
+    threads: None uses all cores, 1 this thread only. Raises UnicodeDecodeError,
+    exactly as ``bytes.decode('utf-8')`` would, for invalid UTF-8; TypeError for
+    other types.
+    """
+    from collections import Counter
+
+    result = _native._word_count(text, threads)
+    if result is None:  # a str with lone surrogates: UTF-8 cannot carry it
+        return Counter(text.lower().split())  # type: ignore[union-attr]
+    if isinstance(result, int):
+        bytes(text).decode("utf-8")  # raises the UnicodeDecodeError Python would
+        raise AssertionError(f"invalid UTF-8 reported at {result}, but the text decodes")
+    return Counter(result)
+
+
+def word_count_file(path: Union[str, bytes, os.PathLike[str], os.PathLike[bytes]], /, *,
+                    encoding: str = "utf-8", threads: Optional[int] = None) -> Counter[str]:
+    """Return ``Counter(open(path, encoding=encoding).read().lower().split())``.
+
+    The file is read a chunk at a time, so memory does not grow with its size
+    (beyond the counts themselves). UTF-8, ASCII and Latin-1 are decoded
+    natively; any other encoding is decoded by Python, line by line, with the
+    same result. Raises what ``open()`` raises (FileNotFoundError,
+    IsADirectoryError, PermissionError, with errno and filename), LookupError
+    for an unknown encoding, and UnicodeDecodeError where ``read()`` would.
+    """
+    import codecs
+    from collections import Counter
+
+    codec = codecs.lookup(encoding).name
+    native = {"utf-8": "utf-8", "ascii": "ascii", "iso8859-1": "latin-1"}.get(codec)
+    if native is None:
+        counts: Counter[str] = Counter()
+        with open(path, encoding=encoding) as lines:
+            for line in lines:  # lines end at whitespace: tokens never span two of them
+                counts.update(line.lower().split())
+        return counts
+    with open(path, "rb") as file:
+        result = _native._word_count_fd(file.fileno(), native, threads)
+        if isinstance(result, int):
+            file.seek(0)
+            file.read().decode(codec)  # raises the UnicodeDecodeError read() would
+            raise AssertionError(f"undecodable byte reported at {result}, but the file decodes")
+    return Counter(result)
 
 
 def _materialize(function: str, values: Any) -> list[Any]:

@@ -1,0 +1,487 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Word frequencies as Python's Counter(text.lower().split()) counts them, on
+// UTF-8 bytes. See docs/word_count.md.
+//
+// - Tokens are split on Python's whitespace (str.isspace: the ASCII ones,
+//   \x1c-\x1f, and U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029,
+//   U+202F, U+205F, U+3000).
+// - ASCII letters are lowered here. A token with any non-ASCII character is
+//   counted as it is (ASCII letters lowered) and flagged: the caller lowers those
+//   few distinct tokens with the interpreter's own str.lower() and merges counts.
+//   Lowering tokens one by one equals lowering the text, because no whitespace
+//   character is cased or case-ignorable (the final-sigma rule cannot see across
+//   whitespace).
+// - The bytes must be valid UTF-8 as CPython's strict decoder defines it; the
+//   offset of the first invalid sequence is reported instead.
+
+/// One counted token: where its bytes are in the arena, its hash, its count.
+struct WordEntry {
+    var hash: UInt64
+    var offset: Int
+    var length: Int
+    var count: Int
+    var isASCII: Bool
+}
+
+/// Counts of distinct tokens: an open-addressing hash table over an arena of
+/// token bytes. Memory grows with the vocabulary, not with the text.
+public final class WordTable {
+    var entries: UnsafeMutablePointer<WordEntry>
+    var occupied: UnsafeMutablePointer<Bool>
+    var capacity: Int
+    public private(set) var distinctCount = 0
+    /// Sum of all counts: the number of tokens seen.
+    public private(set) var totalCount = 0
+    var arena: UnsafeMutablePointer<UInt8>
+    var arenaCapacity: Int
+    var arenaUsed = 0
+
+    public init() {
+        capacity = 1 << 12
+        entries = .allocate(capacity: capacity)
+        occupied = .allocate(capacity: capacity)
+        occupied.initialize(repeating: false, count: capacity)
+        arenaCapacity = 1 << 16
+        arena = .allocate(capacity: arenaCapacity)
+    }
+
+    deinit {
+        entries.deallocate()
+        occupied.deallocate()
+        arena.deallocate()
+    }
+
+    /// Adds `count` occurrences of the token `bytes[0..<length]`.
+    @inline(__always)
+    func add(_ bytes: UnsafePointer<UInt8>, _ length: Int, hash: UInt64, isASCII: Bool, count: Int = 1) {
+        totalCount += count
+        var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
+        while occupied[slot] {
+            let entry = entries[slot]
+            if entry.hash == hash && entry.length == length && memcmp(arena + entry.offset, bytes, length) == 0 {
+                entries[slot].count += count
+                return
+            }
+            slot = (slot + 1) & (capacity - 1)
+        }
+        if arenaUsed + length > arenaCapacity { growArena(minimum: arenaUsed + length) }
+        (arena + arenaUsed).update(from: bytes, count: length)
+        entries[slot] = WordEntry(hash: hash, offset: arenaUsed, length: length, count: count, isASCII: isASCII)
+        occupied[slot] = true
+        arenaUsed += length
+        distinctCount += 1
+        if distinctCount * 2 > capacity { growTable() }
+    }
+
+    func growArena(minimum: Int) {
+        var newCapacity = arenaCapacity * 2
+        while newCapacity < minimum { newCapacity *= 2 }
+        let newArena = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newArena.update(from: arena, count: arenaUsed)
+        arena.deallocate()
+        arena = newArena
+        arenaCapacity = newCapacity
+    }
+
+    func growTable() {
+        let oldEntries = entries, oldOccupied = occupied, oldCapacity = capacity
+        capacity *= 2
+        entries = .allocate(capacity: capacity)
+        occupied = .allocate(capacity: capacity)
+        occupied.initialize(repeating: false, count: capacity)
+        for i in 0..<oldCapacity where oldOccupied[i] {
+            let entry = oldEntries[i]
+            var slot = Int(truncatingIfNeeded: entry.hash) & (capacity - 1)
+            while occupied[slot] { slot = (slot + 1) & (capacity - 1) }
+            entries[slot] = entry
+            occupied[slot] = true
+        }
+        oldEntries.deallocate()
+        oldOccupied.deallocate()
+    }
+
+    /// Adds every count of `other` to this table.
+    public func merge(_ other: WordTable) {
+        other.forEach { bytes, count, isASCII in
+            add(bytes.baseAddress ?? UnsafePointer(arena), bytes.count,
+                hash: wordHash(bytes.baseAddress ?? UnsafePointer(arena), bytes.count), isASCII: isASCII,
+                count: count)
+        }
+    }
+
+    /// Calls `body` with each distinct token (its bytes, valid until the table
+    /// changes), its count, and whether it is all ASCII (already lowered).
+    public func forEach(_ body: (UnsafeBufferPointer<UInt8>, Int, Bool) -> Void) {
+        for i in 0..<capacity where occupied[i] {
+            let entry = entries[i]
+            body(UnsafeBufferPointer(start: arena + entry.offset, count: entry.length), entry.count, entry.isASCII)
+        }
+    }
+}
+
+/// A fast 64-bit hash of a short byte string (8 bytes at a time, multiply-xorshift mixing).
+@inline(__always)
+func wordHash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i + 8 <= n {
+        h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 29
+        i += 8
+    }
+    var tail: UInt64 = 0
+    var shift: UInt64 = 0
+    while i < n {
+        tail |= UInt64(p[i]) << shift
+        shift += 8
+        i += 1
+    }
+    h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+    return h ^ (h >> 31)
+}
+
+/// Bytes that are whitespace on their own: \t \n \v \f \r, \x1c-\x1f, space.
+@inline(__always)
+func isASCIIWhitespace(_ byte: UInt8) -> Bool {
+    (byte >= 0x09 && byte <= 0x0D) || (byte >= 0x1C && byte <= 0x20)
+}
+
+/// Where tokenizing stopped.
+public enum TokenizeResult: Equatable, Sendable {
+    /// All bytes were consumed; `pending` bytes at the end (a token, or an
+    /// incomplete UTF-8 sequence, that the next chunk may continue) were not counted.
+    case complete(pending: Int)
+    /// The UTF-8 sequence starting at this offset is invalid.
+    case invalidUTF8(at: Int)
+}
+
+/// Splits UTF-8 text into tokens and counts them into a table.
+public struct Tokenizer: ~Copyable {
+    /// The longest token kept in the stack buffer; longer ones use the heap.
+    var buffer: UnsafeMutablePointer<UInt8>
+    var bufferCapacity: Int
+
+    public init() {
+        bufferCapacity = 4096
+        buffer = .allocate(capacity: bufferCapacity)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Counts the tokens of `text` into `table`.
+    ///
+    /// - Parameter final: true when no more text follows; otherwise a token
+    ///   (or UTF-8 sequence) running to the end is left uncounted and reported
+    ///   as `pending`, for the caller to prepend to the next chunk.
+    public mutating func count(_ text: UnsafeRawBufferPointer, into table: WordTable, final: Bool) -> TokenizeResult {
+        guard let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .complete(pending: 0) }
+        let n = text.count
+        var i = 0
+        var tokenStart = -1       // offset of the current token's first byte, or -1
+        var length = 0            // bytes of the current token in `buffer`
+        var ascii = true
+        while i < n {
+            let byte = base[i]
+            if byte < 0x80 {
+                if isASCIIWhitespace(byte) {
+                    if tokenStart >= 0 {
+                        table.add(buffer, length, hash: wordHash(buffer, length), isASCII: ascii)
+                        tokenStart = -1
+                    }
+                } else {
+                    if tokenStart < 0 { tokenStart = i; length = 0; ascii = true }
+                    append(byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0), &length)
+                }
+                i += 1
+                continue
+            }
+            // A multi-byte sequence: validate as CPython's strict UTF-8 decoder does.
+            let size = sequenceLength(base, i, n)
+            if size < 0 {
+                if size == -2 && !final {
+                    // Incomplete at the end of this chunk: keep it (and the token) for the next one.
+                    return .complete(pending: n - (tokenStart >= 0 ? tokenStart : i))
+                }
+                return .invalidUTF8(at: i)
+            }
+            if isUnicodeWhitespace(base, i, size) {
+                if tokenStart >= 0 {
+                    table.add(buffer, length, hash: wordHash(buffer, length), isASCII: ascii)
+                    tokenStart = -1
+                }
+            } else {
+                if tokenStart < 0 { tokenStart = i; length = 0 }
+                ascii = false
+                for k in 0..<size { append(base[i + k], &length) }
+            }
+            i += size
+        }
+        if tokenStart >= 0 {
+            if !final { return .complete(pending: n - tokenStart) }
+            table.add(buffer, length, hash: wordHash(buffer, length), isASCII: ascii)
+        }
+        return .complete(pending: 0)
+    }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8, _ length: inout Int) {
+        if length == bufferCapacity {
+            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: bufferCapacity * 2)
+            bigger.update(from: buffer, count: length)
+            buffer.deallocate()
+            buffer = bigger
+            bufferCapacity *= 2
+        }
+        buffer[length] = byte
+        length += 1
+    }
+}
+
+/// The length of the valid UTF-8 sequence at `i` (2-4), -1 when it is invalid,
+/// -2 when it is a valid beginning cut off by the end of the text.
+@inline(__always)
+func sequenceLength(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int {
+    let lead = p[i]
+    let size: Int
+    var low: UInt8 = 0x80, high: UInt8 = 0xBF  // allowed range of the second byte
+    switch lead {
+    case 0xC2...0xDF: size = 2
+    case 0xE0: size = 3; low = 0xA0
+    case 0xE1...0xEC, 0xEE...0xEF: size = 3
+    case 0xED: size = 3; high = 0x9F           // no surrogates
+    case 0xF0: size = 4; low = 0x90            // no overlong 4-byte forms
+    case 0xF1...0xF3: size = 4
+    case 0xF4: size = 4; high = 0x8F           // nothing above U+10FFFF
+    default: return -1                         // 0x80-0xC1, 0xF5-0xFF
+    }
+    for k in 1..<size {
+        if i + k >= n { return -2 }
+        let byte = p[i + k]
+        if k == 1 ? (byte < low || byte > high) : (byte & 0xC0 != 0x80) { return -1 }
+    }
+    return size
+}
+
+/// True for the non-ASCII whitespace characters of str.isspace().
+@inline(__always)
+func isUnicodeWhitespace(_ p: UnsafePointer<UInt8>, _ i: Int, _ size: Int) -> Bool {
+    let b0 = p[i], b1 = p[i + 1]
+    switch size {
+    case 2:
+        return b0 == 0xC2 && (b1 == 0x85 || b1 == 0xA0)                    // U+0085, U+00A0
+    case 3:
+        let b2 = p[i + 2]
+        switch (b0, b1) {
+        case (0xE1, 0x9A): return b2 == 0x80                               // U+1680
+        case (0xE2, 0x80): return b2 <= 0x8A || b2 == 0xA8 || b2 == 0xA9 || b2 == 0xAF  // U+2000-200A, 2028, 2029, 202F
+        case (0xE2, 0x81): return b2 == 0x9F                               // U+205F
+        case (0xE3, 0x80): return b2 == 0x80                               // U+3000
+        default: return false
+        }
+    default:
+        return false
+    }
+}
+
+// MARK: - Whole texts, in parallel
+
+/// Text each task tokenizes between two polls for cancellation.
+let wordCountSlice = 1 << 20
+
+/// The result of counting: the table, or where the text stopped being valid.
+public struct WordCountResult {
+    public let table: WordTable
+    /// Offset of the first invalid byte sequence (UTF-8 or ASCII), if any.
+    public let invalidAt: Int?
+}
+
+/// Counts the tokens of a whole UTF-8 text on up to `threads` threads: the
+/// text is cut at ASCII whitespace near equal shares (a token never spans two
+/// shares), each worker counts its share into its own table, and the tables are
+/// merged.
+///
+/// - Throws: `.cancelled` (polled every megabyte).
+public func countWords(_ text: UnsafeRawBufferPointer, threads: Int,
+                       isCancelled: () -> Bool = { false }) throws(KernelError) -> WordCountResult {
+    let tables = (0..<min(max(threads, 1), maximumWorkers)).map { _ in WordTable() }
+    let invalidAt = try countWords(text, into: tables, isCancelled: isCancelled)
+    return WordCountResult(table: mergedTables(tables), invalidAt: invalidAt)
+}
+
+/// Merges every table into the first and returns it.
+func mergedTables(_ tables: [WordTable]) -> WordTable {
+    for other in tables.dropFirst() where other.distinctCount > 0 { tables[0].merge(other) }
+    return tables[0]
+}
+
+/// Counts `text` into `tables` (one per worker; at most `tables.count` workers).
+/// Returns the offset of the first invalid UTF-8 sequence, if any.
+func countWords(_ text: UnsafeRawBufferPointer, into tables: [WordTable],
+                isCancelled: () -> Bool) throws(KernelError) -> Int? {
+    let bytes = text.baseAddress?.assumingMemoryBound(to: UInt8.self)
+    let n = text.count
+    guard let bytes, n > 0 else { return nil }
+    let cuts = shareBoundaries(bytes, n, parts: n < 1 << 20 ? 1 : tables.count)
+    let parts = cuts.count - 1
+    var invalid = [Int?](repeating: nil, count: parts)
+    var stopped = false
+    tables.withUnsafeBufferPointer { tablesPointer in
+        invalid.withUnsafeMutableBufferPointer { invalidPointer in
+            let sharedTables = UncheckedSendable(tablesPointer), sharedInvalid = UncheckedSendable(invalidPointer)
+            withoutActuallyEscaping(isCancelled) { isCancelled in
+                runWorkers(parts) { worker, _ in
+                    let table = sharedTables.value[worker]
+                    var tokenizer = Tokenizer()
+                    var start = cuts[worker]
+                    let end = cuts[worker + 1]
+                    var sliceLength = wordCountSlice
+                    while start < end {
+                        if isCancelled() {
+                            stopped = true
+                            return
+                        }
+                        let sliceEnd = min(start + sliceLength, end)
+                        let final = sliceEnd == end
+                        let slice = UnsafeRawBufferPointer(start: bytes + start, count: sliceEnd - start)
+                        switch tokenizer.count(slice, into: table, final: final) {
+                        case .invalidUTF8(let offset):
+                            sharedInvalid.value[worker] = start + offset
+                            return
+                        case .complete(let pending):
+                            if final { return }
+                            if pending == slice.count {
+                                sliceLength *= 2  // one token longer than the slice: retry with a longer one
+                            } else {
+                                start = sliceEnd - pending  // the unfinished token starts the next slice
+                                sliceLength = wordCountSlice
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if stopped { throw .cancelled }
+    return invalid.compactMap { $0 }.min()
+}
+
+/// Offsets that cut `bytes[0..<n]` into about `parts` shares, each cut on an
+/// ASCII whitespace byte (so no token and no UTF-8 sequence is cut).
+func shareBoundaries(_ bytes: UnsafePointer<UInt8>, _ n: Int, parts: Int) -> [Int] {
+    var cuts = [0]
+    for k in 1..<max(parts, 1) {
+        var p = max(n * k / parts, cuts.last! + 1)
+        let limit = min(n, n * (k + 1) / parts)
+        while p < limit && !isASCIIWhitespace(bytes[p]) { p += 1 }
+        if p < limit { cuts.append(p) }
+    }
+    cuts.append(n)
+    return cuts
+}
+
+// MARK: - Files
+
+/// How a file's bytes become text.
+public enum TextEncoding: Sendable {
+    case utf8, ascii, latin1
+}
+
+/// Bytes read from a file at a time (a token longer than this grows the buffer).
+let fileChunk = 1 << 23
+
+/// Counts the tokens of the file open at `descriptor`, read a chunk at a time:
+/// memory holds one chunk and the table, whatever the file's size.
+///
+/// - Returns: the table, or the file offset of the first byte that does not
+///   decode (UTF-8 or ASCII; Latin-1 decodes everything).
+/// - Throws: `.io(errno)` when reading fails; `.cancelled`; `.outOfMemory`.
+public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding, threads: Int,
+                       isCancelled: () -> Bool = { false }) throws(KernelError) -> WordCountResult {
+    let tables = (0..<min(max(threads, 1), maximumWorkers)).map { _ in WordTable() }
+    var capacity = fileChunk
+    guard var buffer = UnsafeMutableRawPointer.allocateChecked(capacity) else { throw .outOfMemory }
+    defer { free(buffer) }
+    var utf8: UnsafeMutableRawPointer? = nil  // Latin-1 transcoded (at most 2 bytes a character)
+    var utf8Capacity = 0
+    defer { free(utf8) }
+    var carried = 0        // bytes at the start of `buffer` left from the previous chunk
+    var fileOffset = 0     // file offset of buffer[0]
+    var atEnd = false
+    while !atEnd {
+        // Fill the buffer.
+        var filled = carried
+        while filled < capacity {
+            let got = read(descriptor, buffer + filled, capacity - filled)
+            if got < 0 {
+                if errno == EINTR {
+                    if isCancelled() { throw .cancelled }
+                    continue
+                }
+                throw .io(errno: errno)
+            }
+            if got == 0 {
+                atEnd = true
+                break
+            }
+            filled += got
+        }
+        let bytes = buffer.assumingMemoryBound(to: UInt8.self)
+        if encoding == .ascii, let bad = (carried..<filled).first(where: { bytes[$0] >= 0x80 }) {
+            return WordCountResult(table: mergedTables(tables), invalidAt: fileOffset + bad)
+        }
+        // Count up to the last ASCII whitespace (all of it at the end of the file).
+        var cut = filled
+        if !atEnd {
+            while cut > 0 && !isASCIIWhitespace(bytes[cut - 1]) { cut -= 1 }
+            if cut == 0 {
+                // One token fills the buffer: read on with a larger one.
+                capacity *= 2
+                guard let larger = realloc(buffer, capacity) else { throw .outOfMemory }
+                buffer = larger
+                carried = filled
+                continue
+            }
+        }
+        var text = UnsafeRawBufferPointer(start: buffer, count: cut)
+        if encoding == .latin1 {
+            if utf8Capacity < capacity * 2 {
+                free(utf8)
+                utf8 = UnsafeMutableRawPointer.allocateChecked(capacity * 2)
+                guard utf8 != nil else { throw .outOfMemory }
+                utf8Capacity = capacity * 2
+            }
+            text = UnsafeRawBufferPointer(start: utf8, count: latin1ToUTF8(bytes, cut, utf8!.assumingMemoryBound(to: UInt8.self)))
+        }
+        if let invalid = try countWords(text, into: tables, isCancelled: isCancelled) {
+            return WordCountResult(table: mergedTables(tables), invalidAt: fileOffset + invalid)
+        }
+        // Keep the tail (an unfinished token) for the next chunk.
+        buffer.copyMemory(from: buffer + cut, byteCount: filled - cut)
+        carried = filled - cut
+        fileOffset += cut
+    }
+    return WordCountResult(table: mergedTables(tables), invalidAt: nil)
+}
+
+/// Latin-1 to UTF-8: bytes below 0x80 stay, the others become two bytes.
+func latin1ToUTF8(_ source: UnsafePointer<UInt8>, _ n: Int, _ destination: UnsafeMutablePointer<UInt8>) -> Int {
+    var j = 0
+    for i in 0..<n {
+        let byte = source[i]
+        if byte < 0x80 {
+            destination[j] = byte
+            j += 1
+        } else {
+            destination[j] = 0xC0 | (byte >> 6)
+            destination[j + 1] = 0x80 | (byte & 0x3F)
+            j += 2
+        }
+    }
+    return j
+}

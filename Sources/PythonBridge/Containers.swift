@@ -1,0 +1,78 @@
+@preconcurrency import CPython
+
+// Dicts, strings from raw UTF-8, method calls and plain byte buffers: what
+// kernels returning Python containers need.
+
+extension PyRef {
+    /// A new, empty dict.
+    public static func dict() throws(PythonException) -> PyRef {
+        try PyRef(owning: PyDict_New())
+    }
+
+    /// A str decoded from UTF-8 bytes (strict: invalid bytes raise UnicodeDecodeError).
+    public static func string(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(PythonException) -> PyRef {
+        let object = bytes.withMemoryRebound(to: CChar.self) { PyUnicode_DecodeUTF8($0.baseAddress, $0.count, nil) }
+        return try PyRef(owning: object)
+    }
+
+    /// `self.name()`: calls a method without arguments.
+    public func callMethod(_ name: StaticString) throws(PythonException) -> PyRef {
+        let methodName = try PyRef(owning: name.withUTF8Buffer { utf8 in
+            utf8.withMemoryRebound(to: CChar.self) { PyUnicode_FromStringAndSize($0.baseAddress, $0.count) }
+        })
+        let method = try PyRef(owning: PyObject_GetAttr(pointer, methodName.pointer))
+        return try PyRef(owning: PyObject_CallNoArgs(method.pointer))
+    }
+
+    /// `self[key] = value` for a dict.
+    public func setItem(_ key: borrowing PyRef, _ value: borrowing PyRef) throws(PythonException) {
+        guard PyDict_SetItem(pointer, key.pointer, value.pointer) == 0 else { throw .pending }
+    }
+
+    /// `self[key] += amount` for a dict whose values are ints (a missing key counts as 0).
+    public func addToItem(_ key: borrowing PyRef, _ amount: Int) throws(PythonException) {
+        guard let existing = PyDict_GetItemWithError(pointer, key.pointer) else {
+            if PyErr_Occurred() != nil { throw .pending }
+            return try setItem(key, PyRef.int(amount))
+        }
+        let sum = try PyRef(owning: PyNumber_Add(existing, try PyRef.int(amount).pointer))
+        try setItem(key, sum)
+    }
+}
+
+/// The bytes of a bytes-like object (bytes, bytearray, memoryview, mmap, array...),
+/// as one contiguous run, held (and released once) like `BufferView`.
+public struct BytesView: ~Copyable {
+    var view: Py_buffer
+
+    /// Nil when the object does not export a buffer. Throws (pending BufferError)
+    /// for a buffer that is not contiguous.
+    public init?(_ object: PyObjectPointer) throws(PythonException) {
+        guard fk_buffer_check(object) != 0 else { return nil }
+        var view = Py_buffer()
+        guard PyObject_GetBuffer(object, &view, PyBUF_SIMPLE) == 0 else { throw .pending }
+        self.view = view
+    }
+
+    deinit {
+        var view = self.view
+        PyBuffer_Release(&view)
+    }
+
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: view.buf, count: view.len) }
+}
+
+/// A str's UTF-8 bytes (CPython's cached copy; no copy at all for ASCII strs),
+/// valid while the str lives. Nil when the str holds lone surrogates, which
+/// UTF-8 cannot encode (the UnicodeEncodeError is cleared).
+public func utf8Bytes(of string: PyObjectPointer) -> UnsafeRawBufferPointer? {
+    var size: Py_ssize_t = 0
+    guard let utf8 = PyUnicode_AsUTF8AndSize(string, &size) else {
+        PyErr_Clear()
+        return nil
+    }
+    return UnsafeRawBufferPointer(start: utf8, count: size)
+}
+
+/// True for a str.
+public func isString(_ object: PyObjectPointer) -> Bool { fk_unicode_check(object) != 0 }
