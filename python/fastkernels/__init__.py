@@ -133,7 +133,8 @@ def word_count(text: Union[str, bytes, bytearray, memoryview], /, *,
 
     result = _native._word_count(text, threads)
     if result is None:  # a str with lone surrogates: UTF-8 cannot carry it
-        return Counter(text.lower().split())  # type: ignore[union-attr]
+        assert isinstance(text, str)
+        return Counter(text.lower().split())
     if isinstance(result, int):
         bytes(text).decode("utf-8")  # raises the UnicodeDecodeError Python would
         raise AssertionError(f"invalid UTF-8 reported at {result}, but the text decodes")
