@@ -136,6 +136,7 @@ def word_count(text: Union[str, bytes, bytearray, memoryview], /, *,
         assert isinstance(text, str)
         return Counter(text.lower().split())
     if isinstance(result, int):
+        assert not isinstance(text, str)
         bytes(text).decode("utf-8")  # raises the UnicodeDecodeError Python would
         raise AssertionError(f"invalid UTF-8 reported at {result}, but the text decodes")
     return Counter(result)
