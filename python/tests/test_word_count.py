@@ -1,0 +1,232 @@
+import os
+import pathlib
+import string
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastkernels
+
+WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) \
+    + "\u2028\u2029\u202f\u205f\u3000"
+# Cased, case-ignorable, length-changing and context-dependent characters, combining marks, and
+# characters that look like whitespace but are not (\u200b, \u2060, \ufeff, \x00).
+TRICKY = "ΣσςİıẞßŉǅǄᾈΐﬃKkÅåÆæĲĳΆΈ\u0301\u0345\u0307'.:·\u00ad\u200b\u2060\ufeff\x00Ωω𐐀𐐨ǰẞſ"
+ALPHABET = WHITESPACE + TRICKY + string.ascii_letters + string.digits + "!?,-"
+
+
+def idiom(text):
+    return Counter(text.lower().split())
+
+
+@given(st.text(alphabet=ALPHABET, max_size=300))
+def test_str_equals_the_idiom(text):
+    result = fastkernels.word_count(text)
+    assert type(result) is Counter
+    assert result == idiom(text)
+
+
+@given(st.text(max_size=200))
+def test_any_unicode_text(text):
+    assert fastkernels.word_count(text) == idiom(text)
+
+
+@given(st.text(alphabet=ALPHABET, max_size=300))
+def test_utf8_bytes_equal_the_idiom(text):
+    data = text.encode("utf-8", "surrogatepass")
+    expected = idiom(text)
+    assert fastkernels.word_count(data) == expected
+    assert fastkernels.word_count(bytearray(data)) == expected
+    assert fastkernels.word_count(memoryview(data)) == expected
+
+
+@given(st.binary(max_size=64))
+def test_invalid_utf8_raises_the_same_error_as_decode(data):
+    try:
+        expected = idiom(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        with pytest.raises(UnicodeDecodeError) as raised:
+            fastkernels.word_count(data)
+        assert (raised.value.start, raised.value.end, raised.value.reason) == (error.start, error.end, error.reason)
+    else:
+        assert fastkernels.word_count(data) == expected
+
+
+@pytest.mark.parametrize("data", [b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"\xe0\x80\xaf",
+                                  b"ok \xe2\x80", b"\xf0\x9f\x98", b"a" * 100 + b"\xff"])
+def test_adversarial_utf8(data):
+    with pytest.raises(UnicodeDecodeError) as raised:
+        fastkernels.word_count(data)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        assert raised.value.start == error.start
+
+
+def test_empty_and_whitespace_only():
+    assert fastkernels.word_count("") == Counter()
+    assert fastkernels.word_count(WHITESPACE * 3) == Counter()
+    assert fastkernels.word_count(b"") == Counter()
+
+
+def test_nul_bom_and_surrogates():
+    text = "\ufeffBOM\x00nul a\ud800b"
+    assert fastkernels.word_count(text) == idiom(text)
+    assert fastkernels.word_count("\ufeffhello".encode()) == idiom("\ufeffhello")
+
+
+def long_text(seed, size):
+    import random
+
+    rng = random.Random(seed)
+    words = ["Word", "word", "WORD", "Straße", "ΣΑΣ", "İz", "naïve", "日本語", "🙂x", "ﬃ", "K", "e\u0301"]
+    spaces = [" ", " ", "\n", "\u3000", "\xa0", "\u2029", "\t", "  "]
+    parts = []
+    total = 0
+    while total < size:
+        word = rng.choice(words)
+        if rng.random() < 0.001:
+            word = word * rng.randint(100, 3000)  # long tokens cross slice and share boundaries
+        space = rng.choice(spaces)
+        parts.append(word + space)
+        total += len(word) + 1
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 7, None])
+def test_long_texts_across_shares_and_slices(threads):
+    text = long_text(1, 3_000_000)
+    expected = idiom(text)
+    assert fastkernels.word_count(text, threads=threads) == expected
+    assert fastkernels.word_count(text.encode(), threads=threads) == expected
+
+
+def test_a_token_longer_than_a_slice():
+    text = "x" * 3_000_000 + " y " + "Ω" * 1_500_000
+    assert fastkernels.word_count(text, threads=2) == idiom(text)
+
+
+def test_invalid_byte_late_in_a_long_text():
+    data = long_text(2, 2_500_000).encode() + b" \xc3 tail"
+    with pytest.raises(UnicodeDecodeError) as raised:
+        fastkernels.word_count(data, threads=2)
+    with pytest.raises(UnicodeDecodeError) as expected:
+        data.decode("utf-8")
+    assert raised.value.start == expected.value.start
+
+
+@pytest.mark.parametrize("bad, error", [(3, TypeError), (None, TypeError), (["a"], TypeError)])
+def test_bad_types(bad, error):
+    with pytest.raises(error, match=r"^word_count\(\) argument 'text'"):
+        fastkernels.word_count(bad)
+
+
+def test_bad_threads():
+    with pytest.raises(ValueError, match="threads"):
+        fastkernels.word_count("a", threads=0)
+
+
+# ---- files ------------------------------------------------------------------------------
+
+def file_idiom(path, encoding="utf-8"):
+    with open(path, encoding=encoding) as f:
+        return Counter(f.read().lower().split())
+
+
+def test_file_equals_the_idiom(tmp_path):
+    path = tmp_path / "text.txt"
+    path.write_text(long_text(3, 200_000), encoding="utf-8")
+    assert fastkernels.word_count_file(path) == file_idiom(path)
+    assert fastkernels.word_count_file(str(path)) == file_idiom(path)
+    assert fastkernels.word_count_file(os.fsencode(path)) == file_idiom(path)
+
+
+def test_large_file_across_read_chunks(tmp_path):
+    # Larger than the 8 MiB read chunk, with multi-byte characters and long tokens at every boundary.
+    path = tmp_path / "large.txt"
+    path.write_text(long_text(4, 20_000_000), encoding="utf-8")
+    assert fastkernels.word_count_file(path, threads=2) == file_idiom(path)
+
+
+def test_a_token_longer_than_the_read_chunk(tmp_path):
+    path = tmp_path / "long-token.txt"
+    path.write_text("A" * (9 << 20) + " b\n", encoding="utf-8")
+    assert fastkernels.word_count_file(path) == Counter({"a" * (9 << 20): 1, "b": 1})
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    assert fastkernels.word_count_file(path) == Counter()
+
+
+@pytest.mark.parametrize("encoding, data", [
+    ("ascii", b"Plain ASCII text\n"),
+    ("latin-1", b"Caf\xe9 CAF\xc9 na\xefve \xa0nbsp\x85nel \xdf"),
+    ("iso-8859-1", b"\xc0 \xe0"),
+    ("cp1252", b"\x80uro \x93quoted\x94 Caf\xe9"),
+    ("utf-8-sig", "\ufeffBOM Bom".encode("utf-8")),
+    ("utf-16", "Zwei Wörter ΣΑΣ".encode("utf-16")),
+    ("utf8", "alias Alias".encode()),
+])
+def test_encodings(tmp_path, encoding, data):
+    path = tmp_path / "encoded.txt"
+    path.write_bytes(data)
+    assert fastkernels.word_count_file(path, encoding=encoding) == file_idiom(path, encoding)
+
+
+@pytest.mark.parametrize("encoding, data", [("utf-8", b"good \xff bad"), ("ascii", b"caf\xe9")])
+def test_undecodable_files_raise_what_read_raises(tmp_path, encoding, data):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(data)
+    with pytest.raises(UnicodeDecodeError) as expected:
+        file_idiom(path, encoding)
+    with pytest.raises(UnicodeDecodeError) as raised:
+        fastkernels.word_count_file(path, encoding=encoding)
+    assert (raised.value.encoding, raised.value.start, raised.value.reason) == \
+        (expected.value.encoding, expected.value.start, expected.value.reason)
+
+
+def test_unknown_encoding(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_bytes(b"x")
+    with pytest.raises(LookupError):
+        fastkernels.word_count_file(path, encoding="no-such-codec")
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(FileNotFoundError) as raised:
+        fastkernels.word_count_file(tmp_path / "missing")
+    assert raised.value.errno == 2 and raised.value.filename == str(tmp_path / "missing")
+    with pytest.raises(IsADirectoryError):
+        fastkernels.word_count_file(tmp_path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(tmp_path):
+    path = tmp_path / "secret.txt"
+    path.write_text("x")
+    path.chmod(0)
+    with pytest.raises(PermissionError):
+        fastkernels.word_count_file(path)
+
+
+REAL_TEXTS = [
+    "/usr/share/polkit-1/actions/org.freedesktop.packagekit.policy",
+    "/usr/share/vim/vim90/tutor/tutor.el.utf-8",
+    "/usr/share/vim/vim90/tutor/tutor.ru.utf-8",
+    "/usr/share/vim/vim90/tutor/tutor.ja.utf-8",
+    "/usr/share/i18n/locales/iso14651_t1_pinyin",
+    "/usr/share/doc/valgrind/html/dist.news.html",
+]
+
+
+@pytest.mark.parametrize("path", REAL_TEXTS)
+def test_real_multilingual_texts(path):
+    if not pathlib.Path(path).exists():
+        pytest.skip(f"{path} is not installed here")
+    expected = file_idiom(path)
+    assert fastkernels.word_count_file(path) == expected
+    assert fastkernels.word_count(pathlib.Path(path).read_text(encoding="utf-8")) == expected
