@@ -1,3 +1,4 @@
+import CPUFeatures
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,20 +20,41 @@ import Darwin
 // - The bytes must be valid UTF-8 as CPython's strict decoder defines it; the
 //   offset of the first invalid sequence is reported instead.
 
-/// One counted token: where its bytes are in the arena, its hash, its count.
-struct WordEntry {
-    var hash: UInt64
-    var offset: Int
-    var length: Int
+/// One slot of the table: 32 bytes, so that a lookup of a short token touches
+/// one cache line and nothing else.
+struct WordSlot {
+    /// 0 = empty. The top 6 bits hold the token's length (1-16) for a token
+    /// stored inline, or 63 for a longer one kept in the arena.
+    var tag: UInt64
     var count: Int
-    var isASCII: Bool
+    /// Inline: the token's bytes, zero-padded to 16. Long: arena offset and length.
+    var key0: UInt64
+    var key1: UInt64
 }
 
-/// Counts of distinct tokens: an open-addressing hash table over an arena of
-/// token bytes. Memory grows with the vocabulary, not with the text.
+/// A token of at most 16 bytes: its zero-padded bytes, and its tag.
+struct ShortToken {
+    let key0: UInt64
+    let key1: UInt64
+    let tag: UInt64
+
+    @inline(__always)
+    init(key0: UInt64, key1: UInt64, length: Int) {
+        self.key0 = key0
+        self.key1 = key1
+        tag = tagFor(shortHash(key0, key1), code: UInt64(length))
+    }
+}
+
+/// Tokens up to this length are stored in their slot.
+let inlineTokenLength = 16
+let longTokenCode: UInt64 = 63
+
+/// Counts of distinct tokens: an open-addressing table of 32-byte slots with
+/// short tokens inline, longer ones in a byte arena. Memory grows with the
+/// vocabulary, not with the text.
 public final class WordTable {
-    var entries: UnsafeMutablePointer<WordEntry>
-    var occupied: UnsafeMutablePointer<Bool>
+    var slots: UnsafeMutablePointer<WordSlot>
     var capacity: Int
     public private(set) var distinctCount = 0
     /// Sum of all counts: the number of tokens seen.
@@ -40,88 +62,204 @@ public final class WordTable {
     var arena: UnsafeMutablePointer<UInt8>
     var arenaCapacity: Int
     var arenaUsed = 0
+    /// Set when the table could not grow: it then ignores further tokens, and the
+    /// kernel reports `.outOfMemory` instead of a wrong count.
+    public private(set) var outOfMemory = false
 
-    public init() {
+    /// - Parameter expectedBytes: about how much text the table will count; the
+    ///   table starts large enough for the vocabulary such a text usually has
+    ///   (growing a table of millions of slots costs more than counting).
+    public init(expectedBytes: Int = 0) {
+        // First allocations of at most 32 MiB: like any Swift array's, not worth a failure path.
         capacity = 1 << 12
-        entries = .allocate(capacity: capacity)
-        occupied = .allocate(capacity: capacity)
-        occupied.initialize(repeating: false, count: capacity)
+        while capacity < 1 << 20 && capacity * 64 < expectedBytes { capacity *= 2 }
+        slots = allocateTableMemory(WordSlot.self, capacity)!
+        slots.initialize(repeating: WordSlot(tag: 0, count: 0, key0: 0, key1: 0), count: capacity)
         arenaCapacity = 1 << 16
-        arena = .allocate(capacity: arenaCapacity)
+        arena = allocateTableMemory(UInt8.self, arenaCapacity)!
     }
 
     deinit {
-        entries.deallocate()
-        occupied.deallocate()
-        arena.deallocate()
+        free(slots)
+        free(arena)
     }
 
-    /// Adds `count` occurrences of the token `bytes[0..<length]`.
+    /// Adds `count` occurrences of the token `bytes[0..<length]` (length >= 1).
+    /// For tokens of up to 16 bytes, `bytes` must be readable and zero up to 16.
     @inline(__always)
-    func add(_ bytes: UnsafePointer<UInt8>, _ length: Int, hash: UInt64, isASCII: Bool, count: Int = 1) {
+    func add(_ bytes: UnsafePointer<UInt8>, _ length: Int, count: Int = 1) {
+        if length <= inlineTokenLength {
+            let raw = UnsafeRawPointer(bytes)
+            let key0 = raw.loadUnaligned(as: UInt64.self), key1 = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            addShort(ShortToken(key0: key0, key1: key1, length: length), count: count)
+        } else {
+            addLong(bytes, length, count: count)
+        }
+    }
+
+    /// The slot a short token's probe starts at, to prefetch a few tokens ahead.
+    @inline(__always)
+    func firstSlot(_ token: ShortToken) -> UnsafeMutablePointer<WordSlot> {
+        slots + (Int(truncatingIfNeeded: token.tag) & (capacity - 1))
+    }
+
+    @inline(__always)
+    func addShort(_ token: ShortToken, count: Int = 1) {
+        if outOfMemory { return }
         totalCount += count
-        var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
-        while occupied[slot] {
-            let entry = entries[slot]
-            if entry.hash == hash && entry.length == length && memcmp(arena + entry.offset, bytes, length) == 0 {
-                entries[slot].count += count
+        let tag = token.tag
+        var slot = Int(truncatingIfNeeded: tag) & (capacity - 1)
+        while true {
+            let candidate = slots[slot]
+            if candidate.tag == 0 { break }
+            if candidate.tag == tag && candidate.key0 == token.key0 && candidate.key1 == token.key1 {
+                slots[slot].count += count
                 return
             }
             slot = (slot + 1) & (capacity - 1)
         }
-        if arenaUsed + length > arenaCapacity { growArena(minimum: arenaUsed + length) }
-        (arena + arenaUsed).update(from: bytes, count: length)
-        entries[slot] = WordEntry(hash: hash, offset: arenaUsed, length: length, count: count, isASCII: isASCII)
-        occupied[slot] = true
-        arenaUsed += length
+        slots[slot] = WordSlot(tag: tag, count: count, key0: token.key0, key1: token.key1)
         distinctCount += 1
-        if distinctCount * 2 > capacity { growTable() }
+        if distinctCount * 2 > capacity { growSlots() }
     }
 
-    func growArena(minimum: Int) {
+    func addLong(_ bytes: UnsafePointer<UInt8>, _ length: Int, count: Int = 1) {
+        if outOfMemory { return }
+        totalCount += count
+        let key1 = UInt64(length)
+        let tag = tagFor(wordHash(bytes, length), code: longTokenCode)
+        var slot = Int(truncatingIfNeeded: tag) & (capacity - 1)
+        while true {
+            let candidate = slots[slot]
+            if candidate.tag == 0 { break }
+            if candidate.tag == tag && candidate.key1 == key1 && bytesEqual(arena + Int(candidate.key0), bytes, length) {
+                slots[slot].count += count
+                return
+            }
+            slot = (slot + 1) & (capacity - 1)
+        }
+        if arenaUsed + length > arenaCapacity && !growArena(minimum: arenaUsed + length) { return }
+        (arena + arenaUsed).update(from: bytes, count: length)
+        let stored0 = UInt64(arenaUsed)
+        arenaUsed += length
+        slots[slot] = WordSlot(tag: tag, count: count, key0: stored0, key1: key1)
+        distinctCount += 1
+        if distinctCount * 2 > capacity { growSlots() }
+    }
+
+    func growArena(minimum: Int) -> Bool {
         var newCapacity = arenaCapacity * 2
         while newCapacity < minimum { newCapacity *= 2 }
-        let newArena = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        guard let newArena = allocateTableMemory(UInt8.self, newCapacity) else { return failed() }
         newArena.update(from: arena, count: arenaUsed)
-        arena.deallocate()
+        free(arena)
         arena = newArena
         arenaCapacity = newCapacity
+        return true
     }
 
-    func growTable() {
-        let oldEntries = entries, oldOccupied = occupied, oldCapacity = capacity
-        capacity *= 2
-        entries = .allocate(capacity: capacity)
-        occupied = .allocate(capacity: capacity)
-        occupied.initialize(repeating: false, count: capacity)
-        for i in 0..<oldCapacity where oldOccupied[i] {
-            let entry = oldEntries[i]
-            var slot = Int(truncatingIfNeeded: entry.hash) & (capacity - 1)
-            while occupied[slot] { slot = (slot + 1) & (capacity - 1) }
-            entries[slot] = entry
-            occupied[slot] = true
+    func failed() -> Bool {
+        outOfMemory = true
+        return false
+    }
+
+    func growSlots() {
+        guard let newSlots = allocateTableMemory(WordSlot.self, capacity * 2) else {
+            _ = failed()
+            return
         }
-        oldEntries.deallocate()
-        oldOccupied.deallocate()
+        let oldSlots = slots, oldCapacity = capacity
+        capacity *= 2
+        slots = newSlots
+        slots.initialize(repeating: WordSlot(tag: 0, count: 0, key0: 0, key1: 0), count: capacity)
+        for index in 0..<oldCapacity where oldSlots[index].tag != 0 {
+            var slot = Int(truncatingIfNeeded: oldSlots[index].tag) & (capacity - 1)
+            while slots[slot].tag != 0 { slot = (slot + 1) & (capacity - 1) }
+            slots[slot] = oldSlots[index]
+        }
+        free(oldSlots)
     }
 
     /// Adds every count of `other` to this table.
     public func merge(_ other: WordTable) {
-        other.forEach { bytes, count, isASCII in
-            add(bytes.baseAddress ?? UnsafePointer(arena), bytes.count,
-                hash: wordHash(bytes.baseAddress ?? UnsafePointer(arena), bytes.count), isASCII: isASCII,
-                count: count)
+        other.forEach { bytes, count, _ in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(bytes.count, inlineTokenLength)) { padded in
+                padded.initialize(repeating: 0)
+                _ = padded.update(fromContentsOf: bytes)
+                add(padded.baseAddress!, bytes.count, count: count)
+            }
         }
     }
 
     /// Calls `body` with each distinct token (its bytes, valid until the table
     /// changes), its count, and whether it is all ASCII (already lowered).
     public func forEach(_ body: (UnsafeBufferPointer<UInt8>, Int, Bool) -> Void) {
-        for i in 0..<capacity where occupied[i] {
-            let entry = entries[i]
-            body(UnsafeBufferPointer(start: arena + entry.offset, count: entry.length), entry.count, entry.isASCII)
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2) { inline in
+            for index in 0..<capacity where slots[index].tag != 0 {
+                let slot = slots[index]
+                let code = slot.tag >> 58
+                let bytes: UnsafeBufferPointer<UInt8>
+                if code == longTokenCode {
+                    bytes = UnsafeBufferPointer(start: arena + Int(slot.key0), count: Int(slot.key1))
+                } else {
+                    inline[0] = slot.key0
+                    inline[1] = slot.key1
+                    bytes = UnsafeBufferPointer(start: UnsafeRawPointer(inline.baseAddress!)
+                        .assumingMemoryBound(to: UInt8.self), count: Int(code))
+                }
+                body(bytes, slot.count, !bytes.contains { $0 >= 0x80 })
+            }
         }
     }
+}
+
+/// A tag: the hash with its top 6 bits replaced by the length code (never 0).
+@inline(__always)
+func tagFor(_ hash: UInt64, code: UInt64) -> UInt64 {
+    (hash & ((1 << 58) - 1)) | (code << 58)
+}
+
+/// The hash of a token of at most 16 bytes, from its two zero-padded words.
+@inline(__always)
+func shortHash(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    var h = (a &* 0x9E37_79B9_7F4A_7C15) ^ (b &* 0xC2B2_AE3D_27D4_EB4F)
+    h ^= h >> 32
+    h = h &* 0xBF58_476D_1CE4_E5B9
+    return h ^ (h >> 29)
+}
+
+/// Memory for the table's growing arrays, or nil when there is none (the
+/// table then reports `outOfMemory`; never a trap). Large arrays go on huge
+/// pages, which saves most TLB misses of random probes into millions of slots.
+func allocateTableMemory<T>(_: T.Type, _ count: Int) -> UnsafeMutablePointer<T>? {
+    let (size, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+    guard !overflow else { return nil }
+    let bytes = max(size, 64)
+    var memory: UnsafeMutableRawPointer? = nil
+    let alignment = bytes >= 1 << 21 ? 1 << 21 : 64
+    guard posix_memalign(&memory, alignment, bytes) == 0, let memory else { return nil }
+    #if os(Linux)
+    if bytes >= 1 << 21 { _ = madvise(memory, bytes, Int32(MADV_HUGEPAGE)) }
+    #endif
+    return memory.bindMemory(to: T.self, capacity: count)
+}
+
+/// Byte equality for short tokens, 8 bytes at a time.
+@inline(__always)
+func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    var i = 0
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    while i + 8 <= n {
+        if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            return false
+        }
+        i += 8
+    }
+    while i < n {
+        if a[i] != b[i] { return false }
+        i += 1
+    }
+    return true
 }
 
 /// A fast 64-bit hash of a short byte string (8 bytes at a time, multiply-xorshift mixing).
@@ -161,18 +299,30 @@ public enum TokenizeResult: Equatable, Sendable {
     case invalidUTF8(at: Int)
 }
 
+/// Short tokens waiting to be counted: the slot of each is prefetched when it
+/// arrives and counted `pendingDepth` tokens later, when its cache line is in.
+let pendingDepth = 16
+
 /// Splits UTF-8 text into tokens and counts them into a table.
 public struct Tokenizer: ~Copyable {
-    /// The longest token kept in the stack buffer; longer ones use the heap.
+    /// The current token's bytes (grows for long tokens).
     var buffer: UnsafeMutablePointer<UInt8>
     var bufferCapacity: Int
+    /// A ring of short tokens whose slots are being prefetched.
+    var pending: UnsafeMutablePointer<ShortToken>
+    var pendingCount = 0
+    var pendingNext = 0
 
     public init() {
         bufferCapacity = 4096
         buffer = .allocate(capacity: bufferCapacity)
+        pending = .allocate(capacity: pendingDepth)
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        pending.deallocate()
+    }
 
     /// Counts the tokens of `text` into `table`.
     ///
@@ -185,17 +335,16 @@ public struct Tokenizer: ~Copyable {
         var i = 0
         var tokenStart = -1       // offset of the current token's first byte, or -1
         var length = 0            // bytes of the current token in `buffer`
-        var ascii = true
         while i < n {
             let byte = base[i]
             if byte < 0x80 {
                 if isASCIIWhitespace(byte) {
                     if tokenStart >= 0 {
-                        table.add(buffer, length, hash: wordHash(buffer, length), isASCII: ascii)
+                        finish(length, into: table)
                         tokenStart = -1
                     }
                 } else {
-                    if tokenStart < 0 { tokenStart = i; length = 0; ascii = true }
+                    if tokenStart < 0 { start(&length); tokenStart = i }
                     append(byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0), &length)
                 }
                 i += 1
@@ -204,6 +353,7 @@ public struct Tokenizer: ~Copyable {
             // A multi-byte sequence: validate as CPython's strict UTF-8 decoder does.
             let size = sequenceLength(base, i, n)
             if size < 0 {
+                flush(into: table)
                 if size == -2 && !final {
                     // Incomplete at the end of this chunk: keep it (and the token) for the next one.
                     return .complete(pending: n - (tokenStart >= 0 ? tokenStart : i))
@@ -212,21 +362,58 @@ public struct Tokenizer: ~Copyable {
             }
             if isUnicodeWhitespace(base, i, size) {
                 if tokenStart >= 0 {
-                    table.add(buffer, length, hash: wordHash(buffer, length), isASCII: ascii)
+                    finish(length, into: table)
                     tokenStart = -1
                 }
             } else {
-                if tokenStart < 0 { tokenStart = i; length = 0 }
-                ascii = false
+                if tokenStart < 0 { start(&length); tokenStart = i }
                 for k in 0..<size { append(base[i + k], &length) }
             }
             i += size
         }
         if tokenStart >= 0 {
-            if !final { return .complete(pending: n - tokenStart) }
-            table.add(buffer, length, hash: wordHash(buffer, length), isASCII: ascii)
+            if !final {
+                flush(into: table)
+                return .complete(pending: n - tokenStart)
+            }
+            finish(length, into: table)
         }
+        flush(into: table)
         return .complete(pending: 0)
+    }
+
+    /// Begins a token: the buffer's first 16 bytes are zeroed, the padding of short tokens.
+    @inline(__always)
+    func start(_ length: inout Int) {
+        UnsafeMutableRawPointer(buffer).storeBytes(of: 0, as: UInt64.self)
+        UnsafeMutableRawPointer(buffer).storeBytes(of: 0, toByteOffset: 8, as: UInt64.self)
+        length = 0
+    }
+
+    @inline(__always)
+    mutating func finish(_ length: Int, into table: WordTable) {
+        guard length <= inlineTokenLength else { return table.addLong(buffer, length) }
+        let raw = UnsafeRawPointer(buffer)
+        let token = ShortToken(key0: raw.loadUnaligned(as: UInt64.self),
+                               key1: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self), length: length)
+        fk_prefetch_for_write(table.firstSlot(token))
+        if pendingCount == pendingDepth {
+            table.addShort(pending[pendingNext])
+        } else {
+            pendingCount += 1
+        }
+        pending[pendingNext] = token
+        pendingNext = (pendingNext + 1) & (pendingDepth - 1)
+    }
+
+    /// Counts every pending token.
+    mutating func flush(into table: WordTable) {
+        var index = (pendingNext - pendingCount) & (pendingDepth - 1)
+        for _ in 0..<pendingCount {
+            table.addShort(pending[index])
+            index = (index + 1) & (pendingDepth - 1)
+        }
+        pendingCount = 0
     }
 
     @inline(__always)
@@ -309,14 +496,16 @@ public struct WordCountResult {
 /// - Throws: `.cancelled` (polled every megabyte).
 public func countWords(_ text: UnsafeRawBufferPointer, threads: Int,
                        isCancelled: () -> Bool = { false }) throws(KernelError) -> WordCountResult {
-    let tables = (0..<min(max(threads, 1), maximumWorkers)).map { _ in WordTable() }
+    let workers = min(max(threads, 1), maximumWorkers)
+    let tables = (0..<workers).map { _ in WordTable(expectedBytes: text.count / workers) }
     let invalidAt = try countWords(text, into: tables, isCancelled: isCancelled)
-    return WordCountResult(table: mergedTables(tables), invalidAt: invalidAt)
+    return WordCountResult(table: try mergedTables(tables), invalidAt: invalidAt)
 }
 
 /// Merges every table into the first and returns it.
-func mergedTables(_ tables: [WordTable]) -> WordTable {
+func mergedTables(_ tables: [WordTable]) throws(KernelError) -> WordTable {
     for other in tables.dropFirst() where other.distinctCount > 0 { tables[0].merge(other) }
+    if tables[0].outOfMemory { throw .outOfMemory }
     return tables[0]
 }
 
@@ -368,6 +557,7 @@ func countWords(_ text: UnsafeRawBufferPointer, into tables: [WordTable],
         }
     }
     if stopped { throw .cancelled }
+    if tables.contains(where: { $0.outOfMemory }) { throw .outOfMemory }
     return invalid.compactMap { $0 }.min()
 }
 
@@ -403,7 +593,10 @@ let fileChunk = 1 << 23
 /// - Throws: `.io(errno)` when reading fails; `.cancelled`; `.outOfMemory`.
 public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding, threads: Int,
                        isCancelled: () -> Bool = { false }) throws(KernelError) -> WordCountResult {
-    let tables = (0..<min(max(threads, 1), maximumWorkers)).map { _ in WordTable() }
+    let workers = min(max(threads, 1), maximumWorkers)
+    var status = stat()
+    let fileSize = fstat(descriptor, &status) == 0 ? Int(status.st_size) : 0
+    let tables = (0..<workers).map { _ in WordTable(expectedBytes: fileSize / workers) }
     var capacity = fileChunk
     guard var buffer = UnsafeMutableRawPointer.allocateChecked(capacity) else { throw .outOfMemory }
     defer { free(buffer) }
@@ -433,7 +626,7 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
         }
         let bytes = buffer.assumingMemoryBound(to: UInt8.self)
         if encoding == .ascii, let bad = (carried..<filled).first(where: { bytes[$0] >= 0x80 }) {
-            return WordCountResult(table: mergedTables(tables), invalidAt: fileOffset + bad)
+            return WordCountResult(table: try mergedTables(tables), invalidAt: fileOffset + bad)
         }
         // Count up to the last ASCII whitespace (all of it at the end of the file).
         var cut = filled
@@ -459,14 +652,14 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
             text = UnsafeRawBufferPointer(start: utf8, count: latin1ToUTF8(bytes, cut, utf8!.assumingMemoryBound(to: UInt8.self)))
         }
         if let invalid = try countWords(text, into: tables, isCancelled: isCancelled) {
-            return WordCountResult(table: mergedTables(tables), invalidAt: fileOffset + invalid)
+            return WordCountResult(table: try mergedTables(tables), invalidAt: fileOffset + invalid)
         }
         // Keep the tail (an unfinished token) for the next chunk.
         buffer.copyMemory(from: buffer + cut, byteCount: filled - cut)
         carried = filled - cut
         fileOffset += cut
     }
-    return WordCountResult(table: mergedTables(tables), invalidAt: nil)
+    return WordCountResult(table: try mergedTables(tables), invalidAt: nil)
 }
 
 /// Latin-1 to UTF-8: bytes below 0x80 stay, the others become two bytes.

@@ -63,15 +63,24 @@ final class WordCountTests: XCTestCase {
     func testTableGrowsAndMerges() throws {
         let a = WordTable(), b = WordTable()
         for i in 0..<100_000 {
-            let word = Array("w\(i)".utf8)
-            word.withUnsafeBufferPointer { a.add($0.baseAddress!, $0.count, hash: wordHash($0.baseAddress!, $0.count), isASCII: true) }
-            if i % 2 == 0 {
-                word.withUnsafeBufferPointer { b.add($0.baseAddress!, $0.count, hash: wordHash($0.baseAddress!, $0.count), isASCII: true, count: 3) }
-            }
+            // Short words inline, long ones (every tenth) in the arena; zero padding to 16 bytes.
+            let word = Array((i % 10 == 0 ? "a-rather-long-word-\(i)" : "w\(i)").utf8) + [UInt8](repeating: 0, count: 16)
+            let length = word.count - 16
+            word.withUnsafeBufferPointer { a.add($0.baseAddress!, length) }
+            if i % 2 == 0 { word.withUnsafeBufferPointer { b.add($0.baseAddress!, length, count: 3) } }
         }
         a.merge(b)
         XCTAssertEqual(a.distinctCount, 100_000)
         XCTAssertEqual(a.totalCount, 100_000 + 50_000 * 3)
+        var total = 0
+        a.forEach { bytes, count, ascii in
+            XCTAssertTrue(ascii)
+            let word = String(decoding: bytes, as: UTF8.self)
+            let i = Int(word.hasPrefix("w") ? String(word.dropFirst()) : String(word.split(separator: "-").last!))!
+            XCTAssertEqual(count, i % 2 == 0 ? 4 : 1, word)
+            total += count
+        }
+        XCTAssertEqual(total, a.totalCount)
     }
 
     func testLatin1Transcoding() {

@@ -131,7 +131,7 @@ def word_count(text: Union[str, bytes, bytearray, memoryview], /, *,
     """
     from collections import Counter
 
-    result = _native._word_count(text, threads)
+    result = _native._word_count(text, Counter(), threads)
     if result is None:  # a str with lone surrogates: UTF-8 cannot carry it
         assert isinstance(text, str)
         return Counter(text.lower().split())
@@ -139,7 +139,7 @@ def word_count(text: Union[str, bytes, bytearray, memoryview], /, *,
         assert not isinstance(text, str)
         bytes(text).decode("utf-8")  # raises the UnicodeDecodeError Python would
         raise AssertionError(f"invalid UTF-8 reported at {result}, but the text decodes")
-    return Counter(result)
+    return result
 
 
 def word_count_file(path: Union[str, bytes, os.PathLike[str], os.PathLike[bytes]], /, *,
@@ -165,12 +165,12 @@ def word_count_file(path: Union[str, bytes, os.PathLike[str], os.PathLike[bytes]
                 counts.update(line.lower().split())
         return counts
     with open(path, "rb") as file:
-        result = _native._word_count_fd(file.fileno(), native, threads)
+        result = _native._word_count_fd(file.fileno(), Counter(), native, threads)
         if isinstance(result, int):
             file.seek(0)
             file.read().decode(codec)  # raises the UnicodeDecodeError read() would
             raise AssertionError(f"undecodable byte reported at {result}, but the file decodes")
-    return Counter(result)
+    return result
 
 
 def _materialize(function: str, values: Any) -> list[Any]:

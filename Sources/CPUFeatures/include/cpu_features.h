@@ -1,8 +1,17 @@
-/* What the CPU running the process can do, for picking a kernel variant at run time. */
+/* What the CPU running the process can do, for picking a kernel variant at run time,
+   and the one CPU hint Swift cannot spell: prefetch. */
 #ifndef FASTKERNELS_CPU_FEATURES_H
 #define FASTKERNELS_CPU_FEATURES_H
 
 /* 1 when the CPU (and OS) support AVX2 and FMA, the instruction set FastKernelsAVX2 is compiled for. */
 int fk_cpu_has_avx2_fma(void);
+
+/* Starts loading the cache line at `address` (for writing soon): hides the latency of
+   random probes into a large table when issued a few lookups ahead. */
+static inline void fk_prefetch_for_write(const void *address) {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(address, 1, 3);
+#endif
+}
 
 #endif
