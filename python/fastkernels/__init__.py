@@ -131,7 +131,8 @@ def word_count(text: Union[str, bytes, bytearray, memoryview], /, *,
     """
     from collections import Counter
 
-    result = _native._word_count(text, Counter(), threads)
+    counts: Counter[str] = Counter()
+    result = _native._word_count(text, counts, threads)
     if result is None:  # a str with lone surrogates: UTF-8 cannot carry it
         assert isinstance(text, str)
         return Counter(text.lower().split())
@@ -158,14 +159,14 @@ def word_count_file(path: Union[str, bytes, os.PathLike[str], os.PathLike[bytes]
 
     codec = codecs.lookup(encoding).name
     native = {"utf-8": "utf-8", "ascii": "ascii", "iso8859-1": "latin-1"}.get(codec)
+    counts: Counter[str] = Counter()
     if native is None:
-        counts: Counter[str] = Counter()
         with open(path, encoding=encoding) as lines:
             for line in lines:  # lines end at whitespace: tokens never span two of them
                 counts.update(line.lower().split())
         return counts
     with open(path, "rb") as file:
-        result = _native._word_count_fd(file.fileno(), Counter(), native, threads)
+        result = _native._word_count_fd(file.fileno(), counts, native, threads)
         if isinstance(result, int):
             file.seek(0)
             file.read().decode(codec)  # raises the UnicodeDecodeError read() would
