@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from fastkernels import _corpus
 from timing import describe, interleaved, medians
 
 PEAK_RSS_CHILD = """
-import resource, sys
+import sys
 from collections import Counter
 import fastkernels
 path = sys.argv[2]
@@ -35,7 +34,9 @@ if sys.argv[1] == "idiom":
     result = Counter(open(path, encoding="utf-8").read().lower().split())
 else:
     result = fastkernels.word_count_file(path)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(result))
+# VmHWM is this process's own peak RSS (ru_maxrss would carry the parent's over from fork).
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(peak, len(result))
 """
 
 

@@ -201,10 +201,13 @@ def test_bad_threads(threads, error):
 
 
 MEMORY_CHILD = """
-import resource, sys, numpy as np, fastkernels
+import sys, numpy as np, fastkernels
 a = np.random.default_rng(0).random(20_000_000)  # 160 MB
 def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM: this process's own peak (ru_maxrss would include the parent's, inherited at fork).
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 before = peak_mb()
 {call}
 print(peak_mb() - before)
