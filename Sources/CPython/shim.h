@@ -185,6 +185,17 @@ static inline unsigned long long fk_monotonic_ns(void) {
 static inline int fk_is_main_thread(void) { return (long)getpid() == (long)syscall(SYS_gettid); }
 static inline const char *fk_strerror(int code) { return strerror(code); }
 
+/* ---- dicts ---- */
+/* A dict with room for `count` items: filling it never resizes it. */
+static inline PyObject *fk_dict_new_presized(Py_ssize_t count) {
+#if PY_VERSION_HEX < 0x030E0000
+    return _PyDict_NewPresized(count);
+#else
+    (void)count;
+    return PyDict_New();
+#endif
+}
+
 /* ---- buffers ---- */
 static inline int fk_buffer_check(PyObject *o) { return PyObject_CheckBuffer(o); }
 

@@ -50,7 +50,7 @@ struct ShortToken {
 let inlineTokenLength = 16
 let longTokenCode: UInt64 = 63
 
-/// Counts of distinct tokens: an open-addressing table of 32-byte slots with
+/// Counts of distinct tokens: an open-addressing table (at most 70% full) of 32-byte slots with
 /// short tokens inline, longer ones in a byte arena. Memory grows with the
 /// vocabulary, not with the text.
 public final class WordTable {
@@ -72,7 +72,7 @@ public final class WordTable {
     public init(expectedBytes: Int = 0) {
         // First allocations of at most 32 MiB: like any Swift array's, not worth a failure path.
         capacity = 1 << 12
-        while capacity < 1 << 20 && capacity * 64 < expectedBytes { capacity *= 2 }
+        while capacity < 1 << 20 && capacity * 96 < expectedBytes { capacity *= 2 }
         slots = allocateTableMemory(WordSlot.self, capacity)!
         slots.initialize(repeating: WordSlot(tag: 0, count: 0, key0: 0, key1: 0), count: capacity)
         arenaCapacity = 1 << 16
@@ -120,7 +120,7 @@ public final class WordTable {
         }
         slots[slot] = WordSlot(tag: tag, count: count, key0: token.key0, key1: token.key1)
         distinctCount += 1
-        if distinctCount * 2 > capacity { growSlots() }
+        if distinctCount * 10 > capacity * 7 { growSlots() }
     }
 
     func addLong(_ bytes: UnsafePointer<UInt8>, _ length: Int, count: Int = 1) {
@@ -144,7 +144,7 @@ public final class WordTable {
         arenaUsed += length
         slots[slot] = WordSlot(tag: tag, count: count, key0: stored0, key1: key1)
         distinctCount += 1
-        if distinctCount * 2 > capacity { growSlots() }
+        if distinctCount * 10 > capacity * 7 { growSlots() }
     }
 
     func growArena(minimum: Int) -> Bool {

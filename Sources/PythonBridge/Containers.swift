@@ -4,9 +4,9 @@
 // kernels returning Python containers need.
 
 extension PyRef {
-    /// A new, empty dict.
-    public static func dict() throws(PythonException) -> PyRef {
-        try PyRef(owning: PyDict_New())
+    /// A new, empty dict, with room for `capacity` items (filling it then never resizes it).
+    public static func dict(capacity: Int = 0) throws(PythonException) -> PyRef {
+        try PyRef(owning: capacity > 8 ? fk_dict_new_presized(capacity) : PyDict_New())
     }
 
     /// A str decoded from UTF-8 bytes (strict: invalid bytes raise UnicodeDecodeError).

@@ -131,8 +131,7 @@ def word_count(text: Union[str, bytes, bytearray, memoryview], /, *,
     """
     from collections import Counter
 
-    counts: Counter[str] = Counter()
-    result = _native._word_count(text, counts, threads)
+    result = _native._word_count(text, threads)
     if result is None:  # a str with lone surrogates: UTF-8 cannot carry it
         assert isinstance(text, str)
         return Counter(text.lower().split())
@@ -140,7 +139,7 @@ def word_count(text: Union[str, bytes, bytearray, memoryview], /, *,
         assert not isinstance(text, str)
         bytes(text).decode("utf-8")  # raises the UnicodeDecodeError Python would
         raise AssertionError(f"invalid UTF-8 reported at {result}, but the text decodes")
-    return result
+    return Counter(result)
 
 
 def word_count_file(path: Union[str, bytes, os.PathLike[str], os.PathLike[bytes]], /, *,
@@ -159,19 +158,19 @@ def word_count_file(path: Union[str, bytes, os.PathLike[str], os.PathLike[bytes]
 
     codec = codecs.lookup(encoding).name
     native = {"utf-8": "utf-8", "ascii": "ascii", "iso8859-1": "latin-1"}.get(codec)
-    counts: Counter[str] = Counter()
     if native is None:
+        counts: Counter[str] = Counter()
         with open(path, encoding=encoding) as lines:
             for line in lines:  # lines end at whitespace: tokens never span two of them
                 counts.update(line.lower().split())
         return counts
     with open(path, "rb") as file:
-        result = _native._word_count_fd(file.fileno(), counts, native, threads)
+        result = _native._word_count_fd(file.fileno(), native, threads)
         if isinstance(result, int):
             file.seek(0)
             file.read().decode(codec)  # raises the UnicodeDecodeError read() would
             raise AssertionError(f"undecodable byte reported at {result}, but the file decodes")
-    return result
+    return Counter(result)
 
 
 def _materialize(function: str, values: Any) -> list[Any]:

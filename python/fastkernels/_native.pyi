@@ -1,5 +1,5 @@
 """Type stubs for fastkernels._native, the Swift extension module (hand-written; checked by stubtest)."""
-from typing import Literal, SupportsIndex, TypeVar
+from typing import Literal, SupportsIndex
 
 def fibonacci(n: SupportsIndex, /) -> int:
     """Return the n-th Fibonacci number, exactly."""
@@ -30,10 +30,8 @@ def _sort_inplace(
     """The native part of fastkernels.sort_inplace() for a writable 1-D numeric"""
 
 # The native parts of word_count and word_count_file.
-_Counts = TypeVar("_Counts", bound=dict[str, int])
+def _word_count(text: object, /, threads: int | None = None) -> dict[str, int] | int | None:
+    """The native part of fastkernels.word_count(): a dict {token: count} equal to"""
 
-def _word_count(text: object, counts: _Counts, /, threads: int | None = None) -> _Counts | int | None:
-    """The native part of fastkernels.word_count(): adds to the dict (a Counter)"""
-
-def _word_count_fd(fd: int, counts: _Counts, /, encoding: str, threads: int | None = None) -> _Counts | int:
+def _word_count_fd(fd: int, /, encoding: str, threads: int | None = None) -> dict[str, int] | int:
     """The native part of fastkernels.word_count_file(): counts the file open at"""
