@@ -284,6 +284,16 @@ func wordHash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
     return h ^ (h >> 31)
 }
 
+/// ASCII letters of eight bytes lowered at once (every byte below 0x80): a byte
+/// gets 0x20 added where it lies in 'A'...'Z'.
+@inline(__always)
+func lowerASCII(_ x: UInt64) -> UInt64 {
+    let high: UInt64 = 0x8080_8080_8080_8080
+    let atLeastA = x &+ 0x3F3F_3F3F_3F3F_3F3F      // high bit set where byte >= 'A'
+    let aboveZ = x &+ 0x2525_2525_2525_2525        // high bit set where byte > 'Z'
+    return x | (((atLeastA ^ aboveZ) & high) >> 2)
+}
+
 /// Bytes that are whitespace on their own: \t \n \v \f \r, \x1c-\x1f, space.
 @inline(__always)
 func isASCIIWhitespace(_ byte: UInt8) -> Bool {
@@ -333,53 +343,109 @@ public struct Tokenizer: ~Copyable {
         guard let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .complete(pending: 0) }
         let n = text.count
         var i = 0
-        var tokenStart = -1       // offset of the current token's first byte, or -1
-        var length = 0            // bytes of the current token in `buffer`
         while i < n {
-            let byte = base[i]
-            if byte < 0x80 {
-                if isASCIIWhitespace(byte) {
-                    if tokenStart >= 0 {
-                        finish(length, into: table)
-                        tokenStart = -1
-                    }
-                } else {
-                    if tokenStart < 0 { start(&length); tokenStart = i }
-                    append(byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0), &length)
+            // Whitespace (ASCII) between tokens.
+            while i < n && isASCIIWhitespace(base[i]) { i += 1 }
+            if i == n { break }
+            // The token's run of ASCII non-space bytes: the whole token, in most texts.
+            let tokenStart = i
+            while i < n && base[i] < 0x80 && !isASCIIWhitespace(base[i]) { i += 1 }
+            if i < n && base[i] >= 0x80 {
+                // Non-ASCII: validate and look for Unicode whitespace byte by byte.
+                switch slowToken(base, n, tokenStart, asciiEnd: i, final: final, into: table) {
+                case .next(let next): i = next
+                case .pending(let from):
+                    flush(into: table)
+                    return .complete(pending: n - from)
+                case .invalid(let at):
+                    flush(into: table)
+                    return .invalidUTF8(at: at)
                 }
-                i += 1
                 continue
             }
-            // A multi-byte sequence: validate as CPython's strict UTF-8 decoder does.
-            let size = sequenceLength(base, i, n)
-            if size < 0 {
-                flush(into: table)
-                if size == -2 && !final {
-                    // Incomplete at the end of this chunk: keep it (and the token) for the next one.
-                    return .complete(pending: n - (tokenStart >= 0 ? tokenStart : i))
-                }
-                return .invalidUTF8(at: i)
-            }
-            if isUnicodeWhitespace(base, i, size) {
-                if tokenStart >= 0 {
-                    finish(length, into: table)
-                    tokenStart = -1
-                }
-            } else {
-                if tokenStart < 0 { start(&length); tokenStart = i }
-                for k in 0..<size { append(base[i + k], &length) }
-            }
-            i += size
-        }
-        if tokenStart >= 0 {
-            if !final {
+            if i == n && !final {
                 flush(into: table)
                 return .complete(pending: n - tokenStart)
             }
-            finish(length, into: table)
+            asciiToken(base, n, tokenStart, i - tokenStart, into: table)
         }
         flush(into: table)
         return .complete(pending: 0)
+    }
+
+    /// Counts an all-ASCII token: for up to 16 bytes, lowered 8 bytes at a time
+    /// straight from the text, without copying it byte by byte.
+    @inline(__always)
+    mutating func asciiToken(_ base: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ length: Int,
+                             into table: WordTable) {
+        if length <= inlineTokenLength && start + 16 <= n {
+            let raw = UnsafeRawPointer(base + start)
+            var key0 = lowerASCII(raw.loadUnaligned(as: UInt64.self))
+            var key1 = lowerASCII(raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            if length < 8 {
+                key0 &= (1 << UInt64(8 * length)) - 1
+                key1 = 0
+            } else if length < 16 {
+                key1 &= (1 << UInt64(8 * (length - 8))) - 1
+            }
+            enqueue(ShortToken(key0: key0, key1: key1, length: length), into: table)
+            return
+        }
+        var tokenLength = 0
+        self.start(&tokenLength)
+        for k in start..<(start + length) {
+            let byte = base[k]
+            append(byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0), &tokenLength)
+        }
+        finish(tokenLength, into: table)
+    }
+
+    enum SlowTokenEnd {
+        /// The token ended (or there was none): go on from this offset.
+        case next(Int)
+        /// The token (or a UTF-8 sequence) runs past the end: keep from this offset for the next chunk.
+        case pending(Int)
+        /// The UTF-8 sequence at this offset is invalid.
+        case invalid(Int)
+    }
+
+    /// Counts a token that has non-ASCII bytes: `base[start..<asciiEnd]` is ASCII,
+    /// `base[asciiEnd]` is not. Validates UTF-8 and ends at any Python whitespace.
+    mutating func slowToken(_ base: UnsafePointer<UInt8>, _ n: Int, _ start: Int, asciiEnd: Int, final: Bool,
+                            into table: WordTable) -> SlowTokenEnd {
+        var length = 0
+        self.start(&length)
+        for k in start..<asciiEnd {
+            let byte = base[k]
+            append(byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0), &length)
+        }
+        var j = asciiEnd
+        while j < n {
+            let byte = base[j]
+            if byte < 0x80 {
+                if isASCIIWhitespace(byte) {
+                    if length > 0 { finish(length, into: table) }
+                    return .next(j)
+                }
+                append(byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0), &length)
+                j += 1
+                continue
+            }
+            let size = sequenceLength(base, j, n)
+            if size < 0 {
+                if size == -2 && !final { return .pending(length > 0 ? start : j) }
+                return .invalid(j)
+            }
+            if isUnicodeWhitespace(base, j, size) {
+                if length > 0 { finish(length, into: table) }
+                return .next(j + size)
+            }
+            for k in 0..<size { append(base[j + k], &length) }
+            j += size
+        }
+        if !final { return .pending(start) }
+        if length > 0 { finish(length, into: table) }
+        return .next(n)
     }
 
     /// Begins a token: the buffer's first 16 bytes are zeroed, the padding of short tokens.
@@ -394,8 +460,13 @@ public struct Tokenizer: ~Copyable {
     mutating func finish(_ length: Int, into table: WordTable) {
         guard length <= inlineTokenLength else { return table.addLong(buffer, length) }
         let raw = UnsafeRawPointer(buffer)
-        let token = ShortToken(key0: raw.loadUnaligned(as: UInt64.self),
-                               key1: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self), length: length)
+        enqueue(ShortToken(key0: raw.loadUnaligned(as: UInt64.self),
+                           key1: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self), length: length), into: table)
+    }
+
+    /// Prefetches a short token's slot and counts the token `pendingDepth` tokens later.
+    @inline(__always)
+    mutating func enqueue(_ token: ShortToken, into table: WordTable) {
         fk_prefetch_for_write(table.firstSlot(token))
         if pendingCount == pendingDepth {
             table.addShort(pending[pendingNext])
