@@ -284,6 +284,23 @@ func wordHash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
     return h ^ (h >> 31)
 }
 
+let highBits: UInt64 = 0x8080_8080_8080_8080
+
+/// Bit 7 of each byte set where the byte is ASCII whitespace (\t-\r, \x1c-space).
+@inline(__always)
+func whitespaceMask(_ x: UInt64) -> UInt64 {
+    let y = x & 0x7F7F_7F7F_7F7F_7F7F  // no byte can carry into the next below
+    let atLeast09 = y &+ 0x7777_7777_7777_7777, atLeast0E = y &+ 0x7272_7272_7272_7272
+    let atLeast1C = y &+ 0x6464_6464_6464_6464, atLeast21 = y &+ 0x5F5F_5F5F_5F5F_5F5F
+    return ((atLeast09 & ~atLeast0E) | (atLeast1C & ~atLeast21)) & ~x & highBits
+}
+
+/// Bit 7 of each byte set where the byte ends an ASCII run: whitespace or a non-ASCII byte.
+@inline(__always)
+func separatorMask(_ x: UInt64) -> UInt64 {
+    whitespaceMask(x) | (x & highBits)
+}
+
 /// ASCII letters of eight bytes lowered at once (every byte below 0x80): a byte
 /// gets 0x20 added where it lies in 'A'...'Z'.
 @inline(__always)
@@ -343,13 +360,37 @@ public struct Tokenizer: ~Copyable {
         guard let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .complete(pending: 0) }
         let n = text.count
         var i = 0
+        let raw = UnsafeRawPointer(base)
         while i < n {
-            // Whitespace (ASCII) between tokens.
+            // Whitespace (ASCII) between tokens, eight bytes at a time while they last.
+            while i + 8 <= n {
+                let notSpace = ~whitespaceMask(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & highBits
+                if notSpace == 0 {
+                    i += 8
+                    continue
+                }
+                i += notSpace.trailingZeroBitCount >> 3
+                break
+            }
             while i < n && isASCIIWhitespace(base[i]) { i += 1 }
             if i == n { break }
-            // The token's run of ASCII non-space bytes: the whole token, in most texts.
+            // The token's run of ASCII non-space bytes (the whole token, in most texts),
+            // found eight bytes at a time: no branch per byte to mispredict.
             let tokenStart = i
-            while i < n && base[i] < 0x80 && !isASCIIWhitespace(base[i]) { i += 1 }
+            var ended = false
+            while i + 8 <= n {
+                let separators = separatorMask(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                if separators == 0 {
+                    i += 8
+                    continue
+                }
+                i += separators.trailingZeroBitCount >> 3
+                ended = true
+                break
+            }
+            if !ended {
+                while i < n && base[i] < 0x80 && !isASCIIWhitespace(base[i]) { i += 1 }
+            }
             if i < n && base[i] >= 0x80 {
                 // Non-ASCII: validate and look for Unicode whitespace byte by byte.
                 switch slowToken(base, n, tokenStart, asciiEnd: i, final: final, into: table) {
