@@ -46,6 +46,7 @@ pytest: build
 bench: build
 	$(VPY) benchmarks/fibonacci.py
 	$(VPY) benchmarks/numeric.py
+	$(VPY) benchmarks/word_count.py
 
 wheel: $(STAMP)
 	SWIFT=$(SWIFT) $(VPY) -m pip wheel --no-build-isolation --no-deps --wheel-dir dist .
