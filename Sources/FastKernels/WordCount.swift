@@ -339,13 +339,8 @@ public struct Tokenizer: ~Copyable {
     var pending: UnsafeMutablePointer<ShortToken>
     var pendingCount = 0
     var pendingNext = 0
-    /// This tokenizer counts only tokens whose hash says `owner` (of `owners`).
-    let owner: UInt64
-    let owners: UInt64
 
-    public init(owner: Int = 0, owners: Int = 1) {
-        self.owner = UInt64(owner)
-        self.owners = UInt64(max(owners, 1))
+    public init() {
         bufferCapacity = 4096
         buffer = .allocate(capacity: bufferCapacity)
         pending = .allocate(capacity: pendingDepth)
@@ -502,18 +497,9 @@ public struct Tokenizer: ~Copyable {
         length = 0
     }
 
-    /// True when this tokenizer counts the token with this tag (hash bits 32 and up pick the owner).
-    @inline(__always)
-    func owns(_ tag: UInt64) -> Bool {
-        owners == 1 || (tag >> 32) % owners == owner
-    }
-
     @inline(__always)
     mutating func finish(_ length: Int, into table: WordTable) {
-        guard length <= inlineTokenLength else {
-            if owns(tagFor(wordHash(buffer, length), code: longTokenCode)) { table.addLong(buffer, length) }
-            return
-        }
+        guard length <= inlineTokenLength else { return table.addLong(buffer, length) }
         let raw = UnsafeRawPointer(buffer)
         enqueue(ShortToken(key0: raw.loadUnaligned(as: UInt64.self),
                            key1: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self), length: length), into: table)
@@ -522,7 +508,6 @@ public struct Tokenizer: ~Copyable {
     /// Prefetches a short token's slot and counts the token `pendingDepth` tokens later.
     @inline(__always)
     mutating func enqueue(_ token: ShortToken, into table: WordTable) {
-        guard owns(token.tag) else { return }
         fk_prefetch_for_write(table.firstSlot(token))
         if pendingCount == pendingDepth {
             table.addShort(pending[pendingNext])
@@ -608,73 +593,62 @@ func isUnicodeWhitespace(_ p: UnsafePointer<UInt8>, _ i: Int, _ size: Int) -> Bo
 /// Text each task tokenizes between two polls for cancellation.
 let wordCountSlice = 1 << 20
 
-/// The result of counting: the tables (their tokens are disjoint), or where the
-/// text stopped being valid.
+/// The result of counting: the table, or where the text stopped being valid.
 public struct WordCountResult {
-    /// One table per worker; a token is counted in exactly one of them.
-    public let tables: [WordTable]
+    public let table: WordTable
     /// Offset of the first invalid byte sequence (UTF-8 or ASCII), if any.
     public let invalidAt: Int?
-
-    /// Distinct tokens over all tables.
-    public var distinctCount: Int { tables.reduce(0) { $0 + $1.distinctCount } }
-    /// Tokens counted.
-    public var totalCount: Int { tables.reduce(0) { $0 + $1.totalCount } }
-
-    /// Every distinct token with its count, as `WordTable.forEach` gives them.
-    public func forEach(_ body: (UnsafeBufferPointer<UInt8>, Int, Bool) -> Void) {
-        for table in tables { table.forEach(body) }
-    }
 }
 
-/// Counts the tokens of a whole UTF-8 text on up to `threads` threads.
+/// Counts the tokens of a whole UTF-8 text on up to `threads` threads: the
+/// text is cut at ASCII whitespace near equal shares (a token never spans two
+/// shares), each worker counts its share into its own table, and the tables are
+/// merged.
 ///
-/// Every worker reads the whole text but counts only the tokens whose hash
-/// falls in its share: the tables hold disjoint vocabularies (each a fraction
-/// of the whole, friendlier to the caches) and need no merging, and reading
-/// the text, unlike probing the tables, is cheap.
-///
-/// - Throws: `.cancelled` (polled every megabyte); `.outOfMemory`.
+/// - Throws: `.cancelled` (polled every megabyte).
 public func countWords(_ text: UnsafeRawBufferPointer, threads: Int,
                        isCancelled: () -> Bool = { false }) throws(KernelError) -> WordCountResult {
-    let tables = newTables(threads: text.count < 1 << 20 ? 1 : threads, expectedBytes: text.count)
-    let invalidAt = try countWords(text, into: tables, isCancelled: isCancelled)
-    return WordCountResult(tables: tables, invalidAt: invalidAt)
-}
-
-/// One table per worker, each sized for its share of the vocabulary.
-func newTables(threads: Int, expectedBytes: Int) -> [WordTable] {
     let workers = min(max(threads, 1), maximumWorkers)
-    return (0..<workers).map { _ in WordTable(expectedBytes: expectedBytes / workers) }
+    let tables = (0..<workers).map { _ in WordTable(expectedBytes: text.count / workers) }
+    let invalidAt = try countWords(text, into: tables, isCancelled: isCancelled)
+    return WordCountResult(table: try mergedTables(tables), invalidAt: invalidAt)
 }
 
-/// Counts `text` into `tables`, one worker per table, each owning the tokens
-/// whose hash it is given. Returns the offset of the first invalid UTF-8
-/// sequence, if any.
+/// Merges every table into the first and returns it.
+func mergedTables(_ tables: [WordTable]) throws(KernelError) -> WordTable {
+    for other in tables.dropFirst() where other.distinctCount > 0 { tables[0].merge(other) }
+    if tables[0].outOfMemory { throw .outOfMemory }
+    return tables[0]
+}
+
+/// Counts `text` into `tables` (one per worker; at most `tables.count` workers).
+/// Returns the offset of the first invalid UTF-8 sequence, if any.
 func countWords(_ text: UnsafeRawBufferPointer, into tables: [WordTable],
                 isCancelled: () -> Bool) throws(KernelError) -> Int? {
     let bytes = text.baseAddress?.assumingMemoryBound(to: UInt8.self)
     let n = text.count
     guard let bytes, n > 0 else { return nil }
-    let owners = tables.count
-    var invalid = [Int?](repeating: nil, count: owners)
+    let cuts = shareBoundaries(bytes, n, parts: n < 1 << 20 ? 1 : tables.count)
+    let parts = cuts.count - 1
+    var invalid = [Int?](repeating: nil, count: parts)
     var stopped = false
     tables.withUnsafeBufferPointer { tablesPointer in
         invalid.withUnsafeMutableBufferPointer { invalidPointer in
             let sharedTables = UncheckedSendable(tablesPointer), sharedInvalid = UncheckedSendable(invalidPointer)
             withoutActuallyEscaping(isCancelled) { isCancelled in
-                runWorkers(owners) { worker, _ in
+                runWorkers(parts) { worker, _ in
                     let table = sharedTables.value[worker]
-                    var tokenizer = Tokenizer(owner: worker, owners: owners)
-                    var start = 0
+                    var tokenizer = Tokenizer()
+                    var start = cuts[worker]
+                    let end = cuts[worker + 1]
                     var sliceLength = wordCountSlice
-                    while start < n {
+                    while start < end {
                         if isCancelled() {
                             stopped = true
                             return
                         }
-                        let sliceEnd = min(start + sliceLength, n)
-                        let final = sliceEnd == n
+                        let sliceEnd = min(start + sliceLength, end)
+                        let final = sliceEnd == end
                         let slice = UnsafeRawBufferPointer(start: bytes + start, count: sliceEnd - start)
                         switch tokenizer.count(slice, into: table, final: final) {
                         case .invalidUTF8(let offset):
@@ -699,6 +673,20 @@ func countWords(_ text: UnsafeRawBufferPointer, into tables: [WordTable],
     return invalid.compactMap { $0 }.min()
 }
 
+/// Offsets that cut `bytes[0..<n]` into about `parts` shares, each cut on an
+/// ASCII whitespace byte (so no token and no UTF-8 sequence is cut).
+func shareBoundaries(_ bytes: UnsafePointer<UInt8>, _ n: Int, parts: Int) -> [Int] {
+    var cuts = [0]
+    for k in 1..<max(parts, 1) {
+        var p = max(n * k / parts, cuts.last! + 1)
+        let limit = min(n, n * (k + 1) / parts)
+        while p < limit && !isASCIIWhitespace(bytes[p]) { p += 1 }
+        if p < limit { cuts.append(p) }
+    }
+    cuts.append(n)
+    return cuts
+}
+
 // MARK: - Files
 
 /// How a file's bytes become text.
@@ -717,9 +705,10 @@ let fileChunk = 1 << 23
 /// - Throws: `.io(errno)` when reading fails; `.cancelled`; `.outOfMemory`.
 public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding, threads: Int,
                        isCancelled: () -> Bool = { false }) throws(KernelError) -> WordCountResult {
+    let workers = min(max(threads, 1), maximumWorkers)
     var status = stat()
     let fileSize = fstat(descriptor, &status) == 0 ? Int(status.st_size) : 0
-    let tables = newTables(threads: fileSize < 1 << 20 ? 1 : threads, expectedBytes: fileSize)
+    let tables = (0..<workers).map { _ in WordTable(expectedBytes: fileSize / workers) }
     var capacity = fileChunk
     guard var buffer = UnsafeMutableRawPointer.allocateChecked(capacity) else { throw .outOfMemory }
     defer { free(buffer) }
@@ -749,7 +738,7 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
         }
         let bytes = buffer.assumingMemoryBound(to: UInt8.self)
         if encoding == .ascii, let bad = (carried..<filled).first(where: { bytes[$0] >= 0x80 }) {
-            return WordCountResult(tables: tables, invalidAt: fileOffset + bad)
+            return WordCountResult(table: try mergedTables(tables), invalidAt: fileOffset + bad)
         }
         // Count up to the last ASCII whitespace (all of it at the end of the file).
         var cut = filled
@@ -775,14 +764,14 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
             text = UnsafeRawBufferPointer(start: utf8, count: latin1ToUTF8(bytes, cut, utf8!.assumingMemoryBound(to: UInt8.self)))
         }
         if let invalid = try countWords(text, into: tables, isCancelled: isCancelled) {
-            return WordCountResult(tables: tables, invalidAt: fileOffset + invalid)
+            return WordCountResult(table: try mergedTables(tables), invalidAt: fileOffset + invalid)
         }
         // Keep the tail (an unfinished token) for the next chunk.
         buffer.copyMemory(from: buffer + cut, byteCount: filled - cut)
         carried = filled - cut
         fileOffset += cut
     }
-    return WordCountResult(tables: tables, invalidAt: nil)
+    return WordCountResult(table: try mergedTables(tables), invalidAt: nil)
 }
 
 /// Latin-1 to UTF-8: bytes below 0x80 stay, the others become two bytes.

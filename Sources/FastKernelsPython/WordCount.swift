@@ -40,7 +40,7 @@ let wordCountFileFunction = Function("_word_count_fd", "fd, /, encoding, threads
                        isCancelled: isCancelled)
     }
     if let invalid = result.invalidAt { return try .int(invalid) }
-    return try dictionary(of: result)
+    return try dictionary(of: result.table)
 }
 
 /// Counts the tokens of UTF-8 text: the dict, or the offset of the first invalid byte.
@@ -49,14 +49,14 @@ func wordCounts(_ text: UnsafeRawBufferPointer, _ args: borrowing Arguments, _ t
         try countWords(text, threads: threads, isCancelled: isCancelled)
     }
     if let invalid = result.invalidAt { return try .int(invalid) }
-    return try dictionary(of: result)
+    return try dictionary(of: result.table)
 }
 
 /// {token: count}, in a dict sized for the table (Counter(dict) then copies it
 /// wholesale, far faster than growing a Counter item by item): ASCII tokens as
 /// they are (already lowered), the others lowered by str.lower() and merged
 /// (several spellings can lower alike).
-func dictionary(of table: WordCountResult) throws -> PyRef {
+func dictionary(of table: WordTable) throws -> PyRef {
     let counts = try PyRef.dict(capacity: table.distinctCount)
     var failure: (any Error)? = nil
     // Every ASCII token is distinct: plain insertion.

@@ -8,7 +8,7 @@ final class WordCountTests: XCTestCase {
             let result = try countWords(UnsafeRawBufferPointer(utf8), threads: threads)
             XCTAssertNil(result.invalidAt)
             var counts: [String: Int] = [:]
-            result.forEach { bytes, count, _ in counts[String(decoding: bytes, as: UTF8.self), default: 0] += count }
+            result.table.forEach { bytes, count, _ in counts[String(decoding: bytes, as: UTF8.self), default: 0] += count }
             return counts
         }
     }
@@ -27,7 +27,7 @@ final class WordCountTests: XCTestCase {
     func testLowersASCIIAndFlagsTheRest() throws {
         var text = "Hello HELLO hello Straße ΣΑΣ"
         try text.withUTF8 { utf8 in
-            let table = try countWords(UnsafeRawBufferPointer(utf8), threads: 1)
+            let table = try countWords(UnsafeRawBufferPointer(utf8), threads: 1).table
             var seen: [String: (Int, Bool)] = [:]
             table.forEach { bytes, count, ascii in seen[String(decoding: bytes, as: UTF8.self)] = (count, ascii) }
             XCTAssertEqual(seen["hello"]?.0, 3)
