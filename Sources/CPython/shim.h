@@ -108,24 +108,6 @@ static inline int fk_long_value_64(PyObject *o, long long *value) {
 #endif
 }
 
-/* The value of an int that fits a machine word without calling into the
-   interpreter when CPython stores it compactly (|v| < 2^30); 0 otherwise. */
-static inline int fk_long_compact_value(PyObject *o, long long *value) {
-#if PY_VERSION_HEX >= 0x030C0000
-    if (PyUnstable_Long_IsCompact((PyLongObject *)o)) {
-        *value = (long long)PyUnstable_Long_CompactValue((PyLongObject *)o);
-        return 1;
-    }
-    return 0;
-#else
-    Py_ssize_t size = Py_SIZE(o);
-    if (size >= -1 && size <= 1) {
-        *value = (long long)size * (long long)((PyLongObject *)o)->ob_digit[0];
-        return 1;
-    }
-    return 0;
-#endif
-}
 
 /* ---- exception classes (extern globals; a function keeps Swift 6 happy) ---- */
 static inline PyObject *fk_exc_type_error(void) { return PyExc_TypeError; }

@@ -15,7 +15,7 @@ import Darwin
 // buckets fit in the caches, so main memory is read and written about twice,
 // where an LSD sort of 64-bit keys would make six passes.
 
-/// An element a radix sort can order: its key (only the low `keyBits` bits count).
+/// An element a radix sort can order by an unsigned 64-bit key.
 public protocol RadixKeyed {
     var radixKey: UInt64 { get }
 }
@@ -42,7 +42,7 @@ let maximumDepth = 65
 /// - Throws: `.cancelled` (polled every 65,536 elements at the top level and
 ///   between buckets); `data` then holds a permutation of its elements.
 func radixSort<Element: RadixKeyed>(
-    _ data: UnsafeMutablePointer<Element>, scratch: UnsafeMutablePointer<Element>, count: Int, keyBits: Int,
+    _ data: UnsafeMutablePointer<Element>, scratch: UnsafeMutablePointer<Element>, count: Int,
     threads: Int, isCancelled: () -> Bool
 ) throws(KernelError) {
     guard count > 1 else { return }
@@ -237,18 +237,17 @@ func forEachSlice(of range: Range<Int>, stopped: inout Bool, _ isCancelled: () -
 
 // MARK: - Keys
 
-/// Maps a value to an unsigned key whose order is the value's numeric order.
+/// Maps a value to an unsigned key whose order is the value's numeric order
+/// (the radix sort reads keys on the fly, so no inverse is needed).
 public protocol RadixSortable: BufferScalar, RadixKeyed {
     associatedtype Key: FixedWidthInteger & UnsignedInteger & RadixKeyed
     static func key(_ value: Self) -> Key
-    static func value(_ key: Key) -> Self
     /// True for NaN: sorted after everything else.
     static func isUnordered(_ value: Self) -> Bool
 }
 
 extension RadixSortable where Self: FixedWidthInteger & UnsignedInteger {
     @inlinable @inline(__always) public static func key(_ value: Self) -> Self { value }
-    @inlinable @inline(__always) public static func value(_ key: Self) -> Self { key }
     @inlinable @inline(__always) public static func isUnordered(_ value: Self) -> Bool { false }
 }
 
@@ -263,19 +262,15 @@ extension RadixSortable where Self: FixedWidthInteger & SignedInteger {
 }
 extension Int8: RadixSortable {
     @inlinable @inline(__always) public static func key(_ value: Int8) -> UInt8 { UInt8(bitPattern: value) ^ 0x80 }
-    @inlinable @inline(__always) public static func value(_ key: UInt8) -> Int8 { Int8(bitPattern: key ^ 0x80) }
 }
 extension Int16: RadixSortable {
     @inlinable @inline(__always) public static func key(_ value: Int16) -> UInt16 { UInt16(bitPattern: value) ^ 0x8000 }
-    @inlinable @inline(__always) public static func value(_ key: UInt16) -> Int16 { Int16(bitPattern: key ^ 0x8000) }
 }
 extension Int32: RadixSortable {
     @inlinable @inline(__always) public static func key(_ value: Int32) -> UInt32 { UInt32(bitPattern: value) ^ 0x8000_0000 }
-    @inlinable @inline(__always) public static func value(_ key: UInt32) -> Int32 { Int32(bitPattern: key ^ 0x8000_0000) }
 }
 extension Int64: RadixSortable {
     @inlinable @inline(__always) public static func key(_ value: Int64) -> UInt64 { UInt64(bitPattern: value) ^ (1 << 63) }
-    @inlinable @inline(__always) public static func value(_ key: UInt64) -> Int64 { Int64(bitPattern: key ^ (1 << 63)) }
 }
 
 /// IEEE floats: negative numbers have all bits flipped, positive ones the
@@ -285,18 +280,12 @@ extension Float: RadixSortable {
         let bits = value.bitPattern
         return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
     }
-    @inlinable @inline(__always) public static func value(_ key: UInt32) -> Float {
-        Float(bitPattern: key & 0x8000_0000 != 0 ? key & 0x7FFF_FFFF : ~key)
-    }
     @inlinable @inline(__always) public static func isUnordered(_ value: Float) -> Bool { value.isNaN }
 }
 extension Double: RadixSortable {
     @inlinable @inline(__always) public static func key(_ value: Double) -> UInt64 {
         let bits = value.bitPattern
         return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
-    }
-    @inlinable @inline(__always) public static func value(_ key: UInt64) -> Double {
-        Double(bitPattern: key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key)
     }
     @inlinable @inline(__always) public static func isUnordered(_ value: Double) -> Bool { value.isNaN }
 }
@@ -322,11 +311,11 @@ extension Double: RadixKeyed {
 /// Sorts a numeric array in place: ascending, or descending when `reverse`;
 /// NaNs last either way, in their original order (numpy's rule, and the one
 /// `sort` documents for lists). Strided and byte-swapped arrays are sorted
-/// through a contiguous copy and written back.
+/// through a contiguous copy and written back. Allocates one scratch array of
+/// `values.count` elements (and that copy, for strided arrays).
 ///
-/// - Parameters:
-///   - scratch: room for `values.count` elements (the one scratch array).
-/// - Throws: `.cancelled`; `.outOfMemory` when a strided array's copy cannot be had.
+/// - Throws: `.cancelled` (the array then holds a permutation of its values);
+///   `.outOfMemory` when the scratch or the copy cannot be had.
 @_specialize(exported: true, where T == Int8)
 @_specialize(exported: true, where T == UInt8)
 @_specialize(exported: true, where T == Int16)
@@ -380,7 +369,7 @@ public func sortInPlace<T: RadixSortable>(
     }
     var failure: KernelError? = nil
     do {
-        try radixSort(data, scratch: scratch, count: ordered, keyBits: T.Key.bitWidth, threads: threads,
+        try radixSort(data, scratch: scratch, count: ordered, threads: threads,
                       isCancelled: isCancelled)
     } catch {
         failure = error  // cancelled: `data` holds a permutation of the input
@@ -462,7 +451,7 @@ public final class KeyedItems {
 
     /// Sorts the first `count` items by key, stably (equal keys keep their order).
     public func sort(count: Int, threads: Int, isCancelled: () -> Bool = { false }) throws(KernelError) {
-        try radixSort(items, scratch: scratch, count: min(count, capacity), keyBits: 64, threads: threads,
+        try radixSort(items, scratch: scratch, count: min(count, capacity), threads: threads,
                       isCancelled: isCancelled)
     }
 }

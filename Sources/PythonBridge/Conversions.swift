@@ -143,18 +143,6 @@ extension PyRef {
         }
         return try PyRef(owning: object)
     }
-
-    /// A new list of `count` objects, item i being `item(i)` (borrowed: the list takes its own reference).
-    @inlinable
-    public static func list(count: Int, _ item: (Int) -> PyObjectPointer) throws(PythonException) -> PyRef {
-        let list = try PyRef(owning: PyList_New(count))
-        for index in 0..<count {
-            let object = item(index)
-            fk_incref(object)
-            fk_list_set_item(list.pointer, index, object)
-        }
-        return list
-    }
 }
 
 /// The items of a list or tuple, borrowed, as a C array; nil for any other object.
