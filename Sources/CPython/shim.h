@@ -37,6 +37,7 @@ static inline int fk_unicode_check(PyObject *o) { return PyUnicode_Check(o); }
 static inline int fk_bytes_check(PyObject *o) { return PyBytes_Check(o); }
 static inline int fk_tuple_check(PyObject *o) { return PyTuple_Check(o); }
 static inline int fk_list_check(PyObject *o) { return PyList_Check(o); }
+static inline int fk_dict_check(PyObject *o) { return PyDict_Check(o); }
 static inline int fk_index_check(PyObject *o) { return PyIndex_Check(o); }
 static inline int fk_has_float(PyObject *o) {
     return Py_TYPE(o)->tp_as_number != NULL && Py_TYPE(o)->tp_as_number->nb_float != NULL;
@@ -167,14 +168,21 @@ static inline unsigned long long fk_monotonic_ns(void) {
 static inline int fk_is_main_thread(void) { return (long)getpid() == (long)syscall(SYS_gettid); }
 static inline const char *fk_strerror(int code) { return strerror(code); }
 
-/* ---- dicts ---- */
-/* A dict with room for `count` items: filling it never resizes it. */
-static inline PyObject *fk_dict_new_presized(Py_ssize_t count) {
-#if PY_VERSION_HEX < 0x030E0000
-    return _PyDict_NewPresized(count);
+/* ---- strs ---- */
+/* A new str holding `count` ASCII bytes (the caller guarantees every byte is < 0x80). */
+static inline PyObject *fk_unicode_from_ascii(const char *bytes, Py_ssize_t count) {
+    PyObject *s = PyUnicode_New(count, 127);
+    if (s != NULL) memcpy(PyUnicode_1BYTE_DATA(s), bytes, (size_t)count);
+    return s;
+}
+
+/* hash() of the str (or bytes) holding these bytes: a pure function of the bytes
+   and the process's hash secret, safe without the GIL. */
+static inline Py_hash_t fk_hash_bytes(const void *bytes, Py_ssize_t count) {
+#if PY_VERSION_HEX >= 0x030E0000
+    return Py_HashBuffer(bytes, count);
 #else
-    (void)count;
-    return PyDict_New();
+    return _Py_HashBytes(bytes, count);
 #endif
 }
 

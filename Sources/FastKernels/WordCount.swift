@@ -180,6 +180,93 @@ public final class WordTable {
         free(oldSlots)
     }
 
+    /// Empties the table, handing its tokens over as a `WordList`: the ASCII
+    /// tokens first, then the others. When `hash` is given, the ASCII tokens are
+    /// ordered by the low `bits` bits of `hash(token)` (see `WordList`).
+    public func takeWords(orderingASCIIBy hash: ((UnsafeRawBufferPointer) -> Int)? = nil, bits: Int = 0) -> WordList {
+        // Every token to the front, then the ASCII ones before the others.
+        var count = 0
+        for index in 0..<capacity where slots[index].tag != 0 {
+            slots[count] = slots[index]
+            count += 1
+        }
+        var asciiCount = 0, last = count - 1
+        while asciiCount <= last {
+            if isASCII(slots[asciiCount]) {
+                asciiCount += 1
+            } else {
+                (slots[asciiCount], slots[last]) = (slots[last], slots[asciiCount])
+                last -= 1
+            }
+        }
+        if let hash, bits > 0 {
+            let keep: UInt64 = 63 << 58
+            for index in 0..<asciiCount {
+                let hashed = withBytes(of: index) { hash($0) }
+                slots[index].tag = (slots[index].tag & keep) | (UInt64(bitPattern: Int64(hashed)) & ~keep)
+            }
+            sortBySlotHash(asciiCount, bits: min(bits, 58))
+        }
+        let words = WordList(slots: slots, arena: arena, count: count, asciiCount: asciiCount,
+                             slotBytes: capacity * MemoryLayout<WordSlot>.stride)
+        // A fresh, small table (first allocations: not worth a failure path, as in init).
+        capacity = 1 << 12
+        slots = allocateTableMemory(WordSlot.self, capacity)!
+        slots.initialize(repeating: WordSlot(tag: 0, count: 0, key0: 0, key1: 0), count: capacity)
+        arenaCapacity = 1 << 16
+        arena = allocateTableMemory(UInt8.self, arenaCapacity)!
+        arenaUsed = 0
+        distinctCount = 0
+        totalCount = 0
+        return words
+    }
+
+    func isASCII(_ slot: WordSlot) -> Bool {
+        if slot.tag >> 58 != longTokenCode { return (slot.key0 | slot.key1) & highBits == 0 }
+        return !UnsafeBufferPointer(start: arena + Int(slot.key0), count: Int(slot.key1)).contains { $0 >= 0x80 }
+    }
+
+    /// The bytes of the token in slot `index` (inline ones are read in place).
+    func withBytes<R>(of index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let code = slots[index].tag >> 58
+        if code == longTokenCode {
+            return body(UnsafeRawBufferPointer(start: arena + Int(slots[index].key0), count: Int(slots[index].key1)))
+        }
+        let inline = UnsafeRawPointer(slots + index) + MemoryLayout<WordSlot>.offset(of: \.key0)!
+        return body(UnsafeRawBufferPointer(start: inline, count: Int(code)))
+    }
+
+    /// Sorts `slots[0..<count]` by the low `bits` bits of their tags (stable LSD
+    /// radix sort). The order is only an optimisation: without memory for the
+    /// scratch copy, the slots stay as they are.
+    func sortBySlotHash(_ count: Int, bits: Int) {
+        guard count > 1, let scratch = allocateTableMemory(WordSlot.self, count) else { return }
+        defer { free(scratch) }
+        let passes = (bits + 10) / 11
+        let perPass = (bits + passes - 1) / passes
+        var source = slots, destination = scratch
+        var starts = [Int](repeating: 0, count: 1 << perPass)
+        for pass in 0..<passes {
+            let shift = UInt64(pass * perPass)
+            let mask = UInt64((1 << min(perPass, bits - pass * perPass)) - 1)
+            for index in starts.indices { starts[index] = 0 }
+            for index in 0..<count { starts[Int((source[index].tag >> shift) & mask)] += 1 }
+            var offset = 0
+            for index in starts.indices {
+                let size = starts[index]
+                starts[index] = offset
+                offset += size
+            }
+            for index in 0..<count {
+                let bucket = Int((source[index].tag >> shift) & mask)
+                destination[starts[bucket]] = source[index]
+                starts[bucket] += 1
+            }
+            swap(&source, &destination)
+        }
+        if source != slots { slots.update(from: source, count: count) }
+    }
+
     /// Adds every count of `other` to this table.
     public func merge(_ other: WordTable) {
         other.forEach { bytes, count, _ in
@@ -210,6 +297,65 @@ public final class WordTable {
                 body(bytes, slot.count, !bytes.contains { $0 >= 0x80 })
             }
         }
+    }
+}
+
+/// Distinct tokens and their counts, taken out of a `WordTable` to be handed
+/// over one by one: the ASCII tokens first (`0..<asciiCount`), then the others.
+///
+/// Ordered by the low bits of CPython's str hash (`WordTable.takeWords`), the
+/// ASCII tokens go into a dict in the order that suits it: the dict's index then
+/// fills in one sweep, probes collide with keys added just before, and the str
+/// objects are allocated in the order the dict holds them.
+public struct WordList: ~Copyable {
+    let slots: UnsafeMutablePointer<WordSlot>
+    let arena: UnsafeMutablePointer<UInt8>
+    public let count: Int
+    public let asciiCount: Int
+    let slotBytes: Int
+    /// Bytes at the start of `slots` already given back to the system.
+    var released = 0
+
+    init(slots: UnsafeMutablePointer<WordSlot>, arena: UnsafeMutablePointer<UInt8>, count: Int, asciiCount: Int,
+         slotBytes: Int) {
+        self.slots = slots
+        self.arena = arena
+        self.count = count
+        self.asciiCount = asciiCount
+        self.slotBytes = slotBytes
+    }
+
+    deinit {
+        free(slots)
+        free(arena)
+    }
+
+    /// Calls `body` with the bytes of token `index` (valid during the call) and its count.
+    @inline(__always)
+    public func withToken<R, E: Error>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>, Int) throws(E) -> R)
+        throws(E) -> R {
+        precondition(index >= 0 && index < count && index * MemoryLayout<WordSlot>.stride >= released)
+        let slot = slots + index
+        let code = slot.pointee.tag >> 58
+        if code == longTokenCode {
+            return try body(UnsafeBufferPointer(start: arena + Int(slot.pointee.key0), count: Int(slot.pointee.key1)),
+                            slot.pointee.count)
+        }
+        let inline = (UnsafeRawPointer(slot) + MemoryLayout<WordSlot>.offset(of: \.key0)!)
+            .assumingMemoryBound(to: UInt8.self)
+        return try body(UnsafeBufferPointer(start: inline, count: Int(code)), slot.pointee.count)
+    }
+
+    /// Gives the memory of the tokens before `index` back to the system (they
+    /// must not be read again): memory falls as fast as the dict grows.
+    public mutating func release(before index: Int) {
+        #if os(Linux)
+        let page = 1 << 21
+        let end = min(index * MemoryLayout<WordSlot>.stride, slotBytes) / page * page
+        guard end > released, Int(bitPattern: UnsafeRawPointer(slots)) % page == 0 else { return }
+        _ = madvise(UnsafeMutableRawPointer(slots) + released, end - released, Int32(MADV_DONTNEED))
+        released = end
+        #endif
     }
 }
 
@@ -609,7 +755,7 @@ public struct WordCountResult {
 public func countWords(_ text: UnsafeRawBufferPointer, threads: Int,
                        isCancelled: () -> Bool = { false }) throws(KernelError) -> WordCountResult {
     let workers = min(max(threads, 1), maximumWorkers)
-    let tables = (0..<workers).map { _ in WordTable(expectedBytes: text.count / workers) }
+    let tables = (0..<workers).map { _ in WordTable(expectedBytes: text.count) }
     let invalidAt = try countWords(text, into: tables, isCancelled: isCancelled)
     return WordCountResult(table: try mergedTables(tables), invalidAt: invalidAt)
 }
@@ -708,7 +854,7 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
     let workers = min(max(threads, 1), maximumWorkers)
     var status = stat()
     let fileSize = fstat(descriptor, &status) == 0 ? Int(status.st_size) : 0
-    let tables = (0..<workers).map { _ in WordTable(expectedBytes: fileSize / workers) }
+    let tables = (0..<workers).map { _ in WordTable(expectedBytes: fileSize) }
     var capacity = fileChunk
     guard var buffer = UnsafeMutableRawPointer.allocateChecked(capacity) else { throw .outOfMemory }
     defer { free(buffer) }

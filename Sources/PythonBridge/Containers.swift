@@ -4,14 +4,15 @@
 // kernels returning Python containers need.
 
 extension PyRef {
-    /// A new, empty dict, with room for `capacity` items (filling it then never resizes it).
-    public static func dict(capacity: Int = 0) throws(PythonException) -> PyRef {
-        try PyRef(owning: capacity > 8 ? fk_dict_new_presized(capacity) : PyDict_New())
-    }
-
     /// A str decoded from UTF-8 bytes (strict: invalid bytes raise UnicodeDecodeError).
     public static func string(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(PythonException) -> PyRef {
         let object = bytes.withMemoryRebound(to: CChar.self) { PyUnicode_DecodeUTF8($0.baseAddress, $0.count, nil) }
+        return try PyRef(owning: object)
+    }
+
+    /// A str of ASCII bytes: every byte must be below 0x80 (not checked).
+    public static func string(ascii bytes: UnsafeBufferPointer<UInt8>) throws(PythonException) -> PyRef {
+        let object = bytes.withMemoryRebound(to: CChar.self) { fk_unicode_from_ascii($0.baseAddress, $0.count) }
         return try PyRef(owning: object)
     }
 
@@ -73,6 +74,33 @@ public func utf8Bytes(of string: PyObjectPointer) -> UnsafeRawBufferPointer? {
     }
     return UnsafeRawBufferPointer(start: utf8, count: size)
 }
+
+/// `hash(s)` for the str `s` of these ASCII bytes, computed without creating
+/// it and without the GIL, when `asciiStringHashIsBytesHash()` holds.
+@inline(__always)
+public func asciiStringHash(_ bytes: UnsafeRawBufferPointer) -> Int {
+    fk_hash_bytes(bytes.baseAddress, bytes.count)
+}
+
+/// Whether this interpreter hashes an ASCII str as the hash of its bytes
+/// (CPython does, for every hash algorithm it builds with), checked on a sample
+/// str. Needs the GIL.
+public func asciiStringHashIsBytesHash() -> Bool {
+    let sample: StaticString = "fastkernels: word counts"
+    guard let string = try? PyRef.string(ascii: UnsafeBufferPointer(start: sample.utf8Start,
+                                                                    count: sample.utf8CodeUnitCount)) else {
+        PyErr_Clear()
+        return false
+    }
+    let hash = PyObject_Hash(string.pointer)
+    return hash == asciiStringHash(UnsafeRawBufferPointer(start: sample.utf8Start, count: sample.utf8CodeUnitCount))
+}
+
+/// The number of items of a dict.
+public func dictSize(_ dict: PyObjectPointer) -> Int { PyDict_Size(dict) }
+
+/// True for a dict (or an instance of a subclass, such as Counter).
+public func isDict(_ object: PyObjectPointer) -> Bool { fk_dict_check(object) != 0 }
 
 /// True for a str.
 public func isString(_ object: PyObjectPointer) -> Bool { fk_unicode_check(object) != 0 }

@@ -83,6 +83,48 @@ final class WordCountTests: XCTestCase {
         XCTAssertEqual(total, a.totalCount)
     }
 
+    func testTakeWordsHandsEveryTokenOverInHashOrder() {
+        let table = WordTable()
+        var expected: [String: Int] = [:]
+        func add(_ word: String, _ count: Int) {
+            let bytes = Array(word.utf8) + [UInt8](repeating: 0, count: 16)
+            bytes.withUnsafeBufferPointer { table.add($0.baseAddress!, bytes.count - 16, count: count) }
+            expected[word, default: 0] += count
+        }
+        // 120,000 tokens: 32-byte slots span several 2 MiB pages, so release(before:) gives some back.
+        for i in 0..<120_000 {
+            add(i % 7 == 0 ? "a-rather-long-word-\(i)" : "w\(i)", i % 5 + 1)
+            if i % 1000 == 0 { add(i % 2000 == 0 ? "straße-\(i)" : "ΣΑΣ-a-long-non-ascii-\(i)", 2) }
+        }
+        // Any hash will do: FNV-1a, so that the order is checkable here.
+        func fnv(_ bytes: UnsafeRawBufferPointer) -> Int {
+            Int(bitPattern: UInt(bytes.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }))
+        }
+        var words = table.takeWords(orderingASCIIBy: fnv, bits: 17)
+        XCTAssertEqual(table.distinctCount, 0)
+        XCTAssertEqual(words.count, expected.count)
+        XCTAssertEqual(words.asciiCount, expected.keys.filter { $0.utf8.allSatisfy { $0 < 0x80 } }.count)
+        var seen: [String: Int] = [:]
+        var previous = -1
+        for index in 0..<words.count {
+            words.withToken(index) { bytes, count in
+                let word = String(decoding: bytes, as: UTF8.self)
+                XCTAssertEqual(bytes.allSatisfy { $0 < 0x80 }, index < words.asciiCount, word)
+                if index < words.asciiCount {
+                    let slot = fnv(UnsafeRawBufferPointer(bytes)) & ((1 << 17) - 1)
+                    XCTAssertGreaterThanOrEqual(slot, previous, word)
+                    previous = slot
+                }
+                XCTAssertNil(seen.updateValue(count, forKey: word), word)
+            }
+            words.release(before: index)
+        }
+        XCTAssertEqual(seen, expected)
+        // The emptied table counts again.
+        add("again", 1)
+        XCTAssertEqual(table.distinctCount, 1)
+    }
+
     func testLatin1Transcoding() {
         let source: [UInt8] = [0x43, 0x61, 0x66, 0xE9, 0x20, 0xA0]
         var destination = [UInt8](repeating: 0, count: 12)

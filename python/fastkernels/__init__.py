@@ -128,18 +128,22 @@ def word_count(text: Union[str, bytes, bytearray, memoryview], /, *,
     threads: None uses all cores, 1 this thread only. Raises UnicodeDecodeError,
     exactly as ``bytes.decode('utf-8')`` would, for invalid UTF-8; TypeError for
     other types.
+
+    The result has the idiom's keys and counts; its iteration order (and so
+    the order of equal counts in ``most_common()``) is not first occurrence.
     """
     from collections import Counter
 
-    result = _native._word_count(text, threads)
-    if result is None:  # a str with lone surrogates: UTF-8 cannot carry it
+    counts: Counter[str] = Counter()
+    invalid = _native._word_count(text, counts, threads)
+    if invalid == -1:  # a str with lone surrogates: UTF-8 cannot carry it
         assert isinstance(text, str)
         return Counter(text.lower().split())
-    if isinstance(result, int):
+    if invalid is not None:
         assert not isinstance(text, str)
         bytes(text).decode("utf-8")  # raises the UnicodeDecodeError Python would
-        raise AssertionError(f"invalid UTF-8 reported at {result}, but the text decodes")
-    return Counter(result)
+        raise AssertionError(f"invalid UTF-8 reported at {invalid}, but the text decodes")
+    return counts
 
 
 def word_count_file(path: Union[str, bytes, os.PathLike[str], os.PathLike[bytes]], /, *,
@@ -152,6 +156,7 @@ def word_count_file(path: Union[str, bytes, os.PathLike[str], os.PathLike[bytes]
     same result. Raises what ``open()`` raises (FileNotFoundError,
     IsADirectoryError, PermissionError, with errno and filename), LookupError
     for an unknown encoding, and UnicodeDecodeError where ``read()`` would.
+    Iteration order is not first occurrence, as for ``word_count``.
     """
     import codecs
     from collections import Counter
@@ -164,13 +169,14 @@ def word_count_file(path: Union[str, bytes, os.PathLike[str], os.PathLike[bytes]
             for line in lines:  # lines end at whitespace: tokens never span two of them
                 counts.update(line.lower().split())
         return counts
+    counts = Counter()
     with open(path, "rb") as file:
-        result = _native._word_count_fd(file.fileno(), native, threads)
-        if isinstance(result, int):
+        invalid = _native._word_count_fd(file.fileno(), counts, native, threads)
+        if invalid is not None:
             file.seek(0)
             file.read().decode(codec)  # raises the UnicodeDecodeError read() would
-            raise AssertionError(f"undecodable byte reported at {result}, but the file decodes")
-    return Counter(result)
+            raise AssertionError(f"undecodable byte reported at {invalid}, but the file decodes")
+    return counts
 
 
 def _materialize(function: str, values: Any) -> list[Any]:

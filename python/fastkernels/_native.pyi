@@ -30,8 +30,8 @@ def _sort_inplace(
     """The native part of fastkernels.sort_inplace() for a writable 1-D numeric"""
 
 # The native parts of word_count and word_count_file.
-def _word_count(text: object, /, threads: int | None = None) -> dict[str, int] | int | None:
-    """The native part of fastkernels.word_count(): a dict {token: count} equal to"""
+def _word_count(text: object, counts: dict[str, int], /, threads: int | None = None) -> int | None:
+    """The native part of fastkernels.word_count(): adds to the empty dict counts"""
 
-def _word_count_fd(fd: int, /, encoding: str, threads: int | None = None) -> dict[str, int] | int:
+def _word_count_fd(fd: int, counts: dict[str, int], /, encoding: str, threads: int | None = None) -> int | None:
     """The native part of fastkernels.word_count_file(): counts the file open at"""

@@ -123,6 +123,32 @@ def test_bad_types(bad, error):
         fastkernels.word_count(bad)
 
 
+def test_a_large_vocabulary_is_a_working_counter():
+    # Hundreds of thousands of distinct words: the native side inserts them in bulk, in the order
+    # of their str hashes, and merges the non-ASCII ones (lowered by str.lower) one by one.
+    words = [f"W{i}x" if i % 3 else f"\u212a{i}\u03a3" for i in range(300_000)]
+    text = " ".join(words + words[::7] + ["k0σ", "K3Σ"])
+    result = fastkernels.word_count(text)
+    expected = idiom(text)
+    assert type(result) is Counter
+    assert result == expected
+    assert result.total() == expected.total()
+    # Ties may come in another order (documented): the counts agree, and so does the top word.
+    assert [count for _, count in result.most_common(50)] == [count for _, count in expected.most_common(50)]
+    assert result.most_common(1) == expected.most_common(1) == [("k0σ", 3)]
+    assert all(result[word] == expected[word] for word in ("k0σ", "w1x", "k3σ", "missing"))
+
+
+def test_native_counts_argument():
+    counts: dict[str, int] = {}
+    assert fastkernels._native._word_count("b A a", counts) is None
+    assert counts == {"a": 2, "b": 1}
+    with pytest.raises(ValueError, match=r"argument 'counts' must be empty"):
+        fastkernels._native._word_count("a", {"a": 1})
+    with pytest.raises(TypeError, match=r"argument 'counts' must be dict, not list"):
+        fastkernels._native._word_count("a", [])
+
+
 def test_bad_threads():
     with pytest.raises(ValueError, match="threads"):
         fastkernels.word_count("a", threads=0)
