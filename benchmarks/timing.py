@@ -1,9 +1,10 @@
-"""Timing helpers shared by the benchmark scripts: interleaved repeats, medians, spreads."""
+"""Timing helpers of the target-check scripts, on top of the bench's own (fastkernels.bench.measure)."""
 from __future__ import annotations
 
 import statistics
-import time
 from typing import Callable
+
+from fastkernels.bench.measure import Samples, time_interleaved
 
 
 def interleaved(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
@@ -11,13 +12,7 @@ def interleaved(functions: dict[str, Callable[[], object]], repeats: int) -> dic
     so that machine noise hits every implementation alike."""
     for f in functions.values():
         f()
-    times: dict[str, list[float]] = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, f in functions.items():
-            start = time.perf_counter()
-            f()
-            times[name].append(time.perf_counter() - start)
-    return times
+    return {name: samples.seconds for name, samples in time_interleaved(functions, repeats).items()}
 
 
 def medians(times: dict[str, list[float]]) -> dict[str, float]:
@@ -25,6 +20,5 @@ def medians(times: dict[str, list[float]]) -> dict[str, float]:
 
 
 def describe(samples: list[float], unit: float, suffix: str) -> str:
-    median = statistics.median(samples)
-    spread = (max(samples) - min(samples)) / 2
-    return f"{median / unit:10.3f} {suffix} ±{spread / unit:.3f}"
+    measured = Samples(samples)
+    return f"{measured.median / unit:10.3f} {suffix} ±{measured.spread / unit:.3f}"

@@ -39,6 +39,8 @@ def test_wheel_holds_package_stubs_and_extension(tmp_path):
     assert "fastkernels/__init__.py" in names
     assert "fastkernels/_native.pyi" in names
     assert "fastkernels/py.typed" in names
+    assert "fastkernels/__main__.py" in names  # python -m fastkernels bench
+    assert "fastkernels/bench/workloads.py" in names
     assert [n for n in names if n.startswith("fastkernels/_native.") and n.endswith(".so")]
     assert not [n for n in names if "tests" in n]
 

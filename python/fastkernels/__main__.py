@@ -1,0 +1,27 @@
+"""``python -m fastkernels``: the command line. One command so far: ``bench``."""
+from __future__ import annotations
+
+import sys
+
+USAGE = """usage: python -m fastkernels bench [options]
+
+commands:
+  bench   measure fastkernels against pure Python, numpy and polars on this machine
+          (python -m fastkernels bench --help for its options)
+"""
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0 if argv else 2
+    if argv[0] != "bench":
+        sys.stderr.write(f"python -m fastkernels: unknown command {argv[0]!r}\n\n{USAGE}")
+        return 2
+    from .bench import main as bench
+
+    return bench(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
