@@ -2,7 +2,9 @@
 #
 #   make          build the extension into the project venv (.venv)
 #   make test     swift test (XCTest) + pytest; fails if either fails
-#   make bench    the main job: native kernels against pure Python, C and numpy
+#   make bench    the main job: python -m fastkernels bench (fastkernels against
+#                 pure Python, numpy and polars, on this machine)
+#   make bench-targets  the issues' target checks (benchmarks/*.py: C, wc -w, threads)
 #   make wheel    a wheel in dist/
 #   make clean    remove every build output and the venv
 #
@@ -15,7 +17,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: all build test swift-test pytest bench wheel clean
+.PHONY: all build test swift-test pytest bench bench-targets wheel clean
 
 all: build
 
@@ -44,6 +46,9 @@ pytest: build
 	$(VPY) -m pytest python/tests
 
 bench: build
+	$(VPY) -m fastkernels bench $(BENCH_ARGS)
+
+bench-targets: build
 	$(VPY) benchmarks/fibonacci.py
 	$(VPY) benchmarks/numeric.py
 	$(VPY) benchmarks/word_count.py
