@@ -159,3 +159,13 @@ def test_main_exits_1_and_records_failed_checks(monkeypatch, tmp_path, capsys):
     assert data["checks_passed"] is False
     assert data["failures"] == ["broken sum: fastkernels wrong (its answer differs from pure Python's)"]
     assert "FAILED CHECKS" in capsys.readouterr().out
+
+
+def test_ctrl_c_stops_the_bench_without_a_table(monkeypatch, capsys):
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bench, "run_workloads", interrupted)
+    assert bench.main(["--only", "sum", "--quiet"]) == 130
+    captured = capsys.readouterr()
+    assert "interrupted: no table" in captured.err and "workload" not in captured.out

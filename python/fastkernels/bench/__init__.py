@@ -9,7 +9,7 @@ medians and speed-ups. numpy and polars columns appear where they are installed.
                                 [--markdown FILE] [--plot FILE.png] [--list]
 
 Exit status: 0 when every check passed, 1 when an implementation gave a wrong answer or
-failed, 2 for bad arguments.
+failed, 2 for bad arguments, 130 when interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
@@ -170,6 +170,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="fastkernels-bench-"))
     try:
         records = run_workloads(arguments.names, SCALES[arguments.scale], progress, workdir)
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted: no table\n")
+        return 130
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     failures = [f"{record['case']}: {i['column']} {i['status']}" + (f" ({i['detail']})" if i["detail"] else "")
