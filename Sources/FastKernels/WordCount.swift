@@ -80,8 +80,8 @@ public final class WordTable {
     }
 
     deinit {
-        free(slots)
-        free(arena)
+        freeTableMemory(slots, capacity)
+        freeTableMemory(arena, arenaCapacity)
     }
 
     /// Adds `count` occurrences of the token `bytes[0..<length]` (length >= 1).
@@ -152,7 +152,7 @@ public final class WordTable {
         while newCapacity < minimum { newCapacity *= 2 }
         guard let newArena = allocateTableMemory(UInt8.self, newCapacity) else { return failed() }
         newArena.update(from: arena, count: arenaUsed)
-        free(arena)
+        freeTableMemory(arena, arenaCapacity)
         arena = newArena
         arenaCapacity = newCapacity
         return true
@@ -177,7 +177,7 @@ public final class WordTable {
             while slots[slot].tag != 0 { slot = (slot + 1) & (capacity - 1) }
             slots[slot] = oldSlots[index]
         }
-        free(oldSlots)
+        freeTableMemory(oldSlots, oldCapacity)
     }
 
     /// Empties the table, handing its tokens over as a `WordList`: the ASCII
@@ -207,8 +207,8 @@ public final class WordTable {
             }
             sortBySlotHash(asciiCount, bits: min(bits, 58))
         }
-        let words = WordList(slots: slots, arena: arena, count: count, asciiCount: asciiCount,
-                             slotBytes: capacity * MemoryLayout<WordSlot>.stride)
+        let words = WordList(slots: slots, slotCapacity: capacity, arena: arena, arenaCapacity: arenaCapacity,
+                             count: count, asciiCount: asciiCount)
         // A fresh, small table (first allocations: not worth a failure path, as in init).
         capacity = 1 << 12
         slots = allocateTableMemory(WordSlot.self, capacity)!
@@ -241,7 +241,7 @@ public final class WordTable {
     /// scratch copy, the slots stay as they are.
     func sortBySlotHash(_ count: Int, bits: Int) {
         guard count > 1, let scratch = allocateTableMemory(WordSlot.self, count) else { return }
-        defer { free(scratch) }
+        defer { freeTableMemory(scratch, count) }
         let passes = (bits + 10) / 11
         let perPass = (bits + passes - 1) / passes
         var source = slots, destination = scratch
@@ -309,25 +309,35 @@ public final class WordTable {
 /// objects are allocated in the order the dict holds them.
 public struct WordList: ~Copyable {
     let slots: UnsafeMutablePointer<WordSlot>
+    let slotCapacity: Int
     let arena: UnsafeMutablePointer<UInt8>
+    let arenaCapacity: Int
     public let count: Int
     public let asciiCount: Int
-    let slotBytes: Int
     /// Bytes at the start of `slots` already given back to the system.
     var released = 0
 
-    init(slots: UnsafeMutablePointer<WordSlot>, arena: UnsafeMutablePointer<UInt8>, count: Int, asciiCount: Int,
-         slotBytes: Int) {
+    init(slots: UnsafeMutablePointer<WordSlot>, slotCapacity: Int, arena: UnsafeMutablePointer<UInt8>,
+         arenaCapacity: Int, count: Int, asciiCount: Int) {
         self.slots = slots
+        self.slotCapacity = slotCapacity
         self.arena = arena
+        self.arenaCapacity = arenaCapacity
         self.count = count
         self.asciiCount = asciiCount
-        self.slotBytes = slotBytes
+        // The slots after the last token hold nothing any more: give them back now.
+        #if os(Linux)
+        let bytes = slotCapacity * MemoryLayout<WordSlot>.stride
+        let used = (count * MemoryLayout<WordSlot>.stride + 4095) & ~4095
+        if bytes >= hugePage && used < bytes {
+            _ = madvise(UnsafeMutableRawPointer(slots) + used, mappedLength(bytes) - used, Int32(MADV_DONTNEED))
+        }
+        #endif
     }
 
     deinit {
-        free(slots)
-        free(arena)
+        freeTableMemory(slots, slotCapacity)
+        freeTableMemory(arena, arenaCapacity)
     }
 
     /// Calls `body` with the bytes of token `index` (valid during the call) and its count.
@@ -351,7 +361,7 @@ public struct WordList: ~Copyable {
     public mutating func release(before index: Int) {
         #if os(Linux)
         let page = 1 << 21
-        let end = min(index * MemoryLayout<WordSlot>.stride, slotBytes) / page * page
+        let end = min(index, slotCapacity) * MemoryLayout<WordSlot>.stride / page * page
         guard end > released, Int(bitPattern: UnsafeRawPointer(slots)) % page == 0 else { return }
         _ = madvise(UnsafeMutableRawPointer(slots) + released, end - released, Int32(MADV_DONTNEED))
         released = end
@@ -374,21 +384,57 @@ func shortHash(_ a: UInt64, _ b: UInt64) -> UInt64 {
     return h ^ (h >> 29)
 }
 
+let hugePage = 1 << 21
+
 /// Memory for the table's growing arrays, or nil when there is none (the
-/// table then reports `outOfMemory`; never a trap). Large arrays go on huge
-/// pages, which saves most TLB misses of random probes into millions of slots.
+/// table then reports `outOfMemory`; never a trap); give it back with
+/// `freeTableMemory` and the same count. Arrays of 2 MiB and more are mapped
+/// directly, on huge pages (which saves most TLB misses of random probes into
+/// millions of slots): unmapping returns them to the system at once, and it
+/// leaves glibc's malloc alone, which after freeing a large malloc block raises
+/// its mmap threshold, so that the interpreter's own large blocks (the tables
+/// of a growing dict) would then stay in the heap after they are freed.
 func allocateTableMemory<T>(_: T.Type, _ count: Int) -> UnsafeMutablePointer<T>? {
     let (size, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
-    guard !overflow else { return nil }
-    let bytes = max(size, 64)
-    var memory: UnsafeMutableRawPointer? = nil
-    let alignment = bytes >= 1 << 21 ? 1 << 21 : 64
-    guard posix_memalign(&memory, alignment, bytes) == 0, let memory else { return nil }
+    guard !overflow, size <= Int.max - 2 * hugePage else { return nil }
+    if size < hugePage {
+        var memory: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&memory, 64, max(size, 64)) == 0, let memory else { return nil }
+        return memory.bindMemory(to: T.self, capacity: count)
+    }
+    // Map one huge page more than needed, then unmap the ends so that the start is aligned.
+    let length = mappedLength(size)
     #if os(Linux)
-    if bytes >= 1 << 21 { _ = madvise(memory, bytes, Int32(MADV_HUGEPAGE)) }
+    let flags = MAP_PRIVATE | MAP_ANONYMOUS
+    #else
+    let flags = MAP_PRIVATE | MAP_ANON
+    #endif
+    guard let raw = mmap(nil, length + hugePage, PROT_READ | PROT_WRITE, flags, -1, 0),
+          raw != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
+    let start = Int(bitPattern: raw), aligned = (start + hugePage - 1) & ~(hugePage - 1)
+    if aligned > start { munmap(raw, aligned - start) }
+    let tail = start + length + hugePage - (aligned + length)
+    if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + length), tail) }
+    let memory = UnsafeMutableRawPointer(bitPattern: aligned)!
+    #if os(Linux)
+    _ = madvise(memory, length, Int32(MADV_HUGEPAGE))
     #endif
     return memory.bindMemory(to: T.self, capacity: count)
 }
+
+/// Gives back memory from `allocateTableMemory(_:count)`, with the same count.
+func freeTableMemory<T>(_ memory: UnsafeMutablePointer<T>?, _ count: Int) {
+    guard let memory else { return }
+    let size = count * MemoryLayout<T>.stride
+    if size < hugePage {
+        free(memory)
+    } else {
+        munmap(memory, mappedLength(size))
+    }
+}
+
+/// A mapped array's length: whole huge pages.
+func mappedLength(_ size: Int) -> Int { (size + hugePage - 1) & ~(hugePage - 1) }
 
 /// Byte equality for short tokens, 8 bytes at a time.
 @inline(__always)
@@ -856,11 +902,11 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
     let fileSize = fstat(descriptor, &status) == 0 ? Int(status.st_size) : 0
     let tables = (0..<workers).map { _ in WordTable(expectedBytes: fileSize) }
     var capacity = fileChunk
-    guard var buffer = UnsafeMutableRawPointer.allocateChecked(capacity) else { throw .outOfMemory }
-    defer { free(buffer) }
-    var utf8: UnsafeMutableRawPointer? = nil  // Latin-1 transcoded (at most 2 bytes a character)
+    guard var buffer = allocateTableMemory(UInt8.self, capacity) else { throw .outOfMemory }
+    defer { freeTableMemory(buffer, capacity) }
+    var utf8: UnsafeMutablePointer<UInt8>? = nil  // Latin-1 transcoded (at most 2 bytes a character)
     var utf8Capacity = 0
-    defer { free(utf8) }
+    defer { freeTableMemory(utf8, utf8Capacity) }
     var carried = 0        // bytes at the start of `buffer` left from the previous chunk
     var fileOffset = 0     // file offset of buffer[0]
     var atEnd = false
@@ -882,7 +928,7 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
             }
             filled += got
         }
-        let bytes = buffer.assumingMemoryBound(to: UInt8.self)
+        let bytes = buffer
         if encoding == .ascii, let bad = (carried..<filled).first(where: { bytes[$0] >= 0x80 }) {
             return WordCountResult(table: try mergedTables(tables), invalidAt: fileOffset + bad)
         }
@@ -892,9 +938,11 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
             while cut > 0 && !isASCIIWhitespace(bytes[cut - 1]) { cut -= 1 }
             if cut == 0 {
                 // One token fills the buffer: read on with a larger one.
-                capacity *= 2
-                guard let larger = realloc(buffer, capacity) else { throw .outOfMemory }
+                guard let larger = allocateTableMemory(UInt8.self, capacity * 2) else { throw .outOfMemory }
+                larger.update(from: buffer, count: filled)
+                freeTableMemory(buffer, capacity)
                 buffer = larger
+                capacity *= 2
                 carried = filled
                 continue
             }
@@ -902,18 +950,18 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
         var text = UnsafeRawBufferPointer(start: buffer, count: cut)
         if encoding == .latin1 {
             if utf8Capacity < capacity * 2 {
-                free(utf8)
-                utf8 = UnsafeMutableRawPointer.allocateChecked(capacity * 2)
+                freeTableMemory(utf8, utf8Capacity)
+                utf8 = allocateTableMemory(UInt8.self, capacity * 2)
+                utf8Capacity = utf8 == nil ? 0 : capacity * 2
                 guard utf8 != nil else { throw .outOfMemory }
-                utf8Capacity = capacity * 2
             }
-            text = UnsafeRawBufferPointer(start: utf8, count: latin1ToUTF8(bytes, cut, utf8!.assumingMemoryBound(to: UInt8.self)))
+            text = UnsafeRawBufferPointer(start: utf8, count: latin1ToUTF8(bytes, cut, utf8!))
         }
         if let invalid = try countWords(text, into: tables, isCancelled: isCancelled) {
             return WordCountResult(table: try mergedTables(tables), invalidAt: fileOffset + invalid)
         }
         // Keep the tail (an unfinished token) for the next chunk.
-        buffer.copyMemory(from: buffer + cut, byteCount: filled - cut)
+        UnsafeMutableRawPointer(buffer).copyMemory(from: buffer + cut, byteCount: filled - cut)  // memmove
         carried = filled - cut
         fileOffset += cut
     }
