@@ -26,26 +26,26 @@ extension Int32: BufferScalar {}
 extension UInt32: BufferScalar {}
 extension Int64: BufferScalar {}
 extension UInt64: BufferScalar {}
-extension Float: BufferScalar {
+/// A float type stored as its bit pattern: byte-swapped as that integer.
+public protocol BitPatternFloat {
+    associatedtype BitPattern: FixedWidthInteger
+    var bitPattern: BitPattern { get }
+    init(bitPattern: BitPattern)
+}
+
+extension BufferScalar where Self: BitPatternFloat {
     @inlinable
-    public static func loadByteSwapped(from pointer: UnsafeRawPointer) -> Float {
-        Float(bitPattern: pointer.loadUnaligned(as: UInt32.self).byteSwapped)
+    public static func loadByteSwapped(from pointer: UnsafeRawPointer) -> Self {
+        Self(bitPattern: pointer.loadUnaligned(as: BitPattern.self).byteSwapped)
     }
     @inlinable
-    public static func storeByteSwapped(_ value: Float, to pointer: UnsafeMutableRawPointer) {
-        pointer.storeBytes(of: value.bitPattern.byteSwapped, as: UInt32.self)
+    public static func storeByteSwapped(_ value: Self, to pointer: UnsafeMutableRawPointer) {
+        pointer.storeBytes(of: value.bitPattern.byteSwapped, as: BitPattern.self)
     }
 }
-extension Double: BufferScalar {
-    @inlinable
-    public static func loadByteSwapped(from pointer: UnsafeRawPointer) -> Double {
-        Double(bitPattern: pointer.loadUnaligned(as: UInt64.self).byteSwapped)
-    }
-    @inlinable
-    public static func storeByteSwapped(_ value: Double, to pointer: UnsafeMutableRawPointer) {
-        pointer.storeBytes(of: value.bitPattern.byteSwapped, as: UInt64.self)
-    }
-}
+
+extension Float: BitPatternFloat, BufferScalar {}
+extension Double: BitPatternFloat, BufferScalar {}
 
 /// A 1-D array of `Element` somewhere in memory: `count` elements, `byteStride`
 /// bytes apart (negative for a reversed view), possibly in the opposite byte
