@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastkernels
+from gil import python_steps_beside
 from interrupt import interrupt_child
 from fastkernels._pure import fibonacci_fast_doubling, fibonacci_iterative, fibonacci_recursive
 
@@ -182,24 +182,11 @@ def test_stubs_match_the_module():
 
 def test_fibonacci_recursive_releases_the_gil():
     # While the native recursion runs in a worker, this thread must keep running Python code.
-    # With the GIL held for the whole call, the loop below could not run until the call returned.
-    progress = 0
-    worker = threading.Thread(target=fastkernels.fibonacci_recursive, args=(37,))
-    worker.start()
-    while worker.is_alive():
-        progress += 1
-    worker.join()
-    assert progress > 1000
+    assert python_steps_beside(fastkernels.fibonacci_recursive, 37) > 1000
 
 
 def test_large_exact_fibonacci_releases_the_gil():
-    progress = 0
-    worker = threading.Thread(target=fastkernels.fibonacci, args=(3 * 10**6,))
-    worker.start()
-    while worker.is_alive():
-        progress += 1
-    worker.join()
-    assert progress > 1000
+    assert python_steps_beside(fastkernels.fibonacci, 3 * 10**6) > 1000
 
 
 CHILD = textwrap.dedent(

@@ -1,13 +1,13 @@
 import array
 import math
 import textwrap
-import threading
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import fastkernels
+from gil import python_steps_beside
 from interrupt import interrupt_child
 
 np = pytest.importorskip("numpy")
@@ -172,13 +172,7 @@ def test_bad_threads(threads, error):
 
 def test_sort_releases_the_gil():
     a = np.random.default_rng(0).integers(0, 2**62, 5_000_000)
-    progress = 0
-    worker = threading.Thread(target=fastkernels.sort, args=(a,), kwargs={"threads": 1})
-    worker.start()
-    while worker.is_alive():
-        progress += 1
-    worker.join()
-    assert progress > 1000
+    assert python_steps_beside(fastkernels.sort, a, threads=1) > 1000
 
 
 def test_ctrl_c_interrupts_a_long_sort():
