@@ -71,12 +71,21 @@ public final class WordTable {
     ///   (growing a table of millions of slots costs more than counting).
     public init(expectedBytes: Int = 0) {
         // First allocations of at most 32 MiB: like any Swift array's, not worth a failure path.
-        capacity = 1 << 12
+        capacity = WordTable.initialCapacity
         while capacity < 1 << 20 && capacity * 96 < expectedBytes { capacity *= 2 }
-        slots = allocateTableMemory(WordSlot.self, capacity)!
-        slots.initialize(repeating: WordSlot(tag: 0, count: 0, key0: 0, key1: 0), count: capacity)
-        arenaCapacity = 1 << 16
+        slots = WordTable.emptySlots(capacity)!
+        arenaCapacity = WordTable.initialArenaCapacity
         arena = allocateTableMemory(UInt8.self, arenaCapacity)!
+    }
+
+    static let initialCapacity = 1 << 12
+    static let initialArenaCapacity = 1 << 16
+
+    /// `capacity` empty slots, or nil without the memory.
+    static func emptySlots(_ capacity: Int) -> UnsafeMutablePointer<WordSlot>? {
+        let slots = allocateTableMemory(WordSlot.self, capacity)
+        slots?.initialize(repeating: WordSlot(tag: 0, count: 0, key0: 0, key1: 0), count: capacity)
+        return slots
     }
 
     deinit {
@@ -164,14 +173,13 @@ public final class WordTable {
     }
 
     func growSlots() {
-        guard let newSlots = allocateTableMemory(WordSlot.self, capacity * 2) else {
+        guard let newSlots = WordTable.emptySlots(capacity * 2) else {
             _ = failed()
             return
         }
         let oldSlots = slots, oldCapacity = capacity
         capacity *= 2
         slots = newSlots
-        slots.initialize(repeating: WordSlot(tag: 0, count: 0, key0: 0, key1: 0), count: capacity)
         for index in 0..<oldCapacity where oldSlots[index].tag != 0 {
             var slot = Int(truncatingIfNeeded: oldSlots[index].tag) & (capacity - 1)
             while slots[slot].tag != 0 { slot = (slot + 1) & (capacity - 1) }
@@ -192,7 +200,7 @@ public final class WordTable {
         }
         var asciiCount = 0, last = count - 1
         while asciiCount <= last {
-            if isASCII(slots[asciiCount]) {
+            if isASCII(slots + asciiCount) {
                 asciiCount += 1
             } else {
                 (slots[asciiCount], slots[last]) = (slots[last], slots[asciiCount])
@@ -202,7 +210,7 @@ public final class WordTable {
         if let hash, bits > 0 {
             let keep: UInt64 = 63 << 58
             for index in 0..<asciiCount {
-                let hashed = withBytes(of: index) { hash($0) }
+                let hashed = hash(UnsafeRawBufferPointer(tokenBytes(slots + index, arena: arena)))
                 slots[index].tag = (slots[index].tag & keep) | (UInt64(bitPattern: Int64(hashed)) & ~keep)
             }
             sortBySlotHash(asciiCount, bits: min(bits, 58))
@@ -210,10 +218,9 @@ public final class WordTable {
         let words = WordList(slots: slots, slotCapacity: capacity, arena: arena, arenaCapacity: arenaCapacity,
                              count: count, asciiCount: asciiCount)
         // A fresh, small table (first allocations: not worth a failure path, as in init).
-        capacity = 1 << 12
-        slots = allocateTableMemory(WordSlot.self, capacity)!
-        slots.initialize(repeating: WordSlot(tag: 0, count: 0, key0: 0, key1: 0), count: capacity)
-        arenaCapacity = 1 << 16
+        capacity = WordTable.initialCapacity
+        slots = WordTable.emptySlots(capacity)!
+        arenaCapacity = WordTable.initialArenaCapacity
         arena = allocateTableMemory(UInt8.self, arenaCapacity)!
         arenaUsed = 0
         distinctCount = 0
@@ -221,19 +228,10 @@ public final class WordTable {
         return words
     }
 
-    func isASCII(_ slot: WordSlot) -> Bool {
-        if slot.tag >> 58 != longTokenCode { return (slot.key0 | slot.key1) & highBits == 0 }
-        return !UnsafeBufferPointer(start: arena + Int(slot.key0), count: Int(slot.key1)).contains { $0 >= 0x80 }
-    }
-
-    /// The bytes of the token in slot `index` (inline ones are read in place).
-    func withBytes<R>(of index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        let code = slots[index].tag >> 58
-        if code == longTokenCode {
-            return body(UnsafeRawBufferPointer(start: arena + Int(slots[index].key0), count: Int(slots[index].key1)))
-        }
-        let inline = UnsafeRawPointer(slots + index) + MemoryLayout<WordSlot>.offset(of: \.key0)!
-        return body(UnsafeRawBufferPointer(start: inline, count: Int(code)))
+    /// Whether the token in `slot` is all ASCII (inline tokens: eight bytes at a time).
+    func isASCII(_ slot: UnsafeMutablePointer<WordSlot>) -> Bool {
+        if slot.pointee.tag >> 58 != longTokenCode { return (slot.pointee.key0 | slot.pointee.key1) & highBits == 0 }
+        return !tokenBytes(slot, arena: arena).contains { $0 >= 0x80 }
     }
 
     /// Sorts `slots[0..<count]` by the low `bits` bits of their tags (stable LSD
@@ -281,23 +279,21 @@ public final class WordTable {
     /// Calls `body` with each distinct token (its bytes, valid until the table
     /// changes), its count, and whether it is all ASCII (already lowered).
     public func forEach(_ body: (UnsafeBufferPointer<UInt8>, Int, Bool) -> Void) {
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2) { inline in
-            for index in 0..<capacity where slots[index].tag != 0 {
-                let slot = slots[index]
-                let code = slot.tag >> 58
-                let bytes: UnsafeBufferPointer<UInt8>
-                if code == longTokenCode {
-                    bytes = UnsafeBufferPointer(start: arena + Int(slot.key0), count: Int(slot.key1))
-                } else {
-                    inline[0] = slot.key0
-                    inline[1] = slot.key1
-                    bytes = UnsafeBufferPointer(start: UnsafeRawPointer(inline.baseAddress!)
-                        .assumingMemoryBound(to: UInt8.self), count: Int(code))
-                }
-                body(bytes, slot.count, !bytes.contains { $0 >= 0x80 })
-            }
+        for index in 0..<capacity where slots[index].tag != 0 {
+            body(tokenBytes(slots + index, arena: arena), slots[index].count, isASCII(slots + index))
         }
     }
+}
+
+/// The bytes of the token in `slot`: in the slot itself (up to 16 bytes), or in `arena`.
+@inline(__always)
+func tokenBytes(_ slot: UnsafeMutablePointer<WordSlot>, arena: UnsafePointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+    let code = slot.pointee.tag >> 58
+    if code == longTokenCode {
+        return UnsafeBufferPointer(start: arena + Int(slot.pointee.key0), count: Int(slot.pointee.key1))
+    }
+    let inline = UnsafeRawPointer(slot) + MemoryLayout<WordSlot>.offset(of: \.key0)!
+    return UnsafeBufferPointer(start: inline.assumingMemoryBound(to: UInt8.self), count: Int(code))
 }
 
 /// Distinct tokens and their counts, taken out of a `WordTable` to be handed
@@ -345,15 +341,7 @@ public struct WordList: ~Copyable {
     public func withToken<R, E: Error>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>, Int) throws(E) -> R)
         throws(E) -> R {
         precondition(index >= 0 && index < count && index * MemoryLayout<WordSlot>.stride >= released)
-        let slot = slots + index
-        let code = slot.pointee.tag >> 58
-        if code == longTokenCode {
-            return try body(UnsafeBufferPointer(start: arena + Int(slot.pointee.key0), count: Int(slot.pointee.key1)),
-                            slot.pointee.count)
-        }
-        let inline = (UnsafeRawPointer(slot) + MemoryLayout<WordSlot>.offset(of: \.key0)!)
-            .assumingMemoryBound(to: UInt8.self)
-        return try body(UnsafeBufferPointer(start: inline, count: Int(code)), slot.pointee.count)
+        return try body(tokenBytes(slots + index, arena: arena), slots[index].count)
     }
 
     /// Gives the memory of the tokens before `index` back to the system (they
