@@ -74,11 +74,8 @@ def peak_rss_of(code: str, summary: str, *args: str) -> tuple[int, str]:
 
 def module_version(name: str) -> Optional[str]:
     """The version of an optional module, or None when it is not installed."""
-    try:
-        module = importlib.import_module(name)
-    except ImportError:
-        return None
-    return str(getattr(module, "__version__", "unknown"))
+    module = optional_module(name)
+    return None if module is None else str(getattr(module, "__version__", "unknown"))
 
 
 def optional_module(name: str) -> Any:

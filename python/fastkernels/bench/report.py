@@ -53,18 +53,24 @@ def format_bytes(count: float) -> str:
     return f"{count / 1e6:.1f} MB" if count >= 1e5 else f"{count / 1e3:.1f} kB"
 
 
-def speedup(record: dict[str, Any]) -> Optional[float]:
-    """fastkernels over Python, from the same run: time ratio (or memory, rate, scaling ratio)."""
+def ratio(record: dict[str, Any], column: str) -> Optional[float]:
+    """How much better `column` did than Python in the same run: Python's median time over its
+    (memory: bytes over bytes), or its rate or scaling over Python's. None when either is missing."""
     by_column = {i["column"]: i for i in record["implementations"] if i["status"] == "ok"}
-    python, native = by_column.get(REFERENCE), by_column.get("fastkernels")
-    if python is None or native is None:
+    python, other = by_column.get(REFERENCE), by_column.get(column)
+    if python is None or other is None:
         return None
     kind = record["kind"]
     if kind == "time":
-        return float(python["median"] / native["median"]) if native["median"] > 0 else None
+        return float(python["median"] / other["median"]) if other["median"] > 0 else None
     if kind == "memory":
-        return float(python["value"] / native["value"]) if native["value"] > 0 else None
-    return float(native["value"] / python["value"]) if python["value"] > 0 else None  # rate, scaling
+        return float(python["value"] / other["value"]) if other["value"] > 0 else None
+    return float(other["value"] / python["value"]) if python["value"] > 0 else None  # rate, scaling
+
+
+def speedup(record: dict[str, Any]) -> Optional[float]:
+    """fastkernels over Python, from the same run."""
+    return ratio(record, "fastkernels")
 
 
 def format_speedup(record: dict[str, Any]) -> str:
@@ -130,20 +136,12 @@ def plot(records: list[dict[str, Any]], path: Path, machine: str) -> None:
 
     bars: list[tuple[str, str, float]] = []
     for record in records:
-        by_column = {i["column"]: i for i in record["implementations"] if i["status"] == "ok"}
-        python = by_column.get(REFERENCE)
-        if python is None or record["kind"] == "memory":
+        if record["kind"] == "memory":
             continue
-        for column, implementation in by_column.items():
-            if column == REFERENCE:
-                continue
-            if record["kind"] == "time" and implementation["median"] > 0:
-                factor = python["median"] / implementation["median"]
-            elif record["kind"] in ("rate", "scaling") and python["value"] > 0:
-                factor = implementation["value"] / python["value"]
-            else:
-                continue
-            bars.append((record["case"], column, factor))
+        for column in COLUMNS:
+            factor = ratio(record, column) if column != REFERENCE else None
+            if factor is not None:
+                bars.append((record["case"], column, factor))
     labels = list(dict.fromkeys(label for label, _, _ in bars))
     others = [column for column in COLUMNS if column != REFERENCE and any(c == column for _, c, _ in bars)]
     height = 0.8 / max(len(others), 1)

@@ -240,8 +240,7 @@ def int_memory(sizes: Sizes, resources: Resources) -> list[Case]:
     source = array.array("q", random_ints(count, 5))  # packed, so that the list's ints are made below
 
     def python() -> tuple[int, list[int]]:
-        measured, values = traced_bytes(lambda: source.tolist())
-        return measured, values
+        return traced_bytes(source.tolist)
 
     def packed() -> tuple[int, list[int]]:
         measured, values = traced_bytes(lambda: array.array("q", source))
@@ -334,8 +333,8 @@ def matmul(sizes: Sizes, resources: Resources) -> list[Case]:
                                       flops=2.0 * small**3, verify=lambda: agrees(matmul_python(check_a, check_b)))]
     native = getattr(fastkernels, "matmul", None)
     if np is not None:
-        big_a, big_b = np.array([[rng.uniform(-1, 1) for _ in range(large)] for _ in range(large)]), \
-            np.array([[rng.uniform(-1, 1) for _ in range(large)] for _ in range(large)])
+        generator = np.random.default_rng(6)
+        big_a, big_b = generator.uniform(-1, 1, (large, large)), generator.uniform(-1, 1, (large, large))
         np_check_a, np_check_b = np.array(check_a), np.array(check_b)
         if native is not None:
             implementations.append(Implementation(
