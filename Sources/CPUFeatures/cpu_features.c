@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "cpu_features.h"
 
 int fk_cpu_has_avx2_fma(void) {
@@ -7,4 +8,16 @@ int fk_cpu_has_avx2_fma(void) {
 #else
     return 0;
 #endif
+}
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
+int fk_affinity_cpu_count(void) {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
+#endif
+    return 0;
 }

@@ -157,6 +157,7 @@ struct FastDoubling: ~Copyable {
     let n: Int
     /// One block: a, b, s1, s2 (`limbs` each), then the multiplication scratch.
     let memory: UnsafeMutablePointer<UInt64>
+    let memoryCount: Int
     let a: UnsafeMutablePointer<UInt64>    // F(k)
     let b: UnsafeMutablePointer<UInt64>    // F(k-1)
     let s1: UnsafeMutablePointer<UInt64>   // squares and factors
@@ -175,10 +176,11 @@ struct FastDoubling: ~Copyable {
         // Four numbers of `limbs` and the scratch here, the result (`limbs`) later.
         let (words, overflow) = (5 * limbs).addingReportingOverflow(scratchLimbs)
         guard !overflow, words < Int.max / 8, UInt64(words * 8) <= physicalMemoryBytes(),
-              let raw = malloc((words - limbs) * 8) else {
+              let raw = allocateChecked(UInt64.self, words - limbs) else {
             throw .outOfMemory
         }
-        memory = raw.bindMemory(to: UInt64.self, capacity: words - limbs)
+        memory = raw
+        memoryCount = words - limbs
         a = memory
         b = memory + limbs
         s1 = memory + 2 * limbs
@@ -191,7 +193,7 @@ struct FastDoubling: ~Copyable {
         b[0] = fibonacciUInt64(k - 1)!
     }
 
-    deinit { free(memory) }
+    deinit { deallocateChecked(memory, count: memoryCount) }
 
     consuming func run(isCancelled: () -> Bool) throws(KernelError) -> Natural {
         let totalBits = n.bitWidth - n.leadingZeroBitCount
@@ -283,13 +285,6 @@ func shiftLeft(_ r: MutableLimbs, _ a: Limbs, _ n: Int, by bits: Int) -> UInt64 
         carry = v >> UInt64(64 - bits)
     }
     return carry
-}
-
-/// The machine's physical memory in bytes (a bound on what a kernel may try to allocate).
-func physicalMemoryBytes() -> UInt64 {
-    let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-    guard pages > 0, pageSize > 0 else { return UInt64.max }
-    return UInt64(pages).multipliedReportingOverflow(by: UInt64(pageSize)).partialValue
 }
 
 // MARK: - Naive recursion

@@ -8,7 +8,7 @@ import Darwin
 /// type of the exact big-integer kernels.
 ///
 /// The limbs are little-endian 64-bit words with no leading zero word (zero
-/// has no words at all). Memory comes from `malloc`, so running out of memory
+/// has no words at all). Memory comes from `allocateChecked`, so running out of memory
 /// is an error the caller sees (`KernelError.outOfMemory`), never a trap.
 public struct Natural: ~Copyable {
     @usableFromInline let storage: UnsafeMutablePointer<UInt64>
@@ -18,9 +18,8 @@ public struct Natural: ~Copyable {
     /// Allocates room for `capacity` limbs, holding zero.
     init(capacity: Int) throws(KernelError) {
         let capacity = max(capacity, 1)
-        let (bytes, overflow) = capacity.multipliedReportingOverflow(by: MemoryLayout<UInt64>.stride)
-        guard !overflow, let raw = malloc(bytes) else { throw .outOfMemory }
-        storage = raw.bindMemory(to: UInt64.self, capacity: capacity)
+        guard let raw = allocateChecked(UInt64.self, capacity) else { throw .outOfMemory }
+        storage = raw
         self.capacity = capacity
         count = 0
     }
@@ -32,7 +31,7 @@ public struct Natural: ~Copyable {
         count = value == 0 ? 0 : 1
     }
 
-    deinit { free(storage) }
+    deinit { deallocateChecked(storage, count: capacity) }
 
     /// The limbs, least significant first, without leading zeros.
     public var words: UnsafeBufferPointer<UInt64> {

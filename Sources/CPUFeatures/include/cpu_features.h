@@ -6,6 +6,10 @@
 /* 1 when the CPU (and OS) support AVX2 and FMA, the instruction set FastKernelsAVX2 is compiled for. */
 int fk_cpu_has_avx2_fma(void);
 
+/* The number of CPUs in this process's affinity mask (sched_getaffinity), or 0 when it
+   cannot be read: what the process may run on, which can be fewer than the machine has. */
+int fk_affinity_cpu_count(void);
+
 /* Starts loading the cache line at `address` (for writing soon): hides the latency of
    random probes into a large table when issued a few lookups ahead. */
 static inline void fk_prefetch_for_write(const void *address) {

@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// The one allocator of the kernels. Every piece of memory a kernel needs comes
+// from here, and running out of it is a value (nil, then
+// `KernelError.outOfMemory`), never a trap: Swift's own `.allocate(capacity:)`,
+// arrays and class instances abort the process when malloc fails, which for a
+// Python extension means killing the interpreter.
+
+/// Huge-page size: arrays of this size and more are mapped directly.
+let hugePage = 1 << 21
+
+/// Memory for `count` values of `T`, uninitialised, or nil when the size
+/// overflows or the system has no memory to give. Release it with
+/// `deallocateChecked(_:count:)` and the same count.
+///
+/// Arrays of 2 MiB and more are mapped directly and advised onto huge pages
+/// (fewer TLB misses for random probes into large tables); unmapping returns
+/// them to the system at once and leaves glibc's malloc alone (freeing a large
+/// malloc block raises its mmap threshold, after which the interpreter's own
+/// large blocks would stay in the heap when freed). Smaller ones come from
+/// `posix_memalign`, aligned to a cache line.
+///
+/// - Complexity: O(1) (mapped memory is zeroed lazily by the system).
+public func allocateChecked<T>(_: T.Type, _ count: Int) -> UnsafeMutablePointer<T>? {
+    guard count >= 0 else { return nil }
+    let (size, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+    guard !overflow, size <= Int.max - 2 * hugePage else { return nil }
+    if size < hugePage {
+        var memory: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&memory, 64, max(size, 64)) == 0, let memory else { return nil }
+        return memory.bindMemory(to: T.self, capacity: count)
+    }
+    // Map one huge page more than needed, then unmap the ends so that the start is aligned.
+    let length = mappedLength(size)
+    #if os(Linux)
+    let flags = MAP_PRIVATE | MAP_ANONYMOUS
+    #else
+    let flags = MAP_PRIVATE | MAP_ANON
+    #endif
+    guard let raw = mmap(nil, length + hugePage, PROT_READ | PROT_WRITE, flags, -1, 0),
+          raw != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
+    let start = Int(bitPattern: raw), aligned = (start + hugePage - 1) & ~(hugePage - 1)
+    if aligned > start { munmap(raw, aligned - start) }
+    let tail = start + length + hugePage - (aligned + length)
+    if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + length), tail) }
+    guard let memory = UnsafeMutableRawPointer(bitPattern: aligned) else { return nil }
+    #if os(Linux)
+    _ = madvise(memory, length, Int32(MADV_HUGEPAGE))
+    #endif
+    return memory.bindMemory(to: T.self, capacity: count)
+}
+
+/// `count` values of `T`, each set to `value`, or nil without the memory.
+public func allocateChecked<T>(_: T.Type, _ count: Int, repeating value: T) -> UnsafeMutablePointer<T>? {
+    let memory = allocateChecked(T.self, count)
+    memory?.initialize(repeating: value, count: count)
+    return memory
+}
+
+/// Gives back memory from `allocateChecked`, with the same count (nil is ignored).
+public func deallocateChecked<T>(_ memory: UnsafeMutablePointer<T>?, count: Int) {
+    guard let memory else { return }
+    let size = count * MemoryLayout<T>.stride
+    if size < hugePage {
+        free(memory)
+    } else {
+        munmap(memory, mappedLength(size))
+    }
+}
+
+/// A mapped array's length: whole huge pages.
+func mappedLength(_ size: Int) -> Int { (size + hugePage - 1) & ~(hugePage - 1) }
+
+/// Gives the pages of `bytes` bytes at `start` back to the system (they read as
+/// zero afterwards). Only whole pages inside mapped arrays are given back.
+func releasePages(_ start: UnsafeMutableRawPointer, _ bytes: Int) {
+    #if os(Linux)
+    let page = 4096
+    let first = (Int(bitPattern: start) + page - 1) & ~(page - 1)
+    let end = (Int(bitPattern: start) + bytes) & ~(page - 1)
+    guard end > first, let address = UnsafeMutableRawPointer(bitPattern: first) else { return }
+    _ = madvise(address, end - first, Int32(MADV_DONTNEED))
+    #endif
+}
+
+/// A block of `count` values of `T` owned by the value: freed when it goes
+/// away, on every path. `nil` from `init` when there is no memory.
+struct CheckedBuffer<T>: ~Copyable {
+    let base: UnsafeMutablePointer<T>
+    let count: Int
+
+    init?(_: T.Type = T.self, count: Int) {
+        guard let base = allocateChecked(T.self, max(count, 1)) else { return nil }
+        self.base = base
+        self.count = max(count, 1)
+    }
+
+    init?(_: T.Type = T.self, count: Int, repeating value: T) {
+        self.init(T.self, count: count)
+        base.initialize(repeating: value, count: self.count)
+    }
+
+    deinit { deallocateChecked(base, count: count) }
+
+    subscript(_ index: Int) -> T {
+        get { base[index] }
+        nonmutating set { base[index] = newValue }
+    }
+}
+
+/// The machine's physical memory in bytes (a bound on what a kernel may try to allocate).
+func physicalMemoryBytes() -> UInt64 {
+    let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+    guard pages > 0, pageSize > 0 else { return UInt64.max }
+    return UInt64(pages).multipliedReportingOverflow(by: UInt64(pageSize)).partialValue
+}
