@@ -168,6 +168,11 @@ static inline unsigned long long fk_monotonic_ns(void) {
 static inline int fk_is_main_thread(void) { return (long)getpid() == (long)syscall(SYS_gettid); }
 static inline const char *fk_strerror(int code) { return strerror(code); }
 
+/* ---- a flag shared between threads (Swift's Synchronization module would bring
+ *      Glibc in beside this module: see above) ---- */
+static inline int fk_atomic_load_int(const int *flag) { return __atomic_load_n(flag, __ATOMIC_ACQUIRE); }
+static inline void fk_atomic_store_int(int *flag, int value) { __atomic_store_n(flag, value, __ATOMIC_RELEASE); }
+
 /* ---- strs ---- */
 /* A new str holding `count` ASCII bytes (the caller guarantees every byte is < 0x80). */
 static inline PyObject *fk_unicode_from_ascii(const char *bytes, Py_ssize_t count) {
@@ -184,6 +189,52 @@ static inline Py_hash_t fk_hash_bytes(const void *bytes, Py_ssize_t count) {
 #else
     return _Py_HashBytes(bytes, count);
 #endif
+}
+
+/* ---- exact types, type chains ---- */
+static inline int fk_list_check_exact(PyObject *o) { return PyList_CheckExact(o); }
+static inline int fk_tuple_check_exact(PyObject *o) { return PyTuple_CheckExact(o); }
+static inline int fk_unicode_check_exact(PyObject *o) { return PyUnicode_CheckExact(o); }
+static inline int fk_bytes_check_exact(PyObject *o) { return PyBytes_CheckExact(o); }
+static inline int fk_bytearray_check(PyObject *o) { return PyByteArray_Check(o); }
+static inline int fk_iter_check(PyObject *o) { return PyIter_Check(o); }
+/* The base type of `type` (NULL for object). */
+static inline PyTypeObject *fk_type_base(PyTypeObject *type) { return type->tp_base; }
+static inline const char *fk_type_object_name(PyTypeObject *type) { return type->tp_name; }
+/* A list's item array and its size, read again on every call (the list may change
+   whenever Python code runs). */
+static inline PyObject **fk_list_items(PyObject *l) { return ((PyListObject *)l)->ob_item; }
+/* Stores `item` at index i of a list, without touching reference counts (the
+   caller moves references: a permutation of the list's own items). */
+static inline void fk_list_store(PyObject *l, Py_ssize_t i, PyObject *item) { ((PyListObject *)l)->ob_item[i] = item; }
+/* True when the str holds only ASCII characters. */
+static inline int fk_unicode_is_ascii(PyObject *s) { return PyUnicode_IS_ASCII(s); }
+/* The interpreter's version (PY_VERSION_HEX of the headers the module was built with). */
+static inline unsigned long fk_python_version_hex(void) { return PY_VERSION_HEX; }
+/* Sets the pending exception's __cause__ (and context) to `cause` (stolen), as `raise ... from cause`. */
+static inline void fk_chain_pending_exception(PyObject *cause) {
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (value != NULL && cause != NULL) {
+        Py_INCREF(cause);
+        PyException_SetCause(value, cause);
+        PyException_SetContext(value, cause);
+    } else {
+        Py_XDECREF(cause);
+    }
+    PyErr_Restore(type, value, traceback);
+}
+/* Takes the pending exception out of the interpreter (normalized); NULL when none. */
+static inline PyObject *fk_take_pending_exception(void) {
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    if (type == NULL) return NULL;
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (traceback != NULL && value != NULL) PyException_SetTraceback(value, traceback);
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
+    return value;
 }
 
 /* ---- buffers ---- */

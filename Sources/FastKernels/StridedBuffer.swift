@@ -77,8 +77,9 @@ public struct StridedBuffer<Element: BufferScalar>: @unchecked Sendable {
     @inline(__always)
     var elements: UnsafeMutablePointer<Element> { start.assumingMemoryBound(to: Element.self) }
 
+    /// Element `index` (0 <= index < count), in native byte order.
     @inline(__always)
-    func load(_ index: Int) -> Element {
+    public func load(_ index: Int) -> Element {
         let address = start + index * byteStride
         return byteSwapped ? Element.loadByteSwapped(from: address) : address.loadUnaligned(as: Element.self)
     }

@@ -52,15 +52,37 @@ public struct BufferView: ~Copyable {
     ///   are not one plain number (complex, object, structs, half floats...);
     ///   ValueError for 0-d and multi-dimensional buffers.
     public init?(_ object: PyObjectPointer, writable: Bool, describe: String) throws(PythonException) {
+        try self.init(object, writable: writable, describe: describe, declineUnsupported: false)
+    }
+
+    /// A view of `object` when it is a 1-D array of one of the supported number
+    /// types; nil for anything else (no buffer, an export that fails, other
+    /// shapes or formats), with no exception left pending: the caller then
+    /// treats the object through Python's protocols instead.
+    /// - Throws: TypeError only for a read-only buffer when `writable`.
+    public static func numeric(_ object: PyObjectPointer, writable: Bool,
+                               describe: String) throws(PythonException) -> BufferView? {
+        try BufferView(object, writable: writable, describe: describe, declineUnsupported: true)
+    }
+
+    init?(_ object: PyObjectPointer, writable: Bool, describe: String,
+          declineUnsupported: Bool) throws(PythonException) {
         guard fk_buffer_check(object) != 0 else { return nil }
         var view = Py_buffer()
         // Ask for strides and format, never for writability: a readonly
         // exporter would refuse with BufferError; we say it more clearly below.
-        guard PyObject_GetBuffer(object, &view, PyBUF_RECORDS_RO) == 0 else { throw .pending }
+        guard PyObject_GetBuffer(object, &view, PyBUF_RECORDS_RO) == 0 else {
+            if declineUnsupported {
+                PyErr_Clear()
+                return nil
+            }
+            throw .pending
+        }
         let release = { (view: inout Py_buffer) in PyBuffer_Release(&view) }
         guard view.ndim == 1 else {
             let shape = (0..<Int(view.ndim)).map { view.shape[$0] }
             release(&view)
+            if declineUnsupported { return nil }
             if shape.isEmpty { throw .valueError("\(describe) is a 0-dimensional buffer; expected a 1-D array") }
             throw .valueError("\(describe) is a \(shape.count)-dimensional buffer (shape "
                 + "(\(shape.map(String.init).joined(separator: ", ")))); expected a 1-D array")
@@ -68,6 +90,7 @@ public struct BufferView: ~Copyable {
         guard let (element, native) = BufferView.parse(format: view.format, itemSize: view.itemsize) else {
             let format = view.format.map { String(cString: $0) } ?? "B"
             release(&view)
+            if declineUnsupported { return nil }
             throw .typeError("\(describe) has buffer format '\(format)', which is not a supported number type "
                 + "(b B h H i I l L q Q n N f d ?)")
         }

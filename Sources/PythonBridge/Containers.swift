@@ -36,7 +36,9 @@ extension PyRef {
             if PyErr_Occurred() != nil { throw .pending }
             return try setItem(key, PyRef.int(amount))
         }
-        let sum = try PyRef(owning: PyNumber_Add(existing, try PyRef.int(amount).pointer))
+        let addend = try PyRef.int(amount)
+        let sum = try PyRef(owning: PyNumber_Add(existing, addend.pointer))
+        withExtendedLifetime(addend) {}
         try setItem(key, sum)
     }
 }
@@ -61,6 +63,10 @@ public struct BytesView: ~Copyable {
     }
 
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: view.buf, count: view.len) }
+
+    /// True when the exporter says its memory is read-only (bytes; a read-only
+    /// memoryview or mmap, whose underlying memory may still change elsewhere).
+    public var isReadOnly: Bool { view.readonly != 0 }
 }
 
 /// A str's UTF-8 bytes (CPython's cached copy; no copy at all for ASCII strs),
@@ -104,3 +110,27 @@ public func isDict(_ object: PyObjectPointer) -> Bool { fk_dict_check(object) !=
 
 /// True for a str.
 public func isString(_ object: PyObjectPointer) -> Bool { fk_unicode_check(object) != 0 }
+
+/// True when the str holds only ASCII characters.
+public func isASCIIString(_ object: PyObjectPointer) -> Bool { fk_unicode_is_ascii(object) != 0 }
+
+extension PyRef {
+    /// A new tuple of two items.
+    public static func tuple(_ first: consuming PyRef, _ second: consuming PyRef) throws(PythonException) -> PyRef {
+        let tuple = try PyRef(owning: PyTuple_New(2))
+        PyTuple_SetItem(tuple.pointer, 0, first.release())
+        PyTuple_SetItem(tuple.pointer, 1, second.release())
+        return tuple
+    }
+
+    /// A new empty list.
+    public static func list() throws(PythonException) -> PyRef { try PyRef(owning: PyList_New(0)) }
+
+    /// Appends `item` to this list.
+    public func append(_ item: borrowing PyRef) throws(PythonException) {
+        guard PyList_Append(pointer, item.pointer) == 0 else { throw .pending }
+    }
+
+    /// Item `index` of this list, borrowed.
+    public func listItem(_ index: Int) -> PyObjectPointer { fk_list_item(pointer, index)! }
+}

@@ -52,6 +52,14 @@ extension PyRef {
         return try PyRef(owning: object)
     }
 
+    /// A Python bytes object holding a copy of `bytes`.
+    public static func bytes(copying bytes: [UInt8]) throws(PythonException) -> PyRef {
+        let object = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { PyBytes_FromStringAndSize($0.baseAddress, $0.count) }
+        }
+        return try PyRef(owning: object)
+    }
+
     /// A Python bytes object holding a copy of `data`.
     public static func bytes(_ data: UnsafeRawBufferPointer) throws(PythonException) -> PyRef {
         try PyRef(owning: PyBytes_FromStringAndSize(
@@ -145,20 +153,6 @@ extension PyRef {
     }
 }
 
-/// The items of a list or tuple, borrowed, as a C array; nil for any other object.
-/// Valid while the sequence is not changed: do not run Python code while using them.
-public func sequenceItems(_ object: PyObjectPointer) -> UnsafeBufferPointer<PyObjectPointer?>? {
-    let count: Int
-    if fk_list_check(object) != 0 {
-        count = fk_list_size(object)
-    } else if fk_tuple_check(object) != 0 {
-        count = fk_tuple_size(object)
-    } else {
-        return nil
-    }
-    return UnsafeBufferPointer(start: UnsafePointer(fk_sequence_items(object)), count: count)
-}
-
 /// A Python number read without calling into the interpreter.
 public enum ScalarNumber: Equatable, Sendable {
     /// An int (or bool) that fits 64 bits.
@@ -169,7 +163,7 @@ public enum ScalarNumber: Equatable, Sendable {
     case other
 }
 
-/// Classifies an object for the homogeneous fast paths of sum and sort.
+/// Reads an exact int (or a bool, as 0 or 1) that fits 64 bits, or an exact float, without calling into the interpreter.
 @inlinable @inline(__always)
 public func scalarNumber(_ object: PyObjectPointer) -> ScalarNumber {
     let type = fk_type_of(object)
@@ -179,45 +173,70 @@ public func scalarNumber(_ object: PyObjectPointer) -> ScalarNumber {
     return fk_long_value_64(object, &value) != 0 ? .int(value) : .other
 }
 
-/// Strong references to the items of a list or tuple, taken one by one while
-/// the items are read anyway (in list order, so memory is touched once and in
-/// order), and handed to a new list by `makeList`, which then needs no
-/// reference-count update of its own on objects scattered in memory.
-/// Dropped without `makeList` (an error, a fallback), it releases every
-/// reference it took.
-@frozen
-public struct RetainedItems: ~Copyable {
-    @usableFromInline let items: UnsafeBufferPointer<PyObjectPointer?>
-    @usableFromInline var retainedCount = 0
+/// Strong references to objects, taken one by one (in the order a kernel
+/// reads them) and kept in an array of its own: what it holds stays valid
+/// whatever happens to the list the objects came from while the GIL is
+/// released (another thread may clear it, or replace its items). Handed to a
+/// new list by `makeList`, or back to a list by `store(into:)`; dropped any
+/// other way, it releases every reference it took, exactly once.
+public struct OwnedReferences: ~Copyable {
+    @usableFromInline let objects: UnsafeMutablePointer<PyObjectPointer>
+    let capacity: Int
+    @usableFromInline var storedCount = 0
+    /// The number of references held.
+    public var count: Int { storedCount }
 
-    public init(_ items: UnsafeBufferPointer<PyObjectPointer?>) {
-        self.items = items
+    /// Room for `capacity` references; nil without the memory.
+    public init?(capacity: Int) {
+        let capacity = max(capacity, 1)
+        let (bytes, overflow) = capacity.multipliedReportingOverflow(by: MemoryLayout<PyObjectPointer>.stride)
+        guard !overflow, let raw = PyMem_RawMalloc(bytes) else { return nil }
+        objects = raw.bindMemory(to: PyObjectPointer.self, capacity: capacity)
+        self.capacity = capacity
     }
 
-    /// Takes a reference to the next item (items are retained in order).
+    deinit {
+        for index in 0..<count { fk_decref(objects[index]) }
+        PyMem_RawFree(objects)
+    }
+
+    /// Takes a reference to `object` (GIL held); it becomes element `count - 1`.
     @inlinable @inline(__always)
-    public mutating func retainNext() {
-        fk_incref(items[retainedCount]!)
-        retainedCount += 1
+    public mutating func append(_ object: PyObjectPointer) {
+        fk_incref(object)
+        objects[storedCount] = object
+        storedCount += 1
     }
 
-    deinit { releaseAll() }
+    /// Element `index`, borrowed from this array.
+    @inline(__always)
+    public subscript(_ index: Int) -> PyObjectPointer { objects[index] }
 
-    func releaseAll() {
-        for index in 0..<retainedCount { fk_decref(items[index]!) }
-    }
-
-    /// A new list of all the items, item i being `object(i)`: each item exactly
-    /// once, in any order. Every item must have been retained.
-    public consuming func makeList(_ object: (Int) -> PyObjectPointer) throws(PythonException) -> PyRef {
-        precondition(retainedCount == items.count, "makeList needs every item retained")
-        guard let list = PyList_New(items.count) else {
-            releaseAll()
-            discard self
+    /// A new list of all the objects, element i being `self[order(i)]` (each
+    /// index exactly once): the references move to the list.
+    public consuming func makeList(_ order: (Int) -> Int) throws(PythonException) -> PyRef {
+        guard let list = PyList_New(count) else {
+            _ = consume self  // deinit releases the references
             throw .pending
         }
-        for index in 0..<items.count { fk_list_set_item(list, index, object(index)) }
+        for index in 0..<count { fk_list_set_item(list, index, objects[order(index)]) }
+        PyMem_RawFree(objects)
         discard self
         return try PyRef(owning: list)
+    }
+
+    /// Whether `list` (an exact list) holds exactly these objects, in this order:
+    /// true when nothing changed it since they were taken.
+    public func matches(list: PyObjectPointer) -> Bool {
+        guard fk_list_size(list) == count, let items = fk_list_items(list) else { return count == 0 }
+        for index in 0..<count where items[index] != objects[index] { return false }
+        return true
+    }
+
+    /// Puts the objects back into `list`, which must `match` them, in a new
+    /// order: item i becomes `self[order(i)]`. The list keeps its references
+    /// (a permutation of them); this array's are released.
+    public consuming func store(into list: PyObjectPointer, _ order: (Int) -> Int) {
+        for index in 0..<count { fk_list_store(list, index, objects[order(index)]) }
     }
 }

@@ -15,10 +15,15 @@ public final class ReleasedGIL: @unchecked Sendable {
     let owner: UInt
     let isMainThread: Bool
     var nextPoll: UInt64
+    /// 1 once a signal handler raised; the exception waits in the interpreter.
+    /// Read by worker threads (atomically), written by the releasing thread.
+    let raised: UnsafeMutablePointer<Int32>
     /// True once a signal handler raised; the exception waits in the interpreter.
-    public private(set) var signalRaised = false
+    public var signalRaised: Bool { fk_atomic_load_int(raised) != 0 }
 
     init() {
+        raised = .allocate(capacity: 1)
+        raised.initialize(to: 0)
         owner = PyThread_get_thread_ident()
         isMainThread = fk_is_main_thread() != 0
         nextPoll = monotonicNanoseconds() &+ ReleasedGIL.pollInterval
@@ -33,15 +38,18 @@ public final class ReleasedGIL: @unchecked Sendable {
         let now = monotonicNanoseconds()
         guard now >= nextPoll else { return false }
         PyEval_RestoreThread(threadState)
-        signalRaised = PyErr_CheckSignals() != 0
+        let didRaise = PyErr_CheckSignals() != 0
         threadState = PyEval_SaveThread()
         nextPoll = monotonicNanoseconds() &+ ReleasedGIL.pollInterval
-        return signalRaised
+        if didRaise { fk_atomic_store_int(raised, 1) }
+        return didRaise
     }
 
     func reacquire() {
         PyEval_RestoreThread(threadState)
     }
+
+    deinit { raised.deallocate() }
 }
 
 /// Runs `body` with the GIL released (Py_BEGIN/END_ALLOW_THREADS), so other
