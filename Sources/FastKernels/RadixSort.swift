@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Synchronization
 
 // Stable MSD radix sort on unsigned keys, parallel at the top level. Used
 // for integer and float keys (transformed so that unsigned order is numeric
@@ -41,28 +37,28 @@ let maximumDepth = 65
 ///
 /// - Throws: `.cancelled` (polled every 65,536 elements at the top level and
 ///   between buckets); `data` then holds a permutation of its elements.
+///   `.outOfMemory` when the per-worker histograms cannot be had (`data` untouched).
 func radixSort<Element: RadixKeyed>(
     _ data: UnsafeMutablePointer<Element>, scratch: UnsafeMutablePointer<Element>, count: Int,
     threads: Int, isCancelled: () -> Bool
 ) throws(KernelError) {
     guard count > 1 else { return }
-    let workers = count < 1 << 16 ? 1 : min(threads, maximumWorkers, count / (1 << 14))
+    let workers = count < 1 << 16 ? 1 : min(effectiveWorkers(threads), count / (1 << 14))
     let src = SharedPointer(data), dst = SharedPointer(scratch)
-    var stopped = false
+    let stopped = StopFlag()
 
     // 1. The bits in which keys differ: OR of key ^ first key.
     let first = data[0].radixKey
-    let differences = UnsafeMutablePointer<UInt64>.allocate(capacity: workers)
-    defer { differences.deallocate() }
-    let sharedDifferences = SharedPointer(differences)
-    runWorkers(workers) { worker, workers in
+    guard let differences = CheckedBuffer(UInt64.self, count: workers, repeating: 0) else { throw .outOfMemory }
+    let sharedDifferences = SharedPointer(differences.base)
+    runWorkers(workers, isCancelled: isCancelled) { worker, workers in
         var mask: UInt64 = 0
-        forEachSlice(of: partition(count, parts: workers, index: worker), stopped: &stopped, isCancelled) { range in
+        forEachSlice(of: partition(count, parts: workers, index: worker), stopped: stopped, isCancelled) { range in
             for i in range { mask |= src.pointer[i].radixKey ^ first }
         }
         sharedDifferences.pointer[worker] = mask
     }
-    if stopped { throw .cancelled }
+    if stopped.isSet { throw .cancelled }
     var mask: UInt64 = 0
     for worker in 0..<workers { mask |= differences[worker] }
     if mask == 0 { return }  // all keys equal: already sorted (stably)
@@ -73,24 +69,23 @@ func radixSort<Element: RadixKeyed>(
     let digitMask = UInt64(buckets - 1)
 
     // 2. Per-worker digit counts, turned into per-worker start offsets.
-    let offsets = UnsafeMutablePointer<Int>.allocate(capacity: workers * buckets)
-    defer { offsets.deallocate() }
-    let sharedOffsets = SharedPointer(offsets)
-    runWorkers(workers) { worker, workers in
+    guard let offsets = CheckedBuffer(Int.self, count: workers * buckets, repeating: 0),
+          let bucketStarts = CheckedBuffer(Int.self, count: buckets + 1),
+          let order = CheckedBuffer(Int.self, count: buckets),
+          let histograms = CheckedBuffer(Int.self, count: workers * histogramSpace) else { throw .outOfMemory }
+    let sharedOffsets = SharedPointer(offsets.base)
+    runWorkers(workers, isCancelled: isCancelled) { worker, workers in
         let counts = sharedOffsets.pointer + worker * buckets
-        counts.initialize(repeating: 0, count: buckets)
-        forEachSlice(of: partition(count, parts: workers, index: worker), stopped: &stopped, isCancelled) { range in
+        forEachSlice(of: partition(count, parts: workers, index: worker), stopped: stopped, isCancelled) { range in
             for i in range { counts[Int((src.pointer[i].radixKey >> shift) & digitMask)] += 1 }
         }
     }
-    if stopped { throw .cancelled }
-    let bucketStarts = UnsafeMutablePointer<Int>.allocate(capacity: buckets + 1)
-    defer { bucketStarts.deallocate() }
+    if stopped.isSet { throw .cancelled }
     var total = 0
     for digit in 0..<buckets {
         bucketStarts[digit] = total
         for worker in 0..<workers {
-            let slot = offsets + worker * buckets + digit
+            let slot = offsets.base + worker * buckets + digit
             let n = slot.pointee
             slot.pointee = total
             total += n
@@ -99,9 +94,9 @@ func radixSort<Element: RadixKeyed>(
     bucketStarts[buckets] = total
 
     // 3. Stable scatter data -> scratch, each worker its own range to its own offsets.
-    runWorkers(workers) { worker, workers in
+    runWorkers(workers, isCancelled: isCancelled) { worker, workers in
         let next = sharedOffsets.pointer + worker * buckets
-        forEachSlice(of: partition(count, parts: workers, index: worker), stopped: &stopped, isCancelled) { range in
+        forEachSlice(of: partition(count, parts: workers, index: worker), stopped: stopped, isCancelled) { range in
             for i in range {
                 let element = src.pointer[i]
                 let digit = Int((element.radixKey >> shift) & digitMask)
@@ -110,27 +105,25 @@ func radixSort<Element: RadixKeyed>(
             }
         }
     }
-    if stopped { throw .cancelled }  // data is untouched by a scatter
+    if stopped.isSet { throw .cancelled }  // data is untouched by a scatter
 
     // 4. Each bucket sorted within scratch (data as its scratch), largest buckets first, shared
     //    among the workers; then everything copied back. A cancelled bucket stays a permutation.
-    let order = UnsafeMutablePointer<Int>.allocate(capacity: buckets)
-    defer { order.deallocate() }
     for digit in 0..<buckets { order[digit] = digit }
-    var orderBuffer = UnsafeMutableBufferPointer(start: order, count: buckets)
-    orderBuffer.sort {
-        bucketStarts[$0 + 1] - bucketStarts[$0] > bucketStarts[$1 + 1] - bucketStarts[$1]
-    }
-    let sharedOrder = SharedPointer(order), sharedStarts = SharedPointer(bucketStarts)
+    var orderBuffer = UnsafeMutableBufferPointer(start: order.base, count: buckets)
+    let starts = bucketStarts.base
+    orderBuffer.sort { starts[$0 + 1] - starts[$0] > starts[$1 + 1] - starts[$1] }
+    let sharedOrder = SharedPointer(order.base), sharedStarts = SharedPointer(bucketStarts.base)
+    let sharedHistograms = SharedPointer(histograms.base)
     let lowBit = Int(shift) - 1
-    runWorkers(workers) { worker, workers in
-        let counts = UnsafeMutablePointer<Int>.allocate(capacity: maximumDepth * ((1 << maximumDigitBits) + 1))
-        defer { counts.deallocate() }
-        var index = worker
-        while index < buckets {
-            if stopped { return }
+    let nextBucket = Atomic<Int>(0)
+    runWorkers(workers, isCancelled: isCancelled) { worker, workers in
+        let counts = sharedHistograms.pointer + worker * histogramSpace
+        while true {
+            let index = nextBucket.wrappingAdd(1, ordering: .relaxed).oldValue
+            if index >= buckets || stopped.isSet { return }
             if isCancelled() {
-                stopped = true
+                stopped.set()
                 return
             }
             let digit = sharedOrder.pointer[index]
@@ -139,15 +132,17 @@ func radixSort<Element: RadixKeyed>(
             if !sortBucket(dst.pointer + start, src.pointer + start, size, highBit: lowBit, counts: counts) {
                 (src.pointer + start).update(from: dst.pointer + start, count: size)
             }
-            index += workers
         }
     }
-    if stopped {
+    if stopped.isSet {
         // Buckets not yet sorted are still only in scratch: copy every bucket home (a permutation).
         (src.pointer).update(from: dst.pointer, count: count)
         throw .cancelled
     }
 }
+
+/// Room for one histogram per level of `sortBucket`'s recursion.
+let histogramSpace = maximumDepth * ((1 << maximumDigitBits) + 1)
 
 /// Sorts `n` elements of `x` by key bits `0...highBit` (higher bits are equal),
 /// stably, using `y` (the same size) as the other buffer. Returns where the
@@ -219,14 +214,14 @@ func insertionSort<Element: RadixKeyed>(_ x: UnsafeMutablePointer<Element>, _ n:
 /// between slices; sets `stopped` (shared by the workers) and returns early when
 /// it says so or another worker already stopped.
 @inline(__always)
-func forEachSlice(of range: Range<Int>, stopped: inout Bool, _ isCancelled: () -> Bool,
+func forEachSlice(of range: Range<Int>, stopped: borrowing StopFlag, _ isCancelled: () -> Bool,
                   _ body: (Range<Int>) -> Void) {
     let slice = 1 << 16
     var start = range.lowerBound
     while start < range.upperBound {
-        if stopped { return }
+        if stopped.isSet { return }
         if isCancelled() {
-            stopped = true
+            stopped.set()
             return
         }
         let end = min(start + slice, range.upperBound)
@@ -239,7 +234,7 @@ func forEachSlice(of range: Range<Int>, stopped: inout Bool, _ isCancelled: () -
 
 /// Maps a value to an unsigned key whose order is the value's numeric order
 /// (the radix sort reads keys on the fly, so no inverse is needed).
-public protocol RadixSortable: BufferScalar, RadixKeyed {
+public protocol RadixSortable: BufferScalar, RadixKeyed, AdditiveArithmetic {
     associatedtype Key: FixedWidthInteger & UnsignedInteger & RadixKeyed
     static func key(_ value: Self) -> Key
     /// True for NaN: sorted after everything else.
@@ -274,17 +269,21 @@ extension Int64: RadixSortable {
 }
 
 /// IEEE floats: negative numbers have all bits flipped, positive ones the
-/// sign bit set, which orders -inf < ... < -0.0 < +0.0 < ... < +inf.
+/// sign bit set, which orders -inf < ... < -tiny < 0 < tiny < ... < +inf.
+/// -0.0 gets the key of +0.0: they are equal, so a stable sort keeps them in
+/// their input order, as `sorted()` does.
 extension Float: RadixSortable {
     @inlinable @inline(__always) public static func key(_ value: Float) -> UInt32 {
-        let bits = value.bitPattern
+        var bits = value.bitPattern
+        if bits == 0x8000_0000 { bits = 0 }
         return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
     }
     @inlinable @inline(__always) public static func isUnordered(_ value: Float) -> Bool { value.isNaN }
 }
 extension Double: RadixSortable {
     @inlinable @inline(__always) public static func key(_ value: Double) -> UInt64 {
-        let bits = value.bitPattern
+        var bits = value.bitPattern
+        if bits == 1 << 63 { bits = 0 }
         return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
     }
     @inlinable @inline(__always) public static func isUnordered(_ value: Double) -> Bool { value.isNaN }
@@ -331,28 +330,22 @@ public func sortInPlace<T: RadixSortable>(
 ) throws(KernelError) {
     let count = values.count
     guard count > 1 else { return }
-    guard let scratchMemory = UnsafeMutableRawPointer.allocateChecked(count * MemoryLayout<T>.stride) else {
-        throw .outOfMemory
-    }
-    defer { free(scratchMemory) }
-    let scratch = scratchMemory.bindMemory(to: T.self, capacity: count)
+    guard let scratch = CheckedBuffer(T.self, count: count) else { throw .outOfMemory }
     // Work in place when possible; otherwise in a contiguous copy.
-    var copyMemory: UnsafeMutableRawPointer? = nil
-    defer { free(copyMemory) }
+    var copy: CheckedBuffer<T>? = nil
     let data: UnsafeMutablePointer<T>
     if values.isContiguous {
         data = values.elements
     } else {
-        guard let memory = UnsafeMutableRawPointer.allocateChecked(count * MemoryLayout<T>.stride) else {
-            throw .outOfMemory
-        }
-        copyMemory = memory
-        data = memory.bindMemory(to: T.self, capacity: count)
+        guard let memory = CheckedBuffer(T.self, count: count) else { throw .outOfMemory }
+        data = memory.base
+        copy = consume memory
         values.gather(0..<count, into: data)
     }
     // NaNs to the end, in order (only floats have any; a parallel look first, as they are rare).
     var ordered = count
-    if (T.self == Float.self || T.self == Double.self) && containsUnordered(data, count, threads: threads) {
+    if (T.self == Float.self || T.self == Double.self)
+        && containsUnordered(data, count, threads: threads, isCancelled: isCancelled) {
         var kept = 0, unordered = 0
         for i in 0..<count {
             let value = data[i]
@@ -364,57 +357,67 @@ public func sortInPlace<T: RadixSortable>(
                 kept += 1
             }
         }
-        (data + kept).update(from: scratch, count: unordered)
+        (data + kept).update(from: scratch.base, count: unordered)
         ordered = kept
     }
     var failure: KernelError? = nil
     do {
-        try radixSort(data, scratch: scratch, count: ordered, threads: threads,
-                      isCancelled: isCancelled)
+        try radixSort(data, scratch: scratch.base, count: ordered, threads: threads, isCancelled: isCancelled)
     } catch {
-        failure = error  // cancelled: `data` holds a permutation of the input
+        failure = error  // cancelled or out of memory: `data` holds a permutation of the input
     }
-    if reverse && failure == nil { reverseInParallel(data, ordered, threads: threads) }
+    if reverse && failure == nil {
+        reverseInParallel(data, ordered, threads: threads)
+        if T.self == Float.self || T.self == Double.self { restoreOrderOfZeros(data, ordered) }
+    }
     if !values.isContiguous {
         for i in 0..<count { values.store(data[i], at: i) }
     }
+    _ = consume copy
     if let failure { throw failure }
 }
 
+/// After reversing an ascending sort, the equal zeros (-0.0 and +0.0, one run)
+/// are in reverse input order: put them back in input order (stability).
+func restoreOrderOfZeros<T: RadixSortable>(_ data: UnsafeMutablePointer<T>, _ count: Int) {
+    // Descending: the zeros sit between the positive and the negative values.
+    var low = 0, high = count
+    while low < high {  // first index whose value is <= 0
+        let middle = (low + high) / 2
+        if T.key(data[middle]) > T.key(T.zero) { low = middle + 1 } else { high = middle }
+    }
+    var end = low
+    while end < count && T.key(data[end]) == T.key(T.zero) { end += 1 }
+    if end - low > 1 {
+        var zeros = UnsafeMutableBufferPointer(start: data + low, count: end - low)
+        zeros.reverse()
+    }
+}
+
 /// True when some element is NaN (looked for by all workers).
-func containsUnordered<T: RadixSortable>(_ data: UnsafeMutablePointer<T>, _ count: Int, threads: Int) -> Bool {
-    let workers = count < 1 << 16 ? 1 : min(threads, maximumWorkers)
-    let found = UnsafeMutablePointer<Bool>.allocate(capacity: workers)
-    defer { found.deallocate() }
-    let shared = SharedPointer(data), sharedFound = SharedPointer(found)
-    runWorkers(workers) { worker, workers in
-        var any = false
+func containsUnordered<T: RadixSortable>(_ data: UnsafeMutablePointer<T>, _ count: Int, threads: Int,
+                                         isCancelled: () -> Bool) -> Bool {
+    let workers = count < 1 << 16 ? 1 : effectiveWorkers(threads)
+    let found = Atomic<Bool>(false)
+    let shared = SharedPointer(data)
+    runWorkers(workers, isCancelled: isCancelled) { worker, workers in
         for i in partition(count, parts: workers, index: worker) where T.isUnordered(shared.pointer[i]) {
-            any = true
+            found.store(true, ordering: .relaxed)
             break
         }
-        sharedFound.pointer[worker] = any
     }
-    return (0..<workers).contains { found[$0] }
+    return found.load(ordering: .relaxed)
 }
 
 /// Reverses `data[0..<count]`, the workers swapping disjoint pairs.
 func reverseInParallel<T>(_ data: UnsafeMutablePointer<T>, _ count: Int, threads: Int) {
     let pairs = count / 2
-    let workers = pairs < 1 << 16 ? 1 : min(threads, maximumWorkers)
+    let workers = pairs < 1 << 16 ? 1 : effectiveWorkers(threads)
     let shared = SharedPointer(data)
     runWorkers(workers) { worker, workers in
         for i in partition(pairs, parts: workers, index: worker) {
             swap(&shared.pointer[i], &shared.pointer[count - 1 - i])
         }
-    }
-}
-
-extension UnsafeMutableRawPointer {
-    /// `malloc`-backed memory, or nil when there is none (never a trap).
-    static func allocateChecked(_ bytes: Int) -> UnsafeMutableRawPointer? {
-        guard bytes >= 0 else { return nil }
-        return malloc(max(bytes, 1))
     }
 }
 
@@ -440,14 +443,13 @@ public final class KeyedItems {
     /// Nil when the memory cannot be had (never a trap).
     public init?(count: Int) {
         let capacity = max(count, 1)
-        let (bytes, overflow) = capacity.multipliedReportingOverflow(by: 2 * MemoryLayout<KeyedItem>.stride)
-        guard !overflow, let raw = malloc(bytes) else { return nil }
-        items = raw.bindMemory(to: KeyedItem.self, capacity: 2 * capacity)
+        guard capacity <= Int.max / 2, let memory = allocateChecked(KeyedItem.self, 2 * capacity) else { return nil }
+        items = memory
         scratch = items + capacity
         self.capacity = capacity
     }
 
-    deinit { free(items) }
+    deinit { deallocateChecked(items, count: 2 * capacity) }
 
     /// Sorts the first `count` items by key, stably (equal keys keep their order).
     public func sort(count: Int, threads: Int, isCancelled: () -> Bool = { false }) throws(KernelError) {

@@ -1,86 +1,194 @@
 import FastKernels
 import PythonBridge
 
+// The native parts of sort() and sort_inplace(). Lists and tuples whose items
+// are all exact ints within 64 bits (bools included) or all exact floats are
+// radix sorted on keys; numeric buffers in place. Anything else is declined
+// (None) and fastkernels' Python layer sorts it with sorted(). See docs/sort.md.
+
 let sortFunction = Function("_sort", "values, /, reverse=False, threads=None", messageName: "sort", doc: """
-    The native part of fastkernels.sort() for a list or tuple: a new sorted
-    list of the same objects when all are ints that fit 64 bits, or all are
-    floats; None otherwise (fastkernels.sort then takes the general path).
+    The native part of fastkernels.sort() for an exact list or tuple: a new
+    sorted list of the same objects when all are ints within 64 bits (bools
+    included) or all are floats; None otherwise, and for other objects (after
+    checking reverse and threads).
     """) { args in
     let reverse = try args.flag(1, default: false)
     let threads = try args.threadCount(2)
-    guard let items = sequenceItems(try args.object(0)) else { return .none }
-    let count = items.count
-    guard let memory = KeyedItems(count: count) else {
-        throw PythonException.memoryError("sort(): not enough memory for \(count) sort keys")
+    guard let sorted = try SortedItems(try args.object(0), reverse: reverse, threads: threads, args) else {
+        return .none
     }
-    // Keys in list order; NaNs aside, in order, to go last.
-    var sawInt = false, sawFloat = false
-    var nans: [PyObjectPointer] = []
-    var keyed = 0
-    var references = RetainedItems(items)
-    for item in items {
-        let object = item!
-        references.retainNext()
-        let key: UInt64
-        switch scalarNumber(object) {
-        case .int(let value):
-            sawInt = true
-            key = Int64.key(value)
-        case .float(let value):
-            sawFloat = true
-            if value.isNaN {
-                nans.append(object)
-                continue
-            }
-            key = Double.key(value == 0 ? 0 : value)  // -0.0 == 0.0: one key, stable order
-        case .other:
-            return .none
+    return try sorted.makeList()
+}
+
+let sortInPlaceFunction = Function("_sort_inplace", "values, /, reverse=False, threads=None",
+                                   messageName: "sort_inplace", doc: """
+    The native part of fastkernels.sort_inplace(): sorts an exact list (ints
+    within 64 bits, or floats) or a writable 1-D numeric buffer in place and
+    returns True; None for anything else. A list changed by another thread
+    while it was sorted raises ValueError and keeps that thread's contents.
+    """) { args in
+    let reverse = try args.flag(1, default: false)
+    let threads = try args.threadCount(2)
+    let values = try args.object(0)
+    if isExactList(values) {
+        guard let sorted = try SortedItems(values, reverse: reverse, threads: threads, args) else { return .none }
+        try sorted.store(into: values)
+        return .bool(true)
+    }
+    return try sortBuffer(values, reverse: reverse, threads: threads, args)
+}
+
+/// sort() of a buffer: sorts the copy the Python layer made (a writable buffer) in place.
+let sortBufferFunction = Function("_sort_buffer", "values, /, reverse=False, threads=None", messageName: "sort",
+                                  doc: """
+    The native part of fastkernels.sort() for a buffer: sorts the writable copy
+    values in place and returns True; None when it is not a 1-D numeric buffer.
+    """) { args in
+    let reverse = try args.flag(1, default: false)
+    let threads = try args.threadCount(2)
+    return try sortBuffer(try args.object(0), reverse: reverse, threads: threads, args)
+}
+
+/// The items of a list or tuple, sorted by key: their references (taken while
+/// the keys were read, in an array of their own, so that nothing another
+/// thread does to the list while the GIL is released can invalidate them) and
+/// the sorted order.
+struct SortedItems: ~Copyable {
+    var references: OwnedReferences
+    let keyed: KeyedItems
+    /// Items `0..<sortedCount` of `keyed` are sorted; the NaNs follow, in order.
+    let sortedCount: Int
+    let nanIndices: CheckedIndices
+
+    /// Nil when `values` is not an exact list or tuple of exact ints within 64
+    /// bits (or bools) or of exact floats.
+    init?(_ values: PyObjectPointer, reverse: Bool, threads: Int, _ args: borrowing Arguments) throws {
+        guard let items = exactSequenceItems(values) else { return nil }
+        let count = items.count
+        guard var references = OwnedReferences(capacity: count), let keyed = KeyedItems(count: count),
+              let nanIndices = CheckedIndices(capacity: count) else {
+            throw PythonException.memoryError("\(args.functionName)(): not enough memory to sort \(count) items")
         }
-        if sawInt && sawFloat { return .none }  // int/float comparisons: the general path
-        memory.items[keyed] = KeyedItem(key: reverse ? ~key : key, object: UInt(bitPattern: object))
-        keyed += 1
+        var sawInt = false, sawFloat = false
+        var keyedCount = 0
+        for index in 0..<count {
+            let object = items[index]!
+            let key: UInt64
+            switch scalarNumber(object) {
+            case .int(let value):
+                sawInt = true
+                key = Int64.key(value)
+            case .float(let value):
+                sawFloat = true
+                if value.isNaN {
+                    nanIndices.append(index)
+                    references.append(object)
+                    continue
+                }
+                key = Double.key(value)  // -0.0 and 0.0 share a key: equal, so stable order
+            case .other:
+                return nil
+            }
+            if sawInt && sawFloat { return nil }  // int/float comparisons: sorted() decides
+            references.append(object)
+            keyed.items[keyedCount] = KeyedItem(key: reverse ? ~key : key, object: UInt(index))
+            keyedCount += 1
+        }
+        let sortedCount = keyedCount
+        try args.runKernel(releasingGIL: sortedCount >= arrayGILThreshold) { isCancelled throws(KernelError) in
+            try keyed.sort(count: sortedCount, threads: threads, isCancelled: isCancelled)
+        }
+        self.references = references
+        self.keyed = keyed
+        self.sortedCount = sortedCount
+        self.nanIndices = nanIndices
     }
-    let sortedCount = keyed
-    try args.runKernel(releasingGIL: sortedCount >= arrayGILThreshold) { isCancelled throws(KernelError) in
-        try memory.sort(count: sortedCount, threads: threads, isCancelled: isCancelled)
+
+    consuming func makeList() throws(PythonException) -> PyRef {
+        let keyed = self.keyed, sortedCount = self.sortedCount, nanIndices = self.nanIndices
+        return try references.makeList { position in
+            position < sortedCount ? Int(keyed.items[position].object) : nanIndices[position - sortedCount]
+        }
     }
-    return try references.makeList { index in
-        index < sortedCount ? UnsafeMutablePointer(bitPattern: memory.items[index].object)! : nans[index - sortedCount]
+
+    /// Writes the sorted order into `list`, if it still holds exactly the items
+    /// that were sorted; otherwise another thread changed it meanwhile:
+    /// ValueError, as `list.sort` raises, and the list keeps what that thread put there.
+    consuming func store(into list: PyObjectPointer) throws(PythonException) {
+        guard references.matches(list: list) else { throw .valueError("list modified during sort") }
+        let keyed = self.keyed, sortedCount = self.sortedCount, nanIndices = self.nanIndices
+        references.store(into: list) { position in
+            position < sortedCount ? Int(keyed.items[position].object) : nanIndices[position - sortedCount]
+        }
     }
 }
 
-let sortInPlaceFunction = Function("_sort_inplace", "values, /, reverse=False, threads=None, caller='sort_inplace'", messageName: "sort_inplace", doc: """
-    The native part of fastkernels.sort_inplace() for a writable 1-D numeric
-    buffer: sorts it in place, NaNs last, and returns True; None when values is
-    not a buffer. caller names the public function in error messages.
-    """) { args in
-    let reverse = try args.flag(1, default: false)
-    let threads = try args.threadCount(2)
-    let caller = args[3] == nil ? "sort_inplace" : try args.string(3)
-    guard let buffer = try BufferView(try args.object(0), writable: true,
-                                      describe: "\(caller)() argument 'values'") else { return .none }
+/// A growing list of indices (at most `capacity`), in checked memory.
+final class CheckedIndices {
+    let indices: UnsafeMutablePointer<Int>
+    let capacity: Int
+    var count = 0
+
+    init?(capacity: Int) {
+        guard let indices = allocateChecked(Int.self, max(capacity, 1)) else { return nil }
+        self.indices = indices
+        self.capacity = max(capacity, 1)
+    }
+
+    deinit { deallocateChecked(indices, count: capacity) }
+
+    func append(_ index: Int) {
+        indices[count] = index
+        count += 1
+    }
+
+    subscript(_ position: Int) -> Int { indices[position] }
+}
+
+/// Sorts a writable 1-D numeric buffer in place (True), or declines (None).
+func sortBuffer(_ values: PyObjectPointer, reverse: Bool, threads: Int,
+                _ args: borrowing Arguments) throws -> PyRef {
+    guard let buffer = try numericBuffer(values, args, 0, writable: true) else { return .none }
     let release = buffer.count >= arrayGILThreshold
     try withTypedBuffer(buffer) { typed throws in
         switch typed {
-        case .int8(let b): try sort(b, args, reverse, threads, release)
-        case .uint8(let b): try sort(b, args, reverse, threads, release)
-        case .int16(let b): try sort(b, args, reverse, threads, release)
-        case .uint16(let b): try sort(b, args, reverse, threads, release)
-        case .int32(let b): try sort(b, args, reverse, threads, release)
-        case .uint32(let b): try sort(b, args, reverse, threads, release)
-        case .int64(let b): try sort(b, args, reverse, threads, release)
-        case .uint64(let b): try sort(b, args, reverse, threads, release)
-        case .float32(let b): try sort(b, args, reverse, threads, release)
-        case .float64(let b): try sort(b, args, reverse, threads, release)
+        case .int8(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
+        case .uint8(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
+        case .int16(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
+        case .uint16(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
+        case .int32(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
+        case .uint32(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
+        case .int64(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
+        case .uint64(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
+        case .float32(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
+        case .float64(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
         }
     }
     return .bool(true)
 }
 
-func sort<T: RadixSortable>(
-    _ values: StridedBuffer<T>, _ args: borrowing Arguments, _ reverse: Bool, _ threads: Int, _ releasingGIL: Bool
+func sortInPlace<T: RadixSortable>(
+    _ values: StridedBuffer<T>, _ args: borrowing Arguments, reverse: Bool, threads: Int, releasingGIL: Bool
 ) throws {
     try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) in
-        try sortInPlace(values, reverse: reverse, threads: threads, isCancelled: isCancelled)
+        try FastKernels.sortInPlace(values, reverse: reverse, threads: threads, isCancelled: isCancelled)
     }
+}
+
+let replaceListFunction = Function("_replace_list", "target, expected, replacement, /", messageName: "sort_inplace",
+                                   doc: """
+    target[:] = replacement, if target (a list) still holds exactly the items of
+    expected, in order; otherwise ValueError("list modified during sort") and
+    target is left as it is. The check and the replacement happen together, with
+    the GIL held: no other thread can change target in between.
+    """) { args in
+    let target = try args.object(0), expected = try args.object(1), replacement = try args.object(2)
+    guard isExactList(target), let old = exactSequenceItems(expected), let current = exactSequenceItems(target) else {
+        throw args.typeError(0, expected: "list")
+    }
+    guard old.count == current.count, (0..<old.count).allSatisfy({ old[$0] == current[$0] }) else {
+        throw PythonException.valueError("list modified during sort")
+    }
+    try replaceListContents(target, with: replacement)
+    return .none
 }

@@ -78,4 +78,15 @@ final class RadixSortTests: XCTestCase {
         XCTAssertNil(finished)
         XCTAssertEqual(Set(values).count, 100_000)
     }
+
+    func testSignedZerosKeepTheirInputOrder() throws {
+        for reverse in [false, true] {
+            var values: [Double] = [1, -0.0, 0.0, -1, -0.0, 0.0, 0.0, -0.0]
+            try values.withUnsafeMutableBufferPointer { buffer in
+                try sortInPlace(StridedBuffer(UnsafeBufferPointer(buffer)), reverse: reverse, threads: 1)
+            }
+            let zeros = values.filter { $0 == 0 }.map { $0.sign == .minus }
+            XCTAssertEqual(zeros, [true, false, true, false, false, true], "reverse: \(reverse)")
+        }
+    }
 }

@@ -1,6 +1,8 @@
 import array
 import math
 import textwrap
+from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -65,10 +67,40 @@ def test_a_million_random_ints():
     assert fastkernels.sort(values, threads=1) == fastkernels.sort(values, threads=2)
 
 
-@pytest.mark.parametrize("values, index, name", [([1, "a"], 1, "str"), ([None], 0, "NoneType"), ([1.0, [1]], 1, "list")])
-def test_other_elements_raise_type_error(values, index, name):
-    with pytest.raises(TypeError, match=rf"^sort\(\) element {index} must be int or float, not {name}$"):
-        fastkernels.sort(values)
+def outcome(function, *args, **kwargs):
+    try:
+        return ("value", function(*args, **kwargs))
+    except Exception as error:  # noqa: BLE001 - the exception is the outcome being compared
+        return ("error", type(error), str(error))
+
+
+@pytest.mark.parametrize("values", [
+    ["b", "a", "c"], [(2, 1), (1, 2)], [Fraction(1, 3), 0.25, 1], [Decimal("0.1"), Decimal("-1"), 2],
+    [np.float64(2.5), 1, np.int64(-3)], [np.float32(1.5), np.float16(0.5)], [1, "a"], [None], [1.0, [1]],
+    [Decimal("NaN"), Decimal(1)], [complex(1, 2)], [2**64, 1.5, -(2**70)], [True, 0.5, False],
+])
+def test_anything_sorted_takes_gets_sorteds_answer(values):
+    """Items the radix sort does not take: sorted() itself, same objects in the same order, or its error."""
+    for reverse in (False, True):
+        mine, theirs = outcome(fastkernels.sort, values, reverse=reverse), outcome(sorted, values, reverse=reverse)
+        if mine[0] == "value" and theirs[0] == "value":
+            assert same_objects(mine[1], theirs[1])
+        else:
+            assert mine == theirs
+
+
+def test_nans_of_other_number_types_go_last_too():
+    nan32 = np.float32("nan")
+    result = fastkernels.sort([np.float32(2), nan32, np.float32(1), 0.5])
+    assert result[:3] == [0.5, 1, 2] and result[3] is nan32
+
+
+def test_subclass_iteration_is_honoured():
+    class L(list):
+        def __iter__(self):
+            return iter([9, 8])
+
+    assert fastkernels.sort(L([1, 2, 3])) == sorted(L([1, 2, 3])) == [8, 9]
 
 
 # ---- buffers -------------------------------------------------------------------------
@@ -152,22 +184,85 @@ def test_sort_inplace_rejects_readonly(readonly):
 
 
 def test_sort_inplace_rejects_other_types():
-    with pytest.raises(TypeError, match=r"^sort_inplace\(\) argument 'values' must be a list or a writable"):
-        fastkernels.sort_inplace((3, 1))
+    for values in [(3, 1), "ab", 5, {3, 1}]:
+        with pytest.raises(TypeError, match=r"^sort_inplace\(\) argument 'values' must be a list or a writable"):
+            fastkernels.sort_inplace(values)
 
 
-@pytest.mark.parametrize("bad, error", [(np.zeros((2, 2)), ValueError), (np.zeros(2, complex), TypeError)])
-def test_sort_rejects_unsupported_buffers(bad, error):
-    with pytest.raises(error):
-        fastkernels.sort(bad)
+@pytest.mark.parametrize("values", [
+    np.zeros((2, 2)), np.array([3, 1, 2], dtype=complex), np.array([3, 1, 2], dtype=np.float16),
+    np.array([3, 1, 2], dtype=object), np.array([3, 1, 2], dtype=np.longdouble),
+    np.array(["2020-01-02", "NaT", "2020-01-01"], dtype="datetime64[D]"), memoryview(b"ba").cast("c"),
+])
+def test_buffers_the_radix_sort_does_not_take_are_sorted_as_iterables(values):
+    """sorted() of their items (NaN-like items last), into a list; or sorted()'s own error."""
+    mine, theirs = outcome(fastkernels.sort, values), outcome(lambda v: sorted_nans_last_reference(list(v)), values)
+    if mine[0] == "value":
+        assert theirs[0] == "value" and type(mine[1]) is list
+        assert len(mine[1]) == len(theirs[1]) and all(
+            (x is y) or (x == y) or (x != x and y != y) for x, y in zip(mine[1], theirs[1]))
+    else:
+        assert mine[:2] == theirs[:2]
+
+
+def sorted_nans_last_reference(items):
+    nans = [x for x in items if x != x]
+    return sorted([x for x in items if x == x]) + nans
+
+
+def test_masked_arrays_are_refused():
+    masked = np.ma.masked_array([3, 1, 2], mask=[0, 1, 0])
+    for function in (fastkernels.sort, fastkernels.sort_inplace):
+        with pytest.raises(TypeError, match=r"argument 'values' is a numpy\.ma\..*MaskedArray"):
+            function(masked)
+    assert masked.data.tolist() == [3, 1, 2]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_signed_zeros_keep_their_input_order(dtype, reverse):
+    """-0.0 == 0.0: a stable sort keeps them in input order, as sorted() does (issue 9, item 8)."""
+    for values in ([0.0, -0.0], [-0.0, 0.0], [1.0, -0.0, 0.0, -0.0, -1.0, 0.0] * 3):
+        a = np.array(values, dtype=dtype)
+        expected = np.array(sorted(values, reverse=reverse), dtype=dtype)
+        result = fastkernels.sort(a, reverse=reverse)
+        assert np.signbit(result).tolist() == np.signbit(expected).tolist()
+        assert fastkernels.sort(array.array("d", values), reverse=reverse).tolist() == sorted(values, reverse=reverse)
+        assert [math.copysign(1, x) for x in fastkernels.sort(array.array("d", values), reverse=reverse)] == \
+            [math.copysign(1, x) for x in sorted(values, reverse=reverse)]
+
+
+def test_sort_inplace_of_a_list_with_any_items():
+    values = ["b", "c", "a"]
+    fastkernels.sort_inplace(values, reverse=True)
+    assert values == ["c", "b", "a"]
+    mixed = [2, 1.5, Fraction(1, 2), math.nan, 0]
+    fastkernels.sort_inplace(mixed)
+    assert mixed[:4] == [0, Fraction(1, 2), 1.5, 2] and math.isnan(mixed[4])
+
+
+def test_sort_inplace_of_other_numpy_dtypes():
+    a = np.array([3, np.nan, 1, 2], dtype=np.float16)
+    fastkernels.sort_inplace(a)
+    assert a[:3].tolist() == [1, 2, 3] and np.isnan(a[3])
 
 
 @pytest.mark.parametrize("threads, error", [(0, ValueError), ("x", TypeError)])
 def test_bad_threads(threads, error):
-    with pytest.raises(error, match="threads"):
-        fastkernels.sort([2, 1], threads=threads)
-    with pytest.raises(error, match="threads"):
-        fastkernels.sort(np.arange(3), threads=threads)
+    """Errors name the function the user called (issue 9, item 16)."""
+    for function in (fastkernels.sort, fastkernels.sort_inplace):
+        for values in ([2, 1], np.arange(3), ["b", "a"], iter([2, 1])):
+            if function is fastkernels.sort_inplace and not isinstance(values, (list, np.ndarray)):
+                continue
+            with pytest.raises(error, match=rf"^{function.__name__}\(\) argument 'threads'"):
+                function(values, threads=threads)
+
+
+def test_bad_reverse_names_the_function():
+    with pytest.raises(TypeError, match=r"^sort\(\) argument 'reverse'"):
+        fastkernels.sort(np.array([2, 1]), reverse="x")
+    with pytest.raises(TypeError, match=r"^sort_inplace\(\) argument 'reverse'"):
+        fastkernels.sort_inplace(np.array([2, 1]), reverse="x")
 
 
 def test_sort_releases_the_gil():
