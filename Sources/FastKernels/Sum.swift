@@ -1,8 +1,8 @@
 import CPUFeatures
 import KernelLoops
 
-// Sums over numeric arrays: exact for integers, compensated for floats,
-// identical whatever the number of threads. See docs/sum.md.
+// Sums over numeric arrays: exact for integers (in parallel), and Python's
+// own order of float additions otherwise. See docs/sum.md.
 
 /// True when the AVX2 + FMA loops may run on this CPU (checked once).
 let cpuHasAVX2 = fk_cpu_has_avx2_fma() != 0
@@ -12,11 +12,6 @@ let gatherChunk = 4096
 
 /// Integer sums run in blocks of this many elements (far below the 2^31 the loops allow).
 let integerBlockLength = 1 << 16
-
-/// Below this many elements a float sum runs on one thread whatever `threads`
-/// says (waking a second thread costs tens of microseconds; compensated
-/// addition is compute-bound, so a second core pays from about this size).
-public let parallelSumThreshold = 1 << 18
 
 /// The same for integer sums, which run at memory speed on one core: a second
 /// thread only pays once the array is well beyond the caches.
@@ -42,18 +37,19 @@ public func exactSum<T: FixedWidthInteger & BufferScalar>(
     _ values: StridedBuffer<T>, threads: Int, isCancelled: () -> Bool = { false }
 ) throws(KernelError) -> Int128 {
     let blocks = (values.count + integerBlockLength - 1) / integerBlockLength
-    let workers = values.count < parallelIntegerSumThreshold ? 1 : min(threads, blocks)
+    let workers = values.count < parallelIntegerSumThreshold ? 1 : min(effectiveWorkers(threads), blocks)
     return try withUnsafeTemporaryAllocation(of: Int128.self, capacity: max(workers, 1)) { partials throws(KernelError) in
         partials.initialize(repeating: 0)
-        var cancelled = false
+        let cancelled = StopFlag()
         withoutActuallyEscaping(isCancelled) { isCancelled in
             let shared = SharedPointer(partials.baseAddress!)
-            runWorkers(workers) { worker, workers in
+            runWorkers(workers, isCancelled: isCancelled) { worker, workers in
                 withUnsafeTemporaryAllocation(of: T.self, capacity: gatherChunk) { scratch in
                     var total: Int128 = 0
                     var block = worker
                     while block < blocks {
-                        if isCancelled() { cancelled = true; return }
+                        if cancelled.isSet { return }
+                        if isCancelled() { cancelled.set(); return }
                         let start = block * integerBlockLength
                         let range = start..<min(start + integerBlockLength, values.count)
                         values.withChunks(range, chunk: gatherChunk, scratch: scratch.baseAddress!) { p, n in
@@ -65,7 +61,7 @@ public func exactSum<T: FixedWidthInteger & BufferScalar>(
                 }
             }
         }
-        if cancelled || isCancelled() { throw .cancelled }
+        if cancelled.isSet || isCancelled() { throw .cancelled }
         return partials.reduce(0, +)
     }
 }
@@ -83,68 +79,116 @@ func integerBlockSum<T: FixedWidthInteger>(_ p: UnsafePointer<T>, _ n: Int) -> I
     return Int128(exactSumNarrow(p, n))
 }
 
-/// How many elements make one block of a float sum: a function of the length
-/// only (at most 1,024 blocks), so that blocks, and therefore the rounding,
-/// are the same whatever the number of threads.
-func floatBlockLength(_ count: Int) -> Int {
-    let length = max(1 << 16, (count + 1023) / 1024)
-    return (length + 15) / 16 * 16
-}
-
-/// The compensated (Neumaier/TwoSum) sum of a float array, as Python 3.12's
-/// sum() would compute it for the same floats: each addition's rounding
-/// error is kept and added back at the end, so the result is as accurate as
-/// summing in twice the precision, and at least as accurate as numpy's
-/// pairwise sum. inf and nan propagate as in Python.
+/// Python's sum() of an integer array, continuing `sum`: element after element,
+/// in order, as `builtins.sum(memoryview(values).tolist(), start)` adds them
+/// (an unsigned 64-bit value above 2^63 - 1 is an int beyond a C long).
+/// `asBool` reads bytes as bools: any non-zero byte is True, that is 1.
 ///
-/// Sixteen interleaved lanes per block, blocks of a size fixed by the length,
-/// partials combined in block order: the same bits for every `threads`.
+/// While the sum is in the int loop, `exactSum` gives the same total faster (and
+/// in parallel); this is for sums already in the float or generic loop.
 ///
-/// - Throws: `.cancelled` (polled once per block).
-@_specialize(exported: true, where T == Float)
-@_specialize(exported: true, where T == Double)
-public func compensatedSum<T: BinaryFloatingPoint & BufferScalar>(
-    _ values: StridedBuffer<T>, threads: Int, isCancelled: () -> Bool = { false }
-) throws(KernelError) -> Double {
-    let blockLength = floatBlockLength(values.count)
-    let blocks = (values.count + blockLength - 1) / blockLength
-    let workers = values.count < parallelSumThreshold ? 1 : min(threads, blocks)
-    return try withUnsafeTemporaryAllocation(of: CompensatedSum.self, capacity: max(blocks, 1)) {
-        partials throws(KernelError) in
-        var cancelled = false
-        withoutActuallyEscaping(isCancelled) { isCancelled in
-            let shared = SharedPointer(partials.baseAddress!)
-            runWorkers(workers) { worker, workers in
-                withUnsafeTemporaryAllocation(of: T.self, capacity: gatherChunk) { scratch in
-                    var block = worker
-                    while block < blocks {
-                        if isCancelled() { cancelled = true; return }
-                        let start = block * blockLength
-                        let range = start..<min(start + blockLength, values.count)
-                        var lanes = CompensatedLanes()
-                        values.withChunks(range, chunk: gatherChunk, scratch: scratch.baseAddress!) { p, n in
-                            addLanes(&lanes, p, n)
-                        }
-                        (shared.pointer + block).initialize(to: lanes.total)
-                        block += workers
+/// - Complexity: O(n), one pass; strided and byte-swapped arrays are read a chunk at a time.
+/// - Throws: `.cancelled` (polled every 65,536 elements).
+@_specialize(exported: true, where T == Int8)
+@_specialize(exported: true, where T == UInt8)
+@_specialize(exported: true, where T == Int16)
+@_specialize(exported: true, where T == UInt16)
+@_specialize(exported: true, where T == Int32)
+@_specialize(exported: true, where T == UInt32)
+@_specialize(exported: true, where T == Int64)
+@_specialize(exported: true, where T == UInt64)
+public func addInOrder<T: BufferScalar & FixedWidthInteger>(
+    _ values: StridedBuffer<T>, to sum: inout PythonSum, asBool: Bool = false, isCancelled: () -> Bool = { false }
+) throws(KernelError) {
+    try withUnsafeTemporaryAllocation(of: Int64.self, capacity: gatherChunk) { integers throws(KernelError) in
+        let integers = integers.baseAddress!
+        try forEachChunk(of: values, isCancelled: isCancelled) { p, n in
+            if T.self == UInt64.self {
+                var run = 0  // values below 2^63, added in bulk
+                for i in 0..<n {
+                    if p[i] >> 63 == 0 {
+                        integers[run] = Int64(truncatingIfNeeded: p[i])
+                        run += 1
+                    } else {
+                        sum.add(integers: integers, count: run)
+                        run = 0
+                        sum.add(wideInteger: UInt64(truncatingIfNeeded: p[i]))
                     }
                 }
+                sum.add(integers: integers, count: run)
+            } else {
+                for i in 0..<n { integers[i] = asBool ? (p[i] != 0 ? 1 : 0) : Int64(truncatingIfNeeded: p[i]) }
+                sum.add(integers: integers, count: n)
             }
         }
-        if cancelled || isCancelled() { throw .cancelled }
-        var total = CompensatedSum()
-        for block in 0..<blocks { total.add(partials[block]) }
-        return total.value
     }
 }
 
-@inline(__always)
-func addLanes<T: BinaryFloatingPoint>(_ lanes: inout CompensatedLanes, _ p: UnsafePointer<T>, _ n: Int) {
-    if T.self == Double.self {
-        let p = UnsafeRawPointer(p).assumingMemoryBound(to: Double.self)
-        cpuHasAVX2 ? compensatedAddAVX2(&lanes, p, n) : lanes.add(p, n)
-    } else {
-        let p = UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
-        cpuHasAVX2 ? compensatedAddAVX2(&lanes, p, n) : lanes.add(p, n)
+/// Python's sum() of a float array, continuing `sum`, element after element in
+/// order (the float loop is sequential by definition: every addition rounds).
+/// `Float` elements are widened to `Double` exactly, as `tolist()` does.
+///
+/// - Complexity: O(n), one pass.
+/// - Throws: `.cancelled` (polled every 65,536 elements).
+@_specialize(exported: true, where T == Float)
+@_specialize(exported: true, where T == Double)
+public func addInOrder<T: BufferScalar & BinaryFloatingPoint>(
+    _ values: StridedBuffer<T>, to sum: inout PythonSum, isCancelled: () -> Bool = { false }
+) throws(KernelError) {
+    try withUnsafeTemporaryAllocation(of: Double.self, capacity: gatherChunk) { floats throws(KernelError) in
+        let floats = floats.baseAddress!
+        try forEachChunk(of: values, isCancelled: isCancelled) { p, n in
+            if T.self == Double.self {
+                sum.add(floats: UnsafeRawPointer(p).assumingMemoryBound(to: Double.self), count: n)
+            } else {
+                for i in 0..<n { floats[i] = Double(p[i]) }
+                sum.add(floats: floats, count: n)
+            }
+        }
     }
+}
+
+/// Calls `body` with the elements of `values` as contiguous native memory, in
+/// order, `gatherChunk` at a time, polling `isCancelled` every 65,536 elements.
+@inline(__always)
+func forEachChunk<T: BufferScalar>(of values: StridedBuffer<T>, isCancelled: () -> Bool,
+                                   _ body: (UnsafePointer<T>, Int) -> Void) throws(KernelError) {
+    try withUnsafeTemporaryAllocation(of: T.self, capacity: gatherChunk) { scratch throws(KernelError) in
+        var index = 0
+        while index < values.count {
+            if index % (1 << 16) == 0 && isCancelled() { throw .cancelled }
+            let end = min(index + gatherChunk, values.count)
+            values.withChunks(index..<end, chunk: gatherChunk, scratch: scratch.baseAddress!, body)
+            index = end
+        }
+    }
+}
+
+/// The number of non-zero bytes: the sum of a bool buffer (`?` format), where
+/// any non-zero byte reads as True.
+///
+/// - Complexity: O(n); in parallel from `parallelIntegerSumThreshold` elements.
+public func countNonZero(_ values: StridedBuffer<UInt8>, threads: Int,
+                         isCancelled: () -> Bool = { false }) throws(KernelError) -> Int {
+    let blocks = (values.count + integerBlockLength - 1) / integerBlockLength
+    let workers = values.count < parallelIntegerSumThreshold ? 1 : min(effectiveWorkers(threads), blocks)
+    guard let partials = CheckedBuffer(Int.self, count: workers, repeating: 0) else { throw .outOfMemory }
+    let shared = SharedPointer(partials.base)
+    let stopped = StopFlag()
+    runWorkers(workers, isCancelled: isCancelled) { worker, workers in
+        var total = 0
+        var block = worker
+        while block < blocks {
+            if stopped.isSet { return }
+            if isCancelled() { stopped.set(); return }
+            let start = block * integerBlockLength
+            for i in start..<min(start + integerBlockLength, values.count) where values.load(i) != 0 { total += 1 }
+            block += workers
+        }
+        shared.pointer[worker] = total
+    }
+    if stopped.isSet { throw .cancelled }
+    var total = 0
+    for worker in 0..<workers { total += partials[worker] }
+    return total
 }

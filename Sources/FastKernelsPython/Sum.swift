@@ -1,121 +1,301 @@
 import FastKernels
 import PythonBridge
 
-let sumFunction = Function("_sum", "values, /, threads=None", messageName: "sum", doc: """
-    The native part of fastkernels.sum(): the sum of a list or tuple of ints
-    and floats, or of a 1-D numeric buffer; None when values is anything else
-    (fastkernels.sum then takes the general path).
+// sum(values, /, start=0, *, threads=None): the built-in sum, exactly. The
+// items the kernels understand (exact ints that fit 64 bits, bools, exact
+// floats; numeric buffers) are added natively in the loop CPython would be in;
+// anything else is added by Python itself (`result + item`), from the point
+// where CPython would do so. See docs/sum.md.
+
+/// The running interpreter's rules for floats in sum(): the compensation its version uses,
+/// and which NaN its build returns when two meet (asked once, of the interpreter itself).
+let pythonSumRules: PythonSumRules = {
+    var rules = pythonVersionHex >= 0x030E_0000 ? PythonSumRules.compensated
+        : pythonVersionHex >= 0x030C_0000 ? .compensatedFloats : .plain
+    // What a C compiler made of `total + x` for two NaNs: builtins.sum([a, b]) adds them in the
+    // float loop, a + b in float.__add__ (the generic loop's).
+    let a = Double(bitPattern: 0x7FF8_0000_0000_0001), b = Double(bitPattern: 0xFFF8_0000_0000_0002)
+    do {
+        let items = try PyRef.list()
+        let first = try PyRef.float(a), second = try PyRef.float(b)
+        try items.append(first)
+        try items.append(second)
+        let loop = try PyRef.builtin("sum").call(items)
+        let generic = try first.adding(second.pointer)
+        rules.floatLoopKeepsNewestNaN = loop.isExactFloat && loop.floatValue.bitPattern == b.bitPattern
+        rules.genericLoopKeepsNewestNaN = generic.isExactFloat && generic.floatValue.bitPattern == b.bitPattern
+    } catch {
+        clearPendingException()  // keep the defaults
+    }
+    return rules
+}()
+
+let sumFunction = Function("sum", "values, /, start=0, *, threads=None", doc: """
+    Return start (default 0) plus the sum of values, exactly as the built-in sum() does.
+
+    values is any iterable of numbers, or a numeric buffer. The result is the
+    built-in sum(values, start) bit for bit and type for type, under the rules of
+    the running Python (floats are compensated from Python 3.12 on, as there):
+    - lists and tuples of ints, floats and bools are added natively in Python's
+      order (long lists of ints exactly, on several threads); other items (numpy
+      scalars, Fraction, Decimal, subclasses...) are added by Python itself, from
+      where the built-in would;
+    - a 1-D numeric buffer (numpy array, array.array, memoryview, bytes...) gives
+      builtins.sum(memoryview(values).tolist(), start): ints exact (an integer
+      buffer gives an int, a bool buffer counts its true bytes), floats added in
+      order; large ones with the GIL released;
+    - any other iterable is read one item at a time (memory does not grow with it).
+    An empty values gives start. threads (None: all cores, see
+    FASTKERNELS_NUM_THREADS) changes speed, never the result. Raises what the
+    built-in raises (TypeError for str start or items + refuses; the iterator's own
+    errors), TypeError for numpy masked arrays, ValueError for threads < 1.
     """) { args in
-    let threads = try args.threadCount(1)
+    let threads = try args.threadCount(2)
     let values = try args.object(0)
-    if let items = sequenceItems(values) {
-        guard let result = sumOfNumbers(items, threads: threads) else { return .none }
-        switch result {
-        case .int(let total): return try .int(total)
-        case .float(let total): return try .float(total)
+    let start = args[1]
+    if let items = exactSequenceItems(values) {
+        try checkSumStart(start)
+        return try sumOfSequence(values, items, start: start, threads: threads)
+    }
+    if let buffer = try numericBuffer(values, args, 0) {
+        try checkSumStart(start)
+        return try sumOfBuffer(buffer, start: start, threads: threads, args)
+    }
+    let iterator = try PythonIterator(values)
+    try checkSumStart(start)
+    var sum = try SumInProgress(start: start)
+    var count = 0
+    while let item = try iterator.next() {
+        try sum.add(item)
+        count += 1
+        if count & 0xFFFF == 0 { try checkSignals() }
+    }
+    return try sum.finish()
+}
+
+/// sum() refuses str, bytes and bytearray starts, with the built-in's messages.
+func checkSumStart(_ start: PyObjectPointer?) throws(PythonException) {
+    guard let start, let kind = stringLikeKind(of: start) else { return }
+    throw .typeError("sum() can't sum \(kind)")
+}
+
+/// A numeric buffer argument, or nil for objects to be treated through Python's
+/// protocols. numpy arrays of a subclass whose buffer does not carry its meaning
+/// (a masked array's mask, a matrix's 2-D semantics...) are a TypeError.
+func numericBuffer(_ object: PyObjectPointer, _ args: borrowing Arguments, _ index: Int,
+                   writable: Bool = false) throws -> BufferView? {
+    if case .subclass(let name) = relation(of: object, toTypeNamed: "numpy.ndarray"), !name.hasSuffix(".memmap") {
+        let hint = name.hasSuffix("MaskedArray")
+            ? "its buffer holds the data without the mask; pass values.compressed() or values.filled(...)"
+            : "its buffer may not carry what the subclass means; pass numpy.asarray(values)"
+        throw args.error(index, .typeError, "is a \(name): \(hint)")
+    }
+    return try BufferView.numeric(object, writable: writable, describe: "\(args.functionName)() argument '\(args.name(index))'")
+}
+
+/// Python's sum() in progress: natively in CPython's int, float or generic loop
+/// while the items allow it, then as a Python object.
+struct SumInProgress: ~Copyable {
+    var native: PythonSum
+    /// The generic loop's total, once an item needed Python's own `+`.
+    var generic: PyRef?
+
+    init(start: PyObjectPointer?) throws(PythonException) {
+        generic = nil
+        guard let start else {
+            native = PythonSum(start: Int64(0), rules: pythonSumRules)
+            return
+        }
+        native = PythonSum(start: Int64(0), rules: pythonSumRules)
+        if isExactInt(start), case .int(let value) = scalarNumber(start) {
+            native = PythonSum(start: value, rules: pythonSumRules)
+        } else if case .float(let value) = scalarNumber(start) {
+            native = PythonSum(start: value, rules: pythonSumRules)
+        } else {
+            generic = PyRef(borrowing: start)  // the generic loop from the start (returned as is when empty)
         }
     }
-    guard let buffer = try BufferView(values, writable: false, describe: "sum() argument 'values'") else {
-        return .none
+
+    var isNative: Bool { generic == nil }
+
+    /// Adds `item` natively when CPython's current loop takes it without running
+    /// Python code; false (nothing done) otherwise.
+    @inline(__always)
+    mutating func addNatively(_ item: PyObjectPointer) -> Bool {
+        guard generic == nil else { return false }
+        switch native.mode {
+        case .int, .genericInt, .genericFloat:
+            switch scalarNumber(item) {
+            case .int(let value): native.add(integer: value)
+            case .float(let value): native.add(float: value)
+            case .other: return false
+            }
+        case .float:
+            switch scalarNumber(item) {
+            case .float(let value): native.add(float: value)
+            case .int(let value): native.add(integer: value)
+            case .other:
+                // The float loop takes any int (subclasses too) that fits a C long, as an int.
+                guard pythonSumRules != .compensated, let value = anyIntValue(item) else { return false }
+                native.add(integer: value)
+            }
+        }
+        return true
     }
-    let release = buffer.count >= arrayGILThreshold
-    return try withTypedBuffer(buffer) { typed throws -> PyRef in
-        switch typed {
-        case .int8(let b): return try sum(b, args, threads, release)
-        case .uint8(let b): return try sum(b, args, threads, release)
-        case .int16(let b): return try sum(b, args, threads, release)
-        case .uint16(let b): return try sum(b, args, threads, release)
-        case .int32(let b): return try sum(b, args, threads, release)
-        case .uint32(let b): return try sum(b, args, threads, release)
-        case .int64(let b): return try sum(b, args, threads, release)
-        case .uint64(let b): return try sum(b, args, threads, release)
-        case .float32(let b): return try sum(b, args, threads, release)
-        case .float64(let b): return try sum(b, args, threads, release)
+
+    /// Adds an item this code made (kept alive during the call).
+    mutating func add(_ item: borrowing PyRef) throws(PythonException) {
+        try add(item.pointer)
+    }
+
+    /// Adds any item: natively when possible, otherwise as CPython does at this
+    /// point (`total + item` in Python, which may run Python code).
+    mutating func add(_ item: PyObjectPointer) throws(PythonException) {
+        if addNatively(item) { return }
+        if let total = generic.take() {
+            generic = try total.adding(item)
+            return
+        }
+        switch native.mode {
+        case .float where pythonSumRules == .compensated && isAnyInt(item):
+            native.add(convertedInteger: try convertToDouble(item))  // 3.14+: any int, as float(item)
+        case .int:
+            // The int loop ends; if `total + item` is a float, the float loop starts from it.
+            let total = try materialize(native.result).adding(item)
+            if total.isExactFloat {
+                native = PythonSum(start: total.floatValue, rules: pythonSumRules)
+            } else {
+                generic = consume total
+            }
+        default:
+            generic = try materialize(native.result).adding(item)
         }
     }
+
+    consuming func finish() throws(PythonException) -> PyRef {
+        if let total = generic.take() { return total }
+        return try materialize(native.result)
+    }
 }
 
-/// The exact sum of an integer buffer, as a Python int.
-func sum<T: FixedWidthInteger & BufferScalar>(
-    _ values: StridedBuffer<T>, _ args: borrowing Arguments, _ threads: Int, _ releasingGIL: Bool
-) throws -> PyRef {
-    try .int(args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) in
-        try exactSum(values, threads: threads, isCancelled: isCancelled)
-    })
+func materialize(_ result: PythonSum.Result) throws(PythonException) -> PyRef {
+    switch result {
+    case .int(let value): try .int(value)
+    case .float(let value): try .float(value)
+    }
 }
 
-/// The compensated sum of a float buffer, as a Python float.
-func sum<T: BinaryFloatingPoint & BufferScalar>(
-    _ values: StridedBuffer<T>, _ args: borrowing Arguments, _ threads: Int, _ releasingGIL: Bool
-) throws -> PyRef {
-    try .float(args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) in
-        try compensatedSum(values, threads: threads, isCancelled: isCancelled)
-    })
-}
-
-/// Sequences from this long are read by several threads (GIL held by this
-/// thread, so no Python code can change the list or its items meanwhile).
+/// Lists from this long whose items are all ints are summed by several threads
+/// (this thread holds the GIL, so no Python code can change the list meanwhile).
 let parallelSequenceSumThreshold = 1 << 17
 
-/// Python's sum() of a list's items when they are all ints (within 64 bits) and
-/// floats; nil at the first item that is anything else.
-func sumOfNumbers(_ items: UnsafeBufferPointer<PyObjectPointer?>, threads: Int) -> PythonSum.Result? {
-    if items.count >= parallelSequenceSumThreshold,  // whatever `threads` is: the same blocks, the same bits
-       let result = sumOfHomogeneousSequence(count: items.count, threads: threads, read: { range, integers, floats in
-           readChunk(items, range, integers, floats)
+/// sum() of an exact list or tuple.
+func sumOfSequence(_ sequence: PyObjectPointer, _ items: UnsafeBufferPointer<PyObjectPointer?>,
+                   start: PyObjectPointer?, threads: Int) throws(PythonException) -> PyRef {
+    var sum = try SumInProgress(start: start)
+    if items.count >= parallelSequenceSumThreshold, sum.isNative, sum.native.mode == .int,
+       let total = exactSumOfIntegerSequence(count: items.count, threads: threads, read: { range, integers in
+           for (offset, index) in range.enumerated() {
+               guard case .int(let value) = scalarNumber(items[index]!) else { return false }
+               integers[offset] = value
+           }
+           return true
        }) {
-        return result
+        guard case .int(let startValue) = sum.native.result else { return try sum.finish() }
+        return try .int(startValue + total)
     }
-    return sumOfNumbersInOrder(items)
+    // In order. While every item is added natively no Python code runs and the
+    // items stay where they are; after `+` in Python (or a signal handler) the
+    // list may have changed: read it again, as a list iterator does.
+    var index = 0
+    var items = items
+    while true {
+        let end = min(items.count, index + 0x10000)
+        while index < end && sum.addNatively(items[index]!) { index += 1 }
+        if index < end {
+            let item = PyRef(borrowing: items[index]!)  // needs Python's own `+`
+            index += 1
+            try sum.add(item)
+        } else if index >= items.count {
+            break
+        } else {
+            try checkSignals()
+        }
+        guard let current = exactSequenceItems(sequence) else { break }
+        items = current
+    }
+    return try sum.finish()
 }
 
-/// Items `range` as ints or as floats, when they are all of one kind.
-@inline(__always)
-func readChunk(_ items: UnsafeBufferPointer<PyObjectPointer?>, _ range: Range<Int>,
-               _ integers: UnsafeMutablePointer<Int64>, _ floats: UnsafeMutablePointer<Double>) -> NumberChunk {
-    var sawInt = false, sawFloat = false
-    for (offset, index) in range.enumerated() {
-        switch scalarNumber(items[index]!) {
-        case .int(let value):
-            integers[offset] = value
-            sawInt = true
-        case .float(let value):
-            floats[offset] = value
-            sawFloat = true
-        case .other:
-            return .mixed
+/// sum() of a numeric buffer: `builtins.sum(memoryview(values).tolist(), start)`.
+func sumOfBuffer(_ buffer: borrowing BufferView, start: PyObjectPointer?, threads: Int,
+                 _ args: borrowing Arguments) throws -> PyRef {
+    let release = buffer.count >= arrayGILThreshold
+    let isBool = buffer.element == .bool
+    return try withTypedBuffer(buffer) { typed throws -> PyRef in
+        switch typed {
+        case .int8(let b): return try sumOfIntegers(b, start, threads, release, args)
+        case .uint8(let b): return try sumOfIntegers(b, start, threads, release, args, asBool: isBool)
+        case .int16(let b): return try sumOfIntegers(b, start, threads, release, args)
+        case .uint16(let b): return try sumOfIntegers(b, start, threads, release, args)
+        case .int32(let b): return try sumOfIntegers(b, start, threads, release, args)
+        case .uint32(let b): return try sumOfIntegers(b, start, threads, release, args)
+        case .int64(let b): return try sumOfIntegers(b, start, threads, release, args)
+        case .uint64(let b): return try sumOfIntegers(b, start, threads, release, args)
+        case .float32(let b): return try sumOfFloats(b, start, release, args)
+        case .float64(let b): return try sumOfFloats(b, start, release, args)
         }
     }
-    return sawInt && sawFloat ? .mixed : sawFloat ? .floats : .integers
 }
 
-/// Python's sum() in item order: runs of ints and of floats are gathered, a
-/// chunk at a time, and added in bulk (SIMD).
-func sumOfNumbersInOrder(_ items: UnsafeBufferPointer<PyObjectPointer?>) -> PythonSum.Result? {
-    let chunk = 2048
-    return withUnsafeTemporaryAllocation(of: Int64.self, capacity: chunk) { integers in
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: chunk) { floats in
-            var sum = PythonSum()
-            var intCount = 0, floatCount = 0
-            for item in items {
-                switch scalarNumber(item!) {
-                case .int(let value):
-                    if floatCount > 0 { sum.add(floats: floats.baseAddress!, count: floatCount); floatCount = 0 }
-                    integers[intCount] = value
-                    intCount += 1
-                    if intCount == chunk { sum.add(integers: integers.baseAddress!, count: intCount); intCount = 0 }
-                case .float(let value):
-                    if intCount > 0 { sum.add(integers: integers.baseAddress!, count: intCount); intCount = 0 }
-                    floats[floatCount] = value
-                    floatCount += 1
-                    if floatCount == chunk { sum.add(floats: floats.baseAddress!, count: floatCount); floatCount = 0 }
-                case .other:
-                    return nil
-                }
+func sumOfIntegers<T: FixedWidthInteger & BufferScalar>(
+    _ values: StridedBuffer<T>, _ start: PyObjectPointer?, _ threads: Int, _ releasingGIL: Bool,
+    _ args: borrowing Arguments, asBool: Bool = false
+) throws -> PyRef {
+    var sum = try SumInProgress(start: start)
+    guard sum.isNative else {
+        for index in 0..<values.count {
+            let value = values.load(index)
+            let item: PyRef = asBool ? .bool(value != 0) : try .int(Int128(value))
+            try sum.add(item)
+            if index & 0xFFFF == 0xFFFF { try checkSignals() }
+        }
+        return try sum.finish()
+    }
+    if sum.native.mode == .int, case .int(let startValue) = sum.native.result {
+        // Only ints: exact whatever the order, so in parallel.
+        let total = try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) -> Int128 in
+            if asBool {
+                return Int128(try countNonZero(StridedBuffer<UInt8>(start: values.start, count: values.count,
+                                                                    byteStride: values.byteStride),
+                                               threads: threads, isCancelled: isCancelled))
             }
-            sum.add(integers: integers.baseAddress!, count: intCount)
-            sum.add(floats: floats.baseAddress!, count: floatCount)
-            return sum.result
+            return try exactSum(values, threads: threads, isCancelled: isCancelled)
         }
+        return try .int(startValue + total)
     }
+    var native = sum.native
+    try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) in
+        try addInOrder(values, to: &native, asBool: asBool, isCancelled: isCancelled)
+    }
+    return try materialize(native.result)
+}
+
+func sumOfFloats<T: BinaryFloatingPoint & BufferScalar>(
+    _ values: StridedBuffer<T>, _ start: PyObjectPointer?, _ releasingGIL: Bool, _ args: borrowing Arguments
+) throws -> PyRef {
+    var sum = try SumInProgress(start: start)
+    guard sum.isNative else {
+        for index in 0..<values.count {
+            let item = try PyRef.float(Double(values.load(index)))
+            try sum.add(item)
+            if index & 0xFFFF == 0xFFFF { try checkSignals() }
+        }
+        return try sum.finish()
+    }
+    var native = sum.native
+    try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) in
+        try addInOrder(values, to: &native, isCancelled: isCancelled)
+    }
+    return try materialize(native.result)
 }

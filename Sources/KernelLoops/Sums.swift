@@ -1,4 +1,4 @@
-// The hot loops of the sum kernels, written once and compiled twice:
+// The hot loops of the integer sum kernels, written once and compiled twice:
 //
 // - as `@inlinable` generic code, inlined into FastKernels and compiled there
 //   for the baseline CPU (x86-64 with SSE2; any arm64);
@@ -6,113 +6,6 @@
 //   with `-target-cpu haswell` (AVX2, FMA) on x86-64. FastKernels calls those
 //   only after CPUFeatures confirmed the CPU has AVX2 and FMA; they are
 //   `@inline(never)` so that their code never lands in a baseline function.
-
-/// A compensated partial sum: the rounded sum and the accumulated rounding
-/// errors (Neumaier / TwoSum), combined in a fixed order for reproducibility.
-@frozen
-public struct CompensatedSum: Sendable, Equatable {
-    public var sum: Double
-    public var compensation: Double
-
-    @inlinable
-    public init(sum: Double = 0, compensation: Double = 0) {
-        self.sum = sum
-        self.compensation = compensation
-    }
-
-    /// Adds `x` exactly-compensated: the error of the rounded addition (TwoSum) goes to `compensation`.
-    @inlinable @inline(__always)
-    public mutating func add(_ x: Double) {
-        let t = sum + x
-        let bp = t - sum
-        compensation += (sum - (t - bp)) + (x - bp)
-        sum = t
-    }
-
-    /// Adds another partial sum (its sum compensated, its compensation plainly).
-    @inlinable @inline(__always)
-    public mutating func add(_ other: CompensatedSum) {
-        add(other.sum)
-        compensation += other.compensation
-    }
-
-    /// The result, as Python 3.12's sum() finishes: the compensation is added
-    /// only when it is non-zero and finite, so that infinities and overflow
-    /// stay infinities instead of becoming NaN.
-    @inlinable
-    public var value: Double {
-        compensation != 0 && compensation.isFinite ? sum + compensation : sum
-    }
-}
-
-/// Sixteen lanes of compensated sums (two 8-wide vectors, for instruction-level
-/// parallelism), fed in chunks. Lane `i` takes elements `i, i+16, i+32...` of
-/// the stream, whatever the chunking, as long as every chunk but the last has a
-/// multiple of 16 elements: so a strided buffer gathered in chunks sums exactly
-/// like the same values in contiguous memory.
-@frozen
-public struct CompensatedLanes: Sendable {
-    public typealias Vector = SIMD8<Double>
-    @usableFromInline var s0 = Vector(), c0 = Vector(), s1 = Vector(), c1 = Vector()
-    @usableFromInline var tail = CompensatedSum()
-
-    @inlinable
-    public init() {}
-
-    /// Adds `count` elements, element `i` being `load(i)` for groups of 8.
-    @inlinable @inline(__always)
-    public mutating func add(count: Int, loadGroup: (Int) -> Vector, loadOne: (Int) -> Double) {
-        var i = 0
-        while i + 16 <= count {
-            let x0 = loadGroup(i), x1 = loadGroup(i + 8)
-            let t0 = s0 + x0, t1 = s1 + x1
-            let b0 = t0 - s0, b1 = t1 - s1
-            c0 += (s0 - (t0 - b0)) + (x0 - b0)
-            c1 += (s1 - (t1 - b1)) + (x1 - b1)
-            s0 = t0
-            s1 = t1
-            i += 16
-        }
-        while i < count {
-            tail.add(loadOne(i))
-            i += 1
-        }
-    }
-
-    /// Adds one value (kept apart from the vector lanes).
-    @inlinable
-    public mutating func addOne(_ value: Double) {
-        tail.add(value)
-    }
-
-    /// The lanes folded into one partial sum, in lane order.
-    @inlinable
-    public var total: CompensatedSum {
-        var result = CompensatedSum()
-        for lane in 0..<8 {
-            result.add(CompensatedSum(sum: s0[lane], compensation: c0[lane]))
-            result.add(CompensatedSum(sum: s1[lane], compensation: c1[lane]))
-        }
-        result.add(tail)
-        return result
-    }
-
-    @inlinable @inline(__always)
-    public mutating func add(_ values: UnsafePointer<Double>, _ count: Int) {
-        let raw = UnsafeRawPointer(values)
-        add(count: count,
-            loadGroup: { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Vector.self) },
-            loadOne: { values[$0] })
-    }
-
-    @inlinable @inline(__always)
-    public mutating func add(_ values: UnsafePointer<Float>, _ count: Int) {
-        let raw = UnsafeRawPointer(values)
-        add(count: count,
-            loadGroup: { Vector(raw.loadUnaligned(fromByteOffset: $0 * 4, as: SIMD8<Float>.self)) },
-            loadOne: { Double(values[$0]) })
-    }
-}
 
 /// The exact sum of 64-bit integers, for counts below 2^32, without 128-bit
 /// additions in the loop. For unsigned x, with W the wrapping sum and H the sum
@@ -171,16 +64,6 @@ public func exactSumNarrow<T: FixedWidthInteger>(_ values: UnsafePointer<T>, _ c
 }
 
 // MARK: - AVX2 entry points (call only when fk_cpu_has_avx2_fma() says so)
-
-@inline(never)
-public func compensatedAddAVX2(_ lanes: inout CompensatedLanes, _ values: UnsafePointer<Double>, _ count: Int) {
-    lanes.add(values, count)
-}
-
-@inline(never)
-public func compensatedAddAVX2(_ lanes: inout CompensatedLanes, _ values: UnsafePointer<Float>, _ count: Int) {
-    lanes.add(values, count)
-}
 
 @inline(never)
 public func exactSumAVX2(_ values: UnsafePointer<Int64>, _ count: Int) -> Int128 {

@@ -44,53 +44,98 @@ final class SumTests: XCTestCase {
         }
     }
 
-    func testCompensatedSumRecoversWhatNaiveSummationLoses() throws {
-        var values = [Double](repeating: 0, count: 3 * 100_000)
-        for i in 0..<100_000 { values[3 * i] = 1e100; values[3 * i + 1] = 1.0; values[3 * i + 2] = -1e100 }
-        try strided(&values) { XCTAssertEqual(try compensatedSum($0, threads: 2), 100_000) }
-        var tenths = [Double](repeating: 0.1, count: 10)
-        try strided(&tenths) { XCTAssertEqual(try compensatedSum($0, threads: 1), 1.0) }
-    }
-
-    func sum(_ values: [Double]) throws -> Double {
+    /// Python's sum() of `values` (a float array), from `start`, under `rules`.
+    func pythonSum(_ values: [Double], start: Int64 = 0, rules: PythonSumRules) throws -> PythonSum.Result {
+        var sum = PythonSum(start: start, rules: rules)
         var values = values
-        return try values.withUnsafeBufferPointer { try compensatedSum(StridedBuffer($0), threads: 1) }
+        try strided(&values) { try addInOrder($0, to: &sum) }
+        return sum.result
     }
 
-    func testSpecialValues() throws {
-        XCTAssertEqual(try sum([.infinity, 1]), .infinity)
-        XCTAssertTrue(try sum([.infinity, -.infinity]).isNaN)
-        XCTAssertTrue(try sum([.nan, 1]).isNaN)
-        XCTAssertEqual(try sum([-0.0]), 0)
-        XCTAssertEqual(try sum([.leastNonzeroMagnitude, .leastNonzeroMagnitude]), 2 * .leastNonzeroMagnitude)
-        XCTAssertEqual(try sum([1e308, 1e308, -1e308]), .infinity)
+    func testPlainRuleAddsInOrder() throws {
+        // CPython 3.9-3.11: `f += x`, one rounding per addition.
+        XCTAssertEqual(try pythonSum([Double](repeating: 0.1, count: 10), rules: .plain), .float(0.9999999999999999))
+        let cancelling: [Double] = [1.0, 1e100, 1.0, -1e100]
+        XCTAssertEqual(try pythonSum(cancelling, rules: .plain), .float(0.0))
+        XCTAssertEqual(try pythonSum([-0.0], rules: .plain), .float(0.0))  // int 0 + -0.0
     }
 
-    func testFloatResultIsTheSameForEveryThreadCount() throws {
-        var rng = SystemRandomNumberGenerator()
-        var values = (0..<1_000_003).map { _ in Double.random(in: -1e6...1e6, using: &rng) }
-        try strided(&values) { buffer in
-            let one = try compensatedSum(buffer, threads: 1)
-            for threads in [2, 3, 7] { XCTAssertEqual(try compensatedSum(buffer, threads: threads).bitPattern, one.bitPattern) }
+    func testCompensatedRuleIsNeumaiersAsCPythonWritesIt() throws {
+        XCTAssertEqual(try pythonSum([Double](repeating: 0.1, count: 10), rules: .compensatedFloats), .float(1.0))
+        var values: [Double] = []
+        for _ in 0..<13 { values += [1.0, 1e100, 1.0, -1e100] }
+        XCTAssertEqual(try pythonSum(values, rules: .compensatedFloats), .float(26.0))
+        XCTAssertEqual(try pythonSum([.infinity, 1], rules: .compensatedFloats), .float(.infinity))
+        guard case .float(let nan) = try pythonSum([.infinity, -.infinity], rules: .compensatedFloats) else {
+            return XCTFail("not a float")
+        }
+        XCTAssertTrue(nan.isNaN)
+        XCTAssertEqual(try pythonSum([1e308, 1e308, -1e308], rules: .compensatedFloats), .float(.infinity))
+    }
+
+    func testIntsInTheFloatLoop() {
+        // 3.12-3.13 add ints plainly (no compensation), 3.14 compensates them too.
+        for (rules, expected) in [(PythonSumRules.plain, 0.0), (.compensatedFloats, 0.0), (.compensated, 1.0)] {
+            var sum = PythonSum(start: 1e100, rules: rules)
+            sum.add(integer: 1)
+            sum.add(float: -1e100)
+            XCTAssertEqual(sum.result, PythonSum.Result.float(expected), "\(rules)")
         }
     }
 
-    func testCancellation() {
-        let values = [Double](repeating: 1, count: 1 << 20)
-        let result = values.withUnsafeBufferPointer { buffer in
-            try? compensatedSum(StridedBuffer(buffer), threads: 2, isCancelled: { true })
-        }
-        XCTAssertNil(result)
-    }
-
-    func testPythonSumPromotion() {
-        var sum = PythonSum()
+    func testIntLoopOverflowMovesToTheGenericLoop() {
+        // The int loop's total overflows a C long: exact from then on, and floats added plainly even in 3.12.
+        var sum = PythonSum(start: Int64(0), rules: .compensatedFloats)
         let ints: [Int64] = [Int64.max, Int64.max]
         ints.withUnsafeBufferPointer { sum.add(integers: $0.baseAddress!, count: 2) }
-        XCTAssertEqual(sum.result, .int(Int128(Int64.max) * 2))
-        let floats: [Double] = [0.5, 1e-20]
-        floats.withUnsafeBufferPointer { sum.add(floats: $0.baseAddress!, count: 2) }
-        // float(2 * Int64.max) + 0.5 rounds once, then 1e-20 is kept in the compensation.
-        XCTAssertEqual(sum.result, .float(Double(Int128(Int64.max) * 2) + 0.5))
+        XCTAssertEqual(sum.mode, PythonSum.Mode.genericInt)
+        XCTAssertEqual(sum.result, PythonSum.Result.int(Int128(Int64.max) * 2))
+        sum.add(float: 0.5)
+        XCTAssertEqual(sum.mode, PythonSum.Mode.genericFloat)
+        XCTAssertEqual(sum.result, PythonSum.Result.float(roundedToDouble(Int128(Int64.max) * 2) + 0.5))
+        sum.add(float: 1e-300)
+        XCTAssertEqual(sum.result, PythonSum.Result.float(roundedToDouble(Int128(Int64.max) * 2) + 0.5))
+    }
+
+    func testWideUnsignedValuesLeaveTheFastLoops() {
+        var sum = PythonSum(start: Int64(0), rules: .plain)
+        sum.add(wideInteger: UInt64.max)
+        XCTAssertEqual(sum.mode, PythonSum.Mode.genericInt)
+        var floating = PythonSum(start: 0.5, rules: .compensatedFloats)
+        floating.add(wideInteger: 1 << 63)
+        XCTAssertEqual(floating.mode, PythonSum.Mode.genericFloat)
+        XCTAssertEqual(floating.result, PythonSum.Result.float(0.5 + 9223372036854775808.0))
+    }
+
+    func testRoundingAnIntToADoubleIsHalfEven() {
+        let twoTo60 = Int128(1) << 60
+        XCTAssertEqual(roundedToDouble(twoTo60 + 128), Double(1 << 60))          // a tie: to even
+        XCTAssertEqual(roundedToDouble(twoTo60 + 384), Double(1 << 60) + 512)    // a tie: to even (up)
+        XCTAssertEqual(roundedToDouble(twoTo60 + 129), Double(1 << 60) + 256)
+        XCTAssertEqual(roundedToDouble(-(Int128(1) << 100) - 1), -0x1p100)
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<10_000 {
+            let value = Int128(Int64.random(in: .min ... .max, using: &rng))
+            XCTAssertEqual(roundedToDouble(value), Double(Int64(value)))
+            let wide = value << Int128(Int.random(in: 0..<60, using: &rng)) + Int128(Int.random(in: 0..<1000, using: &rng))
+            XCTAssertEqual(roundedToDouble(wide), Double(wide))  // the standard library also rounds half to even
+        }
+    }
+
+    func testCountNonZeroBytes() throws {
+        let bytes: [UInt8] = [0, 1, 2, 255, 0] + [UInt8](repeating: 3, count: 70_000)
+        try bytes.withUnsafeBufferPointer { buffer in
+            XCTAssertEqual(try countNonZero(StridedBuffer(buffer), threads: 2), 70_003)
+        }
+    }
+
+    func testIntegerSequenceSumDeclinesMixedInput() {
+        let total = exactSumOfIntegerSequence(count: 200_000, threads: 3) { range, integers in
+            for (offset, index) in range.enumerated() { integers[offset] = Int64(index) }
+            return true
+        }
+        XCTAssertEqual(total, Int128(200_000) * 199_999 / 2)
+        let declined = exactSumOfIntegerSequence(count: 200_000, threads: 3) { range, _ in !range.contains(150_000) }
+        XCTAssertNil(declined)
     }
 }
