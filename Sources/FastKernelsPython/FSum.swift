@@ -1,0 +1,104 @@
+import FastKernels
+import PythonBridge
+
+// fsum(values, /, *, threads=None): math.fsum, exactly. Lists, tuples and
+// buffers of plain numbers are summed exactly (a superaccumulator, in
+// parallel); when that cannot decide math.fsum's outcome (overflow is
+// possible, or infinities and NaNs are about), or an item needs Python to
+// become a float, math.fsum's own algorithm runs in order. See docs/sum.md.
+
+let fsumFunction = Function("fsum", "values, /, *, threads=None", doc: """
+    Return an accurate floating-point sum of values, exactly as math.fsum() does.
+
+    The correctly rounded sum of the items, each converted as float() converts
+    it; bit for bit math.fsum(values), with its errors: OverflowError
+    ("intermediate overflow in fsum") and ValueError ("-inf + inf in fsum") in the
+    same cases, and what converting an item raises. Lists and tuples of ints and
+    floats and 1-D numeric buffers (numpy arrays, array.array, memoryview...) are
+    summed exactly with a superaccumulator, vectorized and, for large inputs, on
+    several threads with the GIL released; any other iterable is read one item
+    at a time. threads (None: all cores) never changes the result.
+    """) { args in
+    let threads = try args.threadCount(1)
+    let values = try args.object(0)
+    if let items = exactSequenceItems(values) { return try fsumOfSequence(values, items) }
+    if let buffer = try numericBuffer(values, args, 0) { return try fsumOfBuffer(buffer, threads: threads, args) }
+    let iterator = try PythonIterator(values)
+    var sequence = FSumSequence()
+    var count = 0
+    while let item = try iterator.next() {
+        guard sequence.add(try convertToDouble(item.pointer)) else { break }
+        count += 1
+        if count & 0xFFFF == 0 { try checkSignals() }
+    }
+    return try fsumResult(sequence.outcome)
+}
+
+/// math.fsum's outcome as Python sees it: the float, or its exception.
+func fsumResult(_ outcome: FSumOutcome) throws(PythonException) -> PyRef {
+    switch outcome {
+    case .value(let value): return try .float(value)
+    case .intermediateOverflow: throw .overflowError("intermediate overflow in fsum")
+    case .infMinusInf: throw .valueError("-inf + inf in fsum")
+    }
+}
+
+/// fsum() of an exact list or tuple.
+func fsumOfSequence(_ sequence: PyObjectPointer, _ items: UnsafeBufferPointer<PyObjectPointer?>) throws -> PyRef {
+    // Exactly, while every item is an exact float or an int within 64 bits (read without Python code).
+    var exact = ExactFloatSum()
+    var index = 0
+    var plain = true
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: 1024) { chunk in
+        let values = chunk.baseAddress!
+        while plain && index < items.count {
+            var n = 0
+            while n < 1024 && index < items.count {
+                switch scalarNumber(items[index]!) {
+                case .float(let value): values[n] = value
+                case .int(let value): values[n] = Double(value)  // nearest, ties to even: float(int)
+                case .other: plain = false
+                }
+                if !plain { break }
+                n += 1
+                index += 1
+            }
+            exact.add(values, count: n)
+        }
+    }
+    if plain, let outcome = exact.decidedOutcome { return try fsumResult(outcome) }
+    // math.fsum's own algorithm, item by item, as a list iterator reads them.
+    var ordered = FSumSequence()
+    var position = 0
+    while let item = sequenceItem(sequence, position) {
+        position += 1
+        guard ordered.add(try convertToDouble(item.pointer)) else { break }
+        if position & 0xFFFF == 0 { try checkSignals() }
+    }
+    return try fsumResult(ordered.outcome)
+}
+
+/// fsum() of a numeric buffer: its elements as floats (a bool buffer's non-zero bytes are 1.0).
+func fsumOfBuffer(_ buffer: borrowing BufferView, threads: Int, _ args: borrowing Arguments) throws -> PyRef {
+    let release = buffer.count >= arrayGILThreshold
+    let isBool = buffer.element == .bool
+    let outcome = try withTypedBuffer(buffer) { typed throws -> FSumOutcome in
+        try args.runKernel(releasingGIL: release) { isCancelled throws(KernelError) -> FSumOutcome in
+            switch typed {
+            case .int8(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
+            case .uint8(let b):
+                if isBool { return .value(Double(try countNonZero(b, threads: threads, isCancelled: isCancelled))) }
+                return try fsum(b, threads: threads, isCancelled: isCancelled)
+            case .int16(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
+            case .uint16(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
+            case .int32(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
+            case .uint32(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
+            case .int64(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
+            case .uint64(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
+            case .float32(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
+            case .float64(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
+            }
+        }
+    }
+    return try fsumResult(outcome)
+}
