@@ -1,32 +1,50 @@
 import FastKernels
 import PythonBridge
 
+// The native parts of word_count() and word_count_file(): count natively, then
+// fill the caller's Counter in the order of first occurrence, lowering the
+// non-ASCII words with the interpreter's own str.lower(). See docs/word_count.md.
+
 let wordCountFunction = Function("_word_count", "text, counts, /, threads=None", messageName: "word_count", doc: """
     The native part of fastkernels.word_count(): adds to the empty dict counts
-    (a Counter) the counts of Counter(text.lower().split()), text being a str
-    or bytes-like UTF-8, and returns None; or returns the offset (an int) of
-    the first invalid UTF-8 sequence, or -1 for a str that UTF-8 cannot hold
-    (lone surrogates), leaving counts empty.
+    (a Counter) the counts of Counter(text.lower().split()), in the same order,
+    text being an exact str or a bytes-like object holding UTF-8, and returns
+    None; or returns the offset (an int) of the first invalid UTF-8 sequence, or
+    -1 for a str that UTF-8 cannot hold (lone surrogates), leaving counts empty.
+    A writable buffer is copied first, so that another thread's writes cannot
+    tear the count.
     """) { args in
     let threads = try args.threadCount(2)
     let text = try args.object(0)
     let counts = try countsArgument(args, 1)
-    if isString(text) {
+    if isExactString(text) {
         guard let utf8 = utf8Bytes(of: text) else { return try .int(-1) }
         return try countWords(utf8, into: counts, args, threads)
     }
-    guard let bytes = try BytesView(text) else {
+    guard let view = try BytesView(text) else {
         throw args.typeError(0, expected: "str or a bytes-like object")
     }
-    return try countWords(bytes.bytes, into: counts, args, threads)
+    if isExactBytes(text) || view.isReadOnly {
+        return try countWords(view.bytes, into: counts, args, threads)
+    }
+    // A writable buffer: count a snapshot (another thread may write to it while the GIL is released).
+    let size = view.bytes.count
+    guard let copy = allocateChecked(UInt8.self, max(size, 1)) else {
+        throw PythonException.memoryError("word_count(): not enough memory to copy a writable buffer of \(size) bytes")
+    }
+    defer { deallocateChecked(copy, count: max(size, 1)) }
+    if let source = view.bytes.baseAddress { copy.update(from: source.assumingMemoryBound(to: UInt8.self), count: size) }
+    return try countWords(UnsafeRawBufferPointer(start: copy, count: size), into: counts, args, threads)
 }
 
 let wordCountFileFunction = Function("_word_count_fd", "fd, counts, /, encoding, threads=None",
                                      messageName: "word_count_file", doc: """
     The native part of fastkernels.word_count_file(): counts the file open at
-    fd, read a chunk at a time, decoded as encoding ('utf-8', 'ascii' or
-    'latin-1'), into the empty dict counts (a Counter) and returns None; or
-    returns the file offset of the first byte that does not decode.
+    fd from its current position, read a chunk at a time, decoded as encoding
+    ('utf-8', 'ascii' or 'latin-1'), into the empty dict counts (a Counter) in
+    the order of first occurrence, and returns None; or returns (offset, bytes):
+    the offset (from that position) of the first byte that does not decode and
+    the bytes from there (at most 4, all a decoder needs).
     """) { args in
     let descriptor = try args.int(0)
     let counts = try countsArgument(args, 1)
@@ -38,12 +56,13 @@ let wordCountFileFunction = Function("_word_count_fd", "fd, counts, /, encoding,
     case let other: throw args.error(2, .valueError, "must be 'utf-8', 'ascii' or 'latin-1', not '\(other)'")
     }
     let threads = try args.threadCount(3)
-    let order = asciiStringHashIsBytesHash()
-    let counted = try args.runKernel(releasingGIL: true) { isCancelled throws(KernelError) in
-        Counted(try countWords(fileDescriptor: Int32(truncatingIfNeeded: descriptor), encoding: encoding,
-                               threads: threads, isCancelled: isCancelled), orderedForDict: order)
+    guard descriptor >= 0 && descriptor <= Int(Int32.max) else {
+        throw args.error(0, .valueError, "is not a file descriptor: \(descriptor)")
     }
-    return try counted.add(to: counts)
+    let result = try args.runKernel(releasingGIL: true) { isCancelled throws(KernelError) in
+        try countWords(fileDescriptor: Int32(descriptor), encoding: encoding, threads: threads, isCancelled: isCancelled)
+    }
+    return try handOver(result, to: counts, withBytes: true)
 }
 
 /// The empty dict argument at `index` that the counts go into.
@@ -57,54 +76,62 @@ func countsArgument(_ args: borrowing Arguments, _ index: Int) throws -> PyObjec
 /// Counts the tokens of UTF-8 text into `counts`: None, or the offset of the first invalid byte.
 func countWords(_ text: UnsafeRawBufferPointer, into counts: PyObjectPointer, _ args: borrowing Arguments,
                 _ threads: Int) throws -> PyRef {
-    let order = asciiStringHashIsBytesHash()
-    let counted = try args.runKernel(releasingGIL: text.count >= 1 << 16) { isCancelled throws(KernelError) in
-        Counted(try countWords(text, threads: threads, isCancelled: isCancelled), orderedForDict: order)
+    let result = try args.runKernel(releasingGIL: text.count >= 1 << 16) { isCancelled throws(KernelError) in
+        try countWords(text, threads: threads, isCancelled: isCancelled)
     }
-    return try counted.add(to: counts)
+    return try handOver(result, to: counts)
 }
 
-/// What a count produced, ready to hand to Python: the tokens, or where the text stopped decoding.
-enum Counted: ~Copyable {
-    case words(WordList)
-    case invalid(at: Int)
-
-    /// Takes the tokens out of the table (without the GIL): with `orderedForDict`,
-    /// ordered by their str hashes (see `WordList`).
-    init(_ result: WordCountResult, orderedForDict: Bool) {
-        if let invalid = result.invalidAt {
-            self = .invalid(at: invalid)
-            return
-        }
-        let bits = Int.bitWidth - 1 - max(result.table.distinctCount * 3 / 2, 1).leadingZeroBitCount
-        let hash: ((UnsafeRawBufferPointer) -> Int)? = orderedForDict ? { asciiStringHash($0) } : nil
-        self = .words(result.table.takeWords(orderingASCIIBy: hash, bits: bits))
-    }
-
-    /// Adds the counts to the empty dict `counts` and returns None, or returns
-    /// the offset of the invalid input. ASCII tokens go in as they are (already
-    /// lowered, and all distinct); then the others, lowered by str.lower() and
-    /// merged one by one (several spellings can lower alike, and like an ASCII
-    /// token: 'K', the Kelvin sign, lowers to 'k'). The tokens' memory is given
-    /// back as the dict grows.
-    consuming func add(to counts: PyObjectPointer) throws -> PyRef {
-        switch consume self {
-        case .invalid(let offset):
-            return try .int(offset)
-        case .words(var words):
-            let dict = PyRef(borrowing: counts)
-            for index in 0..<words.asciiCount {
-                try words.withToken(index) { bytes, count throws(PythonException) in
-                    try dict.setItem(PyRef.string(ascii: bytes), PyRef.int(count))
-                }
-                if index & 0xFFFF == 0xFFFF { words.release(before: index) }
+/// Fills the empty dict `counts` from the counted words, in their order of
+/// first occurrence, and returns None; or returns the offset of the invalid input.
+///
+/// ASCII words are already lowered and all distinct: each becomes a key once.
+/// The others are lowered by str.lower() first (several spellings may lower
+/// alike, even to an ASCII word: the Kelvin sign 'K' lowers to 'k'), and their
+/// counts are added to the key's. Since the words come in the order of their
+/// first occurrence, every key is inserted when its first spelling comes: the
+/// idiom's order. The words' memory is given back as the dict grows.
+func handOver(_ result: consuming WordCountResult, to counts: PyObjectPointer, withBytes: Bool = false) throws -> PyRef {
+    switch consume result {
+    case .invalid(let offset, let bytes):
+        guard withBytes else { return try .int(offset) }
+        return try .tuple(PyRef.int(offset), PyRef.bytes(copying: bytes.array))
+    case .words(var words):
+        let dict = PyRef(borrowing: counts)
+        // The non-ASCII words, lowered, in order.
+        let lowered = try PyRef.list()
+        var asciiCollision = false
+        for index in 0..<words.count {
+            if index & 0xFFFF == 0xFFFF { try checkSignals() }
+            try words.withToken(index) { bytes, _, ascii throws(PythonException) in
+                guard !ascii else { return }
+                let word = try PyRef.string(utf8: bytes).callMethod("lower")
+                if isASCIIString(word.pointer) { asciiCollision = true }
+                try lowered.append(word)
             }
-            for index in words.asciiCount..<words.count {
-                try words.withToken(index) { bytes, count throws(PythonException) in
-                    try dict.addToItem(PyRef.string(utf8: bytes).callMethod("lower"), count)
+        }
+        var nextLowered = 0
+        for index in 0..<words.count {
+            words.prefetch(index + 8)
+            try words.withToken(index) { bytes, count, ascii throws(PythonException) in
+                if ascii {
+                    let key = try PyRef.string(ascii: bytes)
+                    if asciiCollision {
+                        try dict.addToItem(key, count)
+                    } else {
+                        try dict.setItem(key, PyRef.int(count))
+                    }
+                } else {
+                    let key = PyRef(borrowing: lowered.listItem(nextLowered))
+                    nextLowered += 1
+                    try dict.addToItem(key, count)
                 }
             }
-            return .none
+            if index & 0xFFFF == 0xFFFF {
+                words.release(before: index)
+                try checkSignals()  // a vocabulary of millions takes a while to hand over
+            }
         }
+        return .none
     }
 }

@@ -2,14 +2,45 @@ import XCTest
 @testable import FastKernels
 
 final class WordCountTests: XCTestCase {
-    func counts(_ text: String, threads: Int = 1) throws -> [String: Int] {
+    /// The words of `result` in order, with their counts and ASCII flags.
+    func words(_ result: consuming WordCountResult) -> [(String, Int, Bool)] {
+        switch consume result {
+        case .invalid(let at, _):
+            XCTFail("invalid UTF-8 at \(at)")
+            return []
+        case .words(let list):
+            var words: [(String, Int, Bool)] = []
+            for index in 0..<list.count {
+                list.withToken(index) { bytes, count, ascii in
+                    words.append((String(decoding: bytes, as: UTF8.self), count, ascii))
+                }
+            }
+            return words
+        }
+    }
+
+    func counts(_ text: String, threads: Int = 1) throws -> [(String, Int)] {
         var text = text
         return try text.withUTF8 { utf8 in
-            let result = try countWords(UnsafeRawBufferPointer(utf8), threads: threads)
-            XCTAssertNil(result.invalidAt)
-            var counts: [String: Int] = [:]
-            result.table.forEach { bytes, count, _ in counts[String(decoding: bytes, as: UTF8.self), default: 0] += count }
-            return counts
+            words(try countWords(UnsafeRawBufferPointer(utf8), threads: threads)).map { ($0.0, $0.1) }
+        }
+    }
+
+    /// What Python's Counter(text.split()) holds for ASCII text (lowered): first occurrence order.
+    func expected(_ tokens: [String]) -> [(String, Int)] {
+        var order: [String] = [], counts: [String: Int] = [:]
+        for token in tokens {
+            if counts[token] == nil { order.append(token) }
+            counts[token, default: 0] += 1
+        }
+        return order.map { ($0, counts[$0]!) }
+    }
+
+    func assertSame(_ a: [(String, Int)], _ b: [(String, Int)], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, file: file, line: line)
+        for (x, y) in zip(a, b) where x != y {
+            XCTFail("\(x) != \(y)", file: file, line: line)
+            return
         }
     }
 
@@ -18,24 +49,32 @@ final class WordCountTests: XCTestCase {
                                        "\u{85}", "\u{A0}", "\u{1680}", "\u{2000}", "\u{200A}", "\u{2028}", "\u{2029}",
                                        "\u{202F}", "\u{205F}", "\u{3000}"]
         let text = whitespace.map { "a\($0)" }.joined() + "a"
-        XCTAssertEqual(try counts(text), ["a": whitespace.count + 1])
+        assertSame(try counts(text), [("a", whitespace.count + 1)])
         // Not whitespace: zero-width space, word joiner, BOM, NUL.
-        XCTAssertEqual(try counts("a\u{200B}b a\u{2060}b \u{FEFF}c a\u{0}b"),
-                       ["a\u{200B}b": 1, "a\u{2060}b": 1, "\u{FEFF}c": 1, "a\u{0}b": 1])
+        assertSame(try counts("a\u{200B}b a\u{2060}b \u{FEFF}c a\u{0}b"),
+                   [("a\u{200B}b", 1), ("a\u{2060}b", 1), ("\u{FEFF}c", 1), ("a\u{0}b", 1)])
     }
 
     func testLowersASCIIAndFlagsTheRest() throws {
         var text = "Hello HELLO hello Straße ΣΑΣ"
-        try text.withUTF8 { utf8 in
-            let table = try countWords(UnsafeRawBufferPointer(utf8), threads: 1).table
-            var seen: [String: (Int, Bool)] = [:]
-            table.forEach { bytes, count, ascii in seen[String(decoding: bytes, as: UTF8.self)] = (count, ascii) }
-            XCTAssertEqual(seen["hello"]?.0, 3)
-            XCTAssertEqual(seen["hello"]?.1, true)
-            XCTAssertEqual(seen["straße"]?.1, false)  // ASCII letters lowered, the rest left for str.lower()
-            XCTAssertEqual(seen["ΣΑΣ"]?.1, false)
-            XCTAssertEqual(table.totalCount, 5)
+        let seen = try text.withUTF8 { words(try countWords(UnsafeRawBufferPointer($0), threads: 1)) }
+        XCTAssertEqual(seen.map(\.0), ["hello", "straße", "ΣΑΣ"])
+        XCTAssertEqual(seen.map(\.1), [3, 1, 1])
+        XCTAssertEqual(seen.map(\.2), [true, false, false])  // ASCII letters lowered, the rest left for str.lower()
+    }
+
+    func testFirstOccurrenceOrderForEveryWorkerCount() throws {
+        var rng = SystemRandomNumberGenerator()
+        var tokens: [String] = []
+        for i in 0..<400_000 {
+            let long = i % 97 == 0
+            let word = long ? "a-rather-long-token-number-\(Int.random(in: 0..<5000, using: &rng))"
+                : "w\(Int.random(in: 0..<100_000, using: &rng))"
+            tokens.append(word)
         }
+        let text = tokens.joined(separator: " ") + " " + String(repeating: "z", count: 3_000_000)
+        let reference = expected(tokens + [String(repeating: "z", count: 3_000_000)])
+        for threads in [1, 2, 3, 8] { assertSame(try counts(text, threads: threads), reference) }
     }
 
     func testInvalidUTF8Offsets() throws {
@@ -44,85 +83,58 @@ final class WordCountTests: XCTestCase {
             ([0xF4, 0x90, 0x80, 0x80], 0), ([0x20, 0x20, 0xE2, 0x82], 2), ([0xF0, 0x9F, 0x98, 0x41], 0),
         ]
         for (bytes, offset) in cases {
-            let result = try bytes.withUnsafeBytes { try countWords($0, threads: 1) }
-            XCTAssertEqual(result.invalidAt, offset, "\(bytes)")
+            let outcome: (Int, [UInt8])? = try bytes.withUnsafeBytes { raw in
+                let result = try countWords(raw, threads: 1)
+                switch consume result {
+                case .invalid(let at, let following): return (at, following.array)
+                case .words: return nil
+                }
+            }
+            XCTAssertEqual(outcome?.0, offset, "\(bytes)")
+            XCTAssertEqual(outcome?.1, Array(bytes[offset...].prefix(4)), "\(bytes)")
         }
     }
 
-    func testSharesAndSlicesGiveTheSameCounts() throws {
-        var pieces: [String] = []
-        for i in 0..<400_000 { pieces.append(["alpha", "Beta", "γάμμα", "日本", "x"][i % 5] + (i % 7 == 0 ? "\u{3000}" : " ")) }
-        pieces.append(String(repeating: "z", count: 3_000_000))  // one token longer than a slice
-        let text = pieces.joined()
-        let one = try counts(text, threads: 1)
-        for threads in [2, 3, 8] { XCTAssertEqual(try counts(text, threads: threads), one) }
-        XCTAssertEqual(one["alpha"], 80_000)
-        XCTAssertEqual(one[String(repeating: "z", count: 3_000_000)], 1)
-    }
-
-    func testTableGrowsAndMerges() throws {
-        let a = WordTable(), b = WordTable()
+    func testTableGrowsAndKeepsOrdinals() throws {
+        guard let table = WordTable() else { return XCTFail("memory") }
         for i in 0..<100_000 {
             // Short words inline, long ones (every tenth) in the arena; zero padding to 16 bytes.
             let word = Array((i % 10 == 0 ? "a-rather-long-word-\(i)" : "w\(i)").utf8) + [UInt8](repeating: 0, count: 16)
-            let length = word.count - 16
-            word.withUnsafeBufferPointer { a.add($0.baseAddress!, length) }
-            if i % 2 == 0 { word.withUnsafeBufferPointer { b.add($0.baseAddress!, length, count: 3) } }
+            word.withUnsafeBufferPointer { table.add($0.baseAddress!, word.count - 16) }
+            if i % 2 == 0 { word.withUnsafeBufferPointer { table.add($0.baseAddress!, word.count - 16, count: 3) } }
         }
-        a.merge(b)
-        XCTAssertEqual(a.distinctCount, 100_000)
-        XCTAssertEqual(a.totalCount, 100_000 + 50_000 * 3)
-        var total = 0
-        a.forEach { bytes, count, ascii in
-            XCTAssertTrue(ascii)
+        XCTAssertEqual(table.distinctCount, 100_000)
+        XCTAssertEqual(table.totalCount, 100_000 + 50_000 * 3)
+        table.forEach { bytes, count, ordinal in
             let word = String(decoding: bytes, as: UTF8.self)
             let i = Int(word.hasPrefix("w") ? String(word.dropFirst()) : String(word.split(separator: "-").last!))!
             XCTAssertEqual(count, i % 2 == 0 ? 4 : 1, word)
-            total += count
+            XCTAssertEqual(ordinal, i, word)  // the order of arrival
         }
-        XCTAssertEqual(total, a.totalCount)
     }
 
-    func testTakeWordsHandsEveryTokenOverInHashOrder() {
-        let table = WordTable()
-        var expected: [String: Int] = [:]
-        func add(_ word: String, _ count: Int) {
-            let bytes = Array(word.utf8) + [UInt8](repeating: 0, count: 16)
-            bytes.withUnsafeBufferPointer { table.add($0.baseAddress!, bytes.count - 16, count: count) }
-            expected[word, default: 0] += count
-        }
-        // 120,000 tokens: 32-byte slots span several 2 MiB pages, so release(before:) gives some back.
-        for i in 0..<120_000 {
-            add(i % 7 == 0 ? "a-rather-long-word-\(i)" : "w\(i)", i % 5 + 1)
-            if i % 1000 == 0 { add(i % 2000 == 0 ? "straße-\(i)" : "ΣΑΣ-a-long-non-ascii-\(i)", 2) }
-        }
-        // Any hash will do: FNV-1a, so that the order is checkable here.
-        func fnv(_ bytes: UnsafeRawBufferPointer) -> Int {
-            Int(bitPattern: UInt(bytes.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }))
-        }
-        var words = table.takeWords(orderingASCIIBy: fnv, bits: 17)
-        XCTAssertEqual(table.distinctCount, 0)
-        XCTAssertEqual(words.count, expected.count)
-        XCTAssertEqual(words.asciiCount, expected.keys.filter { $0.utf8.allSatisfy { $0 < 0x80 } }.count)
-        var seen: [String: Int] = [:]
-        var previous = -1
-        for index in 0..<words.count {
-            words.withToken(index) { bytes, count in
-                let word = String(decoding: bytes, as: UTF8.self)
-                XCTAssertEqual(bytes.allSatisfy { $0 < 0x80 }, index < words.asciiCount, word)
-                if index < words.asciiCount {
-                    let slot = fnv(UnsafeRawBufferPointer(bytes)) & ((1 << 17) - 1)
-                    XCTAssertGreaterThanOrEqual(slot, previous, word)
-                    previous = slot
-                }
-                XCTAssertNil(seen.updateValue(count, forKey: word), word)
+    func testMergingManyTablesIsLinear() throws {
+        // Distinct words only, on 2 workers: the merge must not cluster (it once took quadratic time).
+        let tokens = (0..<600_000).map { "w\($0)" }
+        let text = tokens.joined(separator: " ")
+        let start = DispatchTime.now()
+        assertSame(try counts(text, threads: 2), tokens.map { ($0, 1) })
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        XCTAssertLessThan(seconds, 30)  // a generous bound: quadratic merging took minutes
+    }
+
+    func testCancellationStopsCountingAndMerging() {
+        let text = String(repeating: "word ", count: 1 << 20)
+        var utf8 = text
+        let outcome: KernelError? = utf8.withUTF8 { bytes -> KernelError? in
+            do throws(KernelError) {
+                _ = try countWords(UnsafeRawBufferPointer(bytes), threads: 2, isCancelled: { true })
+                return nil
+            } catch {
+                return error
             }
-            words.release(before: index)
         }
-        XCTAssertEqual(seen, expected)
-        // The emptied table counts again.
-        add("again", 1)
-        XCTAssertEqual(table.distinctCount, 1)
+        XCTAssertEqual(outcome, .cancelled)
     }
 
     func testLatin1Transcoding() {
@@ -130,5 +142,21 @@ final class WordCountTests: XCTestCase {
         var destination = [UInt8](repeating: 0, count: 12)
         let n = source.withUnsafeBufferPointer { latin1ToUTF8($0.baseAddress!, $0.count, &destination) }
         XCTAssertEqual(String(decoding: destination[0..<n], as: UTF8.self), "Café \u{A0}")
+    }
+
+    func testFilesInRegionsAndStreams() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fastkernels-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tokens = (0..<500_000).map { "t\($0 % 70_001)" + ($0 % 1000 == 0 ? "Ω" : "") }
+        let path = directory.appendingPathComponent("text.txt").path
+        try (tokens.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let reference = expected(tokens)
+        for threads in [1, 2, 5] {
+            let descriptor = open(path, O_RDONLY)
+            defer { close(descriptor) }
+            let result = words(try countWords(fileDescriptor: descriptor, encoding: .utf8, threads: threads))
+            assertSame(result.map { ($0.0, $0.1) }, reference)
+        }
     }
 }

@@ -1,0 +1,241 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+// Word counts of a file read a chunk at a time. See docs/word_count.md.
+
+/// How a file's bytes become text.
+public enum TextEncoding: Sendable {
+    case utf8, ascii, latin1
+}
+
+/// Bytes read from a file at a time, in all (shared among the workers of a
+/// regular file; a token longer than this grows the buffer).
+let fileChunk = 1 << 23
+
+/// Counts the tokens of the file open at `descriptor`, from its current
+/// position to its end, a chunk at a time: memory holds the chunks and the
+/// tables, whatever the file's size. A regular file is cut at ASCII whitespace
+/// into one region per worker, each read with `pread`; pipes, FIFOs and
+/// terminals are read in order by one worker, and a read that waits for data
+/// polls `isCancelled` every 20 ms.
+///
+/// - Returns: the words in the order of first occurrence, or the offset (from
+///   where reading started) of the first byte that does not decode (UTF-8 or
+///   ASCII; Latin-1 decodes everything) and the bytes from there.
+/// - Throws: `.io(errno)` when reading fails; `.cancelled`; `.outOfMemory`.
+public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding, threads: Int,
+                       isCancelled: () -> Bool = { false }) throws(KernelError) -> WordCountResult {
+    var status = stat()
+    let position = lseek(descriptor, 0, SEEK_CUR)
+    let isRegular = fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG && position >= 0
+    guard isRegular else {
+        let counter = try WordCounter(workers: 1, expectedBytes: fileChunk)
+        var found: (Int, InvalidBytes)? = nil
+        try counter.forEachWorker(isCancelled: isCancelled) { _, table, tokenizer, isCancelled throws(KernelError) in
+            found = try countChunks(into: table, tokenizer, encoding: encoding, chunk: fileChunk,
+                                    isCancelled: isCancelled) { buffer, count, _ throws(KernelError) in
+                try readSome(descriptor, buffer, count, waits: true, isCancelled: isCancelled)
+            }
+        }
+        if let (offset, bytes) = found { return .invalid(at: offset, bytes: bytes) }
+        return .words(try counter.orderedWords(threads: threads, isCancelled: isCancelled))
+    }
+    let start = Int(position)
+    let length = max(0, Int(status.st_size) - start)
+    let parts = length < parallelWordCountThreshold ? 1 : effectiveWorkers(threads)
+    let cuts = try regionBoundaries(descriptor, from: start, length: length, parts: parts)
+    let counter = try WordCounter(workers: cuts.count - 1, expectedBytes: length)
+    let chunk = max(fileChunk / (cuts.count - 1), 1 << 20)
+    let firstInvalid = Atomic<Int>(Int.max)
+    let invalidBytes = UncheckedSendable(UnsafeMutablePointer<InvalidBytes?>.allocate(capacity: cuts.count - 1))
+    invalidBytes.value.initialize(repeating: nil, count: cuts.count - 1)
+    defer { invalidBytes.value.deallocate() }
+    try counter.forEachWorker(isCancelled: isCancelled) { worker, table, tokenizer, isCancelled throws(KernelError) in
+        let regionStart = cuts[worker], regionEnd = cuts[worker + 1]  // the last region: to the end of the file
+        var offset = regionStart
+        let found = try countChunks(into: table, tokenizer, encoding: encoding, chunk: chunk,
+                                    isCancelled: isCancelled) { buffer, count, _ throws(KernelError) in
+            let wanted = worker == cuts.count - 2 ? count : min(count, regionEnd - offset)
+            guard wanted > 0 else { return 0 }
+            let got = try readSome(descriptor, buffer, wanted, at: offset, isCancelled: isCancelled)
+            offset += got
+            return got
+        }
+        if let (at, bytes) = found {
+            invalidBytes.value[worker] = bytes
+            _ = firstInvalid.min(regionStart - start + at, ordering: .relaxed)
+        }
+    }
+    let first = firstInvalid.load(ordering: .relaxed)
+    if first != Int.max {
+        let worker = (0..<(cuts.count - 1)).last { cuts[$0] - start <= first } ?? 0
+        return .invalid(at: first, bytes: invalidBytes.value[worker] ?? InvalidBytes(nil, available: 0))
+    }
+    return .words(try counter.orderedWords(threads: threads, isCancelled: isCancelled))
+}
+
+/// Offsets that cut the `length` bytes of the file from `start` into about
+/// `parts` regions, each cut just after an ASCII whitespace byte (a token never
+/// spans two regions); the last offset is the end of the file at the time.
+func regionBoundaries(_ descriptor: Int32, from start: Int, length: Int, parts: Int) throws(KernelError) -> [Int] {
+    var cuts = [start]
+    if parts > 1 {
+        let window = 1 << 16
+        guard let buffer = allocateChecked(UInt8.self, window) else { throw .outOfMemory }
+        defer { deallocateChecked(buffer, count: window) }
+        for k in 1..<parts {
+            var probe = max(start + length / parts * k, cuts[cuts.count - 1] + 1)
+            let limit = start + length / parts * (k + 1)
+            var cut: Int? = nil
+            search: while probe < limit {
+                let got = try readSome(descriptor, buffer, min(window, limit - probe), at: probe, isCancelled: { false })
+                if got == 0 { break }
+                for i in 0..<got where isASCIIWhitespace(buffer[i]) {
+                    cut = probe + i + 1
+                    break search
+                }
+                probe += got
+            }
+            if let cut, cut < start + length { cuts.append(cut) }
+        }
+    }
+    cuts.append(start + length)
+    return cuts
+}
+
+/// Counts a stream of bytes into `table`, `chunk` bytes at a time, as
+/// `read(buffer, count, offsetSoFar)` delivers them (0 at the end). Returns
+/// the offset (from the stream's start) of the first byte that does not decode,
+/// and the bytes from there.
+func countChunks(into table: WordTable, _ tokenizer: Tokenizer, encoding: TextEncoding, chunk: Int,
+                 isCancelled: () -> Bool,
+                 read: (UnsafeMutablePointer<UInt8>, Int, Int) throws(KernelError) -> Int)
+    throws(KernelError) -> (Int, InvalidBytes)? {
+    var capacity = chunk
+    guard var buffer = allocateChecked(UInt8.self, capacity) else { throw .outOfMemory }
+    defer { deallocateChecked(buffer, count: capacity) }
+    var transcoded: UnsafeMutablePointer<UInt8>? = nil  // Latin-1 as UTF-8 (at most 2 bytes a character)
+    var transcodedCapacity = 0
+    defer { deallocateChecked(transcoded, count: transcodedCapacity) }
+    var carried = 0          // bytes at the start of `buffer` left from the previous chunk
+    var streamOffset = 0     // offset of buffer[0] in the stream
+    var atEnd = false
+    while !atEnd {
+        if isCancelled() { throw .cancelled }
+        var filled = carried
+        while filled < capacity {
+            let got = try read(buffer + filled, capacity - filled, streamOffset + filled)
+            if got == 0 {
+                atEnd = true
+                break
+            }
+            filled += got
+        }
+        if encoding == .ascii, let bad = (carried..<filled).first(where: { buffer[$0] >= 0x80 }) {
+            return (streamOffset + bad, InvalidBytes(buffer + bad, available: filled - bad))
+        }
+        // Count up to the last ASCII whitespace (all of it at the end of the stream).
+        var cut = filled
+        if !atEnd {
+            while cut > 0 && !isASCIIWhitespace(buffer[cut - 1]) { cut -= 1 }
+            if cut == 0 {
+                // One token fills the buffer: read on with a larger one.
+                guard capacity <= Int.max / 4, let larger = allocateChecked(UInt8.self, capacity * 2) else {
+                    throw .outOfMemory
+                }
+                larger.update(from: buffer, count: filled)
+                deallocateChecked(buffer, count: capacity)
+                buffer = larger
+                capacity *= 2
+                carried = filled
+                continue
+            }
+        }
+        var text = UnsafeRawBufferPointer(start: buffer, count: cut)
+        if encoding == .latin1 {
+            if transcodedCapacity < capacity * 2 {
+                deallocateChecked(transcoded, count: transcodedCapacity)
+                transcoded = nil
+                transcodedCapacity = 0
+                guard let memory = allocateChecked(UInt8.self, capacity * 2) else { throw .outOfMemory }
+                transcoded = memory
+                transcodedCapacity = capacity * 2
+            }
+            if let transcoded { text = UnsafeRawBufferPointer(start: transcoded, count: latin1ToUTF8(buffer, cut, transcoded)) }
+        }
+        if let invalid = try countSlices(of: text, into: table, tokenizer, isCancelled: isCancelled) {
+            // UTF-8 only (Latin-1 always decodes): the text is the buffer.
+            return (streamOffset + invalid, InvalidBytes(buffer + invalid, available: filled - invalid))
+        }
+        // Keep the tail (an unfinished token) for the next chunk.
+        UnsafeMutableRawPointer(buffer).copyMemory(from: buffer + cut, byteCount: filled - cut)  // memmove
+        carried = filled - cut
+        streamOffset += cut
+    }
+    return nil
+}
+
+/// Reads up to `count` bytes at file offset `offset` (pread); 0 at the end of
+/// the file. Interrupted reads are retried after a look at `isCancelled`.
+func readSome(_ descriptor: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ count: Int, at offset: Int,
+              isCancelled: () -> Bool) throws(KernelError) -> Int {
+    while true {
+        let got = pread(descriptor, buffer, count, off_t(offset))
+        if got >= 0 { return got }
+        let code = errno
+        guard code == EINTR else { throw .io(errno: code) }
+        if isCancelled() { throw .cancelled }
+    }
+}
+
+/// Reads up to `count` bytes; 0 at the end of the file. Interrupted reads are
+/// retried after a look at `isCancelled`; a descriptor that may wait for data
+/// (`waits`: pipes, FIFOs, terminals, sockets) is first polled for at most
+/// 20 ms at a time, so that a Ctrl-C is seen while no data comes.
+func readSome(_ descriptor: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ count: Int, waits: Bool,
+              isCancelled: () -> Bool) throws(KernelError) -> Int {
+    while true {
+        if waits {
+            var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&request, 1, 20)
+            if ready < 0 && errno != EINTR { throw .io(errno: errno) }
+            if ready <= 0 {
+                if isCancelled() { throw .cancelled }
+                continue
+            }
+        }
+        let got = read(descriptor, buffer, count)
+        if got >= 0 { return got }
+        let code = errno
+        if code == EINTR || code == EAGAIN || code == EWOULDBLOCK {
+            if isCancelled() { throw .cancelled }
+            if code != EINTR && !waits {
+                // A non-blocking descriptor that is not a pipe: wait for it like one.
+                return try readSome(descriptor, buffer, count, waits: true, isCancelled: isCancelled)
+            }
+            continue
+        }
+        throw .io(errno: code)
+    }
+}
+
+/// Latin-1 to UTF-8: bytes below 0x80 stay, the others become two bytes.
+func latin1ToUTF8(_ source: UnsafePointer<UInt8>, _ n: Int, _ destination: UnsafeMutablePointer<UInt8>) -> Int {
+    var j = 0
+    for i in 0..<n {
+        let byte = source[i]
+        if byte < 0x80 {
+            destination[j] = byte
+            j += 1
+        } else {
+            destination[j] = 0xC0 | (byte >> 6)
+            destination[j + 1] = 0x80 | (byte & 0x3F)
+            j += 2
+        }
+    }
+    return j
+}

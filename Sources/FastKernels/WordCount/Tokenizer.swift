@@ -1,0 +1,350 @@
+import CPUFeatures
+
+// Splitting UTF-8 text into Python's tokens (str.split()) and lowering ASCII,
+// eight bytes at a time. See docs/word_count.md.
+//
+// - Tokens are split on Python's whitespace (str.isspace: the ASCII ones,
+//   \x1c-\x1f, and U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029,
+//   U+202F, U+205F, U+3000).
+// - ASCII letters are lowered here. A token with any non-ASCII character is
+//   counted as it is (ASCII letters lowered) and lowered later by the
+//   interpreter's own str.lower(). Lowering tokens one by one equals lowering
+//   the text, because no whitespace character is cased or case-ignorable (the
+//   final-sigma rule cannot see across whitespace).
+// - The bytes must be valid UTF-8 as CPython's strict decoder defines it; the
+//   offset of the first invalid sequence is reported instead.
+
+let highBits: UInt64 = 0x8080_8080_8080_8080
+
+/// Bit 7 of each byte set where the byte is ASCII whitespace (\t-\r, \x1c-space).
+@inline(__always)
+func whitespaceMask(_ x: UInt64) -> UInt64 {
+    let y = x & 0x7F7F_7F7F_7F7F_7F7F  // no byte can carry into the next below
+    let atLeast09 = y &+ 0x7777_7777_7777_7777, atLeast0E = y &+ 0x7272_7272_7272_7272
+    let atLeast1C = y &+ 0x6464_6464_6464_6464, atLeast21 = y &+ 0x5F5F_5F5F_5F5F_5F5F
+    return ((atLeast09 & ~atLeast0E) | (atLeast1C & ~atLeast21)) & ~x & highBits
+}
+
+/// Bit 7 of each byte set where the byte ends an ASCII run: whitespace or a non-ASCII byte.
+@inline(__always)
+func separatorMask(_ x: UInt64) -> UInt64 {
+    whitespaceMask(x) | (x & highBits)
+}
+
+/// ASCII letters of eight bytes lowered at once (every byte below 0x80): a byte
+/// gets 0x20 added where it lies in 'A'...'Z'.
+@inline(__always)
+func lowerASCII(_ x: UInt64) -> UInt64 {
+    let high: UInt64 = 0x8080_8080_8080_8080
+    let atLeastA = x &+ 0x3F3F_3F3F_3F3F_3F3F      // high bit set where byte >= 'A'
+    let aboveZ = x &+ 0x2525_2525_2525_2525        // high bit set where byte > 'Z'
+    return x | (((atLeastA ^ aboveZ) & high) >> 2)
+}
+
+/// Bytes that are whitespace on their own: \t \n \v \f \r, \x1c-\x1f, space.
+@inline(__always)
+func isASCIIWhitespace(_ byte: UInt8) -> Bool {
+    (byte >= 0x09 && byte <= 0x0D) || (byte >= 0x1C && byte <= 0x20)
+}
+
+/// Where tokenizing stopped.
+public enum TokenizeResult: Equatable, Sendable {
+    /// All bytes were consumed; `pending` bytes at the end (a token, or an
+    /// incomplete UTF-8 sequence, that the next chunk may continue) were not counted.
+    case complete(pending: Int)
+    /// The UTF-8 sequence starting at this offset is invalid.
+    case invalidUTF8(at: Int)
+    /// The memory for a long token could not be had.
+    case outOfMemory
+}
+
+/// Short tokens waiting to be counted: the slot of each is prefetched when it
+/// arrives and counted `pendingDepth` tokens later, when its cache line is in.
+let pendingDepth = 16
+
+/// Splits UTF-8 text into tokens and counts them into a table.
+public final class Tokenizer {
+    /// The current token's bytes (grows for long tokens).
+    var buffer: UnsafeMutablePointer<UInt8>
+    var bufferCapacity: Int
+    /// A ring of short tokens whose slots are being prefetched.
+    var pending: UnsafeMutablePointer<ShortToken>
+    var pendingCount = 0
+    var pendingNext = 0
+    /// Set when the token buffer could not grow.
+    var failed = false
+
+    /// Nil when the memory cannot be had.
+    public init?() {
+        guard let buffer = allocateChecked(UInt8.self, 4096) else { return nil }
+        guard let pending = allocateChecked(ShortToken.self, pendingDepth) else {
+            deallocateChecked(buffer, count: 4096)
+            return nil
+        }
+        bufferCapacity = 4096
+        self.buffer = buffer
+        self.pending = pending
+    }
+
+    deinit {
+        deallocateChecked(buffer, count: bufferCapacity)
+        deallocateChecked(pending, count: pendingDepth)
+    }
+
+    /// Counts the tokens of `text` into `table`, in order (the table numbers
+    /// new tokens as they arrive).
+    ///
+    /// - Parameter final: true when no more text follows; otherwise a token (or
+    ///   UTF-8 sequence) running to the end is left uncounted and reported as
+    ///   `pending`, for the caller to prepend to the next chunk.
+    public func count(_ text: UnsafeRawBufferPointer, into table: WordTable, final: Bool) -> TokenizeResult {
+        let result = countTokens(text, into: table, final: final)
+        return failed ? .outOfMemory : result
+    }
+
+    func countTokens(_ text: UnsafeRawBufferPointer, into table: WordTable, final: Bool) -> TokenizeResult {
+        guard let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .complete(pending: 0) }
+        let n = text.count
+        var i = 0
+        let raw = UnsafeRawPointer(base)
+        while i < n {
+            // Whitespace (ASCII) between tokens, eight bytes at a time while they last.
+            while i + 8 <= n {
+                let notSpace = ~whitespaceMask(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & highBits
+                if notSpace == 0 {
+                    i += 8
+                    continue
+                }
+                i += notSpace.trailingZeroBitCount >> 3
+                break
+            }
+            while i < n && isASCIIWhitespace(base[i]) { i += 1 }
+            if i == n { break }
+            // The token's run of ASCII non-space bytes (the whole token, in most texts),
+            // found eight bytes at a time: no branch per byte to mispredict.
+            let tokenStart = i
+            var ended = false
+            while i + 8 <= n {
+                let separators = separatorMask(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                if separators == 0 {
+                    i += 8
+                    continue
+                }
+                i += separators.trailingZeroBitCount >> 3
+                ended = true
+                break
+            }
+            if !ended {
+                while i < n && base[i] < 0x80 && !isASCIIWhitespace(base[i]) { i += 1 }
+            }
+            if i < n && base[i] >= 0x80 {
+                // Non-ASCII: validate and look for Unicode whitespace byte by byte.
+                switch slowToken(base, n, tokenStart, asciiEnd: i, final: final, into: table) {
+                case .next(let next): i = next
+                case .pending(let from):
+                    flush(into: table)
+                    return .complete(pending: n - from)
+                case .invalid(let at):
+                    flush(into: table)
+                    return .invalidUTF8(at: at)
+                }
+                continue
+            }
+            if i == n && !final {
+                flush(into: table)
+                return .complete(pending: n - tokenStart)
+            }
+            asciiToken(base, n, tokenStart, i - tokenStart, into: table)
+        }
+        flush(into: table)
+        return .complete(pending: 0)
+    }
+
+    /// Counts an all-ASCII token: for up to 16 bytes, lowered 8 bytes at a time
+    /// straight from the text, without copying it byte by byte.
+    @inline(__always)
+    func asciiToken(_ base: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ length: Int,
+                             into table: WordTable) {
+        if length <= inlineTokenLength && start + 16 <= n {
+            let raw = UnsafeRawPointer(base + start)
+            var key0 = lowerASCII(raw.loadUnaligned(as: UInt64.self))
+            var key1 = lowerASCII(raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            if length < 8 {
+                key0 &= (1 << UInt64(8 * length)) - 1
+                key1 = 0
+            } else if length < 16 {
+                key1 &= (1 << UInt64(8 * (length - 8))) - 1
+            }
+            enqueue(ShortToken(key0: key0, key1: key1, length: length), into: table)
+            return
+        }
+        var tokenLength = 0
+        beginToken(&tokenLength)
+        for k in start..<(start + length) {
+            let byte = base[k]
+            append(byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0), &tokenLength)
+        }
+        finish(tokenLength, into: table)
+    }
+
+    enum SlowTokenEnd {
+        /// The token ended (or there was none): go on from this offset.
+        case next(Int)
+        /// The token (or a UTF-8 sequence) runs past the end: keep from this offset for the next chunk.
+        case pending(Int)
+        /// The UTF-8 sequence at this offset is invalid.
+        case invalid(Int)
+    }
+
+    /// Counts a token that has non-ASCII bytes: `base[start..<asciiEnd]` is ASCII,
+    /// `base[asciiEnd]` is not. Validates UTF-8 and ends at any Python whitespace.
+    func slowToken(_ base: UnsafePointer<UInt8>, _ n: Int, _ start: Int, asciiEnd: Int, final: Bool,
+                            into table: WordTable) -> SlowTokenEnd {
+        var length = 0
+        beginToken(&length)
+        for k in start..<asciiEnd {
+            let byte = base[k]
+            append(byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0), &length)
+        }
+        var j = asciiEnd
+        while j < n {
+            let byte = base[j]
+            if byte < 0x80 {
+                if isASCIIWhitespace(byte) {
+                    if length > 0 { finish(length, into: table) }
+                    return .next(j)
+                }
+                append(byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0), &length)
+                j += 1
+                continue
+            }
+            let size = sequenceLength(base, j, n)
+            if size < 0 {
+                if size == -2 && !final { return .pending(length > 0 ? start : j) }
+                return .invalid(j)
+            }
+            if isUnicodeWhitespace(base, j, size) {
+                if length > 0 { finish(length, into: table) }
+                return .next(j + size)
+            }
+            for k in 0..<size { append(base[j + k], &length) }
+            j += size
+        }
+        if !final { return .pending(start) }
+        if length > 0 { finish(length, into: table) }
+        return .next(n)
+    }
+
+    /// Begins a token: the buffer's first 16 bytes are zeroed, the padding of short tokens.
+    @inline(__always)
+    func beginToken(_ length: inout Int) {
+        UnsafeMutableRawPointer(buffer).storeBytes(of: 0, as: UInt64.self)
+        UnsafeMutableRawPointer(buffer).storeBytes(of: 0, toByteOffset: 8, as: UInt64.self)
+        length = 0
+    }
+
+    /// Counts the token in `buffer`. A long token is counted at once, after the
+    /// short ones waiting in the ring: the table sees the tokens in text order.
+    @inline(__always)
+    func finish(_ length: Int, into table: WordTable) {
+        if failed { return }
+        guard length <= inlineTokenLength else {
+            flush(into: table)
+            return table.addLong(buffer, length)
+        }
+        let raw = UnsafeRawPointer(buffer)
+        enqueue(ShortToken(key0: raw.loadUnaligned(as: UInt64.self),
+                           key1: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self), length: length), into: table)
+    }
+
+    /// Prefetches a short token's slot and counts the token `pendingDepth` tokens later.
+    @inline(__always)
+    func enqueue(_ token: ShortToken, into table: WordTable) {
+        fk_prefetch_for_write(table.firstSlot(token))
+        if pendingCount == pendingDepth {
+            table.addShort(pending[pendingNext])
+        } else {
+            pendingCount += 1
+        }
+        pending[pendingNext] = token
+        pendingNext = (pendingNext + 1) & (pendingDepth - 1)
+    }
+
+    /// Counts every pending token.
+    func flush(into table: WordTable) {
+        var index = (pendingNext - pendingCount) & (pendingDepth - 1)
+        for _ in 0..<pendingCount {
+            table.addShort(pending[index])
+            index = (index + 1) & (pendingDepth - 1)
+        }
+        pendingCount = 0
+    }
+
+    @inline(__always)
+    func append(_ byte: UInt8, _ length: inout Int) {
+        if length == bufferCapacity && !growBuffer() { return }
+        buffer[length] = byte
+        length += 1
+    }
+
+    /// Doubles the token buffer; false (and `failed` set) without the memory.
+    func growBuffer() -> Bool {
+        guard !failed, bufferCapacity <= Int.max / 2,
+              let bigger = allocateChecked(UInt8.self, bufferCapacity * 2) else {
+            failed = true
+            return false
+        }
+        bigger.update(from: buffer, count: bufferCapacity)
+        deallocateChecked(buffer, count: bufferCapacity)
+        buffer = bigger
+        bufferCapacity *= 2
+        return true
+    }
+}
+
+/// The length of the valid UTF-8 sequence at `i` (2-4), -1 when it is invalid,
+/// -2 when it is a valid beginning cut off by the end of the text.
+@inline(__always)
+func sequenceLength(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int {
+    let lead = p[i]
+    let size: Int
+    var low: UInt8 = 0x80, high: UInt8 = 0xBF  // allowed range of the second byte
+    switch lead {
+    case 0xC2...0xDF: size = 2
+    case 0xE0: size = 3; low = 0xA0
+    case 0xE1...0xEC, 0xEE...0xEF: size = 3
+    case 0xED: size = 3; high = 0x9F           // no surrogates
+    case 0xF0: size = 4; low = 0x90            // no overlong 4-byte forms
+    case 0xF1...0xF3: size = 4
+    case 0xF4: size = 4; high = 0x8F           // nothing above U+10FFFF
+    default: return -1                         // 0x80-0xC1, 0xF5-0xFF
+    }
+    for k in 1..<size {
+        if i + k >= n { return -2 }
+        let byte = p[i + k]
+        if k == 1 ? (byte < low || byte > high) : (byte & 0xC0 != 0x80) { return -1 }
+    }
+    return size
+}
+
+/// True for the non-ASCII whitespace characters of str.isspace().
+@inline(__always)
+func isUnicodeWhitespace(_ p: UnsafePointer<UInt8>, _ i: Int, _ size: Int) -> Bool {
+    let b0 = p[i], b1 = p[i + 1]
+    switch size {
+    case 2:
+        return b0 == 0xC2 && (b1 == 0x85 || b1 == 0xA0)                    // U+0085, U+00A0
+    case 3:
+        let b2 = p[i + 2]
+        switch (b0, b1) {
+        case (0xE1, 0x9A): return b2 == 0x80                               // U+1680
+        case (0xE2, 0x80): return b2 <= 0x8A || b2 == 0xA8 || b2 == 0xA9 || b2 == 0xAF  // U+2000-200A, 2028, 2029, 202F
+        case (0xE2, 0x81): return b2 == 0x9F                               // U+205F
+        case (0xE3, 0x80): return b2 == 0x80                               // U+3000
+        default: return false
+        }
+    default:
+        return false
+    }
+}
+

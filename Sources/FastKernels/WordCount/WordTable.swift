@@ -1,0 +1,310 @@
+// The hash table of word counts: one per worker. See docs/word_count.md.
+
+/// One slot of the table: 32 bytes, so that a lookup of a short token touches
+/// one cache line and nothing else.
+struct WordSlot {
+    /// 0 = empty. Bits 58-63: the token's length (1-16) for a token stored
+    /// inline, or 63 for a longer one kept in the arena; bits 32-57: 26 bits of
+    /// its hash (to skip most wrong candidates without comparing bytes); bits
+    /// 0-31: its ordinal, the order in which the table first saw it (tokens
+    /// arrive in text order, so this is the order of first occurrence).
+    var tag: UInt64
+    var count: Int
+    /// Inline: the token's bytes, zero-padded to 16. Long: arena offset and length.
+    var key0: UInt64
+    var key1: UInt64
+}
+
+/// Tokens up to this length are stored in their slot.
+let inlineTokenLength = 16
+let longTokenCode: UInt64 = 63
+/// Bits of the tag that identify the token (length code and hash), not its ordinal.
+let tagIdentityMask: UInt64 = ~UInt64(0xFFFF_FFFF)
+/// Most distinct tokens a table holds: ordinals are 32 bits (a table this full would
+/// need 128 GiB of slots).
+let maximumDistinctTokens = Int(UInt32.max)
+
+/// The tag of a token with hash `hash` and length code `code`, before its ordinal is set.
+@inline(__always)
+func identityTag(_ hash: UInt64, code: UInt64) -> UInt64 {
+    (code << 58) | ((hash >> 38) << 32)
+}
+
+/// A token of at most 16 bytes waiting to be counted: its zero-padded bytes,
+/// its hash and its length.
+struct ShortToken {
+    let key0: UInt64
+    let key1: UInt64
+    let hash: UInt64
+    let length: Int
+
+    @inline(__always)
+    init(key0: UInt64, key1: UInt64, length: Int) {
+        self.key0 = key0
+        self.key1 = key1
+        self.length = length
+        hash = shortHash(key0, key1)
+    }
+}
+
+/// Counts of distinct tokens: an open-addressing table (at most 70% full) of
+/// 32-byte slots, short tokens inline and longer ones in a byte arena; each
+/// distinct token's ordinal (0, 1, 2... as they first arrive) gives the result
+/// its order. Memory grows with the vocabulary, not with the text; every
+/// allocation is checked: a table that cannot grow stops counting and reports
+/// `outOfMemory`.
+public final class WordTable {
+    var slots: UnsafeMutablePointer<WordSlot>
+    var capacity: Int
+    public private(set) var distinctCount = 0
+    /// Sum of all counts: the number of tokens seen.
+    public private(set) var totalCount = 0
+    var arena: UnsafeMutablePointer<UInt8>
+    var arenaCapacity: Int
+    var arenaUsed = 0
+    /// Set when the table could not grow: it then ignores further tokens, and the
+    /// kernel reports `.outOfMemory` instead of a wrong count.
+    public private(set) var outOfMemory = false
+
+    static let initialCapacity = 1 << 10
+    static let initialArenaCapacity = 1 << 12
+
+    /// - Parameter expectedBytes: about how much text this table will count; the
+    ///   table starts large enough for the vocabulary such a text usually has
+    ///   (growing a table of millions of slots costs more than counting), at most
+    ///   a million slots (32 MiB).
+    /// - Returns: nil when the memory cannot be had.
+    public init?(expectedBytes: Int = 0) {
+        var capacity = WordTable.initialCapacity
+        while capacity < 1 << 20 && capacity * 96 < expectedBytes { capacity *= 2 }
+        guard let slots = WordTable.emptySlots(capacity) else { return nil }
+        guard let arena = allocateChecked(UInt8.self, WordTable.initialArenaCapacity) else {
+            deallocateChecked(slots, count: capacity)
+            return nil
+        }
+        self.slots = slots
+        self.capacity = capacity
+        self.arena = arena
+        arenaCapacity = WordTable.initialArenaCapacity
+    }
+
+    /// `capacity` empty slots, or nil without the memory.
+    static func emptySlots(_ capacity: Int) -> UnsafeMutablePointer<WordSlot>? {
+        allocateChecked(WordSlot.self, capacity, repeating: WordSlot(tag: 0, count: 0, key0: 0, key1: 0))
+    }
+
+    deinit {
+        deallocateChecked(slots, count: capacity)
+        deallocateChecked(arena, count: arenaCapacity)
+    }
+
+    /// Adds `count` occurrences of the token `bytes[0..<length]` (length >= 1).
+    /// For tokens of up to 16 bytes, `bytes` must be readable and zero up to 16.
+    @inline(__always)
+    func add(_ bytes: UnsafePointer<UInt8>, _ length: Int, count: Int = 1) {
+        if length <= inlineTokenLength {
+            let raw = UnsafeRawPointer(bytes)
+            let key0 = raw.loadUnaligned(as: UInt64.self), key1 = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            addShort(ShortToken(key0: key0, key1: key1, length: length), count: count)
+        } else {
+            addLong(bytes, length, count: count)
+        }
+    }
+
+    /// The slot a short token's probe starts at, to prefetch a few tokens ahead.
+    @inline(__always)
+    func firstSlot(_ token: ShortToken) -> UnsafeMutablePointer<WordSlot> {
+        slots + (Int(truncatingIfNeeded: token.hash) & (capacity - 1))
+    }
+
+    @inline(__always)
+    func addShort(_ token: ShortToken, count: Int = 1) {
+        if outOfMemory { return }
+        totalCount &+= count
+        let identity = identityTag(token.hash, code: UInt64(token.length))
+        var slot = Int(truncatingIfNeeded: token.hash) & (capacity - 1)
+        while true {
+            let candidate = slots[slot]
+            if candidate.tag == 0 { break }
+            if candidate.tag & tagIdentityMask == identity && candidate.key0 == token.key0 && candidate.key1 == token.key1 {
+                slots[slot].count &+= count
+                return
+            }
+            slot = (slot + 1) & (capacity - 1)
+        }
+        guard let ordinal = newOrdinal() else { return }
+        slots[slot] = WordSlot(tag: identity | ordinal, count: count, key0: token.key0, key1: token.key1)
+        if distinctCount * 10 > capacity * 7 { growSlots() }
+    }
+
+    func addLong(_ bytes: UnsafePointer<UInt8>, _ length: Int, count: Int = 1) {
+        if outOfMemory { return }
+        totalCount &+= count
+        let key1 = UInt64(length)
+        let hash = wordHash(bytes, length)
+        let identity = identityTag(hash, code: longTokenCode)
+        var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
+        while true {
+            let candidate = slots[slot]
+            if candidate.tag == 0 { break }
+            if candidate.tag & tagIdentityMask == identity && candidate.key1 == key1
+                && bytesEqual(arena + Int(candidate.key0), bytes, length) {
+                slots[slot].count &+= count
+                return
+            }
+            slot = (slot + 1) & (capacity - 1)
+        }
+        if arenaUsed > arenaCapacity - length && !growArena(minimum: arenaUsed + length) { return }
+        guard let ordinal = newOrdinal() else { return }
+        (arena + arenaUsed).update(from: bytes, count: length)
+        slots[slot] = WordSlot(tag: identity | ordinal, count: count, key0: UInt64(arenaUsed), key1: key1)
+        arenaUsed += length
+        if distinctCount * 10 > capacity * 7 { growSlots() }
+    }
+
+    /// The ordinal of a new distinct token (nil, with `outOfMemory` set, past
+    /// 2^32 - 1 tokens: more than 128 GiB of slots).
+    @inline(__always)
+    func newOrdinal() -> UInt64? {
+        guard distinctCount < maximumDistinctTokens else {
+            outOfMemory = true
+            return nil
+        }
+        distinctCount += 1
+        return UInt64(distinctCount - 1)
+    }
+
+    func growArena(minimum: Int) -> Bool {
+        var newCapacity = arenaCapacity
+        while newCapacity < minimum {
+            guard newCapacity <= Int.max / 2 else {
+                outOfMemory = true
+                return false
+            }
+            newCapacity *= 2
+        }
+        guard let newArena = allocateChecked(UInt8.self, newCapacity) else {
+            outOfMemory = true
+            return false
+        }
+        newArena.update(from: arena, count: arenaUsed)
+        deallocateChecked(arena, count: arenaCapacity)
+        arena = newArena
+        arenaCapacity = newCapacity
+        return true
+    }
+
+    func growSlots() {
+        guard capacity <= Int.max / (2 * MemoryLayout<WordSlot>.stride),
+              let newSlots = WordTable.emptySlots(capacity * 2) else {
+            outOfMemory = true
+            return
+        }
+        let oldSlots = slots, oldCapacity = capacity
+        capacity *= 2
+        slots = newSlots
+        for index in 0..<oldCapacity where oldSlots[index].tag != 0 {
+            var slot = Int(truncatingIfNeeded: hash(of: oldSlots + index)) & (capacity - 1)
+            while slots[slot].tag != 0 { slot = (slot + 1) & (capacity - 1) }
+            slots[slot] = oldSlots[index]
+        }
+        deallocateChecked(oldSlots, count: oldCapacity)
+    }
+
+    /// The full hash of the token in `slot` (the tag keeps only part of it).
+    @inline(__always)
+    func hash(of slot: UnsafePointer<WordSlot>) -> UInt64 {
+        if slot.pointee.tag >> 58 == longTokenCode {
+            return wordHash(arena + Int(slot.pointee.key0), Int(slot.pointee.key1))
+        }
+        return shortHash(slot.pointee.key0, slot.pointee.key1)
+    }
+
+    /// The bytes of the token in `slot`.
+    @inline(__always)
+    func tokenBytes(_ slot: UnsafePointer<WordSlot>) -> UnsafeBufferPointer<UInt8> {
+        let code = slot.pointee.tag >> 58
+        if code == longTokenCode {
+            return UnsafeBufferPointer(start: arena + Int(slot.pointee.key0), count: Int(slot.pointee.key1))
+        }
+        let inline = UnsafeRawPointer(slot) + 16  // key0, key1
+        return UnsafeBufferPointer(start: inline.assumingMemoryBound(to: UInt8.self), count: Int(code))
+    }
+
+    /// Moves every token to the front of `slots` (`0..<distinctCount`), ending its
+    /// life as a hash table: only reading works afterwards.
+    func compact(isCancelled: () -> Bool) throws(KernelError) {
+        var count = 0
+        for index in 0..<capacity where slots[index].tag != 0 {
+            if index & 0xFFFF == 0 && isCancelled() { throw .cancelled }
+            slots[count] = slots[index]
+            count += 1
+        }
+        // The slots after the last token hold nothing any more: give their pages back now.
+        let used = count * MemoryLayout<WordSlot>.stride
+        releasePages(UnsafeMutableRawPointer(slots) + used, capacity * MemoryLayout<WordSlot>.stride - used)
+    }
+
+    /// The ordinal of the token in `slot`: the order in which the table first saw it.
+    @inline(__always)
+    func ordinal(_ slot: UnsafePointer<WordSlot>) -> Int {
+        Int(truncatingIfNeeded: slot.pointee.tag & 0xFFFF_FFFF)
+    }
+
+    /// Calls `body` with each distinct token (its bytes, valid until the table
+    /// changes), its count, and its ordinal (for tests and tools).
+    public func forEach(_ body: (UnsafeBufferPointer<UInt8>, Int, Int) -> Void) {
+        for index in 0..<capacity where slots[index].tag != 0 {
+            body(tokenBytes(slots + index), slots[index].count, ordinal(slots + index))
+        }
+    }
+}
+
+/// The hash of a token of at most 16 bytes, from its two zero-padded words.
+@inline(__always)
+func shortHash(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    var h = (a &* 0x9E37_79B9_7F4A_7C15) ^ (b &* 0xC2B2_AE3D_27D4_EB4F)
+    h ^= h >> 32
+    h = h &* 0xBF58_476D_1CE4_E5B9
+    return h ^ (h >> 29)
+}
+
+/// A fast 64-bit hash of a byte string (8 bytes at a time, multiply-xorshift mixing).
+@inline(__always)
+func wordHash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i + 8 <= n {
+        h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 29
+        i += 8
+    }
+    var tail: UInt64 = 0
+    var shift: UInt64 = 0
+    while i < n {
+        tail |= UInt64(p[i]) << shift
+        shift += 8
+        i += 1
+    }
+    h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+    return h ^ (h >> 31)
+}
+
+/// Byte equality, 8 bytes at a time.
+@inline(__always)
+func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    var i = 0
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    while i + 8 <= n {
+        if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            return false
+        }
+        i += 8
+    }
+    while i < n {
+        if a[i] != b[i] { return false }
+        i += 1
+    }
+    return true
+}
