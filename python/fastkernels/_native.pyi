@@ -1,11 +1,24 @@
 """Type stubs for fastkernels._native, the Swift extension module (hand-written; checked by stubtest)."""
-from typing import Literal, SupportsIndex
+from collections.abc import Iterable
+from typing import Any, Literal, SupportsFloat, SupportsIndex, TypeVar, overload
+
+_T = TypeVar("_T")
 
 def fibonacci(n: SupportsIndex, /) -> int:
     """Return the n-th Fibonacci number, exactly."""
 
 def fibonacci_recursive(n: SupportsIndex, /) -> int:
     """Return the n-th Fibonacci number by naive double recursion, natively."""
+
+@overload
+def sum(values: Iterable[bool | int], /, start: int = 0, *, threads: int | None = None) -> int:
+    """Return start (default 0) plus the sum of values, exactly as the built-in sum() does."""
+@overload
+def sum(values: Iterable[float], /, start: float = 0, *, threads: int | None = None) -> float: ...
+@overload
+def sum(values: object, /, start: Any = 0, *, threads: int | None = None) -> Any: ...
+def fsum(values: Iterable[SupportsFloat | SupportsIndex] | object, /, *, threads: int | None = None) -> float:
+    """Return an accurate floating-point sum of values, exactly as math.fsum() does."""
 
 # Private: exercise the bridge from the tests.
 def _echo(value: object, /, kind: Literal["int", "float", "str", "bytes"]) -> object:
@@ -17,21 +30,24 @@ def _parse(a: SupportsIndex, b: SupportsIndex = 2, /, c: SupportsIndex = 3, *, d
 def _raise(kind: str, message: str = "", /, *, errno: int | None = None, filename: str | None = None) -> None:
     """Raise the exception the bridge maps from a Swift error of the given kind. For tests."""
 
-# The native parts of sum, sort and sort_inplace (see fastkernels/__init__.py).
-def _sum(values: object, /, threads: int | None = None) -> int | float | None:
-    """The native part of fastkernels.sum(): the sum of a list or tuple of ints"""
+# The native parts of sort and sort_inplace (see fastkernels/__init__.py).
+def _sort(values: object, /, reverse: bool = False, threads: int | None = None) -> list[Any] | None:
+    """The native part of fastkernels.sort() for an exact list or tuple: a new"""
 
-def _sort(values: object, /, reverse: bool = False, threads: int | None = None) -> list[int | float] | None:
-    """The native part of fastkernels.sort() for a list or tuple: a new sorted"""
+def _sort_inplace(values: object, /, reverse: bool = False, threads: int | None = None) -> bool | None:
+    """The native part of fastkernels.sort_inplace(): sorts an exact list (ints"""
 
-def _sort_inplace(
-    values: object, /, reverse: bool = False, threads: int | None = None, caller: str = "sort_inplace"
-) -> bool | None:
-    """The native part of fastkernels.sort_inplace() for a writable 1-D numeric"""
+def _sort_buffer(values: object, /, reverse: bool = False, threads: int | None = None) -> bool | None:
+    """The native part of fastkernels.sort() for a buffer: sorts the writable copy"""
+
+def _replace_list(target: list[_T], expected: list[_T], replacement: list[_T], /) -> None:
+    """target[:] = replacement, if target (a list) still holds exactly the items of"""
 
 # The native parts of word_count and word_count_file.
 def _word_count(text: object, counts: dict[str, int], /, threads: int | None = None) -> int | None:
     """The native part of fastkernels.word_count(): adds to the empty dict counts"""
 
-def _word_count_fd(fd: int, counts: dict[str, int], /, encoding: str, threads: int | None = None) -> int | None:
+def _word_count_fd(
+    fd: int, counts: dict[str, int], /, encoding: str, threads: int | None = None
+) -> tuple[int, bytes] | None:
     """The native part of fastkernels.word_count_file(): counts the file open at"""

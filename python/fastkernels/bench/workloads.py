@@ -200,12 +200,15 @@ def numeric_rows(kind: str, values: list[Any], typecode: str, python: Callable[[
     return [list_row, packed_row]
 
 
-@workload("sum", "sum of ints and of floats: a list and a packed array")
+@workload("sum", "sum and fsum of ints and of floats: a list and a packed array")
 def sum_workload(sizes: Sizes, resources: Resources) -> list[Case]:
     ints, floats = random_ints(sizes.elements, 1), random_floats(sizes.elements, 2)
+    # fastkernels.sum gives sum()'s bits exactly; numpy's and polars' pairwise sums are only close.
     return (numeric_rows(f"sum of {count_label(sizes.elements)} ints", ints, "q", sum, fastkernels.sum,
                          "sum", "sum", lambda a, b: int(a) == int(b))
             + numeric_rows(f"sum of {count_label(sizes.elements)} floats", floats, "d", sum, fastkernels.sum,
+                           "sum", "sum", close)
+            + numeric_rows(f"fsum of {count_label(sizes.elements)} floats", floats, "d", math.fsum, fastkernels.fsum,
                            "sum", "sum", close))
 
 
