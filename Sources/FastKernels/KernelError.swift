@@ -13,4 +13,8 @@ public enum KernelError: Error, Equatable, Sendable {
     /// The caller's cancellation check asked the kernel to stop (Python: whatever
     /// the signal handler raised, usually KeyboardInterrupt).
     case cancelled
+    /// The input changed while the kernel worked on it (another thread writing to an
+    /// array sorted in place): the kernel stopped before it could write out of bounds
+    /// (Python: ValueError).
+    case inputChanged
 }

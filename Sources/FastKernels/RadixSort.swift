@@ -70,6 +70,7 @@ func radixSort<Element: RadixKeyed>(
 
     // 2. Per-worker digit counts, turned into per-worker start offsets.
     guard let offsets = CheckedBuffer(Int.self, count: workers * buckets, repeating: 0),
+          let ends = CheckedBuffer(Int.self, count: workers * buckets),
           let bucketStarts = CheckedBuffer(Int.self, count: buckets + 1),
           let order = CheckedBuffer(Int.self, count: buckets),
           let histograms = CheckedBuffer(Int.self, count: workers * histogramSpace) else { throw .outOfMemory }
@@ -89,23 +90,35 @@ func radixSort<Element: RadixKeyed>(
             let n = slot.pointee
             slot.pointee = total
             total += n
+            ends[worker * buckets + digit] = total
         }
     }
     bucketStarts[buckets] = total
 
-    // 3. Stable scatter data -> scratch, each worker its own range to its own offsets.
+    // 3. Stable scatter data -> scratch, each worker its own range to its own offsets. A slot
+    //    past the worker's share of a bucket means the keys changed since they were counted
+    //    (another thread writing to an array sorted in place): stop, never writing out of bounds.
+    let changed = StopFlag()
+    let sharedEnds = SharedPointer(ends.base)
     runWorkers(workers, isCancelled: isCancelled) { worker, workers in
-        let next = sharedOffsets.pointer + worker * buckets
+        let next = sharedOffsets.pointer + worker * buckets, limit = sharedEnds.pointer + worker * buckets
         forEachSlice(of: partition(count, parts: workers, index: worker), stopped: stopped, isCancelled) { range in
             for i in range {
                 let element = src.pointer[i]
                 let digit = Int((element.radixKey >> shift) & digitMask)
-                (dst.pointer + next[digit]).initialize(to: element)
-                next[digit] += 1
+                let slot = next[digit]
+                guard slot < limit[digit] else {
+                    changed.set()
+                    stopped.set()
+                    return
+                }
+                (dst.pointer + slot).initialize(to: element)
+                next[digit] = slot + 1
             }
         }
     }
-    if stopped.isSet { throw .cancelled }  // data is untouched by a scatter
+    if changed.isSet { throw .inputChanged }  // data is untouched by a scatter
+    if stopped.isSet { throw .cancelled }
 
     // 4. Each bucket sorted within scratch (data as its scratch), largest buckets first, shared
     //    among the workers; then everything copied back. A cancelled bucket stays a permutation.
@@ -129,11 +142,19 @@ func radixSort<Element: RadixKeyed>(
             let digit = sharedOrder.pointer[index]
             let start = sharedStarts.pointer[digit], size = sharedStarts.pointer[digit + 1] - start
             // Sorted in scratch unless the bucket's result came back to data: copy it home.
-            if !sortBucket(dst.pointer + start, src.pointer + start, size, highBit: lowBit, counts: counts) {
+            var bucketChanged = false
+            if !sortBucket(dst.pointer + start, src.pointer + start, size, highBit: lowBit, counts: counts,
+                           changed: &bucketChanged) {
                 (src.pointer + start).update(from: dst.pointer + start, count: size)
+            }
+            if bucketChanged {
+                changed.set()
+                stopped.set()
+                return
             }
         }
     }
+    if changed.isSet { throw .inputChanged }
     if stopped.isSet {
         // Buckets not yet sorted are still only in scratch: copy every bucket home (a permutation).
         (src.pointer).update(from: dst.pointer, count: count)
@@ -151,7 +172,7 @@ let histogramSpace = maximumDepth * ((1 << maximumDigitBits) + 1)
 /// histogram per remaining level.
 func sortBucket<Element: RadixKeyed>(
     _ x: UnsafeMutablePointer<Element>, _ y: UnsafeMutablePointer<Element>, _ n: Int, highBit: Int,
-    counts: UnsafeMutablePointer<Int>
+    counts: UnsafeMutablePointer<Int>, changed: inout Bool
 ) -> Bool {
     if n <= insertionSortLimit || highBit < 0 {
         if highBit >= 0 { insertionSort(x, n) }
@@ -172,12 +193,21 @@ func sortBucket<Element: RadixKeyed>(
     counts.initialize(repeating: 0, count: buckets + 1)
     for i in 0..<n { counts[Int((x[i].radixKey >> shift) & digitMask) + 1] += 1 }
     for digit in 0..<buckets { counts[digit + 1] += counts[digit] }  // counts[d] = start of bucket d
-    // Scatter x -> y (stable), using counts[d] as the next slot of bucket d.
+    let limits = counts + (1 << bucketDigitBits) + 1  // limits[d] = end of bucket d
+    for digit in 0..<buckets { limits[digit] = counts[digit + 1] }
+    // Scatter x -> y (stable), using counts[d] as the next slot of bucket d. A slot past the
+    // bucket's end means the keys changed since they were counted (another thread writing to
+    // an array sorted in place): stop, without writing out of bounds.
     for i in 0..<n {
         let element = x[i]
         let digit = Int((element.radixKey >> shift) & digitMask)
-        (y + counts[digit]).initialize(to: element)
-        counts[digit] += 1
+        let slot = counts[digit]
+        guard slot < limits[digit] else {
+            changed = true
+            return false
+        }
+        (y + slot).initialize(to: element)
+        counts[digit] = slot + 1
     }
     // counts[d] is now the end of bucket d. Sort each bucket in y (x as its other buffer);
     // the few whose result lands in x are copied back to y.
@@ -186,9 +216,11 @@ func sortBucket<Element: RadixKeyed>(
     for digit in 0..<buckets {
         let end = counts[digit]
         if end - start > 1,
-           sortBucket(y + start, x + start, end - start, highBit: Int(shift) - 1, counts: nextCounts) {
+           sortBucket(y + start, x + start, end - start, highBit: Int(shift) - 1, counts: nextCounts,
+                      changed: &changed) {
             (y + start).update(from: x + start, count: end - start)
         }
+        if changed { return false }
         start = end
     }
     return true

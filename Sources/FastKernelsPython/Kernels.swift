@@ -33,6 +33,8 @@ extension Arguments {
             return .memoryError("\(functionName)(): not enough memory for the result")
         case .cancelled:
             return .keyboardInterrupt
+        case .inputChanged:
+            return .valueError("\(functionName)() argument 'values' changed while it was being sorted")
         case .io(let code):
             return .osError(errno: code)
         }
