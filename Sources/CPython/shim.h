@@ -211,31 +211,6 @@ static inline void fk_list_store(PyObject *l, Py_ssize_t i, PyObject *item) { ((
 static inline int fk_unicode_is_ascii(PyObject *s) { return PyUnicode_IS_ASCII(s); }
 /* The interpreter's version (PY_VERSION_HEX of the headers the module was built with). */
 static inline unsigned long fk_python_version_hex(void) { return PY_VERSION_HEX; }
-/* Sets the pending exception's __cause__ (and context) to `cause` (stolen), as `raise ... from cause`. */
-static inline void fk_chain_pending_exception(PyObject *cause) {
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
-    PyErr_NormalizeException(&type, &value, &traceback);
-    if (value != NULL && cause != NULL) {
-        Py_INCREF(cause);
-        PyException_SetCause(value, cause);
-        PyException_SetContext(value, cause);
-    } else {
-        Py_XDECREF(cause);
-    }
-    PyErr_Restore(type, value, traceback);
-}
-/* Takes the pending exception out of the interpreter (normalized); NULL when none. */
-static inline PyObject *fk_take_pending_exception(void) {
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
-    if (type == NULL) return NULL;
-    PyErr_NormalizeException(&type, &value, &traceback);
-    if (traceback != NULL && value != NULL) PyException_SetTraceback(value, traceback);
-    Py_XDECREF(type);
-    Py_XDECREF(traceback);
-    return value;
-}
 
 /* ---- buffers ---- */
 static inline int fk_buffer_check(PyObject *o) { return PyObject_CheckBuffer(o); }

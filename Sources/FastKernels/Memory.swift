@@ -10,30 +10,45 @@ import Darwin
 // arrays and class instances abort the process when malloc fails, which for a
 // Python extension means killing the interpreter.
 
-/// Huge-page size: arrays of this size and more are mapped directly.
+/// Huge-page size: mapped arrays of this size and more are advised onto huge pages.
 let hugePage = 1 << 21
 
 /// Memory for `count` values of `T`, uninitialised, or nil when the size
 /// overflows or the system has no memory to give. Release it with
 /// `deallocateChecked(_:count:)` and the same count.
 ///
-/// Arrays of 2 MiB and more are mapped directly and advised onto huge pages
-/// (fewer TLB misses for random probes into large tables); unmapping returns
-/// them to the system at once and leaves glibc's malloc alone (freeing a large
-/// malloc block raises its mmap threshold, after which the interpreter's own
-/// large blocks would stay in the heap when freed). Smaller ones come from
-/// `posix_memalign`, aligned to a cache line.
+/// From malloc (`posix_memalign`, aligned to a cache line): freed memory is
+/// reused by the next call, which a kernel called in a loop (a sort's scratch)
+/// needs: fresh pages cost a fault each. Tables that grow large and should go
+/// back to the system the moment they are freed use `allocateMapped`.
 ///
-/// - Complexity: O(1) (mapped memory is zeroed lazily by the system).
+/// - Complexity: O(1).
 public func allocateChecked<T>(_: T.Type, _ count: Int) -> UnsafeMutablePointer<T>? {
     guard count >= 0 else { return nil }
     let (size, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
     guard !overflow, size <= Int.max - 2 * hugePage else { return nil }
-    if size < hugePage {
-        var memory: UnsafeMutableRawPointer? = nil
-        guard posix_memalign(&memory, 64, max(size, 64)) == 0, let memory else { return nil }
-        return memory.bindMemory(to: T.self, capacity: count)
-    }
+    var memory: UnsafeMutableRawPointer? = nil
+    guard posix_memalign(&memory, 64, max(size, 64)) == 0, let memory else { return nil }
+    return memory.bindMemory(to: T.self, capacity: count)
+}
+
+/// Gives back memory from `allocateChecked` (nil is ignored).
+public func deallocateChecked<T>(_ memory: UnsafeMutablePointer<T>?, count: Int) {
+    free(memory)
+}
+
+/// Memory for `count` values of `T` like `allocateChecked`, but arrays of 2 MiB
+/// and more are mapped directly and advised onto huge pages (fewer TLB misses for
+/// random probes into large tables); unmapping returns them to the system at once
+/// and leaves glibc's malloc alone (freeing a large malloc block raises its mmap
+/// threshold, after which the interpreter's own large blocks, such as a growing
+/// dict's tables, would stay in the heap when freed). Mapped memory reads as zero.
+/// Release it with `deallocateMapped(_:count:)` and the same count.
+func allocateMapped<T>(_: T.Type, _ count: Int) -> UnsafeMutablePointer<T>? {
+    guard count >= 0 else { return nil }
+    let (size, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+    guard !overflow, size <= Int.max - 2 * hugePage else { return nil }
+    if size < hugePage { return allocateChecked(T.self, count) }
     // Map one huge page more than needed, then unmap the ends so that the start is aligned.
     let length = mappedLength(size)
     #if os(Linux)
@@ -54,15 +69,19 @@ public func allocateChecked<T>(_: T.Type, _ count: Int) -> UnsafeMutablePointer<
     return memory.bindMemory(to: T.self, capacity: count)
 }
 
-/// `count` values of `T`, each set to `value`, or nil without the memory.
-public func allocateChecked<T>(_: T.Type, _ count: Int, repeating value: T) -> UnsafeMutablePointer<T>? {
-    let memory = allocateChecked(T.self, count)
-    memory?.initialize(repeating: value, count: count)
+/// `count` values of `T` in mapped memory, each set to `value` (nothing to write
+/// for a zero bit pattern in mapped memory: it reads as zero already).
+func allocateMapped<T>(_: T.Type, _ count: Int, zeroed: Bool) -> UnsafeMutablePointer<T>? {
+    guard let memory = allocateMapped(T.self, count) else { return nil }
+    if count * MemoryLayout<T>.stride < hugePage && zeroed {
+        UnsafeMutableRawPointer(memory).initializeMemory(as: UInt8.self, repeating: 0,
+                                                         count: count * MemoryLayout<T>.stride)
+    }
     return memory
 }
 
-/// Gives back memory from `allocateChecked`, with the same count (nil is ignored).
-public func deallocateChecked<T>(_ memory: UnsafeMutablePointer<T>?, count: Int) {
+/// Gives back memory from `allocateMapped`, with the same count (nil is ignored).
+func deallocateMapped<T>(_ memory: UnsafeMutablePointer<T>?, count: Int) {
     guard let memory else { return }
     let size = count * MemoryLayout<T>.stride
     if size < hugePage {
@@ -72,11 +91,18 @@ public func deallocateChecked<T>(_ memory: UnsafeMutablePointer<T>?, count: Int)
     }
 }
 
+/// `count` values of `T`, each set to `value`, or nil without the memory.
+public func allocateChecked<T>(_: T.Type, _ count: Int, repeating value: T) -> UnsafeMutablePointer<T>? {
+    let memory = allocateChecked(T.self, count)
+    memory?.initialize(repeating: value, count: count)
+    return memory
+}
+
 /// A mapped array's length: whole huge pages.
 func mappedLength(_ size: Int) -> Int { (size + hugePage - 1) & ~(hugePage - 1) }
 
 /// Gives the pages of `bytes` bytes at `start` back to the system (they read as
-/// zero afterwards). Only whole pages inside mapped arrays are given back.
+/// zero afterwards; for mapped memory). Only whole pages inside the range are given back.
 func releasePages(_ start: UnsafeMutableRawPointer, _ bytes: Int) {
     #if os(Linux)
     let page = 4096

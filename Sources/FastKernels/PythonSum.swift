@@ -254,6 +254,64 @@ public struct PythonSum: Sendable {
     }
 }
 
+extension PythonSum {
+    /// Adds `count` ints and floats, in order, in the float loop or the generic loop with
+    /// a float total: `numbers[i]` is the value as a double (an int converted as CPython
+    /// converts it: `(double)value`, nearest, ties to even), `integerFlags[i]` says it was an
+    /// int (the float loop of 3.12-3.13 adds ints plainly, floats with compensation).
+    public mutating func add(numbers: UnsafePointer<Double>, integerFlags: UnsafePointer<Bool>, count: Int) {
+        guard count > 0 else { return }
+        guard mode == .float || mode == .genericFloat else {
+            for i in 0..<count { addOne(numbers[i], isInteger: integerFlags[i]) }
+            return
+        }
+        let saved = self
+        if mode == .genericFloat || rules.compensation == .none {
+            if mode == .float { float = plainSum(float, numbers, count) } else { genericFloat = plainSum(genericFloat, numbers, count) }
+        } else if rules.compensation == .floatsAndInts {
+            var (total, c) = (float, compensation)
+            neumaierSum(&total, &c, numbers, count)
+            (float, compensation) = (total, c)
+        } else {
+            var f = float, c = compensation
+            for i in 0..<count {
+                let x = numbers[i]
+                if integerFlags[i] {
+                    f += x
+                } else {
+                    let t = f + x
+                    let fIsLarger = abs(f) >= abs(x)
+                    let large = fIsLarger ? f : x, small = fIsLarger ? x : f
+                    c += (large - t) + small
+                    f = t
+                }
+            }
+            (float, compensation) = (f, c)
+        }
+        if (mode == .float ? float : genericFloat).isNaN {
+            // Which NaN: again, one by one (see below).
+            self = saved
+            for i in 0..<count { addOne(numbers[i], isInteger: integerFlags[i]) }
+        }
+    }
+
+    /// One value of `add(numbers:integerFlags:count:)`. An int's value is already its
+    /// double, as the float loops use it; in the int loops (not reached from there) it is
+    /// added as the float it became, which is not what CPython does: callers keep ints as
+    /// ints until the total is a float.
+    mutating func addOne(_ value: Double, isInteger: Bool) {
+        guard isInteger else { return add(float: value) }
+        switch mode {
+        case .float:
+            if rules.compensation == .floatsAndInts { addCompensated(value) } else { float += value }
+        case .genericFloat:
+            genericFloat += value
+        case .int, .genericInt:
+            add(float: value)
+        }
+    }
+}
+
 // Which NaN a sum gives. When both operands of an addition are NaN, the hardware returns the
 // first, and a compiler may order the operands of `total + x` either way: CPython's builds do
 // (GCC's builds of 3.9-3.11 return the item's NaN in the float loop, those of 3.12 and 3.13 the

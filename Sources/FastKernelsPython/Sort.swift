@@ -56,7 +56,8 @@ let sortBufferFunction = Function("_sort_buffer", "values, /, reverse=False, thr
 struct SortedItems: ~Copyable {
     var references: OwnedReferences
     let keyed: KeyedItems
-    /// Items `0..<sortedCount` of `keyed` are sorted; the NaNs follow, in order.
+    /// Items `0..<sortedCount` of `keyed` (keys and object addresses) are sorted; the
+    /// NaNs follow, in order (their addresses in `nanIndices`).
     let sortedCount: Int
     let nanIndices: CheckedIndices
 
@@ -81,7 +82,7 @@ struct SortedItems: ~Copyable {
             case .float(let value):
                 sawFloat = true
                 if value.isNaN {
-                    nanIndices.append(index)
+                    nanIndices.append(Int(bitPattern: object))
                     references.append(object)
                     continue
                 }
@@ -91,7 +92,7 @@ struct SortedItems: ~Copyable {
             }
             if sawInt && sawFloat { return nil }  // int/float comparisons: sorted() decides
             references.append(object)
-            keyed.items[keyedCount] = KeyedItem(key: reverse ? ~key : key, object: UInt(index))
+            keyed.items[keyedCount] = KeyedItem(key: reverse ? ~key : key, object: UInt(bitPattern: object))
             keyedCount += 1
         }
         let sortedCount = keyedCount
@@ -105,9 +106,9 @@ struct SortedItems: ~Copyable {
     }
 
     consuming func makeList() throws(PythonException) -> PyRef {
-        let keyed = self.keyed, sortedCount = self.sortedCount, nanIndices = self.nanIndices
+        let keyed = self.keyed, sortedCount = self.sortedCount, nans = self.nanIndices
         return try references.makeList { position in
-            position < sortedCount ? Int(keyed.items[position].object) : nanIndices[position - sortedCount]
+            objectAddress(position < sortedCount ? keyed.items[position].object : UInt(bitPattern: nans[position - sortedCount]))
         }
     }
 
@@ -116,11 +117,17 @@ struct SortedItems: ~Copyable {
     /// ValueError, as `list.sort` raises, and the list keeps what that thread put there.
     consuming func store(into list: PyObjectPointer) throws(PythonException) {
         guard references.matches(list: list) else { throw .valueError("list modified during sort") }
-        let keyed = self.keyed, sortedCount = self.sortedCount, nanIndices = self.nanIndices
+        let keyed = self.keyed, sortedCount = self.sortedCount, nans = self.nanIndices
         references.store(into: list) { position in
-            position < sortedCount ? Int(keyed.items[position].object) : nanIndices[position - sortedCount]
+            objectAddress(position < sortedCount ? keyed.items[position].object : UInt(bitPattern: nans[position - sortedCount]))
         }
     }
+}
+
+/// The object whose address a keyed item holds (an object this sort holds a reference to).
+@inline(__always)
+func objectAddress(_ address: UInt) -> PyObjectPointer {
+    UnsafeMutablePointer(bitPattern: address).unsafelyUnwrapped
 }
 
 /// A growing list of indices (at most `capacity`), in checked memory.

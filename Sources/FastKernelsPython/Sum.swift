@@ -143,6 +143,70 @@ struct SumInProgress: ~Copyable {
         return true
     }
 
+    /// Adds `items[start...]` natively while they allow it, gathered and added in bulk
+    /// (a sum in a register, not an item at a time): ints while the total is an int,
+    /// ints and floats as doubles once it is a float (each int as CPython converts it);
+    /// returns the index of the first item that needs Python (or the count).
+    mutating func addNatively(_ items: UnsafeBufferPointer<PyObjectPointer?>, from start: Int) -> Int {
+        guard generic == nil else { return start }
+        let chunk = 1024
+        return withUnsafeTemporaryAllocation(of: Int64.self, capacity: chunk) { integerBuffer in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: chunk) { floatBuffer in
+                withUnsafeTemporaryAllocation(of: Bool.self, capacity: chunk) { flagBuffer in
+                    let integers = integerBuffer.baseAddress!, numbers = floatBuffer.baseAddress!
+                    let isInteger = flagBuffer.baseAddress!
+                    var index = start
+                    while index < items.count {
+                        if native.mode == .float || native.mode == .genericFloat {
+                            // The total is a float: every int and float goes to the float loop, in order.
+                            var n = 0
+                            var stopped = false
+                            while index < items.count && n < chunk {
+                                switch scalarNumber(items[index]!) {
+                                case .int(let value):
+                                    numbers[n] = Double(value)
+                                    isInteger[n] = true
+                                case .float(let value):
+                                    numbers[n] = value
+                                    isInteger[n] = false
+                                case .other:
+                                    stopped = true
+                                }
+                                if stopped { break }
+                                n += 1
+                                index += 1
+                            }
+                            native.add(numbers: numbers, integerFlags: isInteger, count: n)
+                            if stopped {
+                                guard addNatively(items[index]!) else { return index }  // an int subclass...
+                                index += 1
+                            }
+                        } else {
+                            // The total is an int: ints in bulk until a float (which makes it a float) or other.
+                            var n = 0
+                            var next: ScalarNumber = .other
+                            while index < items.count && n < chunk {
+                                next = scalarNumber(items[index]!)
+                                guard case .int(let value) = next else { break }
+                                integers[n] = value
+                                n += 1
+                                index += 1
+                            }
+                            native.add(integers: integers, count: n)
+                            guard index < items.count, n < chunk else { continue }
+                            switch next {
+                            case .float(let value): native.add(float: value)
+                            default: return index
+                            }
+                            index += 1
+                        }
+                    }
+                    return index
+                }
+            }
+        }
+    }
+
     /// Adds an item this code made (kept alive during the call).
     mutating func add(_ item: borrowing PyRef) throws(PythonException) {
         try add(item.pointer)
@@ -211,7 +275,7 @@ func sumOfSequence(_ sequence: PyObjectPointer, _ items: UnsafeBufferPointer<PyO
     var items = items
     while true {
         let end = min(items.count, index + 0x10000)
-        while index < end && sum.addNatively(items[index]!) { index += 1 }
+        index = sum.addNatively(UnsafeBufferPointer(rebasing: items[..<end]), from: index)
         if index < end {
             let item = PyRef(borrowing: items[index]!)  // needs Python's own `+`
             index += 1

@@ -212,14 +212,15 @@ public struct OwnedReferences: ~Copyable {
     @inline(__always)
     public subscript(_ index: Int) -> PyObjectPointer { objects[index] }
 
-    /// A new list of all the objects, element i being `self[order(i)]` (each
-    /// index exactly once): the references move to the list.
-    public consuming func makeList(_ order: (Int) -> Int) throws(PythonException) -> PyRef {
+    /// A new list of all the objects in another order: element i is `object(i)`,
+    /// which must give every object held here exactly as many times as it is held
+    /// (a permutation). The references move to the list.
+    public consuming func makeList(_ object: (Int) -> PyObjectPointer) throws(PythonException) -> PyRef {
         guard let list = PyList_New(count) else {
             _ = consume self  // deinit releases the references
             throw .pending
         }
-        for index in 0..<count { fk_list_set_item(list, index, objects[order(index)]) }
+        for index in 0..<count { fk_list_set_item(list, index, object(index)) }
         PyMem_RawFree(objects)
         discard self
         return try PyRef(owning: list)
@@ -233,10 +234,10 @@ public struct OwnedReferences: ~Copyable {
         return true
     }
 
-    /// Puts the objects back into `list`, which must `match` them, in a new
-    /// order: item i becomes `self[order(i)]`. The list keeps its references
-    /// (a permutation of them); this array's are released.
-    public consuming func store(into list: PyObjectPointer, _ order: (Int) -> Int) {
-        for index in 0..<count { fk_list_store(list, index, objects[order(index)]) }
+    /// Puts the objects back into `list`, which must `match` them, in another
+    /// order: item i becomes `object(i)`, a permutation as for `makeList`. The list
+    /// keeps its references (a permutation of them); this array's are released.
+    public consuming func store(into list: PyObjectPointer, _ object: (Int) -> PyObjectPointer) {
+        for index in 0..<count { fk_list_store(list, index, object(index)) }
     }
 }

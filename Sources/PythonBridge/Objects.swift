@@ -62,26 +62,6 @@ public func convertToDouble(_ object: PyObjectPointer) throws(PythonException) -
     return value
 }
 
-/// With the GIL held: the exception the interpreter holds, taken out of it
-/// (nil when none), to be raised again later with `restore()`.
-public struct PendingException: ~Copyable {
-    let exception: PyRef
-
-    public init?() {
-        guard let value = fk_take_pending_exception() else { return nil }
-        exception = PyRef(borrowing: value)
-        fk_decref(value)
-    }
-
-    /// Makes it the interpreter's pending exception again.
-    public consuming func restore() -> PythonException {
-        let value = exception.release()
-        PyErr_SetObject(fk_type(value), value)
-        fk_decref(value)
-        return .pending
-    }
-}
-
 /// How an object's type relates to a type known only by name (a type of a
 /// module the bridge does not import, such as numpy's ndarray).
 public enum TypeRelation: Sendable, Equatable {

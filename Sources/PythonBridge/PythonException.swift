@@ -17,21 +17,10 @@ public struct PythonException: Error, Sendable, CustomStringConvertible {
 
     public var kind: Kind
     public var message: String
-    /// Whether the exception pending in the interpreter when this one is raised
-    /// becomes its `__cause__` (`raise ... from pending`), so that wrapping an
-    /// error never hides it.
-    public var chainsPending = false
 
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
-    }
-
-    /// This exception, raised `from` the exception pending in the interpreter.
-    public func chained() -> Self {
-        var copy = self
-        copy.chainsPending = true
-        return copy
     }
 
     public static func typeError(_ message: String) -> Self { Self(.typeError, message) }
@@ -50,12 +39,6 @@ public struct PythonException: Error, Sendable, CustomStringConvertible {
 
     /// Sets this exception in the interpreter (GIL held).
     func raise() {
-        let cause = chainsPending && kind != .pending ? fk_take_pending_exception() : nil
-        raiseAlone()
-        if let cause { fk_chain_pending_exception(cause) }
-    }
-
-    private func raiseAlone() {
         switch kind {
         case .pending:
             if PyErr_Occurred() == nil {
@@ -116,10 +99,6 @@ extension PythonException: PythonExceptionConvertible {
 /// Sets the Python exception for any Swift error (GIL held). An exception
 /// already set by a C-API call or a signal handler wins: it is the real cause.
 func raise(_ error: any Error) {
-    if let exception = error as? PythonException, exception.chainsPending {
-        exception.raise()
-        return
-    }
     if PyErr_Occurred() != nil { return }
     if let convertible = error as? any PythonExceptionConvertible {
         convertible.pythonException.raise()

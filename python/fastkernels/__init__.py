@@ -287,8 +287,8 @@ def _check_threads(function: str, threads: Any) -> None:
 
     try:
         count = operator.index(threads)
-    except TypeError:
-        raise TypeError(f"{function}() argument 'threads' must be int, not {type(threads).__name__}") from None
+    except TypeError as error:
+        raise TypeError(f"{function}() argument 'threads' must be int, not {type(threads).__name__}") from error
     if count < 1:
         raise ValueError(f"{function}() argument 'threads' must be >= 1 (or None for all cores), got {count}")
 
@@ -340,8 +340,8 @@ def _new_buffer_like(function: str, values: Any) -> Any:
         copy = memoryview(bytearray(view.tobytes()))
         try:
             return copy.cast(view.format) if view.format != "B" else copy  # type: ignore[call-overload]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as error:
             raise TypeError(
                 f"sort() cannot build a new {type(values).__name__} of format {view.format!r}; "
                 f"copy it and use sort_inplace()"
-            ) from None
+            ) from error

@@ -307,3 +307,22 @@ def test_which_nan_comes_out(order):
         if all(isinstance(x, float) for x in values):
             assert same(fastkernels.sum(np.array(values), *start), sum(values, *start))
             assert same(fastkernels.sum(np.array(values)[::-1], *start), sum(values[::-1], *start))
+
+
+@settings(max_examples=60)
+@given(st.lists(st.tuples(st.sampled_from(["int", "float", "big", "bool"]), st.integers(1, 1500)), max_size=8),
+       st.sampled_from([(), (0.5,), (-(2**70),), (-0.0,)]), st.randoms(use_true_random=False))
+def test_long_runs_across_chunk_boundaries(runs, start, rng):
+    """Runs of each kind longer than the native loops' chunks (1024 items), in any order."""
+    values = []
+    for kind, length in runs:
+        if kind == "int":
+            values += [rng.randrange(-(2**63), 2**63) for _ in range(length)]
+        elif kind == "float":
+            values += [rng.choice([rng.uniform(-1e300, 1e300), rng.uniform(-1, 1), math.nan, math.inf])
+                       for _ in range(length)]
+        elif kind == "big":
+            values += [rng.randrange(2**64, 2**70) for _ in range(min(length, 3))]
+        else:
+            values += [rng.random() < 0.5 for _ in range(length)]
+    check(values, *start)

@@ -51,9 +51,10 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
     let counter = try WordCounter(workers: cuts.count - 1, expectedBytes: length)
     let chunk = max(fileChunk / (cuts.count - 1), 1 << 20)
     let firstInvalid = Atomic<Int>(Int.max)
-    let invalidBytes = UncheckedSendable(UnsafeMutablePointer<InvalidBytes?>.allocate(capacity: cuts.count - 1))
-    invalidBytes.value.initialize(repeating: nil, count: cuts.count - 1)
-    defer { invalidBytes.value.deallocate() }
+    guard let invalidSlots = CheckedBuffer(InvalidBytes?.self, count: cuts.count - 1, repeating: nil) else {
+        throw .outOfMemory
+    }
+    let invalidBytes = UncheckedSendable(invalidSlots.base)
     try counter.forEachWorker(isCancelled: isCancelled) { worker, table, tokenizer, isCancelled throws(KernelError) in
         let regionStart = cuts[worker], regionEnd = cuts[worker + 1]  // the last region: to the end of the file
         var offset = regionStart
@@ -116,11 +117,11 @@ func countChunks(into table: WordTable, _ tokenizer: Tokenizer, encoding: TextEn
                  read: (UnsafeMutablePointer<UInt8>, Int, Int) throws(KernelError) -> Int)
     throws(KernelError) -> (Int, InvalidBytes)? {
     var capacity = chunk
-    guard var buffer = allocateChecked(UInt8.self, capacity) else { throw .outOfMemory }
-    defer { deallocateChecked(buffer, count: capacity) }
+    guard var buffer = allocateMapped(UInt8.self, capacity) else { throw .outOfMemory }
+    defer { deallocateMapped(buffer, count: capacity) }
     var transcoded: UnsafeMutablePointer<UInt8>? = nil  // Latin-1 as UTF-8 (at most 2 bytes a character)
     var transcodedCapacity = 0
-    defer { deallocateChecked(transcoded, count: transcodedCapacity) }
+    defer { deallocateMapped(transcoded, count: transcodedCapacity) }
     var carried = 0          // bytes at the start of `buffer` left from the previous chunk
     var streamOffset = 0     // offset of buffer[0] in the stream
     var atEnd = false
@@ -144,11 +145,11 @@ func countChunks(into table: WordTable, _ tokenizer: Tokenizer, encoding: TextEn
             while cut > 0 && !isASCIIWhitespace(buffer[cut - 1]) { cut -= 1 }
             if cut == 0 {
                 // One token fills the buffer: read on with a larger one.
-                guard capacity <= Int.max / 4, let larger = allocateChecked(UInt8.self, capacity * 2) else {
+                guard capacity <= Int.max / 4, let larger = allocateMapped(UInt8.self, capacity * 2) else {
                     throw .outOfMemory
                 }
                 larger.update(from: buffer, count: filled)
-                deallocateChecked(buffer, count: capacity)
+                deallocateMapped(buffer, count: capacity)
                 buffer = larger
                 capacity *= 2
                 carried = filled
@@ -158,10 +159,10 @@ func countChunks(into table: WordTable, _ tokenizer: Tokenizer, encoding: TextEn
         var text = UnsafeRawBufferPointer(start: buffer, count: cut)
         if encoding == .latin1 {
             if transcodedCapacity < capacity * 2 {
-                deallocateChecked(transcoded, count: transcodedCapacity)
+                deallocateMapped(transcoded, count: transcodedCapacity)
                 transcoded = nil
                 transcodedCapacity = 0
-                guard let memory = allocateChecked(UInt8.self, capacity * 2) else { throw .outOfMemory }
+                guard let memory = allocateMapped(UInt8.self, capacity * 2) else { throw .outOfMemory }
                 transcoded = memory
                 transcodedCapacity = capacity * 2
             }

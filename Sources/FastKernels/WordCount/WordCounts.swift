@@ -50,8 +50,8 @@ public struct WordList: ~Copyable {
     }
 
     deinit {
-        deallocateChecked(order, count: max(count, 1))
-        deallocateChecked(words, count: max(count, 1))
+        deallocateMapped(order, count: max(count, 1))
+        deallocateMapped(words, count: max(count, 1))
     }
 
     /// Calls `body` with the bytes of token `index` (valid during the call), its
@@ -285,7 +285,7 @@ func shareBoundaries(_ bytes: UnsafePointer<UInt8>, _ n: Int, parts: Int) -> [In
 /// is the slot of the token the table saw i-th.
 func wordsInOrder(of table: WordTable) throws(KernelError) -> WordList {
     let count = table.distinctCount
-    guard count <= Int(UInt32.max), let order = allocateChecked(UInt32.self, max(count, 1)) else { throw .outOfMemory }
+    guard count <= Int(UInt32.max), let order = allocateMapped(UInt32.self, max(count, 1)) else { throw .outOfMemory }
     for index in 0..<count { order[table.ordinal(table.slots + index)] = UInt32(truncatingIfNeeded: index) }
     return WordList(table: table, order: order, count: count)
 }
@@ -397,12 +397,13 @@ func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) t
         }
     }
     try keyed.sort(count: distinct, threads: threads, isCancelled: isCancelled)
-    guard let words = allocateChecked(CountedWord.self, max(distinct, 1)) else { throw .outOfMemory }
+    guard let words = allocateMapped(CountedWord.self, max(distinct, 1)) else { throw .outOfMemory }
     for position in 0..<distinct {
         let object = keyed.items[position].object
         guard let list = entries[Int(object >> 40)] else { throw .outOfMemory }
         words[position] = list[Int(object & 0xFF_FFFF_FFFF)].word
     }
+    for table in tables { table.releaseSlots() }  // the words are copied: only the arenas are still needed
     return WordList(words: words, count: distinct, tables: tables)
 }
 

@@ -78,8 +78,8 @@ public final class WordTable {
         var capacity = WordTable.initialCapacity
         while capacity < 1 << 20 && capacity * 96 < expectedBytes { capacity *= 2 }
         guard let slots = WordTable.emptySlots(capacity) else { return nil }
-        guard let arena = allocateChecked(UInt8.self, WordTable.initialArenaCapacity) else {
-            deallocateChecked(slots, count: capacity)
+        guard let arena = allocateMapped(UInt8.self, WordTable.initialArenaCapacity) else {
+            deallocateMapped(slots, count: capacity)
             return nil
         }
         self.slots = slots
@@ -90,12 +90,12 @@ public final class WordTable {
 
     /// `capacity` empty slots, or nil without the memory.
     static func emptySlots(_ capacity: Int) -> UnsafeMutablePointer<WordSlot>? {
-        allocateChecked(WordSlot.self, capacity, repeating: WordSlot(tag: 0, count: 0, key0: 0, key1: 0))
+        allocateMapped(WordSlot.self, capacity, zeroed: true)  // a zero tag is an empty slot
     }
 
     deinit {
-        deallocateChecked(slots, count: capacity)
-        deallocateChecked(arena, count: arenaCapacity)
+        deallocateMapped(slots, count: capacity)
+        deallocateMapped(arena, count: arenaCapacity)
     }
 
     /// Adds `count` occurrences of the token `bytes[0..<length]` (length >= 1).
@@ -183,12 +183,12 @@ public final class WordTable {
             }
             newCapacity *= 2
         }
-        guard let newArena = allocateChecked(UInt8.self, newCapacity) else {
+        guard let newArena = allocateMapped(UInt8.self, newCapacity) else {
             outOfMemory = true
             return false
         }
         newArena.update(from: arena, count: arenaUsed)
-        deallocateChecked(arena, count: arenaCapacity)
+        deallocateMapped(arena, count: arenaCapacity)
         arena = newArena
         arenaCapacity = newCapacity
         return true
@@ -208,7 +208,7 @@ public final class WordTable {
             while slots[slot].tag != 0 { slot = (slot + 1) & (capacity - 1) }
             slots[slot] = oldSlots[index]
         }
-        deallocateChecked(oldSlots, count: oldCapacity)
+        deallocateMapped(oldSlots, count: oldCapacity)
     }
 
     /// The full hash of the token in `slot` (the tag keeps only part of it).
@@ -243,6 +243,13 @@ public final class WordTable {
         // The slots after the last token hold nothing any more: give their pages back now.
         let used = count * MemoryLayout<WordSlot>.stride
         releasePages(UnsafeMutableRawPointer(slots) + used, capacity * MemoryLayout<WordSlot>.stride - used)
+    }
+
+    /// Gives the slots' memory back to the system once the tokens have been copied
+    /// out (a merge): only the arena, which the copies of long tokens point into, stays.
+    func releaseSlots() {
+        releasePages(UnsafeMutableRawPointer(slots), capacity * MemoryLayout<WordSlot>.stride)
+        distinctCount = 0
     }
 
     /// The ordinal of the token in `slot`: the order in which the table first saw it.
