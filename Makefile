@@ -5,6 +5,8 @@
 #   make bench    the main job: python -m fastkernels bench (fastkernels against
 #                 pure Python, numpy and polars, on this machine)
 #   make bench-targets  the issues' target checks (benchmarks/*.py: C, wc -w, threads)
+#   make fuzz     the differential fuzzer for FUZZ_SECONDS (default 600), corpus in fuzz-corpus/
+#   make sanitize the XCTest suite under AddressSanitizer and ThreadSanitizer
 #   make wheel    a wheel in dist/
 #   make clean    remove every build output and the venv
 #
@@ -17,7 +19,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: all build test swift-test pytest bench bench-targets wheel clean
+.PHONY: all build test swift-test pytest bench bench-targets wheel clean fuzz sanitize asan tsan
 
 all: build
 
@@ -45,6 +47,24 @@ swift-test: $(STAMP)
 pytest: build
 	$(VPY) -m pytest python/tests
 
+FUZZ_SECONDS ?= 600
+fuzz: build
+	mkdir -p fuzz-corpus fuzz-crashes
+	$(VPY) python/tests/fuzz/fuzz_kernels.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
+	  -artifact_prefix=fuzz-crashes/ fuzz-corpus
+
+# The kernels' XCTest suite under the sanitizers (their own build folders). LeakSanitizer would report
+# XCTest's own allocations at exit: leak checking is off.
+sanitize: asan tsan
+
+asan: $(STAMP)
+	env $$($(VPY) tools/swiftpm_python.py env) ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address \
+	  --scratch-path .build-asan $$($(VPY) tools/swiftpm_python.py flags)
+
+tsan: $(STAMP)
+	env $$($(VPY) tools/swiftpm_python.py env) $(SWIFT) test --sanitize=thread \
+	  --scratch-path .build-tsan $$($(VPY) tools/swiftpm_python.py flags)
+
 bench: build
 	$(VPY) -m fastkernels bench $(BENCH_ARGS)
 
@@ -57,5 +77,6 @@ wheel: $(STAMP)
 	SWIFT=$(SWIFT) $(VPY) -m pip wheel --no-build-isolation --no-deps --wheel-dir dist .
 
 clean:
-	rm -rf .build build dist python/*.egg-info $(VENV) .pytest_cache .hypothesis
+	rm -rf .build .build-asan .build-tsan build dist python/*.egg-info $(VENV) .pytest_cache .hypothesis \
+	  fuzz-corpus fuzz-crashes
 	rm -f python/fastkernels/_native*.so

@@ -1,0 +1,162 @@
+"""Every kernel under a memory limit: the right answer or MemoryError, never a signal, never a hang.
+
+Each case runs in a child interpreter that builds its input, then limits its own address space
+(RLIMIT_AS) to what it uses plus a headroom, from a few megabytes (nothing fits: allocations fail
+everywhere, thread stacks included) to hundreds (everything fits), and runs the kernel. Allocation
+failures must become MemoryError; a Swift trap (SIGILL/SIGTRAP), a segfault or a hang (libdispatch
+once retried thread creation forever) fails the test. See docs/reliability.md.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytest.importorskip("numpy")
+
+CHILD = textwrap.dedent("""
+    import os, resource, sys
+    from collections import Counter
+    import numpy as np
+    import fastkernels
+
+    headroom_mb, case = int(sys.argv[1]), sys.argv[2]
+    path = sys.argv[3]
+    rng = np.random.default_rng(0)
+    if case.startswith("sum-array"):
+        data = np.arange(8_000_000)
+        expected = sum(range(8_000_000))
+        run = lambda: fastkernels.sum(data)
+    elif case == "sum-float-array":
+        data = rng.random(2_000_000)
+        expected = sum(data.tolist())
+        run = lambda: fastkernels.sum(data)
+    elif case == "sum-list":
+        data = list(range(300_000))
+        expected = sum(data)
+        run = lambda: fastkernels.sum(data)
+    elif case == "sum-range":
+        data = range(10**7)
+        expected = sum(range(10**7))
+        run = lambda: fastkernels.sum(data)
+    elif case == "fsum-array":
+        import math
+        data = rng.standard_normal(2_000_000)
+        expected = math.fsum(data.tolist())
+        run = lambda: fastkernels.fsum(data)
+    elif case == "fsum-list":
+        import math
+        data = rng.standard_normal(300_000).tolist()
+        expected = math.fsum(data)
+        run = lambda: fastkernels.fsum(data)
+    elif case == "sort-list":
+        data = rng.integers(-2**62, 2**62, 1_000_000).tolist()
+        expected = sorted(data)
+        run = lambda: fastkernels.sort(data)
+    elif case == "sort-array":
+        data = rng.random(2_000_000)
+        expected = np.sort(data)
+        run = lambda: fastkernels.sort(data)
+    elif case == "sort-inplace-array":
+        data = rng.integers(0, 2**40, 2_000_000)
+        expected = np.sort(data)
+        def run():
+            fastkernels.sort_inplace(data)
+            return data
+    elif case == "sort-inplace-list":
+        data = rng.random(500_000).tolist()
+        expected = sorted(data)
+        def run():
+            fastkernels.sort_inplace(data)
+            return data
+    elif case.startswith("word-count-file-"):
+        threads = int(case.rsplit("-", 1)[1])
+        expected = Counter(open(path, encoding="utf-8").read().lower().split())
+        run = lambda: fastkernels.word_count_file(path, threads=threads)
+    elif case.startswith("word-count-"):
+        threads = int(case.rsplit("-", 1)[1])
+        data = "word " * 4_000_000 + " ".join(f"w{i}" for i in range(200_000))
+        expected = Counter(data.lower().split())
+        run = lambda: fastkernels.word_count(data, threads=threads)
+    elif case == "huge-token":
+        data = "x" * 30_000_000 + " y"
+        expected = Counter(data.split())
+        run = lambda: fastkernels.word_count(data.encode(), threads=1)
+    elif case == "fibonacci":
+        from fastkernels._pure import fibonacci_fast_doubling
+        expected = fibonacci_fast_doubling(1_000_000)
+        run = lambda: fastkernels.fibonacci(1_000_000)
+    else:
+        raise SystemExit(f"unknown case {case}")
+
+    def vm_bytes():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    limit = vm_bytes() + headroom_mb * (1 << 20)
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        result = run()
+    except MemoryError:
+        print("memoryerror", flush=True)
+        raise SystemExit(0)
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))  # checking the answer needs memory too
+    if isinstance(expected, np.ndarray):
+        ok = np.array_equal(result, expected, equal_nan=True)
+    elif isinstance(expected, Counter):
+        ok = type(result) is Counter and list(result.items()) == list(expected.items())
+    else:
+        ok = type(result) is type(expected) and result == expected
+    print("ok" if ok else "WRONG", flush=True)
+""")
+
+CASES = ["sum-array", "sum-float-array", "sum-list", "sum-range", "fsum-array", "fsum-list", "sort-list",
+         "sort-array", "sort-inplace-array", "sort-inplace-list", "word-count-1", "word-count-2",
+         "word-count-64", "word-count-file-1", "word-count-file-256", "huge-token", "fibonacci"]
+HEADROOMS_MB = [2, 4, 8, 16, 48, 128, 384]
+
+
+@pytest.fixture(scope="module")
+def text_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("memory") / "text.txt"
+    path.write_text(("Word word WORD Ωmega " * 400_000) + " ".join(f"w{i}" for i in range(100_000)))
+    return path
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_memory_limit_sweep(case, text_file):
+    """The outcome at every headroom is the right answer or MemoryError; the largest headroom succeeds."""
+    outcomes = {}
+    for headroom in HEADROOMS_MB:
+        try:
+            child = subprocess.run([sys.executable, "-c", CHILD, str(headroom), case, str(text_file)],
+                                   capture_output=True, text=True, timeout=120)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{case} under {headroom} MB of headroom hung (no answer in 120 s)")
+        assert child.returncode == 0, (
+            f"{case} under {headroom} MB of headroom ended with {child.returncode} "
+            f"(a negative code is a signal):\n{child.stdout}\n{child.stderr[-3000:]}")
+        outcome = child.stdout.strip().splitlines()[-1] if child.stdout.strip() else ""
+        assert outcome in ("ok", "memoryerror"), f"{case}, {headroom} MB: {child.stdout}\n{child.stderr[-3000:]}"
+        outcomes[headroom] = outcome
+    assert outcomes[HEADROOMS_MB[-1]] == "ok", outcomes
+
+
+def test_more_threads_than_cores_use_no_more_memory():
+    """threads=64 runs on at most as many workers as there are cores: per-worker memory does not
+    grow with the number asked for (it once took 1.4 GB where one thread took 425 MB)."""
+    script = textwrap.dedent("""
+        import sys, fastkernels
+        text = " ".join(f"w{i}" for i in range(1_000_000)) + " x" * 2_000_000
+        fastkernels.word_count(text, threads=int(sys.argv[1]))
+        print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")))
+    """)
+    peaks = {}
+    for threads in (os.cpu_count() or 1, 64):
+        out = subprocess.run([sys.executable, "-c", script, str(threads)], capture_output=True, text=True,
+                             check=True, timeout=120).stdout
+        peaks[threads] = int(out) / 1024
+    assert peaks[64] < peaks[os.cpu_count() or 1] * 1.3 + 20, peaks
