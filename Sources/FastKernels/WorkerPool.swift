@@ -341,10 +341,7 @@ final class WorkerPool: @unchecked Sendable {
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         while threadCount < wanted {
             var thread = pthread_t()
-            let created = pthread_create(&thread, &attributes, { _ in
-                WorkerPool.shared.workerLoop()
-                return nil
-            }, nil)
+            let created = pthread_create(&thread, &attributes, { _ in WorkerPool.shared.workerLoop() }, nil)
             guard created == 0 else { return }
             threadCount += 1
         }
