@@ -62,7 +62,8 @@ def import_time_ms(runs: int) -> tuple[float, float]:
 
 
 INTERRUPT_CHILD = """
-import sys, time, fastkernels
+import signal, sys, time, fastkernels
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a background shell starts it ignored
 print("ready", flush=True)
 try:
     fastkernels.{call}

@@ -1,4 +1,4 @@
-"""Benchmarks of sum and sort (issue 3's targets), measured in one run.
+"""Benchmarks of sum, fsum and sort (issue 3's targets, issue 9's rules), measured in one run.
 
     python benchmarks/numeric.py [--quick]
 
@@ -58,15 +58,19 @@ def main() -> None:
     assert fastkernels.sum(ints) == sum(int_list) and fastkernels.sum(int_list) == sum(int_list)
     assert fastkernels.sum(small_int_list) == sum(small_int_list)
     exact = math.fsum(float_list)
+    assert fastkernels.fsum(floats) == exact and fastkernels.fsum(float_list) == exact
+    assert fastkernels.sum(floats).hex() == sum(float_list).hex()  # sum() is sequential, bit for bit
     ours, theirs = fastkernels.sum(floats), float(np.sum(floats))
-    print(f"float64 sum error against math.fsum: fastkernels {abs(ours - exact):.3g}, numpy.sum {abs(theirs - exact):.3g}\n")
+    print(f"float64 sum error against math.fsum: fastkernels.sum {abs(ours - exact):.3g} (sum()'s own), "
+          f"fastkernels.fsum 0, numpy.sum {abs(theirs - exact):.3g}\n")
 
     compare("sort int64 array", "numpy.sort", {"numpy.sort": lambda: np.sort(ints), "fastkernels.sort": lambda: fastkernels.sort(ints)}, repeats, "target <= 0.8x")
     compare("sort float64 array", "numpy.sort", {"numpy.sort": lambda: np.sort(floats), "fastkernels.sort": lambda: fastkernels.sort(floats)}, repeats, "target <= 0.8x")
     compare("sort list of ints (full 64-bit range)", "sorted", {"sorted": lambda: sorted(int_list), "fastkernels.sort": lambda: fastkernels.sort(int_list)}, max(3, repeats // 3), "target >= 15x faster")
     compare("sort list of floats", "sorted", {"sorted": lambda: sorted(float_list), "fastkernels.sort": lambda: fastkernels.sort(float_list)}, max(3, repeats // 3), "target >= 15x faster")
     compare("sum int64 array", "numpy.sum", {"numpy.sum": lambda: np.sum(ints), "fastkernels.sum": lambda: fastkernels.sum(ints)}, repeats * 5, "target <= 1.0x (exact)")
-    compare("sum float64 array", "numpy.sum", {"numpy.sum": lambda: np.sum(floats), "fastkernels.sum": lambda: fastkernels.sum(floats)}, repeats * 5, "target <= 1.0x (compensated)")
+    compare("sum float64 array", "numpy.sum", {"numpy.sum": lambda: np.sum(floats), "fastkernels.sum": lambda: fastkernels.sum(floats), "fastkernels.fsum": lambda: fastkernels.fsum(floats)}, repeats * 5, "sum: sum()'s additions in order; fsum: correctly rounded")
+    compare("fsum float64 array", "math.fsum", {"math.fsum": lambda: math.fsum(floats), "fastkernels.fsum": lambda: fastkernels.fsum(floats)}, max(3, repeats // 3), "exactly math.fsum")
     compare("sum list of ints (full 64-bit range)", "sum", {"sum": lambda: sum(int_list), "fastkernels.sum": lambda: fastkernels.sum(int_list)}, repeats, "target >= 3x faster")
     compare("sum list of small ints (0..999)", "sum", {"sum": lambda: sum(small_int_list), "fastkernels.sum": lambda: fastkernels.sum(small_int_list)}, repeats, "target >= 3x faster")
     compare("sum list of floats", "sum", {"sum": lambda: sum(float_list), "fastkernels.sum": lambda: fastkernels.sum(float_list)}, repeats, "target >= 3x faster")

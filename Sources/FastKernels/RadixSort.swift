@@ -300,23 +300,26 @@ extension Int64: RadixSortable {
     @inlinable @inline(__always) public static func key(_ value: Int64) -> UInt64 { UInt64(bitPattern: value) ^ (1 << 63) }
 }
 
-/// IEEE floats: negative numbers have all bits flipped, positive ones the
-/// sign bit set, which orders -inf < ... < -tiny < 0 < tiny < ... < +inf.
-/// -0.0 gets the key of +0.0: they are equal, so a stable sort keeps them in
-/// their input order, as `sorted()` does.
+/// IEEE floats (not NaN): 2^(w-1) + magnitude bits for positive numbers, 2^(w-1) -
+/// magnitude bits for negative ones, which orders -inf < ... < -tiny < 0 < tiny < ...
+/// < +inf and gives -0.0 the key of +0.0: they are equal, so a stable sort keeps them
+/// in their input order, as `sorted()` does. Branch-free: the magnitude is negated
+/// (two's complement) under the sign's all-ones mask.
 extension Float: RadixSortable {
     @inlinable @inline(__always) public static func key(_ value: Float) -> UInt32 {
-        var bits = value.bitPattern
-        if bits == 0x8000_0000 { bits = 0 }
-        return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        let bits = value.bitPattern
+        let magnitude = bits & 0x7FFF_FFFF
+        let negative = UInt32(bitPattern: Int32(bitPattern: bits) >> 31)
+        return 0x8000_0000 &+ ((magnitude ^ negative) &- negative)
     }
     @inlinable @inline(__always) public static func isUnordered(_ value: Float) -> Bool { value.isNaN }
 }
 extension Double: RadixSortable {
     @inlinable @inline(__always) public static func key(_ value: Double) -> UInt64 {
-        var bits = value.bitPattern
-        if bits == 1 << 63 { bits = 0 }
-        return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+        let bits = value.bitPattern
+        let magnitude = bits & 0x7FFF_FFFF_FFFF_FFFF
+        let negative = UInt64(bitPattern: Int64(bitPattern: bits) >> 63)
+        return (1 << 63) &+ ((magnitude ^ negative) &- negative)
     }
     @inlinable @inline(__always) public static func isUnordered(_ value: Double) -> Bool { value.isNaN }
 }

@@ -9,7 +9,10 @@ def interrupt_child(script: str, delay: float) -> tuple[int, float]:
     """Runs `script` in a new interpreter; once it prints "ready", waits `delay`
     seconds (the child is inside the kernel by then), sends SIGINT and returns
     the child's exit code and the seconds from the signal to its exit."""
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    # The child takes Python's own SIGINT handler whatever it inherited (a shell's background
+    # job starts with SIGINT ignored, and Python then leaves it ignored).
+    prelude = "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    child = subprocess.Popen([sys.executable, "-c", prelude + script], stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "ready"
         time.sleep(delay)

@@ -56,7 +56,8 @@ def test_ctrl_c_while_a_fifo_writer_stays_silent(tmp_path, delay):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     script = textwrap.dedent(f"""
-        import sys, fastkernels
+        import signal, sys, fastkernels
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # whatever the shell left
         print("ready", flush=True)
         try:
             fastkernels.word_count_file({str(fifo)!r})
