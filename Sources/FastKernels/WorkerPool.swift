@@ -375,13 +375,3 @@ final class WorkerPool: @unchecked Sendable {
         pthread_sigmask(SIG_BLOCK, &all, nil)
     }
 }
-
-/// Runs `body` over `0..<count` split into one contiguous range per worker (at
-/// most `effectiveWorkers(threads)`, and at least `minimumPerWorker` elements
-/// each), the calling thread among them; returns when all have returned. For
-/// adapters that read their own data in parallel (the ranges are disjoint).
-public func forEachRangeInParallel(count: Int, threads: Int, minimumPerWorker: Int = 1 << 14,
-                                   _ body: (Range<Int>) -> Void) {
-    let workers = max(1, min(effectiveWorkers(threads), count / max(minimumPerWorker, 1)))
-    runWorkers(workers) { worker, workers in body(partition(count, parts: workers, index: worker)) }
-}

@@ -109,8 +109,6 @@ public func qualifiedTypeName(of object: PyObjectPointer) -> String {
 public func isExactInt(_ object: PyObjectPointer) -> Bool { fk_long_check_exact(object) != 0 }
 /// True for an exact list.
 public func isExactList(_ object: PyObjectPointer) -> Bool { fk_list_check_exact(object) != 0 }
-/// True for an exact tuple.
-public func isExactTuple(_ object: PyObjectPointer) -> Bool { fk_tuple_check_exact(object) != 0 }
 /// True for an exact str.
 public func isExactString(_ object: PyObjectPointer) -> Bool { fk_unicode_check_exact(object) != 0 }
 /// True for an exact bytes.

@@ -172,6 +172,15 @@ public func countWords(_ text: UnsafeRawBufferPointer, threads: Int,
 /// Returns the offset of the first invalid UTF-8 sequence, if any.
 func countSlices(of text: UnsafeRawBufferPointer, into table: WordTable, _ tokenizer: Tokenizer,
                  isCancelled: () -> Bool) throws(KernelError) -> Int? {
+    try withoutActuallyEscaping(isCancelled) { isCancelled throws(KernelError) -> Int? in
+        table.isCancelled = isCancelled  // for the growths of the table, which take long
+        defer { table.isCancelled = nil }
+        return try countSlicesPolling(of: text, into: table, tokenizer, isCancelled: isCancelled)
+    }
+}
+
+func countSlicesPolling(of text: UnsafeRawBufferPointer, into table: WordTable, _ tokenizer: Tokenizer,
+                        isCancelled: () -> Bool) throws(KernelError) -> Int? {
     guard let bytes = text.baseAddress else { return nil }
     var start = 0
     var sliceLength = wordCountSlice
@@ -187,6 +196,7 @@ func countSlices(of text: UnsafeRawBufferPointer, into table: WordTable, _ token
             throw .outOfMemory
         case .complete(let pending):
             if table.outOfMemory { throw .outOfMemory }
+            if table.cancelled { throw .cancelled }
             if final { return nil }
             if pending == slice.count {
                 sliceLength *= 2  // one token longer than the slice: retry with a longer one
@@ -260,7 +270,7 @@ final class WordCounter {
         try forEachWorker(isCancelled: isCancelled) { _, table, _, isCancelled throws(KernelError) in
             try table.compact(isCancelled: isCancelled)
         }
-        if tables.count == 1 { return try wordsInOrder(of: tables[0]) }
+        if tables.count == 1 { return try wordsInOrder(of: tables[0], isCancelled: isCancelled) }
         return try mergedWords(tables, threads: threads, isCancelled: isCancelled)
     }
 }
@@ -283,10 +293,16 @@ func shareBoundaries(_ bytes: UnsafePointer<UInt8>, _ n: Int, parts: Int) -> [In
 
 /// The tokens of one compacted table in the order of their ordinals: `order[i]`
 /// is the slot of the token the table saw i-th.
-func wordsInOrder(of table: WordTable) throws(KernelError) -> WordList {
+func wordsInOrder(of table: WordTable, isCancelled: () -> Bool) throws(KernelError) -> WordList {
     let count = table.distinctCount
     guard count <= Int(UInt32.max), let order = allocateMapped(UInt32.self, max(count, 1)) else { throw .outOfMemory }
-    for index in 0..<count { order[table.ordinal(table.slots + index)] = UInt32(truncatingIfNeeded: index) }
+    for index in 0..<count {
+        if index & 0xFFFFF == 0xFFFFF && isCancelled() {
+            deallocateMapped(order, count: max(count, 1))
+            throw .cancelled
+        }
+        order[table.ordinal(table.slots + index)] = UInt32(truncatingIfNeeded: index)
+    }
     return WordList(table: table, order: order, count: count)
 }
 
@@ -333,8 +349,13 @@ func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) t
             // Tokens of this partition in each table, counted first: the exact size needed.
             var mine = 0
             for table in sources.value {
-                for index in 0..<table.distinctCount
-                where partitionOf(table.hash(of: table.slots + index), partitions) == partition { mine += 1 }
+                for index in 0..<table.distinctCount {
+                    if index & 0xFFFF == 0xFFFF && (failure.load(ordering: .relaxed) != 0 || isCancelled()) {
+                        failure.store(1, ordering: .relaxed)
+                        return
+                    }
+                    if partitionOf(table.hash(of: table.slots + index), partitions) == partition { mine += 1 }
+                }
             }
             var bits = 4
             while (1 << bits) < mine * 2 { bits += 1 }
@@ -399,6 +420,10 @@ func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) t
     try keyed.sort(count: distinct, threads: threads, isCancelled: isCancelled)
     guard let words = allocateMapped(CountedWord.self, max(distinct, 1)) else { throw .outOfMemory }
     for position in 0..<distinct {
+        if position & 0xFFFF == 0xFFFF && isCancelled() {
+            deallocateMapped(words, count: max(distinct, 1))
+            throw .cancelled
+        }
         let object = keyed.items[position].object
         guard let list = entries[Int(object >> 40)] else { throw .outOfMemory }
         words[position] = list[Int(object & 0xFF_FFFF_FFFF)].word

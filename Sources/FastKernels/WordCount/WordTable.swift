@@ -65,6 +65,12 @@ public final class WordTable {
     /// Set when the table could not grow: it then ignores further tokens, and the
     /// kernel reports `.outOfMemory` instead of a wrong count.
     public private(set) var outOfMemory = false
+    /// Set when `isCancelled` asked a growth to stop: the table then ignores further
+    /// tokens, and the kernel reports `.cancelled`.
+    public private(set) var cancelled = false
+    /// The counting call's cancellation check, while one runs (growing a table of
+    /// millions of slots takes long enough to poll it); nil otherwise.
+    var isCancelled: (() -> Bool)? = nil
 
     static let initialCapacity = 1 << 10
     static let initialArenaCapacity = 1 << 12
@@ -119,7 +125,7 @@ public final class WordTable {
 
     @inline(__always)
     func addShort(_ token: ShortToken, count: Int = 1) {
-        if outOfMemory { return }
+        if outOfMemory || cancelled { return }
         totalCount &+= count
         let identity = identityTag(token.hash, code: UInt64(token.length))
         var slot = Int(truncatingIfNeeded: token.hash) & (capacity - 1)
@@ -138,7 +144,7 @@ public final class WordTable {
     }
 
     func addLong(_ bytes: UnsafePointer<UInt8>, _ length: Int, count: Int = 1) {
-        if outOfMemory { return }
+        if outOfMemory || cancelled { return }
         totalCount &+= count
         let key1 = UInt64(length)
         let hash = wordHash(bytes, length)
@@ -200,15 +206,21 @@ public final class WordTable {
             outOfMemory = true
             return
         }
-        let oldSlots = slots, oldCapacity = capacity
-        capacity *= 2
-        slots = newSlots
-        for index in 0..<oldCapacity where oldSlots[index].tag != 0 {
-            var slot = Int(truncatingIfNeeded: hash(of: oldSlots + index)) & (capacity - 1)
-            while slots[slot].tag != 0 { slot = (slot + 1) & (capacity - 1) }
-            slots[slot] = oldSlots[index]
+        let newCapacity = capacity * 2
+        for index in 0..<capacity where slots[index].tag != 0 {
+            if index & 0xFFFF == 0xFFFF, let isCancelled, isCancelled() {
+                // Stop: the old slots are intact; the table takes no more tokens.
+                deallocateMapped(newSlots, count: newCapacity)
+                cancelled = true
+                return
+            }
+            var slot = Int(truncatingIfNeeded: hash(of: slots + index)) & (newCapacity - 1)
+            while newSlots[slot].tag != 0 { slot = (slot + 1) & (newCapacity - 1) }
+            newSlots[slot] = slots[index]
         }
-        deallocateMapped(oldSlots, count: oldCapacity)
+        deallocateMapped(slots, count: capacity)
+        slots = newSlots
+        capacity = newCapacity
     }
 
     /// The full hash of the token in `slot` (the tag keeps only part of it).
