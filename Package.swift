@@ -7,12 +7,15 @@
 import PackageDescription
 
 // KernelLoops holds the SIMD loops, compiled for x86-64 with AVX2 and FMA
-// (Haswell, 2013, and newer); FastKernels calls them only after checking the
-// CPU at run time (CPUFeatures), so the module still runs on any x86-64.
+// (Haswell, 2013, and newer), KernelLoopsAVX512 those for x86-64-v4 (AVX-512
+// F/DQ/BW/VL); FastKernels calls them only after checking the CPU at run time
+// (CPUFeatures, InstructionSet), so the module still runs on any x86-64.
 #if arch(x86_64)
 let avx2Flags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+let avx512Flags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
 #else
 let avx2Flags: [SwiftSetting] = []
+let avx512Flags: [SwiftSetting] = []
 #endif
 
 let package = Package(
@@ -31,8 +34,9 @@ let package = Package(
         ),
         .target(name: "PythonBridge", dependencies: ["CPython"]),
         .target(name: "CPUFeatures"),
-        .target(name: "KernelLoops", swiftSettings: avx2Flags),
-        .target(name: "FastKernels", dependencies: ["CPUFeatures", "KernelLoops"],
+        .target(name: "KernelLoops", dependencies: ["CPUFeatures"], swiftSettings: avx2Flags),
+        .target(name: "KernelLoopsAVX512", dependencies: ["KernelLoops"], swiftSettings: avx512Flags),
+        .target(name: "FastKernels", dependencies: ["CPUFeatures", "KernelLoops", "KernelLoopsAVX512"],
                 // Kernels touch memory through raw pointers, never overlapping Swift accesses; the
                 // run-time exclusivity checks on their class state cost more than the work itself.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),

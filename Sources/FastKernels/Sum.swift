@@ -4,8 +4,8 @@ import KernelLoops
 // Sums over numeric arrays: exact for integers (in parallel), and Python's
 // own order of float additions otherwise. See docs/sum.md.
 
-/// True when the AVX2 + FMA loops may run on this CPU (checked once).
-let cpuHasAVX2 = fk_cpu_has_avx2_fma() != 0
+/// True when the AVX2 + FMA loops may run on this CPU (checked once; `FASTKERNELS_ISA` can lower it).
+let cpuHasAVX2 = InstructionSet.selected >= .avx2
 
 /// Elements gathered at a time from a strided or byte-swapped array (a multiple of 16).
 let gatherChunk = 4096

@@ -6,6 +6,10 @@
 /* 1 when the CPU (and OS) support AVX2 and FMA, the instruction set FastKernelsAVX2 is compiled for. */
 int fk_cpu_has_avx2_fma(void);
 
+/* 1 when the CPU (and OS) support the AVX-512 subsets F, CD, DQ, BW and VL (Skylake-SP and newer), the
+   instruction set KernelLoopsAVX512 is compiled for. */
+int fk_cpu_has_avx512(void);
+
 /* The number of CPUs in this process's affinity mask (sched_getaffinity), or 0 when it
    cannot be read: what the process may run on, which can be fewer than the machine has. */
 int fk_affinity_cpu_count(void);
