@@ -115,24 +115,24 @@ func releasePages(_ start: UnsafeMutableRawPointer, _ bytes: Int) {
 
 /// A block of `count` values of `T` owned by the value: freed when it goes
 /// away, on every path. `nil` from `init` when there is no memory.
-struct CheckedBuffer<T>: ~Copyable {
-    let base: UnsafeMutablePointer<T>
-    let count: Int
+public struct CheckedBuffer<T>: ~Copyable {
+    public let base: UnsafeMutablePointer<T>
+    public let count: Int
 
-    init?(_: T.Type = T.self, count: Int) {
+    public init?(_: T.Type = T.self, count: Int) {
         guard let base = allocateChecked(T.self, max(count, 1)) else { return nil }
         self.base = base
         self.count = max(count, 1)
     }
 
-    init?(_: T.Type = T.self, count: Int, repeating value: T) {
+    public init?(_: T.Type = T.self, count: Int, repeating value: T) {
         self.init(T.self, count: count)
         base.initialize(repeating: value, count: self.count)
     }
 
     deinit { deallocateChecked(base, count: count) }
 
-    subscript(_ index: Int) -> T {
+    public subscript(_ index: Int) -> T {
         get { base[index] }
         nonmutating set { base[index] = newValue }
     }

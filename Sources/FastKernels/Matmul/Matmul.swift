@@ -1,0 +1,408 @@
+// Matrix multiplication C = A B, BLIS's five loops around a register kernel.
+// See docs/matmul.md for the algorithm, the block sizes and the number rules.
+
+/// Multiplies `a` (m x k) by `b` (k x n) into `c` (m x n), as numpy's `a @ b`.
+///
+/// The type of `c` decides the arithmetic: float64 and float32 are computed in
+/// that type (rounded as a blocked GEMM rounds: within the usual error bound of
+/// the exact product, not bit for bit a sequential sum); integer and bool results
+/// are exact modulo 2^bits of `c`'s type, as numpy wraps (computed in 64 or
+/// 32-bit wrapping integers, or in float64 when the operands' magnitudes prove
+/// every sum exact there). Operands of any element type, layout, stride sign
+/// and byte order are converted while they are packed; neither is copied whole.
+/// `c` may overlap `a` or `b` (the product then goes through a temporary).
+///
+/// - Parameters:
+///   - a, b: the operands; `a.columns == b.rows`.
+///   - c: the result, `a.rows x b.columns`, native byte order.
+///   - threads: workers to use (1 = this thread only); rows (or columns) of C are
+///     split among them, never the shared dimension, so that every thread count
+///     rounds the same way.
+///   - isCancelled: polled between blocks (every few milliseconds of work).
+///   - instructionSet: the register kernels to use (capped at what the CPU supports).
+/// - Throws: `.invalidArgument` for mismatched shapes or a byte-swapped `c`,
+///   `.outOfMemory`, `.cancelled` (then `c` holds a partial result).
+/// - Complexity: O(m n k) operations, O(m k + k n) reads of the operands.
+public func matmul(_ a: MatrixView, _ b: MatrixView, into c: MatrixView, threads: Int = 1,
+                   isCancelled: () -> Bool = { false },
+                   instructionSet: InstructionSet = .selected) throws(KernelError) {
+    let isa = instructionSet
+    guard a.rows >= 0, a.columns >= 0, b.rows >= 0, b.columns >= 0 else {
+        throw .invalidArgument(argument: "a, b", requirement: "shapes must not be negative")
+    }
+    guard a.columns == b.rows else {
+        throw .invalidArgument(argument: "a, b", requirement:
+            "the columns of a (\(a.columns)) must equal the rows of b (\(b.rows))")
+    }
+    guard c.rows == a.rows, c.columns == b.columns else {
+        throw .invalidArgument(argument: "out", requirement:
+            "must have shape (\(a.rows), \(b.columns)), not (\(c.rows), \(c.columns))")
+    }
+    guard !c.byteSwapped else {
+        throw .invalidArgument(argument: "out", requirement: "must be in native byte order")
+    }
+    switch c.element {
+    case .float64: try multiply(a, b, c, Double.self, Double.self, threads, isCancelled, instructionSet: isa)
+    case .float32: try multiply(a, b, c, Float.self, Float.self, threads, isCancelled, instructionSet: isa)
+    case .int64: try multiplyIntegers(a, b, c, Int64.self, threads, isCancelled, isa)
+    case .uint64: try multiplyIntegers(a, b, c, UInt64.self, threads, isCancelled, isa)
+    case .int32: try multiplyIntegers(a, b, c, Int32.self, threads, isCancelled, isa)
+    case .uint32: try multiplyIntegers(a, b, c, UInt32.self, threads, isCancelled, isa)
+    case .int16: try multiplyIntegers(a, b, c, Int16.self, threads, isCancelled, isa)
+    case .uint16: try multiplyIntegers(a, b, c, UInt16.self, threads, isCancelled, isa)
+    case .int8: try multiplyIntegers(a, b, c, Int8.self, threads, isCancelled, isa)
+    case .uint8: try multiplyIntegers(a, b, c, UInt8.self, threads, isCancelled, isa)
+    case .bool: try multiplyIntegers(a, b, c, MatrixBool.self, threads, isCancelled, isa)
+    }
+}
+
+/// The largest |element| of `view` as a Double (for integers: their value,
+/// rounded up a little by the conversion, which only makes the test stricter).
+func largestMagnitude(_ view: MatrixView) -> Double {
+    switch view.element {
+    case .int8: largestMagnitude(view, Int8.self)
+    case .uint8: largestMagnitude(view, UInt8.self)
+    case .int16: largestMagnitude(view, Int16.self)
+    case .uint16: largestMagnitude(view, UInt16.self)
+    case .int32: largestMagnitude(view, Int32.self)
+    case .uint32: largestMagnitude(view, UInt32.self)
+    case .int64: largestMagnitude(view, Int64.self)
+    case .uint64: largestMagnitude(view, UInt64.self)
+    case .bool: largestMagnitude(view, MatrixBool.self)
+    case .float32, .float64: .infinity
+    }
+}
+
+func largestMagnitude<S: MatrixScalar>(_ view: MatrixView, _: S.Type) -> Double {
+    var largest = 0.0
+    for row in 0..<view.rows {
+        for column in 0..<view.columns {
+            largest = max(largest, abs(view.load(row, column, as: S.self).matrixDouble))
+        }
+    }
+    return largest
+}
+
+/// Below this many multiply-adds (m n k) the exactness scan is not worth it.
+let exactScanThreshold = 1 << 15
+
+/// Integer and bool results: of at most 32 bits in wrapping 32-bit integers; of
+/// 64 bits (and bool) in float64 when every partial sum is provably an integer
+/// below 2^52 (exact there, and faster than 64-bit integer multiplies, which
+/// AVX2 lacks), otherwise in wrapping 64-bit integers.
+func multiplyIntegers<Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixView, _ c: MatrixView, _: Out.Type,
+                                         _ threads: Int, _ isCancelled: () -> Bool,
+                                         _ isa: InstructionSet) throws(KernelError) {
+    let work = Double(a.rows) * Double(a.columns) * Double(b.columns)
+    let narrow = Out.matrixElement.byteCount <= 4 && Out.matrixElement != .bool
+    // Results of at most 32 bits: the 32-bit integer kernels (twice the lanes of float64) win.
+    if !narrow, work >= Double(exactScanThreshold), !a.element.isFloatingPoint, !b.element.isFloatingPoint {
+        let bound = largestMagnitude(a) * largestMagnitude(b) * Double(a.columns)
+        if bound < 0x1p52 { return try multiply(a, b, c, Double.self, Out.self, threads, isCancelled, instructionSet: isa) }
+    }
+    if narrow {
+        try multiply(a, b, c, Int32.self, Out.self, threads, isCancelled, instructionSet: isa)
+    } else {
+        try multiply(a, b, c, Int64.self, Out.self, threads, isCancelled, instructionSet: isa)
+    }
+}
+
+/// Work (m n k) below which one thread does it all (about 8 MFLOP, n = 160): waking a
+/// worker and packing B twice cost more than the second core gives below that
+/// (measured on a 2-core VM: threads=2 was no faster than 1 at n = 192).
+let matmulParallelThreshold = 1 << 22
+
+/// C = A B computed in `T`, stored as `Out`.
+func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixView, _ c: MatrixView,
+                                                   _: T.Type, _: Out.Type, _ threads: Int,
+                                                   _ isCancelled: () -> Bool,
+                                                   instructionSet: InstructionSet = .selected) throws(KernelError) {
+    let m = a.rows, n = b.columns, k = a.columns
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        for i in 0..<m { for j in 0..<n { c.address(i, j).storeBytes(of: Out.fromMatrixInt64(0), as: Out.self) } }
+        return
+    }
+    if c.overlaps(a) || c.overlaps(b) {
+        // The product goes through a temporary, then into c.
+        guard let temporary = CheckedBuffer(Out.self, count: m * n) else { throw .outOfMemory }
+        let view = MatrixView(start: UnsafeMutableRawPointer(temporary.base), rows: m, columns: n,
+                              rowStride: n * MemoryLayout<Out>.stride, columnStride: MemoryLayout<Out>.stride,
+                              element: c.element)
+        try multiply(a, b, view, T.self, Out.self, threads, isCancelled, instructionSet: instructionSet)
+        for i in 0..<m {
+            for j in 0..<n { c.address(i, j).storeBytes(of: temporary[i * n + j], as: Out.self) }
+        }
+        return
+    }
+    if Double(m) * Double(n) * Double(k) <= Double(smallProductLimit), a.element == T.matrixElement,
+       b.element == T.matrixElement, Out.self == T.self, !a.byteSwapped, !b.byteSwapped {
+        multiplySmall(a, b, c, T.self)
+        return
+    }
+    let kernel = T.microKernel(for: min(instructionSet, .supported))
+    let blocks = MatmulBlocks(kernel: kernel, elementSize: MemoryLayout<T>.stride, m: m, n: n, k: k)
+    let work = m.multipliedReportingOverflow(by: n).partialValue.multipliedReportingOverflow(by: k)
+    let splitRows = m >= n
+    let units = splitRows ? (m + kernel.rows - 1) / kernel.rows : (n + kernel.columns - 1) / kernel.columns
+    let byWork = work.overflow ? Int.max : work.partialValue / matmulParallelThreshold
+    let workers = max(1, min(effectiveWorkers(threads), units, byWork))
+    // Each worker's packed A block, packed B panel and edge tile, in one allocation.
+    let perWorker = blocks.mc * blocks.kc + blocks.kc * blocks.nc + kernel.rows * kernel.columns + 64
+    guard let scratch = CheckedBuffer(T.self, count: perWorker * workers) else { throw .outOfMemory }
+    let shared = SharedPointer(scratch.base)
+    let stopped = StopFlag()
+    let inPlace = readsInPlace(a, b, T.self, m: m, n: n)
+    runWorkers(workers, isCancelled: isCancelled) { worker, workers in
+        let part = partition(units, parts: workers, index: worker)
+        let rows = splitRows ? min(m, part.lowerBound * kernel.rows)..<min(m, part.upperBound * kernel.rows) : 0..<m
+        let columns = splitRows ? 0..<n : min(n, part.lowerBound * kernel.columns)..<min(n, part.upperBound * kernel.columns)
+        let base = shared.pointer + worker * perWorker
+        let buffers = MatmulBuffers(packedA: base, packedB: base + blocks.mc * blocks.kc,
+                                    tile: base + blocks.mc * blocks.kc + blocks.kc * blocks.nc)
+        multiplyBlock(a, b, c, rows: rows, columns: columns, kernel: kernel, blocks: blocks, buffers: buffers,
+                      inPlace: inPlace, Out.self, stopped: stopped, isCancelled)
+    }
+    if stopped.isSet { throw .cancelled }
+}
+
+/// Products of at most this many multiply-adds (8 x 8 x 8) take the textbook loops: for
+/// them the fixed cost of the blocked path (its buffers, packing, edge tiles)
+/// is larger than the arithmetic.
+let smallProductLimit = 1 << 9
+
+/// C = A B by the textbook loops, reading the operands in place (all of type T, native order).
+func multiplySmall<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: MatrixView, _: T.Type) {
+    for i in 0..<a.rows {
+        for j in 0..<b.columns {
+            var sum = T.zero
+            var left = UnsafeRawPointer(a.address(i, 0)), right = UnsafeRawPointer(b.address(0, j))
+            for _ in 0..<a.columns {
+                sum = T.multiplyAdd(sum, left.loadUnaligned(as: T.self), right.loadUnaligned(as: T.self))
+                left += a.columnStride
+                right += b.rowStride
+            }
+            c.address(i, j).storeBytes(of: sum, as: T.self)
+        }
+    }
+}
+
+/// Products whose C is at most this many rows and columns read full panels of A
+/// and B where they lie instead of packing them: packing costs as much as the
+/// arithmetic when C is small (its blocks are reused only a few times).
+let inPlaceLimit = 64
+
+/// Whether A and B can be read in place: both already of type T in native
+/// order, B's rows contiguous, and C small (see `inPlaceLimit`).
+func readsInPlace<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _: T.Type, m: Int, n: Int) -> Bool {
+    let size = MemoryLayout<T>.stride
+    func usable(_ view: MatrixView) -> Bool {
+        view.element == T.matrixElement && !view.byteSwapped
+            && view.rowStride % size == 0 && view.columnStride % size == 0
+            && Int(bitPattern: view.start) % MemoryLayout<T>.alignment == 0
+    }
+    return max(m, n) <= inPlaceLimit && usable(a) && usable(b) && b.columnStride == size
+}
+
+/// The cache blocking of one product: KC deep panels, MC x KC blocks of A (in
+/// L2), KC x NC panels of B (in L3), from the cache sizes of this CPU.
+struct MatmulBlocks {
+    /// The most rows of A packed at once (a multiple of the kernel's rows).
+    let mc: Int
+    /// The depth of the packed panels.
+    let kc: Int
+    /// The most columns of B packed at once (a multiple of the kernel's columns).
+    let nc: Int
+    let rowMultiple: Int
+    let columnMultiple: Int
+
+    init<T>(kernel: MicroKernel<T>, elementSize: Int, m: Int, n: Int, k: Int) {
+        let caches = CacheSizes.current
+        // A KC x NR micro-panel of B takes about half of L1, an MC x KC block of A
+        // half of L2, a KC x NC panel of B a quarter of L3 (shared by the cores).
+        // Then each is evened out over the blocks its dimension needs, so that no
+        // last block is a sliver (k = 300 is 150 + 150, not 256 + 44).
+        let kcLimit = max(64, min(caches.level1 / 2 / (kernel.columns * elementSize), 512))
+        let kc = balanced(k, limit: kcLimit, multiple: 1)
+        let mcLimit = max(kernel.rows, caches.level2 / 2 / (kc * elementSize))
+        let ncLimit = max(kernel.columns, min(caches.level3 / 4 / (kc * elementSize), 4096))
+        self.kc = kc
+        self.mc = balanced(m, limit: mcLimit, multiple: kernel.rows)
+        self.nc = balanced(n, limit: ncLimit, multiple: kernel.columns)
+        rowMultiple = kernel.rows
+        columnMultiple = kernel.columns
+    }
+
+    /// The blocks for a worker's part of C: never larger than these, evened out over its part.
+    func fitted(rows: Int, columns: Int) -> (mc: Int, nc: Int) {
+        (balanced(rows, limit: mc, multiple: rowMultiple), balanced(columns, limit: nc, multiple: columnMultiple))
+    }
+}
+
+/// The block length for `length` elements in blocks of at most about `limit`:
+/// as many blocks as `limit` needs, equal in size, rounded up to `multiple`.
+func balanced(_ length: Int, limit: Int, multiple: Int) -> Int {
+    let limit = max(multiple, limit / multiple * multiple)
+    let blocks = max(1, (length + limit - 1) / limit)
+    let size = (length + blocks - 1) / blocks
+    return max(multiple, (size + multiple - 1) / multiple * multiple)
+}
+
+/// Data cache sizes in bytes, read once from sysfs (typical values when it cannot be read).
+struct CacheSizes {
+    let level1: Int
+    let level2: Int
+    let level3: Int
+
+    static let current: CacheSizes = {
+        var sizes = [1: 32 << 10, 2: 512 << 10, 3: 8 << 20]
+        for index in 0..<8 {
+            let folder = "/sys/devices/system/cpu/cpu0/cache/index\(index)/"
+            guard let level = readSmallFile(folder + "level").flatMap({ Int($0) }),
+                  let type = readSmallFile(folder + "type"), type != "Instruction",
+                  let size = readSmallFile(folder + "size").flatMap(parseCacheSize), size > 0 else { continue }
+            sizes[level] = size
+        }
+        return CacheSizes(level1: min(max(sizes[1]!, 16 << 10), 256 << 10),
+                          level2: min(max(sizes[2]!, 128 << 10), 8 << 20),
+                          level3: min(max(sizes[3]!, 1 << 20), 256 << 20))
+    }()
+}
+
+/// "32K", "512K", "32768K", "1M" -> bytes.
+func parseCacheSize(_ text: String) -> Int? {
+    guard let unit = text.last else { return nil }
+    switch unit {
+    case "K": return Int(text.dropLast()).map { $0 << 10 }
+    case "M": return Int(text.dropLast()).map { $0 << 20 }
+    default: return Int(text)
+    }
+}
+
+/// One worker's packing buffers.
+struct MatmulBuffers<T> {
+    let packedA: UnsafeMutablePointer<T>
+    let packedB: UnsafeMutablePointer<T>
+    let tile: UnsafeMutablePointer<T>
+}
+
+/// C[rows, columns] = A[rows, :] B[:, columns]: the five loops on one worker.
+func multiplyBlock<T: MatmulCompute, Out: MatrixScalar>(
+    _ a: MatrixView, _ b: MatrixView, _ c: MatrixView, rows: Range<Int>, columns: Range<Int>,
+    kernel: MicroKernel<T>, blocks: MatmulBlocks, buffers: MatmulBuffers<T>, inPlace: Bool, _: Out.Type,
+    stopped: borrowing StopFlag, _ isCancelled: () -> Bool
+) {
+    let k = a.columns
+    let mr = kernel.rows, nr = kernel.columns
+    let (mc, nc) = blocks.fitted(rows: rows.count, columns: columns.count)
+    let bTransposed = b.transposed
+    let stride = MemoryLayout<T>.stride
+    // C may be written directly by the register kernel when it has T's layout.
+    let direct = Out.self == T.self && c.columnStride == stride && c.rowStride % stride == 0
+        && Int(bitPattern: c.start) % MemoryLayout<T>.alignment == 0
+    let rowStrideInElements = c.rowStride / stride
+    var jc = columns.lowerBound
+    while jc < columns.upperBound {
+        let nb = min(nc, columns.upperBound - jc)
+        var pc = 0
+        while pc < k {
+            let kb = min(blocks.kc, k - pc)
+            if stopped.isSet { return }
+            if !inPlace {
+                packPanels(bTransposed, panels: jc..<(jc + nb), depth: pc..<(pc + kb), width: nr,
+                           into: buffers.packedB)
+            }
+            var ic = rows.lowerBound
+            while ic < rows.upperBound {
+                if stopped.isSet { return }
+                if isCancelled() {
+                    stopped.set()
+                    return
+                }
+                let mb = min(mc, rows.upperBound - ic)
+                if !inPlace {
+                    packPanels(a, panels: ic..<(ic + mb), depth: pc..<(pc + kb), width: mr, into: buffers.packedA)
+                }
+                var jr = 0
+                while jr < nb {
+                    let columnsHere = min(nr, nb - jr)
+                    var panelB = UnsafePointer(buffers.packedB + jr * kb), bStep = nr
+                    if inPlace {
+                        if columnsHere == nr {
+                            panelB = UnsafePointer(b.address(pc, jc + jr).assumingMemoryBound(to: T.self))
+                            bStep = b.rowStride / stride
+                        } else {  // the last, partial panel: packed, padded with zeros
+                            packPanels(bTransposed, panels: (jc + jr)..<(jc + nb), depth: pc..<(pc + kb), width: nr,
+                                       into: buffers.packedB)
+                            panelB = UnsafePointer(buffers.packedB)
+                        }
+                    }
+                    var ir = 0
+                    while ir < mb {
+                        let rowsHere = min(mr, mb - ir)
+                        let i = ic + ir, j = jc + jr
+                        var panelA = UnsafePointer(buffers.packedA + ir * kb), aRow = 1, aStep = mr
+                        if inPlace {
+                            if rowsHere == mr {
+                                panelA = UnsafePointer(a.address(i, pc).assumingMemoryBound(to: T.self))
+                                (aRow, aStep) = (a.rowStride / stride, a.columnStride / stride)
+                            } else {
+                                packPanels(a, panels: i..<(ic + mb), depth: pc..<(pc + kb), width: mr,
+                                           into: buffers.packedA)
+                                panelA = UnsafePointer(buffers.packedA)
+                            }
+                        }
+                        if direct && rowsHere == mr && columnsHere == nr {
+                            let target = c.address(i, j).assumingMemoryBound(to: T.self)
+                            if inPlace {
+                                kernel.direct(kb, panelA, aRow, aStep, panelB, bStep, target, rowStrideInElements, pc > 0)
+                            } else {
+                                kernel.run(kb, panelA, panelB, target, rowStrideInElements, pc > 0)
+                            }
+                        } else {
+                            kernel.direct(kb, panelA, aRow, aStep, panelB, bStep, buffers.tile, nr, false)
+                            storeTile(buffers.tile, tileColumns: nr, rows: rowsHere, columns: columnsHere,
+                                      into: c, at: i, j, accumulate: pc > 0, Out.self)
+                        }
+                        ir += mr
+                    }
+                    jr += nr
+                }
+                ic += mb
+            }
+            pc += kb
+        }
+        jc += nb
+    }
+}
+
+/// Adds (or stores) the top-left `rows x columns` of a computed tile into C,
+/// converting to C's type: integers modulo 2^bits, floats in their own type.
+@inline(__always)
+func storeTile<T: MatmulCompute, Out: MatrixScalar>(_ tile: UnsafeMutablePointer<T>, tileColumns: Int,
+                                                    rows: Int, columns: Int, into c: MatrixView, at i: Int, _ j: Int,
+                                                    accumulate: Bool, _: Out.Type) {
+    for r in 0..<rows {
+        for s in 0..<columns {
+            let address = c.address(i + r, j + s)
+            let partial = tile[r * tileColumns + s]
+            let value: Out
+            if Out.matrixElement.isFloatingPoint {
+                let old = accumulate ? T.converting(address.loadUnaligned(as: Out.self)) : T.zero
+                value = T.matmulAdd(old, partial).stored(as: Out.self)
+            } else {
+                let old = accumulate ? address.loadUnaligned(as: Out.self).matrixInt64 : 0
+                value = Out.fromMatrixInt64(old &+ partial.matrixInt64)
+            }
+            address.storeBytes(of: value, as: Out.self)
+        }
+    }
+}
+
+extension MatrixView {
+    /// The same matrix with rows and columns exchanged (no data moves).
+    var transposed: MatrixView {
+        MatrixView(start: start, rows: columns, columns: rows, rowStride: columnStride, columnStride: rowStride,
+                   element: element, byteSwapped: byteSwapped)
+    }
+}

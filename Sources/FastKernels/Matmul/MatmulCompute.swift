@@ -1,0 +1,171 @@
+import KernelLoops
+import KernelLoopsAVX512
+
+/// A type the matrix kernel computes in: Double, Float (rounded), Int64,
+/// Int32 (wrapping). Operands are converted into it while they are packed.
+protocol MatmulCompute: MatmulScalar, MatrixScalar, Hashable, Codable {
+    static var zero: Self { get }
+    static func converting<S: MatrixScalar>(_ value: S) -> Self
+    func stored<Out: MatrixScalar>(as _: Out.Type) -> Out
+    static func matmulAdd(_ x: Self, _ y: Self) -> Self
+    /// `accumulator + x * y`, unfused (floats round twice, as on every tier), wrapping for integers.
+    static func multiplyAdd(_ accumulator: Self, _ x: Self, _ y: Self) -> Self
+    /// The register kernel of an instruction set (only for sets at most `InstructionSet.supported`).
+    static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Self>
+}
+
+/// One register kernel: C[mr x nr] (+)= A-panel * B-panel (see `matmulMicroKernel`).
+struct MicroKernel<T>: @unchecked Sendable {
+    typealias Body = (_ depth: Int, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>,
+                      _ rowStride: Int, _ accumulate: Bool) -> Void
+    /// The same with A and B read through strides (elements): A's row `r` value of step `kk` at
+    /// `a[r * aRowStride + kk * aStepStride]`, B's step `kk` from `b + kk * bStepStride`.
+    typealias DirectBody = (_ depth: Int, _ a: UnsafePointer<T>, _ aRowStride: Int, _ aStepStride: Int,
+                            _ b: UnsafePointer<T>, _ bStepStride: Int, _ c: UnsafeMutablePointer<T>,
+                            _ rowStride: Int, _ accumulate: Bool) -> Void
+    let rows: Int
+    let columns: Int
+    let run: Body
+    let direct: DirectBody
+    let instructionSet: InstructionSet
+}
+
+extension Double: MatmulCompute {
+    static var zero: Double { 0 }
+    @inline(__always) static func converting<S: MatrixScalar>(_ value: S) -> Double { value.matrixDouble }
+    @inline(__always) func stored<Out: MatrixScalar>(as _: Out.Type) -> Out { Out.fromMatrixDouble(self) }
+    @inline(__always) static func multiplyAdd(_ accumulator: Double, _ x: Double, _ y: Double) -> Double { accumulator + x * y }
+    @inline(__always) static func matmulAdd(_ x: Double, _ y: Double) -> Double { x + y }
+    static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Double> {
+        switch instructionSet {
+        case .avx512: MicroKernel(rows: 8, columns: 24, run: matmulKernel8x24AVX512,
+                          direct: matmulDirectKernel8x24AVX512, instructionSet: .avx512)
+        case .avx2: MicroKernel(rows: 6, columns: 8, run: matmulKernel6x8AVX2,
+                          direct: matmulDirectKernel6x8AVX2, instructionSet: .avx2)
+        case .baseline: MicroKernel(rows: 4, columns: 4, run: matmulKernel4x4Baseline,
+                          direct: matmulDirectKernel4x4Baseline, instructionSet: .baseline)
+        }
+    }
+}
+
+extension Float: MatmulCompute {
+    static var zero: Float { 0 }
+    @inline(__always) static func converting<S: MatrixScalar>(_ value: S) -> Float { value.matrixFloat }
+    @inline(__always) func stored<Out: MatrixScalar>(as _: Out.Type) -> Out { Out.fromMatrixDouble(Double(self)) }
+    @inline(__always) static func multiplyAdd(_ accumulator: Float, _ x: Float, _ y: Float) -> Float { accumulator + x * y }
+    @inline(__always) static func matmulAdd(_ x: Float, _ y: Float) -> Float { x + y }
+    static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Float> {
+        switch instructionSet {
+        case .avx512: MicroKernel(rows: 8, columns: 48, run: matmulKernel8x48AVX512,
+                          direct: matmulDirectKernel8x48AVX512, instructionSet: .avx512)
+        case .avx2: MicroKernel(rows: 6, columns: 16, run: matmulKernel6x16AVX2,
+                          direct: matmulDirectKernel6x16AVX2, instructionSet: .avx2)
+        case .baseline: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8Baseline,
+                          direct: matmulDirectKernel4x8Baseline, instructionSet: .baseline)
+        }
+    }
+}
+
+extension Int64: MatmulCompute {
+    static var zero: Int64 { 0 }
+    @inline(__always) static func converting<S: MatrixScalar>(_ value: S) -> Int64 { value.matrixInt64 }
+    @inline(__always) func stored<Out: MatrixScalar>(as _: Out.Type) -> Out { Out.fromMatrixInt64(self) }
+    @inline(__always) static func multiplyAdd(_ accumulator: Int64, _ x: Int64, _ y: Int64) -> Int64 { accumulator &+ x &* y }
+    @inline(__always) static func matmulAdd(_ x: Int64, _ y: Int64) -> Int64 { x &+ y }
+    static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Int64> {
+        switch instructionSet {
+        case .avx512: MicroKernel(rows: 8, columns: 24, run: matmulKernel8x24AVX512,
+                          direct: matmulDirectKernel8x24AVX512, instructionSet: .avx512)
+        case .avx2: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8AVX2,
+                          direct: matmulDirectKernel4x8AVX2, instructionSet: .avx2)
+        case .baseline: MicroKernel(rows: 4, columns: 4, run: matmulKernel4x4Baseline,
+                          direct: matmulDirectKernel4x4Baseline, instructionSet: .baseline)
+        }
+    }
+}
+
+extension Int32: MatmulCompute {
+    static var zero: Int32 { 0 }
+    @inline(__always) static func converting<S: MatrixScalar>(_ value: S) -> Int32 {
+        Int32(truncatingIfNeeded: value.matrixInt64)
+    }
+    @inline(__always) func stored<Out: MatrixScalar>(as _: Out.Type) -> Out { Out.fromMatrixInt64(Int64(self)) }
+    @inline(__always) static func multiplyAdd(_ accumulator: Int32, _ x: Int32, _ y: Int32) -> Int32 { accumulator &+ x &* y }
+    @inline(__always) static func matmulAdd(_ x: Int32, _ y: Int32) -> Int32 { x &+ y }
+    static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Int32> {
+        switch instructionSet {
+        case .avx512: MicroKernel(rows: 8, columns: 48, run: matmulKernel8x48AVX512,
+                          direct: matmulDirectKernel8x48AVX512, instructionSet: .avx512)
+        case .avx2: MicroKernel(rows: 6, columns: 16, run: matmulKernel6x16AVX2,
+                          direct: matmulDirectKernel6x16AVX2, instructionSet: .avx2)
+        case .baseline: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8Baseline,
+                          direct: matmulDirectKernel4x8Baseline, instructionSet: .baseline)
+        }
+    }
+}
+
+// MARK: - Baseline kernels (any x86-64: SSE2; unfused multiply-adds)
+
+@inline(never)
+func matmulKernel4x4Baseline(depth: Int, a: UnsafePointer<Double>, b: UnsafePointer<Double>,
+                             c: UnsafeMutablePointer<Double>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 4, b: b, bStepStride: 4, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: false, shape: InlineArray<4, InlineArray<1, SIMD4<Double>>>.self)
+}
+
+@inline(never)
+func matmulDirectKernel4x4Baseline(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
+                                   b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
+                                   rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
+                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
+                      fused: false, shape: InlineArray<4, InlineArray<1, SIMD4<Double>>>.self)
+}
+
+@inline(never)
+func matmulKernel4x8Baseline(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                             c: UnsafeMutablePointer<Float>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 4, b: b, bStepStride: 8, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: false, shape: InlineArray<4, InlineArray<1, SIMD8<Float>>>.self)
+}
+
+@inline(never)
+func matmulDirectKernel4x8Baseline(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
+                                   b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
+                                   rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
+                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
+                      fused: false, shape: InlineArray<4, InlineArray<1, SIMD8<Float>>>.self)
+}
+
+@inline(never)
+func matmulKernel4x4Baseline(depth: Int, a: UnsafePointer<Int64>, b: UnsafePointer<Int64>,
+                             c: UnsafeMutablePointer<Int64>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 4, b: b, bStepStride: 4, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: false, shape: InlineArray<4, InlineArray<1, SIMD4<Int64>>>.self)
+}
+
+@inline(never)
+func matmulDirectKernel4x4Baseline(depth: Int, a: UnsafePointer<Int64>, aRowStride: Int, aStepStride: Int,
+                                   b: UnsafePointer<Int64>, bStepStride: Int, c: UnsafeMutablePointer<Int64>,
+                                   rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
+                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
+                      fused: false, shape: InlineArray<4, InlineArray<1, SIMD4<Int64>>>.self)
+}
+
+@inline(never)
+func matmulKernel4x8Baseline(depth: Int, a: UnsafePointer<Int32>, b: UnsafePointer<Int32>,
+                             c: UnsafeMutablePointer<Int32>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 4, b: b, bStepStride: 8, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: false, shape: InlineArray<4, InlineArray<2, SIMD4<Int32>>>.self)
+}
+
+@inline(never)
+func matmulDirectKernel4x8Baseline(depth: Int, a: UnsafePointer<Int32>, aRowStride: Int, aStepStride: Int,
+                                   b: UnsafePointer<Int32>, bStepStride: Int, c: UnsafeMutablePointer<Int32>,
+                                   rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
+                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
+                      fused: false, shape: InlineArray<4, InlineArray<2, SIMD4<Int32>>>.self)
+}

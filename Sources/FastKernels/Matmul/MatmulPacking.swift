@@ -1,0 +1,132 @@
+// Packing: copies a block of an operand into the order the register kernel
+// reads it, converting elements to the compute type. Both operands go through
+// the same routine (B as its transpose): panels of `width` rows, each stored
+// depth-major (`width` consecutive values per step), the last panel padded
+// with zeros.
+
+/// Packs rows `panels` x columns `depth` of `view` into panels of `width` rows.
+func packPanels<T: MatmulCompute>(_ view: MatrixView, panels: Range<Int>, depth: Range<Int>, width: Int,
+                                  into destination: UnsafeMutablePointer<T>) {
+    let size = MemoryLayout<T>.stride
+    if view.element == T.matrixElement && !view.byteSwapped
+        && (view.columnStride == size || view.rowStride == size) && Int(bitPattern: view.start) % size == 0
+        && view.rowStride % size == 0 && view.columnStride % size == 0 {
+        // The common case: the operand already holds T, in order along one dimension.
+        switch width {
+        case 4: return packPanels(view, panels: panels, depth: depth, into: destination, width: InlineArray<4, Int>.self)
+        case 6: return packPanels(view, panels: panels, depth: depth, into: destination, width: InlineArray<6, Int>.self)
+        case 8: return packPanels(view, panels: panels, depth: depth, into: destination, width: InlineArray<8, Int>.self)
+        case 16: return packPanels(view, panels: panels, depth: depth, into: destination, width: InlineArray<16, Int>.self)
+        case 24: return packPanels(view, panels: panels, depth: depth, into: destination, width: InlineArray<24, Int>.self)
+        case 48: return packPanels(view, panels: panels, depth: depth, into: destination, width: InlineArray<48, Int>.self)
+        default: break
+        }
+    }
+    switch view.element {
+    case .float64: packPanels(view, Double.self, panels: panels, depth: depth, width: width, into: destination)
+    case .float32: packPanels(view, Float.self, panels: panels, depth: depth, width: width, into: destination)
+    case .int64: packPanels(view, Int64.self, panels: panels, depth: depth, width: width, into: destination)
+    case .uint64: packPanels(view, UInt64.self, panels: panels, depth: depth, width: width, into: destination)
+    case .int32: packPanels(view, Int32.self, panels: panels, depth: depth, width: width, into: destination)
+    case .uint32: packPanels(view, UInt32.self, panels: panels, depth: depth, width: width, into: destination)
+    case .int16: packPanels(view, Int16.self, panels: panels, depth: depth, width: width, into: destination)
+    case .uint16: packPanels(view, UInt16.self, panels: panels, depth: depth, width: width, into: destination)
+    case .int8: packPanels(view, Int8.self, panels: panels, depth: depth, width: width, into: destination)
+    case .uint8: packPanels(view, UInt8.self, panels: panels, depth: depth, width: width, into: destination)
+    case .bool: packPanels(view, MatrixBool.self, panels: panels, depth: depth, width: width, into: destination)
+    }
+}
+
+@inline(__always)
+func packPanels<S: MatrixScalar, T: MatmulCompute>(_ view: MatrixView, _: S.Type, panels: Range<Int>,
+                                                   depth: Range<Int>, width: Int,
+                                                   into destination: UnsafeMutablePointer<T>) {
+    if view.byteSwapped {
+        packPanels(view, S.self, swapped: true, panels: panels, depth: depth, width: width, into: destination)
+    } else {
+        packPanels(view, S.self, swapped: false, panels: panels, depth: depth, width: width, into: destination)
+    }
+}
+
+@inline(__always)
+func packPanels<S: MatrixScalar, T: MatmulCompute>(_ view: MatrixView, _: S.Type, swapped: Bool, panels: Range<Int>,
+                                                   depth: Range<Int>, width: Int,
+                                                   into destination: UnsafeMutablePointer<T>) {
+    @inline(__always) func load(_ address: UnsafeRawPointer) -> T {
+        T.converting(swapped ? S.loadByteSwapped(from: address) : address.loadUnaligned(as: S.self))
+    }
+    let steps = depth.count
+    // Read along the smaller stride: along a row's depth when it is contiguous
+    // (A in C order), across the panel's rows otherwise (B in C order).
+    let depthMajor = abs(view.columnStride) <= abs(view.rowStride)
+    var out = destination
+    var first = panels.lowerBound
+    while first < panels.upperBound {
+        let valid = min(width, panels.upperBound - first)
+        if depthMajor {
+            for r in 0..<valid {
+                var address = UnsafeRawPointer(view.address(first + r, depth.lowerBound))
+                for step in 0..<steps {
+                    out[step * width + r] = load(address)
+                    address += view.columnStride
+                }
+            }
+        } else {
+            var rowStart = UnsafeRawPointer(view.address(first, depth.lowerBound))
+            for step in 0..<steps {
+                var address = rowStart
+                for r in 0..<valid {
+                    out[step * width + r] = load(address)
+                    address += view.rowStride
+                }
+                rowStart += view.columnStride
+            }
+        }
+        if valid < width {
+            for step in 0..<steps {
+                for r in valid..<width { out[step * width + r] = T.zero }
+            }
+        }
+        out += steps * width
+        first += width
+    }
+}
+
+/// `packPanels` for an operand of type T in native order whose elements are
+/// adjacent along the depth (A in C order) or across the panel (B in C order),
+/// for a panel width known at compile time. Partial panels take the general path.
+@inline(__always)
+func packPanels<T: MatmulCompute, let W: Int>(_ view: MatrixView, panels: Range<Int>, depth: Range<Int>,
+                                              into destination: UnsafeMutablePointer<T>,
+                                              width _: InlineArray<W, Int>.Type) {
+    let steps = depth.count
+    let rowStride = view.rowStride / MemoryLayout<T>.stride
+    let columnStride = view.columnStride / MemoryLayout<T>.stride
+    var out = destination
+    var first = panels.lowerBound
+    while first + W <= panels.upperBound {
+        let origin = view.address(first, depth.lowerBound).assumingMemoryBound(to: T.self)
+        if columnStride == 1 {
+            // W rows, each contiguous along the depth: read them side by side.
+            var step = 0
+            while step < steps {
+                for r in 0..<W { out[step * W + r] = origin[r &* rowStride &+ step] }
+                step += 1
+            }
+        } else {
+            // Each step's W values are adjacent: a straight copy.
+            var step = 0
+            while step < steps {
+                let source = origin + step &* columnStride
+                for r in 0..<W { out[step * W + r] = source[r] }
+                step += 1
+            }
+        }
+        out += steps * W
+        first += W
+    }
+    if first < panels.upperBound {
+        packPanels(view, T.self, swapped: false, panels: first..<panels.upperBound, depth: depth, width: W,
+                   into: out)
+    }
+}

@@ -1,0 +1,231 @@
+// The register micro-kernel of matrix multiplication, written once and compiled
+// per tier: as `@inlinable` generic code inlined into FastKernels (baseline)
+// and KernelLoopsAVX512, and as the concrete AVX2 entry points below. See
+// docs/matmul.md.
+
+import CPUFeatures
+
+/// A SIMD vector the micro-kernel accumulates in: one multiply-add per lane.
+public protocol MatmulVector: SIMD where Scalar: MatmulScalar {
+    /// `accumulator + a * b`, lane by lane: fused (one rounding) when `fused`,
+    /// which only the FMA tiers may ask for (elsewhere a fused multiply-add is a
+    /// libm call per lane); wrapping for integers.
+    static func multiplyAdd(_ accumulator: Self, _ a: Self, _ b: Self, fused: Bool) -> Self
+}
+
+extension SIMD4: MatmulVector where Scalar: MatmulScalar {
+    @inlinable @inline(__always)
+    public static func multiplyAdd(_ accumulator: Self, _ a: Self, _ b: Self, fused: Bool) -> Self {
+        Scalar.multiplyAdd4(accumulator, a, b, fused: fused)
+    }
+}
+
+extension SIMD8: MatmulVector where Scalar: MatmulScalar {
+    @inlinable @inline(__always)
+    public static func multiplyAdd(_ accumulator: Self, _ a: Self, _ b: Self, fused: Bool) -> Self {
+        Scalar.multiplyAdd8(accumulator, a, b, fused: fused)
+    }
+}
+
+extension SIMD16: MatmulVector where Scalar: MatmulScalar {
+    @inlinable @inline(__always)
+    public static func multiplyAdd(_ accumulator: Self, _ a: Self, _ b: Self, fused: Bool) -> Self {
+        Scalar.multiplyAdd16(accumulator, a, b, fused: fused)
+    }
+}
+
+/// The element types the micro-kernel multiplies: Double and Float (rounded),
+/// Int64 and Int32 (wrapping, as numpy's integer matmul wraps).
+public protocol MatmulScalar: SIMDScalar {
+    /// 1 of this type (the micro-kernel adds as `x + y * 1`, exact in every type).
+    static var matmulOne: Self { get }
+    static func multiplyAdd4(_ c: SIMD4<Self>, _ a: SIMD4<Self>, _ b: SIMD4<Self>, fused: Bool) -> SIMD4<Self>
+    static func multiplyAdd8(_ c: SIMD8<Self>, _ a: SIMD8<Self>, _ b: SIMD8<Self>, fused: Bool) -> SIMD8<Self>
+    static func multiplyAdd16(_ c: SIMD16<Self>, _ a: SIMD16<Self>, _ b: SIMD16<Self>, fused: Bool) -> SIMD16<Self>
+}
+
+extension Double: MatmulScalar {
+    @inlinable public static var matmulOne: Self { 1.0 }
+    @inlinable @inline(__always)
+    public static func multiplyAdd4(_ c: SIMD4<Self>, _ a: SIMD4<Self>, _ b: SIMD4<Self>, fused: Bool) -> SIMD4<Self> {
+        fused ? c.addingProduct(a, b) : a * b + c
+    }
+    @inlinable @inline(__always)
+    public static func multiplyAdd8(_ c: SIMD8<Self>, _ a: SIMD8<Self>, _ b: SIMD8<Self>, fused: Bool) -> SIMD8<Self> {
+        fused ? c.addingProduct(a, b) : a * b + c
+    }
+    @inlinable @inline(__always)
+    public static func multiplyAdd16(_ c: SIMD16<Self>, _ a: SIMD16<Self>, _ b: SIMD16<Self>, fused: Bool) -> SIMD16<Self> {
+        fused ? c.addingProduct(a, b) : a * b + c
+    }
+}
+
+extension Float: MatmulScalar {
+    @inlinable public static var matmulOne: Self { 1.0 }
+    @inlinable @inline(__always)
+    public static func multiplyAdd4(_ c: SIMD4<Self>, _ a: SIMD4<Self>, _ b: SIMD4<Self>, fused: Bool) -> SIMD4<Self> {
+        fused ? c.addingProduct(a, b) : a * b + c
+    }
+    @inlinable @inline(__always)
+    public static func multiplyAdd8(_ c: SIMD8<Self>, _ a: SIMD8<Self>, _ b: SIMD8<Self>, fused: Bool) -> SIMD8<Self> {
+        fused ? c.addingProduct(a, b) : a * b + c
+    }
+    @inlinable @inline(__always)
+    public static func multiplyAdd16(_ c: SIMD16<Self>, _ a: SIMD16<Self>, _ b: SIMD16<Self>, fused: Bool) -> SIMD16<Self> {
+        fused ? c.addingProduct(a, b) : a * b + c
+    }
+}
+
+extension Int64: MatmulScalar {
+    @inlinable public static var matmulOne: Self { 1 }
+    @inlinable @inline(__always)
+    public static func multiplyAdd4(_ c: SIMD4<Self>, _ a: SIMD4<Self>, _ b: SIMD4<Self>, fused: Bool) -> SIMD4<Self> {
+        c &+ a &* b
+    }
+    @inlinable @inline(__always)
+    public static func multiplyAdd8(_ c: SIMD8<Self>, _ a: SIMD8<Self>, _ b: SIMD8<Self>, fused: Bool) -> SIMD8<Self> {
+        c &+ a &* b
+    }
+    @inlinable @inline(__always)
+    public static func multiplyAdd16(_ c: SIMD16<Self>, _ a: SIMD16<Self>, _ b: SIMD16<Self>, fused: Bool) -> SIMD16<Self> {
+        c &+ a &* b
+    }
+}
+
+extension Int32: MatmulScalar {
+    @inlinable public static var matmulOne: Self { 1 }
+    @inlinable @inline(__always)
+    public static func multiplyAdd4(_ c: SIMD4<Self>, _ a: SIMD4<Self>, _ b: SIMD4<Self>, fused: Bool) -> SIMD4<Self> {
+        c &+ a &* b
+    }
+    @inlinable @inline(__always)
+    public static func multiplyAdd8(_ c: SIMD8<Self>, _ a: SIMD8<Self>, _ b: SIMD8<Self>, fused: Bool) -> SIMD8<Self> {
+        c &+ a &* b
+    }
+    @inlinable @inline(__always)
+    public static func multiplyAdd16(_ c: SIMD16<Self>, _ a: SIMD16<Self>, _ b: SIMD16<Self>, fused: Bool) -> SIMD16<Self> {
+        c &+ a &* b
+    }
+}
+
+/// C[0..<MR, 0..<NV*V.scalarCount] (+)= A-panel * B-panel over `depth` steps:
+/// the MR x NR block of rank-1 updates, its accumulators held in registers.
+///
+/// - Parameters:
+///   - depth: the shared dimension of the two panels (may be 0).
+///   - a: the A panel: row `r`'s value of step `kk` at `a[r * aRowStride + kk * aStepStride]`
+///     (packed: strides 1 and MR; read in place from a row-major A: its row length and 1).
+///   - b: the B panel: step `kk`'s NR values adjacent from `b + kk * bStepStride` (packed: NR;
+///     in place from a row-major B: its row length).
+///   - c: the block's top-left element; row `r` starts at `c + r * rowStride`, its NR
+///     elements adjacent.
+///   - accumulate: add to what C holds (false: overwrite it).
+///   - fused: use fused multiply-adds (FMA tiers only).
+@inlinable @inline(__always)
+public func matmulMicroKernel<let MR: Int, let NV: Int, V: MatmulVector>(
+    depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aStepStride: Int,
+    b: UnsafePointer<V.Scalar>, bStepStride: Int, c: UnsafeMutablePointer<V.Scalar>,
+    rowStride: Int, accumulate: Bool, fused: Bool, shape: InlineArray<MR, InlineArray<NV, V>>.Type
+) {
+    // C's rows are needed at the end: start loading them now (first and last byte of each).
+    let rowBytes = NV * MemoryLayout<V>.stride
+    for r in 0..<MR {
+        let row = UnsafeRawPointer(c + r &* rowStride)
+        fk_prefetch_for_write(row)
+        fk_prefetch_for_write(row + (rowBytes - 1))
+    }
+    var acc = InlineArray<MR, InlineArray<NV, V>>(repeating: InlineArray<NV, V>(repeating: V()))
+    var a = a
+    var b = UnsafeRawPointer(b)
+    let width = MemoryLayout<V>.stride
+    var step = 0
+    while step < depth {
+        var bv = InlineArray<NV, V>(repeating: V())
+        for j in 0..<NV { bv[j] = b.loadUnaligned(fromByteOffset: j * width, as: V.self) }
+        for r in 0..<MR {
+            let ar = V(repeating: a[r &* aRowStride])
+            for j in 0..<NV { acc[r][j] = V.multiplyAdd(acc[r][j], ar, bv[j], fused: fused) }
+        }
+        a += aStepStride
+        b += bStepStride &* MemoryLayout<V.Scalar>.stride
+        step += 1
+    }
+    let one = V(repeating: V.Scalar.matmulOne)
+    for r in 0..<MR {
+        let row = UnsafeMutableRawPointer(c + r &* rowStride)
+        for j in 0..<NV {
+            let value = accumulate ? V.multiplyAdd(row.loadUnaligned(fromByteOffset: j * width, as: V.self), acc[r][j], one, fused: fused) : acc[r][j]
+            row.storeBytes(of: value, toByteOffset: j * width, as: V.self)
+        }
+    }
+}
+
+// MARK: - AVX2 entry points (call only when InstructionSet.selected >= .avx2)
+//
+// Shapes: 6 rows of 2 vectors for the floating types (12 accumulators of the 16
+// ymm registers), 4 x 2 for Int64 (no 64-bit vector multiply in AVX2: the
+// emulation needs registers of its own).
+
+@inline(never)
+public func matmulKernel6x8AVX2(depth: Int, a: UnsafePointer<Double>, b: UnsafePointer<Double>,
+                                c: UnsafeMutablePointer<Double>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 6, b: b, bStepStride: 8, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<6, InlineArray<2, SIMD4<Double>>>.self)
+}
+
+@inline(never)
+public func matmulDirectKernel6x8AVX2(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
+                                      b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
+                                      rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
+                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
+                      fused: true, shape: InlineArray<6, InlineArray<2, SIMD4<Double>>>.self)
+}
+
+@inline(never)
+public func matmulKernel6x16AVX2(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                 c: UnsafeMutablePointer<Float>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 6, b: b, bStepStride: 16, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<6, InlineArray<2, SIMD8<Float>>>.self)
+}
+
+@inline(never)
+public func matmulDirectKernel6x16AVX2(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
+                                       b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
+                                       rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
+                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
+                      fused: true, shape: InlineArray<6, InlineArray<2, SIMD8<Float>>>.self)
+}
+
+@inline(never)
+public func matmulKernel4x8AVX2(depth: Int, a: UnsafePointer<Int64>, b: UnsafePointer<Int64>,
+                                c: UnsafeMutablePointer<Int64>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 4, b: b, bStepStride: 8, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<4, InlineArray<2, SIMD4<Int64>>>.self)
+}
+
+@inline(never)
+public func matmulDirectKernel4x8AVX2(depth: Int, a: UnsafePointer<Int64>, aRowStride: Int, aStepStride: Int,
+                                      b: UnsafePointer<Int64>, bStepStride: Int, c: UnsafeMutablePointer<Int64>,
+                                      rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
+                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
+                      fused: true, shape: InlineArray<4, InlineArray<2, SIMD4<Int64>>>.self)
+}
+
+@inline(never)
+public func matmulKernel6x16AVX2(depth: Int, a: UnsafePointer<Int32>, b: UnsafePointer<Int32>,
+                                 c: UnsafeMutablePointer<Int32>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 6, b: b, bStepStride: 16, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<6, InlineArray<2, SIMD8<Int32>>>.self)
+}
+
+@inline(never)
+public func matmulDirectKernel6x16AVX2(depth: Int, a: UnsafePointer<Int32>, aRowStride: Int, aStepStride: Int,
+                                       b: UnsafePointer<Int32>, bStepStride: Int, c: UnsafeMutablePointer<Int32>,
+                                       rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
+                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
+                      fused: true, shape: InlineArray<6, InlineArray<2, SIMD8<Int32>>>.self)
+}

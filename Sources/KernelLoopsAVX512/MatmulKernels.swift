@@ -1,0 +1,73 @@
+import KernelLoops
+
+// The AVX-512 micro-kernels of matrix multiplication (x86-64-v4). Call only when
+// InstructionSet.selected is .avx512. This module holds concrete entry points
+// over raw pointers and SIMD types only: any generic specialization emitted here
+// could be shared with baseline callers by the linker (see ARCHITECTURE.md).
+//
+// Shapes: 8 rows of 3 vectors (24 of the 32 zmm registers), as AOCL's Zen 4
+// configuration uses for double.
+
+@inline(never)
+public func matmulKernel8x24AVX512(depth: Int, a: UnsafePointer<Double>, b: UnsafePointer<Double>,
+                                   c: UnsafeMutablePointer<Double>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 8, b: b, bStepStride: 24, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<3, SIMD8<Double>>>.self)
+}
+
+@inline(never)
+public func matmulDirectKernel8x24AVX512(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
+                                         b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
+                                         rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
+                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
+                      fused: true, shape: InlineArray<8, InlineArray<3, SIMD8<Double>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x48AVX512(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                   c: UnsafeMutablePointer<Float>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 8, b: b, bStepStride: 48, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<3, SIMD16<Float>>>.self)
+}
+
+@inline(never)
+public func matmulDirectKernel8x48AVX512(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
+                                         b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
+                                         rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
+                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
+                      fused: true, shape: InlineArray<8, InlineArray<3, SIMD16<Float>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x24AVX512(depth: Int, a: UnsafePointer<Int64>, b: UnsafePointer<Int64>,
+                                   c: UnsafeMutablePointer<Int64>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 8, b: b, bStepStride: 24, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<3, SIMD8<Int64>>>.self)
+}
+
+@inline(never)
+public func matmulDirectKernel8x24AVX512(depth: Int, a: UnsafePointer<Int64>, aRowStride: Int, aStepStride: Int,
+                                         b: UnsafePointer<Int64>, bStepStride: Int, c: UnsafeMutablePointer<Int64>,
+                                         rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
+                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
+                      fused: true, shape: InlineArray<8, InlineArray<3, SIMD8<Int64>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x48AVX512(depth: Int, a: UnsafePointer<Int32>, b: UnsafePointer<Int32>,
+                                   c: UnsafeMutablePointer<Int32>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 8, b: b, bStepStride: 48, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<3, SIMD16<Int32>>>.self)
+}
+
+@inline(never)
+public func matmulDirectKernel8x48AVX512(depth: Int, a: UnsafePointer<Int32>, aRowStride: Int, aStepStride: Int,
+                                         b: UnsafePointer<Int32>, bStepStride: Int, c: UnsafeMutablePointer<Int32>,
+                                         rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
+                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
+                      fused: true, shape: InlineArray<8, InlineArray<3, SIMD16<Int32>>>.self)
+}

@@ -1,0 +1,198 @@
+import XCTest
+@testable import FastKernels
+
+final class MatmulTests: XCTestCase {
+    /// The instruction sets this CPU can run: every one is tested.
+    let tiers = InstructionSet.allCases.filter { $0 <= .supported }
+
+    /// A row-major matrix of `T` that lives as long as the test.
+    final class Matrix<T: MatrixScalar> {
+        let rows: Int, columns: Int
+        let storage: UnsafeMutablePointer<T>
+        init(rows: Int, columns: Int, _ value: (Int, Int) -> T) {
+            self.rows = rows
+            self.columns = columns
+            storage = .allocate(capacity: max(rows * columns, 1))
+            for i in 0..<rows { for j in 0..<columns { storage[i * columns + j] = value(i, j) } }
+        }
+        deinit { storage.deallocate() }
+        var view: MatrixView { MatrixView(storage, rows: rows, columns: columns) }
+        subscript(i: Int, j: Int) -> T { storage[i * columns + j] }
+    }
+
+    func reference(_ a: Matrix<Double>, _ b: Matrix<Double>) -> (value: [Double], bound: [Double]) {
+        var value = [Double](repeating: 0, count: a.rows * b.columns), bound = value
+        for i in 0..<a.rows {
+            for j in 0..<b.columns {
+                var sum = 0.0, magnitude = 0.0
+                for p in 0..<a.columns {
+                    sum += a[i, p] * b[p, j]
+                    magnitude += abs(a[i, p] * b[p, j])
+                }
+                value[i * b.columns + j] = sum
+                bound[i * b.columns + j] = magnitude
+            }
+        }
+        return (value, bound)
+    }
+
+    /// Every m, n, k around the register tile sizes (every edge tile), every tier, one and three threads.
+    func testFloat64AgainstTheSequentialSumWithinTheGEMMBound() throws {
+        var rng = SystemRandomNumberGenerator()
+        let sizes = [0, 1, 2, 3, 5, 7, 8, 9, 13, 17, 24, 25, 49]
+        for tier in tiers {
+            for m in sizes {
+                for n in sizes where (m * 7 + n) % 3 == 0 || m < 3 {
+                    for k in [0, 1, 3, 17, 300] {
+                        let a = Matrix<Double>(rows: m, columns: k) { _, _ in Double.random(in: -1...1, using: &rng) }
+                        let b = Matrix<Double>(rows: k, columns: n) { _, _ in Double.random(in: -1...1, using: &rng) }
+                        let expected = reference(a, b)
+                        for threads in [1, 3] {
+                            let c = Matrix<Double>(rows: m, columns: n) { _, _ in .nan }
+                            try matmul(a.view, b.view, into: c.view, threads: threads, instructionSet: tier)
+                            for index in 0..<(m * n) {
+                                let error = abs(c.storage[index] - expected.value[index])
+                                XCTAssertLessThanOrEqual(error, 2 * Double(k + 2) * Double.ulpOfOne * expected.bound[index],
+                                                         "\(tier) m \(m) n \(n) k \(k) threads \(threads)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// C up to 64 x 64 reads A and B in place (edge panels packed); larger C packs them all; both
+    /// paths, around that boundary and with partial tiles, on every tier.
+    func testInPlaceAndPackedPathsWithinTheBound() throws {
+        var rng = SystemRandomNumberGenerator()
+        for tier in tiers {
+            for (m, n, k) in [(64, 64, 100), (65, 70, 100), (13, 200, 50), (200, 13, 9)] {
+                let a = Matrix<Double>(rows: m, columns: k) { _, _ in Double.random(in: -1...1, using: &rng) }
+                let b = Matrix<Double>(rows: k, columns: n) { _, _ in Double.random(in: -1...1, using: &rng) }
+                let expected = reference(a, b)
+                let c = Matrix<Double>(rows: m, columns: n) { _, _ in .nan }
+                try matmul(a.view, b.view, into: c.view, threads: 1, instructionSet: tier)
+                for index in 0..<(m * n) {
+                    XCTAssertLessThanOrEqual(abs(c.storage[index] - expected.value[index]),
+                                             2 * Double(k + 2) * Double.ulpOfOne * expected.bound[index],
+                                             "\(tier) \(m)x\(n)x\(k)")
+                }
+                let a32 = Matrix<Int32>(rows: m, columns: k) { _, _ in Int32.random(in: .min ... .max, using: &rng) }
+                let b32 = Matrix<Int32>(rows: k, columns: n) { _, _ in Int32.random(in: .min ... .max, using: &rng) }
+                let c32 = Matrix<Int32>(rows: m, columns: n) { _, _ in 0 }
+                try matmul(a32.view, b32.view, into: c32.view, threads: 1, instructionSet: tier)
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var sum: Int32 = 0
+                        for p in 0..<k { sum &+= a32[i, p] &* b32[p, j] }
+                        XCTAssertEqual(c32[i, j], sum, "\(tier) \(m)x\(n)x\(k)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testEveryThreadCountGivesTheSameBits() throws {
+        var rng = SystemRandomNumberGenerator()
+        let a = Matrix<Double>(rows: 131, columns: 700) { _, _ in Double.random(in: -1...1, using: &rng) }
+        let b = Matrix<Double>(rows: 700, columns: 97) { _, _ in Double.random(in: -1...1, using: &rng) }
+        let one = Matrix<Double>(rows: 131, columns: 97) { _, _ in 0 }
+        try matmul(a.view, b.view, into: one.view, threads: 1)
+        for threads in [2, 3, 8] {
+            let many = Matrix<Double>(rows: 131, columns: 97) { _, _ in 0 }
+            try matmul(a.view, b.view, into: many.view, threads: threads)
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: many.storage, count: 131 * 97)),
+                           Array(UnsafeBufferPointer(start: one.storage, count: 131 * 97)), "threads \(threads)")
+        }
+    }
+
+    /// Integers wrap as numpy's do, on the integer kernels and on the exact float64 path.
+    func testIntegerResultsAreExactModuloTheirWidth() throws {
+        var rng = SystemRandomNumberGenerator()
+        for tier in tiers {
+            for (m, n, k, range) in [(5, 7, 3, Int64.min...Int64.max), (33, 41, 37, -1000...1000),
+                                     (40, 40, 40, Int64.min...Int64.max), (1, 50, 200, -3...3)] {
+                let a = Matrix<Int64>(rows: m, columns: k) { _, _ in Int64.random(in: range, using: &rng) }
+                let b = Matrix<Int64>(rows: k, columns: n) { _, _ in Int64.random(in: range, using: &rng) }
+                let c64 = Matrix<Int64>(rows: m, columns: n) { _, _ in 7 }
+                let c32 = Matrix<Int32>(rows: m, columns: n) { _, _ in 7 }
+                let c8 = Matrix<UInt8>(rows: m, columns: n) { _, _ in 7 }
+                try matmul(a.view, b.view, into: c64.view, threads: 2, instructionSet: tier)
+                try matmul(a.view, b.view, into: c32.view, threads: 2, instructionSet: tier)
+                try matmul(a.view, b.view, into: c8.view, threads: 1, instructionSet: tier)
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var sum: Int64 = 0
+                        for p in 0..<k { sum &+= a[i, p] &* b[p, j] }
+                        XCTAssertEqual(c64[i, j], sum, "\(tier) \(m)x\(n)x\(k)")
+                        XCTAssertEqual(c32[i, j], Int32(truncatingIfNeeded: sum))
+                        XCTAssertEqual(c8[i, j], UInt8(truncatingIfNeeded: sum))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Strided, transposed, reversed and byte-swapped operands; mixed element types.
+    func testLayoutsAndConversionsArePackedCorrectly() throws {
+        let m = 11, k = 13, n = 9
+        let a = Matrix<Int32>(rows: m, columns: k) { i, j in Int32(i * 3 - j * 5 + 1) }
+        let bT = Matrix<Float>(rows: n, columns: k) { j, p in Float(j - 2 * p) / 4 }  // B stored transposed
+        // B through bT's transpose, reversed along its rows.
+        var b = bT.view.transposed
+        b.start += (k - 1) * b.rowStride
+        b.rowStride = -b.rowStride
+        // A byte-swapped copy of a.
+        let swapped = Matrix<Int32>(rows: m, columns: k) { i, j in a[i, j].byteSwapped }
+        var aSwapped = swapped.view
+        aSwapped.byteSwapped = true
+        let c = Matrix<Double>(rows: m, columns: n) { _, _ in 0 }
+        for view in [a.view, aSwapped] {
+            try matmul(view, b, into: c.view)
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sum = 0.0
+                    for p in 0..<k { sum += Double(a[i, p]) * Double(bT[j, k - 1 - p]) }
+                    XCTAssertEqual(c[i, j], sum, accuracy: 1e-9)
+                }
+            }
+        }
+    }
+
+    func testAResultOverlappingAnOperandIsStillRight() throws {
+        let n = 20
+        let a = Matrix<Double>(rows: n, columns: n) { i, j in Double(i + 2 * j) }
+        let b = Matrix<Double>(rows: n, columns: n) { i, j in Double(i == j ? 2 : 0) }
+        try matmul(a.view, b.view, into: a.view)  // a = a * 2I
+        for i in 0..<n { for j in 0..<n { XCTAssertEqual(a[i, j], 2 * Double(i + 2 * j)) } }
+    }
+
+    func testShapeErrorsAndCancellationAreThrownNotTrapped() throws {
+        let a = Matrix<Double>(rows: 3, columns: 4) { _, _ in 1 }
+        let c = Matrix<Double>(rows: 3, columns: 3) { _, _ in 1 }
+        XCTAssertThrowsError(try matmul(a.view, a.view, into: c.view)) {
+            XCTAssertEqual($0 as? KernelError, .invalidArgument(argument: "a, b",
+                requirement: "the columns of a (4) must equal the rows of b (3)"))
+        }
+        let big = Matrix<Double>(rows: 300, columns: 300) { _, _ in 1 }
+        let out = Matrix<Double>(rows: 300, columns: 300) { _, _ in 1 }
+        XCTAssertThrowsError(try matmul(big.view, big.view, into: out.view, threads: 2, isCancelled: { true })) {
+            XCTAssertEqual($0 as? KernelError, .cancelled)
+        }
+        // k = 0: zeros, whatever c held.
+        let empty = Matrix<Double>(rows: 3, columns: 0) { _, _ in 1 }
+        let emptyB = Matrix<Double>(rows: 0, columns: 3) { _, _ in 1 }
+        try matmul(empty.view, emptyB.view, into: c.view)
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: c.storage, count: 9)), [Double](repeating: 0, count: 9))
+    }
+
+    func testCacheSizesParse() {
+        XCTAssertEqual(parseCacheSize("32K"), 32 << 10)
+        XCTAssertEqual(parseCacheSize("1M"), 1 << 20)
+        XCTAssertEqual(parseCacheSize("4096"), 4096)
+        XCTAssertNil(parseCacheSize("big"))
+        let caches = CacheSizes.current
+        XCTAssertTrue(caches.level1 <= caches.level2 && caches.level2 <= caches.level3)
+    }
+}
