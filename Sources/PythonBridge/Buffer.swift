@@ -156,3 +156,59 @@ public struct BufferView: ~Copyable {
         }
     }
 }
+
+/// A view of an N-dimensional array through the buffer protocol (numpy arrays
+/// of any layout, memoryviews cast to a shape): its element type, shape and
+/// strides. Released exactly once when dropped; drop it with the GIL held.
+public struct ArrayBufferView: ~Copyable {
+    var view: Py_buffer
+    public let element: BufferElement
+    public let nativeByteOrder: Bool
+    public let isReadOnly: Bool
+
+    /// The address of element (0, 0, ...).
+    public var start: UnsafeMutableRawPointer { view.buf }
+    public var dimensions: Int { Int(view.ndim) }
+
+    /// The length of dimension `dimension` (outermost first).
+    public func length(_ dimension: Int) -> Int { view.shape[dimension] }
+
+    /// The distance in bytes between neighbours along `dimension` (any sign).
+    public func stride(_ dimension: Int) -> Int {
+        if let strides = view.strides { return strides[dimension] }
+        // C-contiguous: the exporter left the strides out.
+        var step = view.itemsize
+        for inner in (dimension + 1)..<dimensions { step *= max(view.shape[inner], 1) }
+        return step
+    }
+
+    /// A view of `object`'s buffer, or nil when it does not export one.
+    /// `describe` names the argument in error messages ("matmul() argument 'a'").
+    /// - Throws: TypeError for formats that are not one plain number (naming the
+    ///   format) and for a read-only buffer when `writable`; what the exporter raises.
+    public init?(_ object: PyObjectPointer, writable: Bool,
+                 describe: @autoclosure () -> String) throws(PythonException) {
+        guard fk_buffer_check(object) != 0 else { return nil }
+        var view = Py_buffer()
+        guard PyObject_GetBuffer(object, &view, PyBUF_RECORDS_RO) == 0 else { throw .pending }
+        guard let (element, native) = BufferView.parse(format: view.format, itemSize: view.itemsize) else {
+            let format = view.format.map { String(cString: $0) } ?? "B"
+            PyBuffer_Release(&view)
+            throw .typeError("\(describe()) has buffer format '\(format)', which is not a supported number type "
+                + "(b B h H i I l L q Q n N f d ?)")
+        }
+        if writable && view.readonly != 0 {
+            PyBuffer_Release(&view)
+            throw .typeError("\(describe()) is a read-only buffer")
+        }
+        self.view = view
+        self.element = element
+        self.nativeByteOrder = native
+        self.isReadOnly = view.readonly != 0
+    }
+
+    deinit {
+        var view = self.view
+        PyBuffer_Release(&view)
+    }
+}

@@ -126,6 +126,16 @@ extension PyRef {
     /// A new empty list.
     public static func list() throws(PythonException) -> PyRef { try PyRef(owning: PyList_New(0)) }
 
+    /// A new list of `count` items, item `index` made by `item(index)`.
+    public static func list(count: Int, _ item: (Int) throws(PythonException) -> PyRef) throws(PythonException) -> PyRef {
+        let list = try PyRef(owning: PyList_New(count))
+        for index in 0..<count {
+            // Until filled, the list holds NULLs, which its deallocation skips.
+            fk_list_set_item(list.pointer, index, try item(index).release())
+        }
+        return list
+    }
+
     /// Appends `item` to this list.
     public func append(_ item: borrowing PyRef) throws(PythonException) {
         guard PyList_Append(pointer, item.pointer) == 0 else { throw .pending }

@@ -174,3 +174,67 @@ public func replaceListContents(_ target: PyObjectPointer, with items: PyObjectP
 
 /// Drops the exception the interpreter holds, if any.
 public func clearPendingException() { PyErr_Clear() }
+
+/// True when `object`'s type is exactly the one named `name` (its `tp_name`,
+/// such as "numpy.ndarray"): an exact-type test for a type of a module this
+/// library does not import.
+public func hasExactType(_ object: PyObjectPointer, named name: StaticString) -> Bool {
+    guard let typeName = fk_type_name(object) else { return false }
+    return name.withUTF8Buffer { utf8 in
+        utf8.withMemoryRebound(to: CChar.self) { strcmp(typeName, $0.baseAddress!) == 0 }
+    }
+}
+
+extension PyRef {
+    /// The module `name` if the program already imported it (`sys.modules[name]`),
+    /// without importing it; nil otherwise.
+    public static func importedModule(_ name: StaticString) -> PyRef? {
+        let key = name.withUTF8Buffer { utf8 in
+            utf8.withMemoryRebound(to: CChar.self) { PyUnicode_FromString($0.baseAddress!) }
+        }
+        guard let key else {
+            PyErr_Clear()
+            return nil
+        }
+        defer { fk_decref(key) }
+        guard let module = PyImport_GetModule(key) else {
+            PyErr_Clear()
+            return nil
+        }
+        return try? PyRef(owning: module)
+    }
+
+    /// `import name`: the module, importing it when needed.
+    public static func importModule(_ name: StaticString) throws(PythonException) -> PyRef {
+        let module = name.withUTF8Buffer { utf8 in
+            utf8.withMemoryRebound(to: CChar.self) { PyImport_ImportModule($0.baseAddress!) }
+        }
+        return try PyRef(owning: module)
+    }
+
+    /// `self.name`.
+    public func attribute(_ name: StaticString) throws(PythonException) -> PyRef {
+        let value = name.withUTF8Buffer { utf8 in
+            utf8.withMemoryRebound(to: CChar.self) { PyObject_GetAttrString(pointer, $0.baseAddress!) }
+        }
+        return try PyRef(owning: value)
+    }
+
+    /// `self(*arguments)` (positional arguments only).
+    public func call(_ arguments: [PyObjectPointer]) throws(PythonException) -> PyRef {
+        let result = arguments.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: Optional<PyObjectPointer>.self) { items in
+                PyObject_Vectorcall(pointer, items.baseAddress, arguments.count, nil)
+            }
+        }
+        return try PyRef(owning: result)
+    }
+
+    /// A new tuple of two ints.
+    public static func tuple(_ first: Int, _ second: Int) throws(PythonException) -> PyRef {
+        try .tuple(try .int(first), try .int(second))
+    }
+}
+
+/// `None`, borrowed.
+public func noneObject() -> PyObjectPointer { fk_none() }

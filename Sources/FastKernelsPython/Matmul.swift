@@ -1,0 +1,359 @@
+import FastKernels
+import PythonBridge
+
+// The native parts of matmul(): a product of two buffers into a third, one
+// matrix of a stack at a time (fastkernels' Python layer works out numpy's
+// shape rules and the result type), and the product of two lists of lists of
+// exact floats or of small exact ints. See docs/matmul.md.
+
+let matmulFunction = Function("matmul", "a, b, /, *, out=None, threads=None", doc: """
+    Return the matrix product of a and b, as ``numpy.matmul(a, b)`` (``a @ b``) gives it.
+
+    - numpy arrays (any layout: C or Fortran order, slices, negative strides,
+      either byte order) give a new numpy array, or a numpy scalar for two 1-D
+      operands. Shapes follow numpy: 2-D @ 2-D; a 1-D operand is a row (on the
+      left) or column (on the right) vector whose dimension is dropped from the
+      result; N-D operands are stacks of matrices whose leading dimensions
+      broadcast. The result dtype is numpy's (``numpy.result_type(a, b)``).
+    - Other objects with the buffer protocol (``memoryview(...).cast(fmt,
+      shape)``, ``array.array``) of formats b B h H i I l L q Q n N f d ? give a
+      ``memoryview`` of that shape over new memory (a Python number for two 1-D
+      operands), with numpy's result type.
+    - Lists of lists of numbers (rows; a flat list is a vector) give a list of
+      lists: ``result[i][j] == sum(a[i][p] * b[p][j] for p in range(k))``
+      exactly for ints of any size, and for floats within the error bound of a
+      blocked product (see below). A list mixed with a numpy array is converted
+      with ``numpy.asarray``, as numpy does.
+
+    Integers (numpy int64, int32...) are exact modulo 2**bits, as numpy's wrap.
+    Floats: float64 and float32 products are blocked and vectorised, so their
+    rounding differs from a sequential sum by at most a small multiple of
+    ``k * eps * (|A| @ |B|)`` elementwise; NaN and inf propagate as in numpy.
+    numpy dtypes the kernel does not compute in (float16, complex, object,
+    longdouble...) and numpy subclasses (masked arrays, ``numpy.matrix``) get
+    ``numpy.matmul`` itself.
+
+    ``out``: a writable array (numpy array or buffer) of exactly the result's
+    shape and dtype, filled and returned; it may overlap a or b. ``threads``:
+    workers (None = all cores, 1 = this thread only); the result does not
+    depend on it. The GIL is released while a product of more than about 32K
+    multiply-adds runs, and Ctrl-C stops a large one with KeyboardInterrupt.
+
+    Raises ValueError for 0-d operands, mismatched core dimensions (naming both
+    sizes), batch shapes that do not broadcast, ragged lists and a wrong ``out``;
+    TypeError for operands that are neither (strings, dicts, unsupported buffer
+    formats, non-numbers in lists); MemoryError when the result cannot be had.
+    """) { args in
+    let a = try args.object(0), b = try args.object(1)
+    if !args.isGiven(2), hasExactType(a, named: "numpy.ndarray"), hasExactType(b, named: "numpy.ndarray"),
+       let product = try multiplyMatrices(a, b, args) {
+        return product
+    }
+    // Everything else: numpy's rules worked out in Python (fastkernels/_matmul.py), the products here.
+    let general = try PythonMatmul.general()
+    return try general.call([a, b, args[2] ?? noneObject(), args[3] ?? noneObject()])
+}
+
+/// fastkernels._matmul.general, imported at the first call that needs it.
+enum PythonMatmul {
+    nonisolated(unsafe) static var cached: PyObjectPointer?
+
+    static func general() throws(PythonException) -> PyRef {
+        if let cached { return PyRef(borrowing: cached) }
+        let function = try PyRef.importModule("fastkernels._matmul").attribute("general")
+        cached = PyRef(borrowing: function.pointer).release()  // kept for the life of the process
+        return function
+    }
+
+    nonisolated(unsafe) static var empty: PyObjectPointer?
+
+    /// numpy.empty, once the program has imported numpy (nil before).
+    static func numpyEmpty() -> PyRef? {
+        if let empty { return PyRef(borrowing: empty) }
+        guard let numpy = PyRef.importedModule("numpy"), let function = try? numpy.attribute("empty") else {
+            clearPendingException()
+            return nil
+        }
+        empty = PyRef(borrowing: function.pointer).release()  // kept for the life of the process
+        return function
+    }
+}
+
+/// The common case natively, before any Python runs: two 2-D numpy arrays of
+/// one native dtype among float64, float32, int64, int32, of matching shapes,
+/// into a new array made by numpy.empty. Nil for anything else.
+func multiplyMatrices(_ a: PyObjectPointer, _ b: PyObjectPointer,
+                      _ args: borrowing Arguments) throws -> PyRef? {
+    guard let left = try? ArrayBufferView(a, writable: false, describe: ""),
+          let right = try? ArrayBufferView(b, writable: false, describe: "") else {
+        clearPendingException()
+        return nil
+    }
+    guard left.dimensions == 2, right.dimensions == 2, left.element == right.element, left.nativeByteOrder,
+          right.nativeByteOrder, [.float64, .float32, .int64, .int32].contains(left.element),
+          left.length(1) == right.length(0), let empty = PythonMatmul.numpyEmpty() else { return nil }
+    let threads = try args.threadCount(3)
+    let m = left.length(0), n = right.length(1)
+    let dtype = try PyRef(borrowing: a).attribute("dtype")
+    let shape = try PyRef.tuple(m, n)
+    let result = try empty.call([shape.pointer, dtype.pointer])
+    guard let out = try ArrayBufferView(result.pointer, writable: true, describe: "matmul() result"),
+          out.dimensions == 2, out.element == left.element else {
+        throw PythonException.runtimeError("matmul(): numpy.empty gave an unexpected array")
+    }
+    let aView = MatrixView(start: left.start, rows: m, columns: left.length(1), rowStride: left.stride(0),
+                           columnStride: left.stride(1), element: MatrixElement(left.element))
+    let bView = MatrixView(start: right.start, rows: right.length(0), columns: n, rowStride: right.stride(0),
+                           columnStride: right.stride(1), element: MatrixElement(right.element))
+    let cView = MatrixView(start: out.start, rows: m, columns: n, rowStride: out.stride(0),
+                           columnStride: out.stride(1), element: MatrixElement(out.element))
+    let work = Double(m) * Double(left.length(1)) * Double(n)
+    try args.runKernel(releasingGIL: work >= Double(matmulGILThreshold)) { isCancelled throws(KernelError) in
+        try matmul(aView, bView, into: cView, threads: threads, isCancelled: isCancelled)
+    }
+    _ = consume out
+    _ = consume left
+    _ = consume right
+    return result
+}
+
+let matmulBufferFunction = Function("_matmul", "a, b, out, a_index, b_index, out_index, vectors, threads=None",
+                                    messageName: "matmul", doc: """
+    The native part of fastkernels.matmul() for buffers: writes the product of
+    a[a_index] and b[b_index] into out[out_index], computing in out's element
+    type. Each index is a tuple selecting one matrix of a stack (its length is
+    the operand's dimensions minus its core dimensions). vectors: bit 0 set when
+    a's core is 1-D (a row vector), bit 1 when b's is (a column vector); out's
+    core then drops that dimension. Returns None.
+    """) { args in
+    let threads = try args.threadCount(7)
+    let vectors = try args.int(6)
+    guard (0...3).contains(vectors) else { throw args.error(6, .valueError, "must be 0, 1, 2 or 3") }
+    let a = try arrayView(args, 0, writable: false)
+    let b = try arrayView(args, 1, writable: false)
+    let out = try arrayView(args, 2, writable: true)
+    guard out.nativeByteOrder else {
+        throw args.error(2, .typeError, "must be in native byte order")
+    }
+    let left = try coreMatrix(a, args, 0, index: 3, shape: vectors & 1 != 0 ? .row : .matrix)
+    let right = try coreMatrix(b, args, 1, index: 4, shape: vectors & 2 != 0 ? .column : .matrix)
+    let resultShape: CoreShape = switch vectors {
+    case 0: .matrix
+    case 1: .row
+    case 2: .column
+    default: .scalar
+    }
+    let result = try coreMatrix(out, args, 2, index: 5, shape: resultShape)
+    guard left.columns == right.rows else {
+        throw args.error(argument: "a, b", .valueError,
+                         "core dimensions do not match: a has \(left.columns) columns, b has \(right.rows) rows")
+    }
+    guard result.rows == left.rows, result.columns == right.columns else {
+        throw args.error(2, .valueError, "has the wrong shape for a product of \(left.rows) x \(right.columns)")
+    }
+    let work = Double(left.rows) * Double(left.columns) * Double(right.columns)
+    try args.runKernel(releasingGIL: work >= Double(matmulGILThreshold)) { isCancelled throws(KernelError) in
+        try matmul(left, right, into: result, threads: threads, isCancelled: isCancelled)
+    }
+    _ = consume a
+    _ = consume b
+    _ = consume out
+    return .none
+}
+
+/// Multiply-adds (m n k) from which a product releases the GIL.
+let matmulGILThreshold = 1 << 15
+
+func arrayView(_ args: borrowing Arguments, _ index: Int, writable: Bool) throws -> ArrayBufferView {
+    guard let view = try ArrayBufferView(try args.object(index), writable: writable,
+                                         describe: "\(args.functionName)() argument '\(args.name(index))'") else {
+        throw args.typeError(index, expected: "an object with the buffer protocol")
+    }
+    return view
+}
+
+/// The dimensions of an operand that the product works on.
+enum CoreShape {
+    case matrix, row, column, scalar
+
+    var dimensions: Int {
+        switch self {
+        case .matrix: 2
+        case .row, .column: 1
+        case .scalar: 0
+        }
+    }
+}
+
+/// The matrix of `view` selected by the index tuple in argument `index`, every
+/// address checked to lie in the exported buffer.
+func coreMatrix(_ view: borrowing ArrayBufferView, _ args: borrowing Arguments, _ argument: Int, index: Int,
+                shape: CoreShape) throws -> MatrixView {
+    let indexObject = try args.object(index)
+    guard let items = exactSequenceItems(indexObject) else {
+        throw args.typeError(index, expected: "a tuple of ints")
+    }
+    let batchDimensions = view.dimensions - shape.dimensions
+    guard batchDimensions >= 0, items.count == batchDimensions else {
+        throw args.error(argument, .valueError, "has \(view.dimensions) dimensions; expected "
+                         + "\(shape.dimensions + items.count) for this index")
+    }
+    var start = view.start
+    for dimension in 0..<batchDimensions {
+        guard let item = items[dimension], let position = anyIntValue(item),
+              position >= 0, Int(position) < view.length(dimension) else {
+            throw args.error(index, .indexError, "index \(dimension) is out of range")
+        }
+        start += Int(position) * view.stride(dimension)
+    }
+    let last = view.dimensions - 1
+    let rows: Int, columns: Int, rowStride: Int, columnStride: Int
+    switch shape {
+    case .matrix:
+        (rows, columns, rowStride, columnStride) = (view.length(last - 1), view.length(last), view.stride(last - 1), view.stride(last))
+    case .row:
+        (rows, columns, rowStride, columnStride) = (1, view.length(last), 0, view.stride(last))
+    case .column:
+        (rows, columns, rowStride, columnStride) = (view.length(last), 1, view.stride(last), 0)
+    case .scalar:
+        (rows, columns, rowStride, columnStride) = (1, 1, 0, 0)
+    }
+    return MatrixView(start: start, rows: rows, columns: columns, rowStride: rowStride, columnStride: columnStride,
+                      element: MatrixElement(view.element), byteSwapped: !view.nativeByteOrder)
+}
+
+extension MatrixElement {
+    init(_ element: BufferElement) {
+        switch element {
+        case .int8: self = .int8
+        case .uint8: self = .uint8
+        case .int16: self = .int16
+        case .uint16: self = .uint16
+        case .int32: self = .int32
+        case .uint32: self = .uint32
+        case .int64: self = .int64
+        case .uint64: self = .uint64
+        case .float32: self = .float32
+        case .float64: self = .float64
+        case .bool: self = .bool
+        }
+    }
+}
+
+let matmulListsFunction = Function("_matmul_lists", "a, b, /, threads=None", messageName: "matmul", doc: """
+    The native part of fastkernels.matmul() for two lists of lists (rows):
+    their product as a new list of lists when every item of both is an exact
+    float, or every item an int (or bool) small enough that no sum can leave 64
+    bits; None otherwise (ragged rows, other types, larger ints), for the exact
+    Python path.
+    """) { args in
+    let threads = try args.threadCount(2)
+    guard let left = try ListMatrix(try args.object(0)), let right = try ListMatrix(try args.object(1)),
+          left.columns == right.rows, left.isFloat == right.isFloat else { return .none }
+    let m = left.rows, k = left.columns, n = right.columns
+    if !left.isFloat {
+        // Every partial sum stays below 2^62 in magnitude: 64-bit arithmetic is exact.
+        guard left.largest * right.largest * Double(k) < 0x1p62 else { return .none }
+    }
+    let element: MatrixElement = left.isFloat ? .float64 : .int64
+    guard let result = CheckedBuffer(UInt64.self, count: m * n) else {
+        throw PythonException.memoryError("matmul(): not enough memory for a \(m) x \(n) result")
+    }
+    let resultView = MatrixView(start: UnsafeMutableRawPointer(result.base), rows: m, columns: n,
+                                rowStride: n * 8, columnStride: 8, element: element)
+    let work = Double(m) * Double(k) * Double(n)
+    try args.runKernel(releasingGIL: work >= Double(matmulGILThreshold)) { isCancelled throws(KernelError) in
+        try matmul(left.view, right.view, into: resultView, threads: threads, isCancelled: isCancelled)
+    }
+    let values = UnsafeRawPointer(result.base)
+    return try .list(count: m) { i throws(PythonException) in
+        try .list(count: n) { j throws(PythonException) in
+            let offset = (i * n + j) * 8
+            return left.isFloat ? try .float(values.load(fromByteOffset: offset, as: Double.self))
+                                : try .int(Int(values.load(fromByteOffset: offset, as: Int64.self)))
+        }
+    }
+}
+
+/// The numbers of a list of lists, copied row-major into memory of its own
+/// (read at once with the GIL held: a consistent snapshot).
+struct ListMatrix: ~Copyable {
+    let rows: Int
+    let columns: Int
+    let isFloat: Bool
+    /// The largest magnitude (ints only).
+    let largest: Double
+    let values: CheckedBuffer<UInt64>
+
+    var view: MatrixView {
+        MatrixView(start: UnsafeMutableRawPointer(values.base), rows: rows, columns: columns,
+                   rowStride: columns * 8, columnStride: 8, element: isFloat ? .float64 : .int64)
+    }
+
+    /// Nil unless `object` is an exact list of exact lists of equal length whose
+    /// items are all exact floats, or all ints (bools included) within 64 bits.
+    init?(_ object: PyObjectPointer) throws(PythonException) {
+        guard isExactList(object), let rowItems = exactSequenceItems(object) else { return nil }
+        let rows = rowItems.count
+        guard rows > 0, let firstRow = rowItems[0], isExactList(firstRow),
+              let first = exactSequenceItems(firstRow) else { return nil }
+        let columns = first.count
+        guard columns > 0 else { return nil }
+        let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
+        guard !overflow, let values = CheckedBuffer(UInt64.self, count: count) else {
+            if overflow { return nil }
+            throw PythonException.memoryError("matmul(): not enough memory to read a \(rows) x \(columns) list")
+        }
+        var sawFloat = false, sawInt = false
+        var largest = 0.0
+        for i in 0..<rows {
+            guard let row = rowItems[i], isExactList(row), let items = exactSequenceItems(row),
+                  items.count == columns else { return nil }
+            for j in 0..<columns {
+                switch scalarNumber(items[j]!) {
+                case .float(let value):
+                    sawFloat = true
+                    values[i * columns + j] = value.bitPattern
+                case .int(let value):
+                    sawInt = true
+                    largest = max(largest, abs(Double(value)))
+                    values[i * columns + j] = UInt64(bitPattern: value)
+                case .other:
+                    return nil
+                }
+                if sawFloat && sawInt { return nil }
+            }
+        }
+        self.rows = rows
+        self.columns = columns
+        self.isFloat = sawFloat
+        self.largest = largest
+        self.values = values
+    }
+}
+
+let buffersOverlapFunction = Function("_buffers_overlap", "a, b, /", messageName: "matmul", doc: """
+    True when the memory of the two buffers' elements (from the lowest to the
+    highest address each can reach) overlaps.
+    """) { args in
+    let a = try arrayView(args, 0, writable: false)
+    let b = try arrayView(args, 1, writable: false)
+    let overlap = byteRange(a).overlaps(byteRange(b))
+    _ = consume a
+    _ = consume b
+    return .bool(overlap)
+}
+
+/// The addresses from the lowest to the highest byte any element of `view` occupies.
+func byteRange(_ view: borrowing ArrayBufferView) -> Range<Int> {
+    var low = 0, high = 0
+    for dimension in 0..<view.dimensions {
+        let length = view.length(dimension)
+        if length == 0 { return 0..<0 }
+        let span = (length - 1) * view.stride(dimension)
+        low += min(0, span)
+        high += max(0, span)
+    }
+    let base = Int(bitPattern: view.start)
+    return (base + low)..<(base + high + view.element.byteCount)
+}
