@@ -12,6 +12,8 @@ faster, and turns bad input into an ordinary Python exception.
 6.5
 >>> fastkernels.sort([3, 1, 2])
 [1, 2, 3]
+>>> fastkernels.matmul([[1, 2], [3, 4]], [[5], [6]])
+[[17], [39]]
 
 Threads: ``threads=None`` (every function's default) uses the CPUs this
 process may run on (its affinity mask, within a cgroup CPU quota), or the
@@ -22,7 +24,7 @@ number is also the most any ``threads=`` gets. The result never depends on it.
 from __future__ import annotations
 
 from . import _native
-from ._native import fibonacci, fibonacci_recursive, fsum, sum
+from ._native import fibonacci, fibonacci_recursive, fsum, matmul, sum
 
 # Annotations are strings (see the __future__ import): the names below are for
 # type checkers only, so that `import fastkernels` does not pay for `typing`.
@@ -49,7 +51,7 @@ def _check_thread_environment() -> None:
 
 _check_thread_environment()
 
-__all__ = ["fibonacci", "fibonacci_recursive", "fsum", "sort", "sort_inplace", "sum", "word_count",
+__all__ = ["fibonacci", "fibonacci_recursive", "fsum", "matmul", "sort", "sort_inplace", "sum", "word_count",
            "word_count_file"]
 
 

@@ -51,3 +51,31 @@ def _word_count_fd(
     fd: int, counts: dict[str, int], /, encoding: str, threads: int | None = None
 ) -> tuple[int, bytes] | None:
     """The native part of fastkernels.word_count_file(): counts the file open at"""
+
+@overload
+def matmul(
+    a: list[list[int]], b: list[list[int]], /, *, out: None = None, threads: int | None = None
+) -> list[list[int]]:
+    """Return the matrix product of a and b, as ``numpy.matmul(a, b)`` (``a @ b``) gives it."""
+@overload
+def matmul(
+    a: list[list[float]], b: list[list[float]], /, *, out: None = None, threads: int | None = None
+) -> list[list[float]]: ...
+@overload
+def matmul(a: Any, b: Any, /, *, out: Any = None, threads: int | None = None) -> Any: ...
+
+# The native parts of matmul (see fastkernels/_matmul.py).
+def _matmul(
+    a: object, b: object, out: object, a_index: tuple[int, ...], b_index: tuple[int, ...],
+    out_index: tuple[int, ...], vectors: int, threads: int | None = None
+) -> None:
+    """The native part of fastkernels.matmul() for buffers: writes the product of"""
+
+def _matmul_lists(a: list[list[Any]], b: list[list[Any]], /, threads: int | None = None) -> list[list[Any]] | None:
+    """The native part of fastkernels.matmul() for two lists of lists (rows):"""
+
+def _isa() -> str:
+    """The instruction-set tier the SIMD kernels run on this CPU: "baseline","""
+
+def _buffers_overlap(a: object, b: object, /) -> bool:
+    """True when the memory of the two buffers' elements (from the lowest to the"""

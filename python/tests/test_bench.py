@@ -125,8 +125,7 @@ def test_each_workload_on_tiny_sizes(name, tmp_path):
             assert implementation["status"] in ("ok", "missing"), (case.name, implementation)
         statuses = {i["column"]: i["status"] for i in record["implementations"]}
         assert statuses["Python"] == "ok"
-        if name != "matmul":  # fastkernels.matmul does not exist yet
-            assert statuses["fastkernels"] == "ok" and record["speedup"] > 0
+        assert statuses["fastkernels"] == "ok" and record["speedup"] > 0
 
 
 def test_a_wrong_answer_is_a_failure_not_a_speed():

@@ -20,6 +20,35 @@ def test_extension_needs_no_swift_runtime_and_no_libpython():
     assert "libpython" not in libraries
 
 
+def functions_using(pattern: str) -> set[str]:
+    """The (mangled) names of the extension's functions whose machine code matches `pattern`."""
+    import re
+
+    listing = subprocess.run(["objdump", "-d", "--no-show-raw-insn", native.__file__], capture_output=True,
+                             text=True, check=True).stdout
+    found, name, matcher = set(), "", re.compile(pattern)
+    for line in listing.splitlines():
+        if line.endswith(">:"):
+            name = line[line.index("<") + 1:-2]
+        elif matcher.search(line):
+            found.add(name)
+    return found
+
+
+@pytest.mark.skipif(shutil.which("objdump") is None or not sys.platform.startswith("linux")
+                    or __import__("platform").machine() != "x86_64", reason="objdump on x86-64 Linux only")
+def test_vector_instructions_stay_in_their_instruction_set_modules():
+    """Code that runs on any x86-64 must not contain AVX or AVX-512 instructions: only the
+    tier modules (KernelLoops for AVX2, KernelLoopsAVX512), which run after the CPU check, may.
+    A generic specialization emitted in a tier module and shared with baseline code by the
+    linker would show up here as a function of another module using ymm or zmm registers."""
+    avx512 = functions_using(r"%zmm|%k[0-7]|\{1to|vpmullq")
+    avx = functions_using(r"%ymm") | avx512
+    assert any("KernelLoopsAVX512" in name for name in avx512)  # the AVX-512 kernels are there
+    assert [name for name in avx512 if "17KernelLoopsAVX512" not in name] == []
+    assert [name for name in avx if "11KernelLoops" not in name and "17KernelLoopsAVX512" not in name] == []
+
+
 @pytest.mark.skipif(shutil.which("nm") is None, reason="nm not available")
 def test_extension_exports_only_its_init_function():
     symbols = subprocess.run(["nm", "-D", "--defined-only", native.__file__], capture_output=True, text=True,
