@@ -73,6 +73,8 @@ bench-targets: build
 	$(VPY) benchmarks/fibonacci.py
 	$(VPY) benchmarks/numeric.py
 	$(VPY) benchmarks/word_count.py
+	OPENBLAS_THREAD_TIMEOUT=4 $(VPY) benchmarks/matmul.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_THREAD_TIMEOUT=4 $(VPY) benchmarks/matmul.py --section floats
 
 wheel: $(STAMP)
 	SWIFT=$(SWIFT) $(VPY) -m pip wheel --no-build-isolation --no-deps --wheel-dir dist .
