@@ -114,9 +114,8 @@ extension Int32: MatmulScalar {
 /// - Parameters:
 ///   - depth: the shared dimension of the two panels (may be 0).
 ///   - a: the A panel: row `r`'s value of step `kk` at `a[r * aRowStride + kk * aStepStride]`
-///     (packed: strides 1 and MR; read in place from a row-major A: its row length and 1).
-///   - b: the B panel: step `kk`'s NR values adjacent from `b + kk * bStepStride` (packed: NR;
-///     in place from a row-major B: its row length).
+///     (the entry points pass a packed panel: strides 1 and MR, constants the compiler folds).
+///   - b: the B panel: step `kk`'s NR values adjacent from `b + kk * bStepStride` (packed: NR).
 ///   - c: the block's top-left element; row `r` starts at `c + r * rowStride`, its NR
 ///     elements adjacent.
 ///   - accumulate: add to what C holds (false: overwrite it).
@@ -173,14 +172,6 @@ public func matmulKernel6x8AVX2(depth: Int, a: UnsafePointer<Double>, b: UnsafeP
                       rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<6, InlineArray<2, SIMD4<Double>>>.self)
 }
 
-@inline(never)
-public func matmulDirectKernel6x8AVX2(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
-                                      b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
-                                      rowStride: Int, accumulate: Bool) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
-                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
-                      fused: true, shape: InlineArray<6, InlineArray<2, SIMD4<Double>>>.self)
-}
 
 @inline(never)
 public func matmulKernel6x16AVX2(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
@@ -189,14 +180,6 @@ public func matmulKernel6x16AVX2(depth: Int, a: UnsafePointer<Float>, b: UnsafeP
                       rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<6, InlineArray<2, SIMD8<Float>>>.self)
 }
 
-@inline(never)
-public func matmulDirectKernel6x16AVX2(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
-                                       b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
-                                       rowStride: Int, accumulate: Bool) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
-                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
-                      fused: true, shape: InlineArray<6, InlineArray<2, SIMD8<Float>>>.self)
-}
 
 @inline(never)
 public func matmulKernel4x8AVX2(depth: Int, a: UnsafePointer<Int64>, b: UnsafePointer<Int64>,
@@ -205,14 +188,6 @@ public func matmulKernel4x8AVX2(depth: Int, a: UnsafePointer<Int64>, b: UnsafePo
                       rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<4, InlineArray<2, SIMD4<Int64>>>.self)
 }
 
-@inline(never)
-public func matmulDirectKernel4x8AVX2(depth: Int, a: UnsafePointer<Int64>, aRowStride: Int, aStepStride: Int,
-                                      b: UnsafePointer<Int64>, bStepStride: Int, c: UnsafeMutablePointer<Int64>,
-                                      rowStride: Int, accumulate: Bool) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
-                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
-                      fused: true, shape: InlineArray<4, InlineArray<2, SIMD4<Int64>>>.self)
-}
 
 @inline(never)
 public func matmulKernel6x16AVX2(depth: Int, a: UnsafePointer<Int32>, b: UnsafePointer<Int32>,
@@ -221,11 +196,3 @@ public func matmulKernel6x16AVX2(depth: Int, a: UnsafePointer<Int32>, b: UnsafeP
                       rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<6, InlineArray<2, SIMD8<Int32>>>.self)
 }
 
-@inline(never)
-public func matmulDirectKernel6x16AVX2(depth: Int, a: UnsafePointer<Int32>, aRowStride: Int, aStepStride: Int,
-                                       b: UnsafePointer<Int32>, bStepStride: Int, c: UnsafeMutablePointer<Int32>,
-                                       rowStride: Int, accumulate: Bool) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
-                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
-                      fused: true, shape: InlineArray<6, InlineArray<2, SIMD8<Int32>>>.self)
-}

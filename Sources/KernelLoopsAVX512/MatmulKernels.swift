@@ -15,14 +15,6 @@ public func matmulKernel8x24AVX512(depth: Int, a: UnsafePointer<Double>, b: Unsa
                       rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<3, SIMD8<Double>>>.self)
 }
 
-@inline(never)
-public func matmulDirectKernel8x24AVX512(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
-                                         b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
-                                         rowStride: Int, accumulate: Bool) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
-                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
-                      fused: true, shape: InlineArray<8, InlineArray<3, SIMD8<Double>>>.self)
-}
 
 @inline(never)
 public func matmulKernel8x48AVX512(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
@@ -31,14 +23,6 @@ public func matmulKernel8x48AVX512(depth: Int, a: UnsafePointer<Float>, b: Unsaf
                       rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<3, SIMD16<Float>>>.self)
 }
 
-@inline(never)
-public func matmulDirectKernel8x48AVX512(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
-                                         b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
-                                         rowStride: Int, accumulate: Bool) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
-                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
-                      fused: true, shape: InlineArray<8, InlineArray<3, SIMD16<Float>>>.self)
-}
 
 @inline(never)
 public func matmulKernel8x24AVX512(depth: Int, a: UnsafePointer<Int64>, b: UnsafePointer<Int64>,
@@ -47,14 +31,6 @@ public func matmulKernel8x24AVX512(depth: Int, a: UnsafePointer<Int64>, b: Unsaf
                       rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<3, SIMD8<Int64>>>.self)
 }
 
-@inline(never)
-public func matmulDirectKernel8x24AVX512(depth: Int, a: UnsafePointer<Int64>, aRowStride: Int, aStepStride: Int,
-                                         b: UnsafePointer<Int64>, bStepStride: Int, c: UnsafeMutablePointer<Int64>,
-                                         rowStride: Int, accumulate: Bool) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
-                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
-                      fused: true, shape: InlineArray<8, InlineArray<3, SIMD8<Int64>>>.self)
-}
 
 @inline(never)
 public func matmulKernel8x48AVX512(depth: Int, a: UnsafePointer<Int32>, b: UnsafePointer<Int32>,
@@ -63,11 +39,3 @@ public func matmulKernel8x48AVX512(depth: Int, a: UnsafePointer<Int32>, b: Unsaf
                       rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<3, SIMD16<Int32>>>.self)
 }
 
-@inline(never)
-public func matmulDirectKernel8x48AVX512(depth: Int, a: UnsafePointer<Int32>, aRowStride: Int, aStepStride: Int,
-                                         b: UnsafePointer<Int32>, bStepStride: Int, c: UnsafeMutablePointer<Int32>,
-                                         rowStride: Int, accumulate: Bool) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
-                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
-                      fused: true, shape: InlineArray<8, InlineArray<3, SIMD16<Int32>>>.self)
-}

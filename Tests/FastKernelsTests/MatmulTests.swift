@@ -62,9 +62,8 @@ final class MatmulTests: XCTestCase {
         }
     }
 
-    /// C up to 64 x 64 reads A and B in place (edge panels packed); larger C packs them all; both
-    /// paths, around that boundary and with partial tiles, on every tier.
-    func testInPlaceAndPackedPathsWithinTheBound() throws {
+    /// Partial tiles at both edges, thin and wide shapes, float64 and int32, on every tier.
+    func testPartialTilesAndThinShapesOnEveryTier() throws {
         var rng = SystemRandomNumberGenerator()
         for tier in tiers {
             for (m, n, k) in [(64, 64, 100), (65, 70, 100), (13, 200, 50), (200, 13, 9)] {

@@ -152,7 +152,6 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
     guard let scratch = CheckedBuffer(T.self, count: perWorker * workers) else { throw .outOfMemory }
     let shared = SharedPointer(scratch.base)
     let stopped = StopFlag()
-    let inPlace = readsInPlace(a, b, T.self, m: m, n: n)
     runWorkers(workers, isCancelled: isCancelled) { worker, workers in
         let part = partition(units, parts: workers, index: worker)
         let rows = splitRows ? min(m, part.lowerBound * kernel.rows)..<min(m, part.upperBound * kernel.rows) : 0..<m
@@ -161,7 +160,7 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
         let buffers = MatmulBuffers(packedA: base, packedB: base + blocks.mc * blocks.kc,
                                     tile: base + blocks.mc * blocks.kc + blocks.kc * blocks.nc)
         multiplyBlock(a, b, c, rows: rows, columns: columns, kernel: kernel, blocks: blocks, buffers: buffers,
-                      inPlace: inPlace, Out.self, stopped: stopped, isCancelled)
+                      Out.self, stopped: stopped, isCancelled)
     }
     if stopped.isSet { throw .cancelled }
 }
@@ -185,23 +184,6 @@ func multiplySmall<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: Matr
             c.address(i, j).storeBytes(of: sum, as: T.self)
         }
     }
-}
-
-/// Products whose C is at most this many rows and columns read full panels of A
-/// and B where they lie instead of packing them: packing costs as much as the
-/// arithmetic when C is small (its blocks are reused only a few times).
-let inPlaceLimit = 64
-
-/// Whether A and B can be read in place: both already of type T in native
-/// order, B's rows contiguous, and C small (see `inPlaceLimit`).
-func readsInPlace<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _: T.Type, m: Int, n: Int) -> Bool {
-    let size = MemoryLayout<T>.stride
-    func usable(_ view: MatrixView) -> Bool {
-        view.element == T.matrixElement && !view.byteSwapped
-            && view.rowStride % size == 0 && view.columnStride % size == 0
-            && Int(bitPattern: view.start) % MemoryLayout<T>.alignment == 0
-    }
-    return max(m, n) <= inPlaceLimit && usable(a) && usable(b) && b.columnStride == size
 }
 
 /// The cache blocking of one product: KC deep panels, MC x KC blocks of A (in
@@ -289,7 +271,7 @@ struct MatmulBuffers<T> {
 /// C[rows, columns] = A[rows, :] B[:, columns]: the five loops on one worker.
 func multiplyBlock<T: MatmulCompute, Out: MatrixScalar>(
     _ a: MatrixView, _ b: MatrixView, _ c: MatrixView, rows: Range<Int>, columns: Range<Int>,
-    kernel: MicroKernel<T>, blocks: MatmulBlocks, buffers: MatmulBuffers<T>, inPlace: Bool, _: Out.Type,
+    kernel: MicroKernel<T>, blocks: MatmulBlocks, buffers: MatmulBuffers<T>, _: Out.Type,
     stopped: borrowing StopFlag, _ isCancelled: () -> Bool
 ) {
     let k = a.columns
@@ -308,10 +290,7 @@ func multiplyBlock<T: MatmulCompute, Out: MatrixScalar>(
         while pc < k {
             let kb = min(blocks.kc, k - pc)
             if stopped.isSet { return }
-            if !inPlace {
-                packPanels(bTransposed, panels: jc..<(jc + nb), depth: pc..<(pc + kb), width: nr,
-                           into: buffers.packedB)
-            }
+            packPanels(bTransposed, panels: jc..<(jc + nb), depth: pc..<(pc + kb), width: nr, into: buffers.packedB)
             var ic = rows.lowerBound
             while ic < rows.upperBound {
                 if stopped.isSet { return }
@@ -320,47 +299,21 @@ func multiplyBlock<T: MatmulCompute, Out: MatrixScalar>(
                     return
                 }
                 let mb = min(mc, rows.upperBound - ic)
-                if !inPlace {
-                    packPanels(a, panels: ic..<(ic + mb), depth: pc..<(pc + kb), width: mr, into: buffers.packedA)
-                }
+                packPanels(a, panels: ic..<(ic + mb), depth: pc..<(pc + kb), width: mr, into: buffers.packedA)
                 var jr = 0
                 while jr < nb {
                     let columnsHere = min(nr, nb - jr)
-                    var panelB = UnsafePointer(buffers.packedB + jr * kb), bStep = nr
-                    if inPlace {
-                        if columnsHere == nr {
-                            panelB = UnsafePointer(b.address(pc, jc + jr).assumingMemoryBound(to: T.self))
-                            bStep = b.rowStride / stride
-                        } else {  // the last, partial panel: packed, padded with zeros
-                            packPanels(bTransposed, panels: (jc + jr)..<(jc + nb), depth: pc..<(pc + kb), width: nr,
-                                       into: buffers.packedB)
-                            panelB = UnsafePointer(buffers.packedB)
-                        }
-                    }
+                    let panelB = UnsafePointer(buffers.packedB + jr * kb)
                     var ir = 0
                     while ir < mb {
                         let rowsHere = min(mr, mb - ir)
                         let i = ic + ir, j = jc + jr
-                        var panelA = UnsafePointer(buffers.packedA + ir * kb), aRow = 1, aStep = mr
-                        if inPlace {
-                            if rowsHere == mr {
-                                panelA = UnsafePointer(a.address(i, pc).assumingMemoryBound(to: T.self))
-                                (aRow, aStep) = (a.rowStride / stride, a.columnStride / stride)
-                            } else {
-                                packPanels(a, panels: i..<(ic + mb), depth: pc..<(pc + kb), width: mr,
-                                           into: buffers.packedA)
-                                panelA = UnsafePointer(buffers.packedA)
-                            }
-                        }
+                        let panelA = UnsafePointer(buffers.packedA + ir * kb)
                         if direct && rowsHere == mr && columnsHere == nr {
                             let target = c.address(i, j).assumingMemoryBound(to: T.self)
-                            if inPlace {
-                                kernel.direct(kb, panelA, aRow, aStep, panelB, bStep, target, rowStrideInElements, pc > 0)
-                            } else {
-                                kernel.run(kb, panelA, panelB, target, rowStrideInElements, pc > 0)
-                            }
+                            kernel.run(kb, panelA, panelB, target, rowStrideInElements, pc > 0)
                         } else {
-                            kernel.direct(kb, panelA, aRow, aStep, panelB, bStep, buffers.tile, nr, false)
+                            kernel.run(kb, panelA, panelB, buffers.tile, nr, false)
                             storeTile(buffers.tile, tileColumns: nr, rows: rowsHere, columns: columnsHere,
                                       into: c, at: i, j, accumulate: pc > 0, Out.self)
                         }

@@ -18,15 +18,9 @@ protocol MatmulCompute: MatmulScalar, MatrixScalar, Hashable, Codable {
 struct MicroKernel<T>: @unchecked Sendable {
     typealias Body = (_ depth: Int, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>,
                       _ rowStride: Int, _ accumulate: Bool) -> Void
-    /// The same with A and B read through strides (elements): A's row `r` value of step `kk` at
-    /// `a[r * aRowStride + kk * aStepStride]`, B's step `kk` from `b + kk * bStepStride`.
-    typealias DirectBody = (_ depth: Int, _ a: UnsafePointer<T>, _ aRowStride: Int, _ aStepStride: Int,
-                            _ b: UnsafePointer<T>, _ bStepStride: Int, _ c: UnsafeMutablePointer<T>,
-                            _ rowStride: Int, _ accumulate: Bool) -> Void
     let rows: Int
     let columns: Int
     let run: Body
-    let direct: DirectBody
     let instructionSet: InstructionSet
 }
 
@@ -38,12 +32,9 @@ extension Double: MatmulCompute {
     @inline(__always) static func matmulAdd(_ x: Double, _ y: Double) -> Double { x + y }
     static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Double> {
         switch instructionSet {
-        case .avx512: MicroKernel(rows: 8, columns: 24, run: matmulKernel8x24AVX512,
-                          direct: matmulDirectKernel8x24AVX512, instructionSet: .avx512)
-        case .avx2: MicroKernel(rows: 6, columns: 8, run: matmulKernel6x8AVX2,
-                          direct: matmulDirectKernel6x8AVX2, instructionSet: .avx2)
-        case .baseline: MicroKernel(rows: 4, columns: 4, run: matmulKernel4x4Baseline,
-                          direct: matmulDirectKernel4x4Baseline, instructionSet: .baseline)
+        case .avx512: MicroKernel(rows: 8, columns: 24, run: matmulKernel8x24AVX512, instructionSet: .avx512)
+        case .avx2: MicroKernel(rows: 6, columns: 8, run: matmulKernel6x8AVX2, instructionSet: .avx2)
+        case .baseline: MicroKernel(rows: 4, columns: 4, run: matmulKernel4x4Baseline, instructionSet: .baseline)
         }
     }
 }
@@ -56,12 +47,9 @@ extension Float: MatmulCompute {
     @inline(__always) static func matmulAdd(_ x: Float, _ y: Float) -> Float { x + y }
     static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Float> {
         switch instructionSet {
-        case .avx512: MicroKernel(rows: 8, columns: 48, run: matmulKernel8x48AVX512,
-                          direct: matmulDirectKernel8x48AVX512, instructionSet: .avx512)
-        case .avx2: MicroKernel(rows: 6, columns: 16, run: matmulKernel6x16AVX2,
-                          direct: matmulDirectKernel6x16AVX2, instructionSet: .avx2)
-        case .baseline: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8Baseline,
-                          direct: matmulDirectKernel4x8Baseline, instructionSet: .baseline)
+        case .avx512: MicroKernel(rows: 8, columns: 48, run: matmulKernel8x48AVX512, instructionSet: .avx512)
+        case .avx2: MicroKernel(rows: 6, columns: 16, run: matmulKernel6x16AVX2, instructionSet: .avx2)
+        case .baseline: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8Baseline, instructionSet: .baseline)
         }
     }
 }
@@ -74,12 +62,9 @@ extension Int64: MatmulCompute {
     @inline(__always) static func matmulAdd(_ x: Int64, _ y: Int64) -> Int64 { x &+ y }
     static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Int64> {
         switch instructionSet {
-        case .avx512: MicroKernel(rows: 8, columns: 24, run: matmulKernel8x24AVX512,
-                          direct: matmulDirectKernel8x24AVX512, instructionSet: .avx512)
-        case .avx2: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8AVX2,
-                          direct: matmulDirectKernel4x8AVX2, instructionSet: .avx2)
-        case .baseline: MicroKernel(rows: 4, columns: 4, run: matmulKernel4x4Baseline,
-                          direct: matmulDirectKernel4x4Baseline, instructionSet: .baseline)
+        case .avx512: MicroKernel(rows: 8, columns: 24, run: matmulKernel8x24AVX512, instructionSet: .avx512)
+        case .avx2: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8AVX2, instructionSet: .avx2)
+        case .baseline: MicroKernel(rows: 4, columns: 4, run: matmulKernel4x4Baseline, instructionSet: .baseline)
         }
     }
 }
@@ -94,12 +79,9 @@ extension Int32: MatmulCompute {
     @inline(__always) static func matmulAdd(_ x: Int32, _ y: Int32) -> Int32 { x &+ y }
     static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Int32> {
         switch instructionSet {
-        case .avx512: MicroKernel(rows: 8, columns: 48, run: matmulKernel8x48AVX512,
-                          direct: matmulDirectKernel8x48AVX512, instructionSet: .avx512)
-        case .avx2: MicroKernel(rows: 6, columns: 16, run: matmulKernel6x16AVX2,
-                          direct: matmulDirectKernel6x16AVX2, instructionSet: .avx2)
-        case .baseline: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8Baseline,
-                          direct: matmulDirectKernel4x8Baseline, instructionSet: .baseline)
+        case .avx512: MicroKernel(rows: 8, columns: 48, run: matmulKernel8x48AVX512, instructionSet: .avx512)
+        case .avx2: MicroKernel(rows: 6, columns: 16, run: matmulKernel6x16AVX2, instructionSet: .avx2)
+        case .baseline: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8Baseline, instructionSet: .baseline)
         }
     }
 }
@@ -113,14 +95,6 @@ func matmulKernel4x4Baseline(depth: Int, a: UnsafePointer<Double>, b: UnsafePoin
                       rowStride: rowStride, accumulate: accumulate, fused: false, shape: InlineArray<4, InlineArray<1, SIMD4<Double>>>.self)
 }
 
-@inline(never)
-func matmulDirectKernel4x4Baseline(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
-                                   b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
-                                   rowStride: Int, accumulate: Bool) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
-                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
-                      fused: false, shape: InlineArray<4, InlineArray<1, SIMD4<Double>>>.self)
-}
 
 @inline(never)
 func matmulKernel4x8Baseline(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
@@ -129,14 +103,6 @@ func matmulKernel4x8Baseline(depth: Int, a: UnsafePointer<Float>, b: UnsafePoint
                       rowStride: rowStride, accumulate: accumulate, fused: false, shape: InlineArray<4, InlineArray<1, SIMD8<Float>>>.self)
 }
 
-@inline(never)
-func matmulDirectKernel4x8Baseline(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
-                                   b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
-                                   rowStride: Int, accumulate: Bool) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
-                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
-                      fused: false, shape: InlineArray<4, InlineArray<1, SIMD8<Float>>>.self)
-}
 
 @inline(never)
 func matmulKernel4x4Baseline(depth: Int, a: UnsafePointer<Int64>, b: UnsafePointer<Int64>,
@@ -145,14 +111,6 @@ func matmulKernel4x4Baseline(depth: Int, a: UnsafePointer<Int64>, b: UnsafePoint
                       rowStride: rowStride, accumulate: accumulate, fused: false, shape: InlineArray<4, InlineArray<1, SIMD4<Int64>>>.self)
 }
 
-@inline(never)
-func matmulDirectKernel4x4Baseline(depth: Int, a: UnsafePointer<Int64>, aRowStride: Int, aStepStride: Int,
-                                   b: UnsafePointer<Int64>, bStepStride: Int, c: UnsafeMutablePointer<Int64>,
-                                   rowStride: Int, accumulate: Bool) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
-                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
-                      fused: false, shape: InlineArray<4, InlineArray<1, SIMD4<Int64>>>.self)
-}
 
 @inline(never)
 func matmulKernel4x8Baseline(depth: Int, a: UnsafePointer<Int32>, b: UnsafePointer<Int32>,
@@ -161,11 +119,3 @@ func matmulKernel4x8Baseline(depth: Int, a: UnsafePointer<Int32>, b: UnsafePoint
                       rowStride: rowStride, accumulate: accumulate, fused: false, shape: InlineArray<4, InlineArray<2, SIMD4<Int32>>>.self)
 }
 
-@inline(never)
-func matmulDirectKernel4x8Baseline(depth: Int, a: UnsafePointer<Int32>, aRowStride: Int, aStepStride: Int,
-                                   b: UnsafePointer<Int32>, bStepStride: Int, c: UnsafeMutablePointer<Int32>,
-                                   rowStride: Int, accumulate: Bool) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
-                      bStepStride: bStepStride, c: c, rowStride: rowStride, accumulate: accumulate,
-                      fused: false, shape: InlineArray<4, InlineArray<2, SIMD4<Int32>>>.self)
-}
