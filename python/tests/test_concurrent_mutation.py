@@ -267,3 +267,48 @@ def test_sum_whose_addition_changes_the_list_matches_the_builtin():
         print("ok")
     """)
     assert out.strip() == "ok"
+
+
+def test_matmul_of_operands_another_thread_changes():
+    """Arrays written and lists of lists reshaped by another thread during matmul: no crash, every
+    result of the right shape and types, or the error a ragged state of the lists gives (the
+    native path reads a list of lists in one pass with the GIL held: a consistent snapshot)."""
+    out = run_child("""
+        import numpy as np
+        rng = np.random.default_rng(0)
+        a, b = rng.random((400, 400)), rng.random((400, 400))
+        rows = [[1.0] * 60 for _ in range(60)]
+        sys.setswitchinterval(0.0005)
+        stop = False
+        def writer():
+            step = 0
+            while not stop:
+                a[::7] = rng.random(a[::7].shape)
+                row = rows[step % 60]
+                if step % 3 == 0:
+                    row.append(2.0)
+                elif len(row) > 60:
+                    row.pop()
+                rows[(step * 7) % 60] = [float(step % 5)] * 60
+                step += 1
+        thread = threading.Thread(target=writer)
+        thread.start()
+        outcomes = set()
+        try:
+            for _ in range(200):
+                result = fastkernels.matmul(a, b, threads=2)
+                assert result.shape == (400, 400) and result.dtype == np.float64
+                try:
+                    product = fastkernels.matmul(rows, rows)
+                except ValueError as error:
+                    assert "ragged" in str(error) or "mismatch" in str(error), error
+                    outcomes.add("ragged")
+                    continue
+                assert len(product) == 60 and all(type(x) is float for r in product for x in r)
+                outcomes.add("product")
+        finally:
+            stop = True
+            thread.join()
+        print("ok")
+    """)
+    assert out.strip().endswith("ok")

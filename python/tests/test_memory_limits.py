@@ -87,6 +87,18 @@ CHILD = textwrap.dedent("""
         from fastkernels._pure import fibonacci_fast_doubling
         expected = fibonacci_fast_doubling(1_000_000)
         run = lambda: fastkernels.fibonacci(1_000_000)
+    elif case == "matmul-array":
+        a, b = rng.standard_normal((700, 500)), rng.standard_normal((500, 600))
+        expected = fastkernels.matmul(a, b)  # its bits do not depend on the threads
+        run = lambda: fastkernels.matmul(a, b)
+    elif case == "matmul-int-stack":
+        a, b = rng.integers(-2**62, 2**62, (3, 200, 300)), rng.integers(-2**62, 2**62, (300, 250))
+        expected = a @ b
+        run = lambda: fastkernels.matmul(a, b)
+    elif case == "matmul-lists":
+        a, b = rng.standard_normal((200, 150)).tolist(), rng.standard_normal((150, 180)).tolist()
+        expected = np.array(fastkernels.matmul(a, b))
+        run = lambda: np.array(fastkernels.matmul(a, b))
     else:
         raise SystemExit(f"unknown case {case}")
 
@@ -115,7 +127,8 @@ CHILD = textwrap.dedent("""
 
 CASES = ["sum-array", "sum-float-array", "sum-list", "sum-range", "fsum-array", "fsum-list", "sort-list",
          "sort-array", "sort-inplace-array", "sort-inplace-list", "word-count-1", "word-count-2",
-         "word-count-64", "word-count-file-1", "word-count-file-256", "huge-token", "fibonacci"]
+         "word-count-64", "word-count-file-1", "word-count-file-256", "huge-token", "fibonacci", "matmul-array",
+         "matmul-int-stack", "matmul-lists"]
 HEADROOMS_MB = [2, 4, 8, 16, 48, 128, 384]
 
 
