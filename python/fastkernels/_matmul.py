@@ -122,7 +122,8 @@ def _matmul_buffers(a: Any, b: Any, out: Any, threads: Any) -> Any:
         if tuple(result.shape or ()) != plan.shape or result.format.lstrip("@=") != code:
             raise ValueError(f"matmul() argument 'out' must have shape {plan.shape} and format {code!r}, "
                              f"not {tuple(result.shape or ())} and {result.format!r}")
-    plan.run(a_view, b_view, result, threads)
+    if 0 not in plan.shape:  # an empty result has nothing to compute (and ctypes' views of it differ by version)
+        plan.run(a_view, b_view, result, threads)
     if out is not None:
         return out
     if plan.vectors == 3:
@@ -145,7 +146,8 @@ def _new_memoryview(code: str, shape: tuple[int, ...]) -> memoryview:
 
         return memoryview(array.array(code))  # empty, of exactly this format
     # memoryview.cast refuses zeros in a shape; ctypes arrays export any shape (in their own
-    # spelling of the format, such as '<d', which memoryview.tolist() does not read).
+    # spelling of the format, such as '<d', which memoryview.tolist() does not read; and on
+    # Python 3.9 with an itemsize of 0, a ctypes bug fixed in 3.10).
     import ctypes
 
     element = {"?": ctypes.c_bool, "b": ctypes.c_int8, "h": ctypes.c_int16, "i": ctypes.c_int32,

@@ -692,7 +692,9 @@ def test_buffers_with_zero_size_dimensions(codes, shapes):
     if expected.size == 0 and expected.ndim > 1:
         # memoryview.cast cannot make a shape with zeros: these come from ctypes, whose format
         # spelling ('<d') memoryview.tolist() does not read. Same element, same shape, no bytes.
-        assert got.itemsize == expected.itemsize and got.nbytes == 0 and not got.readonly
+        assert got.nbytes == 0 and not got.readonly
+        if sys.version_info >= (3, 10):  # 3.9's ctypes reports itemsize 0 for empty arrays
+            assert got.itemsize == expected.itemsize
         return
     assert got.tolist() == expected.tolist()
 
