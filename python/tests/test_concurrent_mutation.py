@@ -20,15 +20,18 @@ PRELUDE = textwrap.dedent("""
     random.seed(int(sys.argv[1]))
 
     def beside(action):
-        '''Runs action in another thread as soon as this one releases the GIL after reading its input
-        (the thread sleeps a millisecond first: meanwhile this thread returns from start() and calls
-        the kernel, which holds the GIL while it reads the items, then releases it).'''
-        import time
+        '''Runs action in another thread as soon as this one releases the GIL after reading its input.
+        The thread waits for an event this thread sets just before returning (to call the kernel);
+        setting it does not release the GIL, and with a 5 s switch interval the woken thread gets the
+        GIL only when the kernel releases it (or returns). (It once slept a millisecond instead: on a
+        loaded machine the action, and its Ctrl-C, could then run before the kernel was called.)'''
+        go = threading.Event()
         def later():
-            time.sleep(0.001)
+            go.wait()
             action()
         thread = threading.Thread(target=later)
         thread.start()
+        go.set()
         return thread
 """)
 
