@@ -101,12 +101,9 @@ func multiplyMatrices(_ a: PyObjectPointer, _ b: PyObjectPointer,
           out.dimensions == 2, out.element == left.element else {
         throw PythonException.runtimeError("matmul(): numpy.empty gave an unexpected array")
     }
-    let aView = MatrixView(start: left.start, rows: m, columns: left.length(1), rowStride: left.stride(0),
-                           columnStride: left.stride(1), element: MatrixElement(left.element))
-    let bView = MatrixView(start: right.start, rows: right.length(0), columns: n, rowStride: right.stride(0),
-                           columnStride: right.stride(1), element: MatrixElement(right.element))
-    let cView = MatrixView(start: out.start, rows: m, columns: n, rowStride: out.stride(0),
-                           columnStride: out.stride(1), element: MatrixElement(out.element))
+    let aView = matrixView(left, start: left.start, shape: .matrix)
+    let bView = matrixView(right, start: right.start, shape: .matrix)
+    let cView = matrixView(out, start: out.start, shape: .matrix)
     let work = Double(m) * Double(left.length(1)) * Double(n)
     try args.runKernel(releasingGIL: work >= Double(matmulGILThreshold)) { isCancelled throws(KernelError) in
         try matmul(aView, bView, into: cView, threads: threads, isCancelled: isCancelled)
@@ -206,6 +203,13 @@ func coreMatrix(_ view: borrowing ArrayBufferView, _ args: borrowing Arguments, 
         }
         start += Int(position) * view.stride(dimension)
     }
+    return matrixView(view, start: start, shape: shape)
+}
+
+/// The matrix of `view`'s last `shape.dimensions` dimensions, starting at `start`
+/// (the view's own start, or a matrix of its stack): a row or column vector, or a
+/// single element, as a 1 x n, n x 1 or 1 x 1 matrix.
+func matrixView(_ view: borrowing ArrayBufferView, start: UnsafeMutableRawPointer, shape: CoreShape) -> MatrixView {
     let last = view.dimensions - 1
     let rows: Int, columns: Int, rowStride: Int, columnStride: Int
     switch shape {
@@ -346,14 +350,7 @@ let buffersOverlapFunction = Function("_buffers_overlap", "a, b, /", messageName
 
 /// The addresses from the lowest to the highest byte any element of `view` occupies.
 func byteRange(_ view: borrowing ArrayBufferView) -> Range<Int> {
-    var low = 0, high = 0
-    for dimension in 0..<view.dimensions {
-        let length = view.length(dimension)
-        if length == 0 { return 0..<0 }
-        let span = (length - 1) * view.stride(dimension)
-        low += min(0, span)
-        high += max(0, span)
-    }
-    let base = Int(bitPattern: view.start)
-    return (base + low)..<(base + high + view.element.byteCount)
+    var span = ByteSpan()
+    for dimension in 0..<view.dimensions { span.add(length: view.length(dimension), stride: view.stride(dimension)) }
+    return span.range(start: view.start, itemSize: view.element.byteCount)
 }

@@ -88,11 +88,11 @@ public struct BufferView: ~Copyable {
                 + "(\(shape.map(String.init).joined(separator: ", ")))); expected a 1-D array")
         }
         guard let (element, native) = BufferView.parse(format: view.format, itemSize: view.itemsize) else {
-            let format = view.format.map { String(cString: $0) } ?? "B"
-            release(&view)
-            if declineUnsupported { return nil }
-            throw .typeError("\(describe) has buffer format '\(format)', which is not a supported number type "
-                + "(b B h H i I l L q Q n N f d ?)")
+            if declineUnsupported {
+                release(&view)
+                return nil
+            }
+            throw BufferView.unsupportedFormat(releasing: &view, describe: describe)
         }
         if writable && view.readonly != 0 {
             release(&view)
@@ -109,6 +109,15 @@ public struct BufferView: ~Copyable {
     deinit {
         var view = self.view  // a copy of the struct: the exporter keys on view.obj and view.internal
         PyBuffer_Release(&view)
+    }
+
+    /// The TypeError for a buffer whose format is not one plain number (naming the
+    /// format); releases the buffer.
+    static func unsupportedFormat(releasing view: inout Py_buffer, describe: String) -> PythonException {
+        let format = view.format.map { String(cString: $0) } ?? "B"
+        PyBuffer_Release(&view)
+        return .typeError("\(describe) has buffer format '\(format)', which is not a supported number type "
+            + "(b B h H i I l L q Q n N f d ?)")
     }
 
     /// Maps a struct-module format (NULL means "B") to an element type, using the
@@ -192,10 +201,7 @@ public struct ArrayBufferView: ~Copyable {
         var view = Py_buffer()
         guard PyObject_GetBuffer(object, &view, PyBUF_RECORDS_RO) == 0 else { throw .pending }
         guard let (element, native) = BufferView.parse(format: view.format, itemSize: view.itemsize) else {
-            let format = view.format.map { String(cString: $0) } ?? "B"
-            PyBuffer_Release(&view)
-            throw .typeError("\(describe()) has buffer format '\(format)', which is not a supported number type "
-                + "(b B h H i I l L q Q n N f d ?)")
+            throw BufferView.unsupportedFormat(releasing: &view, describe: describe())
         }
         if writable && view.readonly != 0 {
             PyBuffer_Release(&view)

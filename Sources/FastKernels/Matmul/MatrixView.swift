@@ -53,12 +53,11 @@ public struct MatrixView: @unchecked Sendable {
     public var isEmpty: Bool { rows == 0 || columns == 0 }
 
     /// The bytes the view's elements occupy, lowest to highest address (empty for an empty view).
-    public var byteRange: Range<UInt> {
-        guard !isEmpty else { return 0..<0 }
-        let rowSpan = (rows - 1) * rowStride, columnSpan = (columns - 1) * columnStride
-        let low = min(0, rowSpan) + min(0, columnSpan), high = max(0, rowSpan) + max(0, columnSpan)
-        let base = UInt(bitPattern: start)
-        return UInt(bitPattern: Int(bitPattern: base) + low)..<UInt(bitPattern: Int(bitPattern: base) + high + element.byteCount)
+    public var byteRange: Range<Int> {
+        var span = ByteSpan()
+        span.add(length: rows, stride: rowStride)
+        span.add(length: columns, stride: columnStride)
+        return span.range(start: start, itemSize: element.byteCount)
     }
 
     /// True when the two views share a byte of memory.
@@ -73,6 +72,32 @@ public struct MatrixView: @unchecked Sendable {
     func load<S: MatrixScalar>(_ row: Int, _ column: Int, as _: S.Type) -> S {
         let address = address(row, column)
         return byteSwapped ? S.loadByteSwapped(from: address) : address.loadUnaligned(as: S.self)
+    }
+}
+
+/// The addresses an array's elements reach, from its dimensions: each adds
+/// (length - 1) * stride bytes below or above the first element's address.
+public struct ByteSpan {
+    var low = 0, high = 0, isEmpty = false
+
+    public init() {}
+
+    /// One dimension of the array (its stride in bytes, any sign).
+    public mutating func add(length: Int, stride: Int) {
+        guard length > 0 else {
+            isEmpty = true
+            return
+        }
+        let span = (length - 1) * stride
+        low += min(0, span)
+        high += max(0, span)
+    }
+
+    /// The bytes from the lowest to the highest element's last byte (empty when a dimension is 0).
+    public func range(start: UnsafeRawPointer, itemSize: Int) -> Range<Int> {
+        if isEmpty { return 0..<0 }
+        let base = Int(bitPattern: start)
+        return (base + low)..<(base + high + itemSize)
     }
 }
 
