@@ -33,7 +33,9 @@ _SIGNATURE = "(n?,k),(k,m?)->(n?,m?)"
 def general(a: Any, b: Any, out: Any, threads: Any) -> Any:
     """fastkernels.matmul(a, b, out=out, threads=threads) for everything its native
     front does not multiply itself (see the docstring of fastkernels.matmul)."""
-    _check_threads_value(threads)  # also when no native call follows (an empty stack)
+    from . import _check_threads
+
+    _check_threads("matmul", threads)  # here, for every path: some never reach a native call (an empty stack)
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         ndarray = numpy.ndarray
@@ -52,14 +54,12 @@ def _matmul_numpy(numpy: Any, a: Any, b: Any, out: Any, threads: Any) -> Any:
     for name, operand in (("a", a), ("b", b)):
         if isinstance(operand, ndarray) and type(operand) is not ndarray and not isinstance(operand, numpy.memmap):
             # Subclasses (masked arrays, numpy.matrix) mean more than their buffer: numpy's own product.
-            _check_threads_value(threads)
             return numpy.matmul(a, b) if out is None else numpy.matmul(a, b, out=out)
         if not isinstance(operand, ndarray):
             _check_operand_kind(name, operand)
     a_array, b_array = numpy.asarray(a), numpy.asarray(b)
     if a_array.dtype.char not in _NATIVE_CODES or b_array.dtype.char not in _NATIVE_CODES:
         # float16, complex, object, longdouble, datetime...: numpy's own product (its rules, its errors).
-        _check_threads_value(threads)
         return numpy.matmul(a_array, b_array) if out is None else numpy.matmul(a_array, b_array, out=out)
     dtype = numpy.result_type(a_array.dtype, b_array.dtype).newbyteorder("=")
     plan = _Plan(a_array.shape, b_array.shape)
@@ -281,7 +281,6 @@ def _matmul_lists(a: Any, b: Any, out: Any, threads: Any) -> Any:
         product = _native._matmul_lists(a, b, threads)
         if product is not None:
             return product
-    _check_threads_value(threads)
     a_rows, a_vector = _as_rows("a", a, vector_is_row=True)
     b_rows, b_vector = _as_rows("b", b, vector_is_row=False)
     depth = len(a_rows[0]) if a_rows else 0
@@ -316,8 +315,6 @@ def _matmul_lists(a: Any, b: Any, out: Any, threads: Any) -> Any:
 
 def _as_rows(name: str, operand: Any, *, vector_is_row: bool) -> tuple[list[Any], bool]:
     """The operand as a list of equal-length rows of numbers, and whether it was a vector (1-D)."""
-    import numbers
-
     if not isinstance(operand, (list, tuple)):
         if hasattr(operand, "tolist") and not isinstance(operand, (str, bytes)):
             try:
@@ -358,8 +355,3 @@ def _check_number(name: str, item: Any, where: str) -> None:
                         f"of 2 dimensions at most (use a numpy array for stacks of matrices)")
     raise TypeError(f"matmul() argument {name!r}: {where} is a {type(item).__name__}, not a number")
 
-
-def _check_threads_value(threads: Any) -> None:
-    from . import _check_threads
-
-    _check_threads("matmul", threads)
