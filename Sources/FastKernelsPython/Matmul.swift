@@ -49,6 +49,10 @@ let matmulFunction = Function("matmul", "a, b, /, *, out=None, threads=None", do
        let product = try multiplyMatrices(a, b, args) {
         return product
     }
+    if !args.isGiven(2), isExactList(a), isExactList(b),
+       let product = try multiplyLists(a, b, threads: try args.threadCount(3), args) {
+        return product
+    }
     // Everything else: numpy's rules worked out in Python (fastkernels/_matmul.py), the products here.
     let general = try PythonMatmul.general()
     return try general.call([a, b, args[2] ?? noneObject(), args[3] ?? noneObject()])
@@ -251,13 +255,20 @@ let matmulListsFunction = Function("_matmul_lists", "a, b, /, threads=None", mes
     bits; None otherwise (ragged rows, other types, larger ints), for the exact
     Python path.
     """) { args in
-    let threads = try args.threadCount(2)
-    guard let left = try ListMatrix(try args.object(0)), let right = try ListMatrix(try args.object(1)),
-          left.columns == right.rows, left.isFloat == right.isFloat else { return .none }
+    try multiplyLists(try args.object(0), try args.object(1), threads: try args.threadCount(2), args) ?? .none
+}
+
+/// The product of two lists of lists (or flat lists, vectors) of exact floats, or of
+/// ints whose sums stay within 64 bits, as a new list of lists (a list, or a number,
+/// for vectors); nil for anything else.
+func multiplyLists(_ a: PyObjectPointer, _ b: PyObjectPointer, threads: Int,
+                   _ args: borrowing Arguments) throws -> PyRef? {
+    guard let left = try ListMatrix(a, vectorIsColumn: false), let right = try ListMatrix(b, vectorIsColumn: true),
+          left.columns == right.rows, left.isFloat == right.isFloat else { return nil }
     let m = left.rows, k = left.columns, n = right.columns
     if !left.isFloat {
         // Every partial sum stays below 2^62 in magnitude: 64-bit arithmetic is exact.
-        guard left.largest * right.largest * Double(k) < 0x1p62 else { return .none }
+        guard left.largest * right.largest * Double(k) < 0x1p62 else { return nil }
     }
     let element: MatrixElement = left.isFloat ? .float64 : .int64
     guard let result = CheckedBuffer(UInt64.self, count: m * n) else {
@@ -269,21 +280,30 @@ let matmulListsFunction = Function("_matmul_lists", "a, b, /, threads=None", mes
     try args.runKernel(releasingGIL: work >= Double(matmulGILThreshold)) { isCancelled throws(KernelError) in
         try matmul(left.view, right.view, into: resultView, threads: threads, isCancelled: isCancelled)
     }
-    let values = UnsafeRawPointer(result.base)
-    return try .list(count: m) { i throws(PythonException) in
-        try .list(count: n) { j throws(PythonException) in
-            let offset = (i * n + j) * 8
-            return left.isFloat ? try .float(values.load(fromByteOffset: offset, as: Double.self))
-                                : try .int(Int(values.load(fromByteOffset: offset, as: Int64.self)))
+    let values = UnsafeRawPointer(result.base), isFloat = left.isFloat
+    func item(_ index: Int) throws(PythonException) -> PyRef {
+        isFloat ? try .float(values.load(fromByteOffset: index * 8, as: Double.self))
+                : try .int(Int(values.load(fromByteOffset: index * 8, as: Int64.self)))
+    }
+    // A vector's dimension is dropped from the result, as numpy drops it.
+    switch (left.isVector, right.isVector) {
+    case (true, true): return try item(0)
+    case (true, false): return try .list(count: n) { j throws(PythonException) in try item(j) }
+    case (false, true): return try .list(count: m) { i throws(PythonException) in try item(i) }
+    case (false, false):
+        return try .list(count: m) { i throws(PythonException) in
+            try .list(count: n) { j throws(PythonException) in try item(i * n + j) }
         }
     }
 }
 
-/// The numbers of a list of lists, copied row-major into memory of its own
-/// (read at once with the GIL held: a consistent snapshot).
+/// The numbers of a list of lists (or of a flat list, a vector), copied row-major
+/// into memory of its own (read at once with the GIL held: a consistent snapshot).
 struct ListMatrix: ~Copyable {
     let rows: Int
     let columns: Int
+    /// A flat list: a row vector on the left of the product, a column vector on the right.
+    let isVector: Bool
     let isFloat: Bool
     /// The largest magnitude (ints only).
     let largest: Double
@@ -294,15 +314,20 @@ struct ListMatrix: ~Copyable {
                    rowStride: columns * 8, columnStride: 8, element: isFloat ? .float64 : .int64)
     }
 
-    /// Nil unless `object` is an exact list of exact lists of equal length whose
-    /// items are all exact floats, or all ints (bools included) within 64 bits.
-    init?(_ object: PyObjectPointer) throws(PythonException) {
-        guard isExactList(object), let rowItems = exactSequenceItems(object) else { return nil }
-        let rows = rowItems.count
-        guard rows > 0, let firstRow = rowItems[0], isExactList(firstRow),
-              let first = exactSequenceItems(firstRow) else { return nil }
-        let columns = first.count
-        guard columns > 0 else { return nil }
+    /// Nil unless `object` is a non-empty exact list of exact lists of equal length, or
+    /// of numbers, whose numbers are all exact floats, or all ints (bools included)
+    /// within 64 bits. A flat list is a 1 x k matrix, or k x 1 when `vectorIsColumn`.
+    init?(_ object: PyObjectPointer, vectorIsColumn: Bool) throws(PythonException) {
+        guard isExactList(object), let rowItems = exactSequenceItems(object), rowItems.count > 0,
+              let firstItem = rowItems[0] else { return nil }
+        let isVector = !isExactList(firstItem)
+        let rows: Int, columns: Int
+        if isVector {
+            (rows, columns) = vectorIsColumn ? (rowItems.count, 1) : (1, rowItems.count)
+        } else {
+            guard let first = exactSequenceItems(firstItem), first.count > 0 else { return nil }
+            (rows, columns) = (rowItems.count, first.count)
+        }
         let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
         guard !overflow, let values = CheckedBuffer(UInt64.self, count: count) else {
             if overflow { return nil }
@@ -310,26 +335,38 @@ struct ListMatrix: ~Copyable {
         }
         var sawFloat = false, sawInt = false
         var largest = 0.0
-        for i in 0..<rows {
-            guard let row = rowItems[i], isExactList(row), let items = exactSequenceItems(row),
-                  items.count == columns else { return nil }
-            for j in 0..<columns {
-                switch scalarNumber(items[j]!) {
-                case .float(let value):
-                    sawFloat = true
-                    values[i * columns + j] = value.bitPattern
-                case .int(let value):
-                    sawInt = true
-                    largest = max(largest, abs(Double(value)))
-                    values[i * columns + j] = UInt64(bitPattern: value)
-                case .other:
-                    return nil
+        /// Stores number `item` at `index`; false for anything but an exact float or a 64-bit int,
+        /// or when floats and ints mix.
+        func store(_ item: PyObjectPointer, at index: Int) -> Bool {
+            switch scalarNumber(item) {
+            case .float(let value):
+                sawFloat = true
+                values[index] = value.bitPattern
+            case .int(let value):
+                sawInt = true
+                largest = max(largest, abs(Double(value)))
+                values[index] = UInt64(bitPattern: value)
+            case .other:
+                return false
+            }
+            return !(sawFloat && sawInt)
+        }
+        if isVector {
+            for index in 0..<count {
+                guard let item = rowItems[index], store(item, at: index) else { return nil }
+            }
+        } else {
+            for i in 0..<rows {
+                guard let row = rowItems[i], isExactList(row), let items = exactSequenceItems(row),
+                      items.count == columns else { return nil }
+                for j in 0..<columns {
+                    guard let item = items[j], store(item, at: i * columns + j) else { return nil }
                 }
-                if sawFloat && sawInt { return nil }
             }
         }
         self.rows = rows
         self.columns = columns
+        self.isVector = isVector
         self.isFloat = sawFloat
         self.largest = largest
         self.values = values

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from . import _native
+from . import _check_threads, _native
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,8 +33,6 @@ _SIGNATURE = "(n?,k),(k,m?)->(n?,m?)"
 def general(a: Any, b: Any, out: Any, threads: Any) -> Any:
     """fastkernels.matmul(a, b, out=out, threads=threads) for everything its native
     front does not multiply itself (see the docstring of fastkernels.matmul)."""
-    from . import _check_threads
-
     _check_threads("matmul", threads)  # here, for every path: some never reach a native call (an empty stack)
     numpy = sys.modules.get("numpy")
     if numpy is not None:
@@ -275,12 +273,8 @@ def _is_rows(operand: Any) -> bool:
 def _matmul_lists(a: Any, b: Any, out: Any, threads: Any) -> Any:
     if out is not None:
         raise TypeError("matmul() argument 'out' is for arrays and buffers; lists of lists give a new list")
-    if type(a) is list and type(b) is list:
-        # Two lists of lists of exact floats (or small ints) of matching shapes: natively,
-        # before any check in Python (the native side declines everything else).
-        product = _native._matmul_lists(a, b, threads)
-        if product is not None:
-            return product
+    # Two lists of lists of exact floats (or small ints) of matching shapes were multiplied by
+    # fastkernels.matmul itself, before any Python ran; these are the lists it declined.
     a_rows, a_vector = _as_rows("a", a, vector_is_row=True)
     b_rows, b_vector = _as_rows("b", b, vector_is_row=False)
     depth = len(a_rows[0]) if a_rows else 0
@@ -289,10 +283,10 @@ def _matmul_lists(a: Any, b: Any, out: Any, threads: Any) -> Any:
         raise ValueError(f"matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc "
                          f"signature {_SIGNATURE} (size {b_depth} is different from {depth})")
     product = None
-    natively_tried = type(a) is list and type(b) is list and not a_vector and not b_vector \
-        and all(type(row) is list for row in a) and all(type(row) is list for row in b)
+    natively_tried = type(a) is list and type(b) is list and (a_vector or all(type(row) is list for row in a)) \
+        and (b_vector or all(type(row) is list for row in b))
     if a_rows and b_rows and depth and not natively_tried:
-        # Vectors and tuples, now rows of lists: the native path may take them.
+        # Tuples, now rows of lists: the native path may take them.
         product = _native._matmul_lists([list(row) for row in a_rows], [list(row) for row in b_rows], threads)
     if product is None:
         columns = 1 if b_vector else len(b_rows[0])  # b_rows is empty only when b is a vector
