@@ -335,17 +335,18 @@ struct ListMatrix: ~Copyable {
         }
         var sawFloat = false, sawInt = false
         var largest = 0.0
+        let storage = values.base  // the closure below must not capture the non-copyable owner
         /// Stores number `item` at `index`; false for anything but an exact float or a 64-bit int,
         /// or when floats and ints mix.
         func store(_ item: PyObjectPointer, at index: Int) -> Bool {
             switch scalarNumber(item) {
             case .float(let value):
                 sawFloat = true
-                values[index] = value.bitPattern
+                storage[index] = value.bitPattern
             case .int(let value):
                 sawInt = true
                 largest = max(largest, abs(Double(value)))
-                values[index] = UInt64(bitPattern: value)
+                storage[index] = UInt64(bitPattern: value)
             case .other:
                 return false
             }
