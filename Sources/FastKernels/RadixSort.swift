@@ -29,8 +29,6 @@ let maximumDigitBits = 11
 /// scattered writes of a cache-sized bucket stay in the caches (measured:
 /// 8 bits beat 7 and 11 on 1M-element float and int64 sorts).
 let bucketDigitBits = 8
-/// Deepest recursion: every level consumes at least one bit of a 64-bit key.
-let maximumDepth = 65
 
 /// Sorts `count` elements of `data` by `radixKey` (ascending, stable), using
 /// `scratch` (room for `count` elements).
@@ -43,7 +41,26 @@ func radixSort<Element: RadixKeyed>(
     threads: Int, isCancelled: () -> Bool
 ) throws(KernelError) {
     guard count > 1 else { return }
-    let workers = count < 1 << 16 ? 1 : min(effectiveWorkers(threads), count / (1 << 14))
+    if count <= insertionSortLimit {
+        insertionSort(data, count)
+        return
+    }
+    if count < singleLevelSortLimit {
+        // Small enough to need neither workers nor Ctrl-C polls: no top level of 2,048 buckets
+        // (its histograms, prefix sums and bucket order cost more than sorting a few thousand
+        // items), just the bucket sort, whose digits are as wide as log2(count).
+        // Histograms no wider than the count (digits are at most log2(count) bits at every level).
+        let level = histogramLevel(for: count)
+        guard let histograms = CheckedBuffer(Int.self, count: bucketLevels * level) else { throw .outOfMemory }
+        var changed = false
+        if sortBucket(data, scratch, count, highBit: 63, counts: histograms.base, levelSize: level,
+                      changed: &changed) {
+            data.update(from: scratch, count: count)
+        }
+        if changed { throw .inputChanged }
+        return
+    }
+    let workers = min(effectiveWorkers(threads), count / (1 << 14))
     let src = SharedPointer(data), dst = SharedPointer(scratch)
     let stopped = StopFlag()
 
@@ -162,8 +179,28 @@ func radixSort<Element: RadixKeyed>(
     }
 }
 
+/// Below this many elements a sort runs on one worker, without the parallel top level.
+public let singleLevelSortLimit = 1 << 16
+/// One level of `sortBucket`: bucket starts (buckets + 1) and bucket ends.
+let histogramLevel = 2 * (1 << bucketDigitBits) + 1
+
+/// The room one level of `sortBucket` needs for buckets of at most `count` elements.
+func histogramLevel(for count: Int) -> Int {
+    2 * (1 << bucketDigitWidth(forCount: count)) + 1
+}
+
+/// The widest digit `sortBucket` uses for a bucket of `count` elements: about log2(count)
+/// bits (a histogram no larger than the bucket), from 4 to `bucketDigitBits`.
+@inline(__always)
+func bucketDigitWidth(forCount count: Int) -> Int {
+    max(4, min(bucketDigitBits, Int.bitWidth - count.leadingZeroBitCount - 1))
+}
+/// Levels of `sortBucket` that use a histogram: each consumes at least 4 key bits, or all
+/// that are left (the next level then has none), so 64 / 4 + 1 levels; a deeper one (never
+/// reached) would finish its bucket by insertion sort.
+let bucketLevels = 17
 /// Room for one histogram per level of `sortBucket`'s recursion.
-let histogramSpace = maximumDepth * ((1 << maximumDigitBits) + 1)
+let histogramSpace = bucketLevels * histogramLevel
 
 /// Sorts `n` elements of `x` by key bits `0...highBit` (higher bits are equal),
 /// stably, using `y` (the same size) as the other buffer. Returns where the
@@ -172,9 +209,10 @@ let histogramSpace = maximumDepth * ((1 << maximumDigitBits) + 1)
 /// histogram per remaining level.
 func sortBucket<Element: RadixKeyed>(
     _ x: UnsafeMutablePointer<Element>, _ y: UnsafeMutablePointer<Element>, _ n: Int, highBit: Int,
-    counts: UnsafeMutablePointer<Int>, changed: inout Bool
+    counts: UnsafeMutablePointer<Int>, levelSize: Int = histogramLevel, levels: Int = bucketLevels,
+    changed: inout Bool
 ) -> Bool {
-    if n <= insertionSortLimit || highBit < 0 {
+    if n <= insertionSortLimit || highBit < 0 || levels == 0 {
         if highBit >= 0 { insertionSort(x, n) }
         return false
     }
@@ -185,15 +223,14 @@ func sortBucket<Element: RadixKeyed>(
     if mask == 0 { return false }
     let topBit = 63 - mask.leadingZeroBitCount
     // Digits about log2(n) wide (a histogram no larger than the bucket), at most bucketDigitBits.
-    let wanted = max(4, min(bucketDigitBits, Int.bitWidth - n.leadingZeroBitCount - 1))
-    let digitBits = min(wanted, topBit + 1)
+    let digitBits = min(bucketDigitWidth(forCount: n), topBit + 1)
     let shift = UInt64(topBit + 1 - digitBits)
     let buckets = 1 << digitBits
     let digitMask = UInt64(buckets - 1)
     counts.initialize(repeating: 0, count: buckets + 1)
     for i in 0..<n { counts[Int((x[i].radixKey >> shift) & digitMask) + 1] += 1 }
     for digit in 0..<buckets { counts[digit + 1] += counts[digit] }  // counts[d] = start of bucket d
-    let limits = counts + (1 << bucketDigitBits) + 1  // limits[d] = end of bucket d
+    let limits = counts + buckets + 1  // limits[d] = end of bucket d
     for digit in 0..<buckets { limits[digit] = counts[digit + 1] }
     // Scatter x -> y (stable), using counts[d] as the next slot of bucket d. A slot past the
     // bucket's end means the keys changed since they were counted (another thread writing to
@@ -212,12 +249,12 @@ func sortBucket<Element: RadixKeyed>(
     // counts[d] is now the end of bucket d. Sort each bucket in y (x as its other buffer);
     // the few whose result lands in x are copied back to y.
     var start = 0
-    let nextCounts = counts + ((1 << maximumDigitBits) + 1)
+    let nextCounts = counts + levelSize
     for digit in 0..<buckets {
         let end = counts[digit]
         if end - start > 1,
            sortBucket(y + start, x + start, end - start, highBit: Int(shift) - 1, counts: nextCounts,
-                      changed: &changed) {
+                      levelSize: levelSize, levels: levels - 1, changed: &changed) {
             (y + start).update(from: x + start, count: end - start)
         }
         if changed { return false }
@@ -485,6 +522,17 @@ public final class KeyedItems {
     }
 
     deinit { deallocateChecked(items, count: 2 * capacity) }
+
+    /// Sorts `count` items in the caller's memory by key, stably, on this thread:
+    /// `scratch` has room for `count` items. For small counts (it never polls
+    /// for cancellation, and allocates only the histograms of sorts above 32 items).
+    ///
+    /// - Throws: `.outOfMemory` when the histograms cannot be had (`items` untouched).
+    /// - Complexity: O(count) for keys that differ in few bits, O(count * 64 / 8) at most.
+    public static func sort(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
+                            count: Int) throws(KernelError) {
+        try radixSort(items, scratch: scratch, count: count, threads: 1, isCancelled: { false })
+    }
 
     /// Sorts the first `count` items by key, stably (equal keys keep their order).
     public func sort(count: Int, threads: Int, isCancelled: () -> Bool = { false }) throws(KernelError) {
