@@ -57,6 +57,19 @@ static inline PyObject **fk_sequence_items(PyObject *o) {
     return PyList_Check(o) ? ((PyListObject *)o)->ob_item : ((PyTupleObject *)o)->ob_item;
 }
 static inline int fk_float_check_exact(PyObject *o) { return PyFloat_CheckExact(o); }
+/* type.__new__(type) with no arguments: NULL with TypeError when `type` is not a type
+   or cannot be instantiated. */
+static inline PyObject *fk_new_instance(PyObject *type) {
+    if (!PyType_Check(type) || ((PyTypeObject *)type)->tp_new == NULL) {
+        PyErr_SetString(PyExc_TypeError, "cannot create an instance of this object");
+        return NULL;
+    }
+    PyObject *empty = PyTuple_New(0);
+    if (empty == NULL) return NULL;
+    PyObject *instance = ((PyTypeObject *)type)->tp_new((PyTypeObject *)type, empty, NULL);
+    Py_DECREF(empty);
+    return instance;
+}
 static inline double fk_float_value(PyObject *o) { return PyFloat_AS_DOUBLE(o); }
 static inline PyTypeObject *fk_type_of(PyObject *o) { return Py_TYPE(o); }
 static inline PyTypeObject *fk_long_type(void) { return &PyLong_Type; }

@@ -6,36 +6,155 @@ import PythonBridge
 // radix sorted on keys; numeric buffers in place. Anything else is declined
 // (None) and fastkernels' Python layer sorts it with sorted(). See docs/sort.md.
 
-let sortFunction = Function("_sort", "values, /, reverse=False, threads=None", messageName: "sort", doc: """
-    The native part of fastkernels.sort() for an exact list or tuple: a new
-    sorted list of the same objects when all are ints within 64 bits (bools
-    included) or all are floats; None otherwise, and for other objects (after
-    checking reverse and threads).
-    """) { args in
-    let reverse = try args.flag(1, default: false)
-    let threads = try args.threadCount(2)
-    guard let sorted = try SortedItems(try args.object(0), reverse: reverse, threads: threads, args) else {
-        return .none
-    }
-    return try sorted.makeList()
-}
+let sortFunction = Function("sort", "values, /, *, reverse=False, threads=None", doc: """
+    Return a new sorted container of values.
 
-let sortInPlaceFunction = Function("_sort_inplace", "values, /, reverse=False, threads=None",
-                                   messageName: "sort_inplace", doc: """
-    The native part of fastkernels.sort_inplace(): sorts an exact list (ints
-    within 64 bits, or floats) or a writable 1-D numeric buffer in place and
-    returns True; None for anything else. A list changed by another thread
-    while it was sorted raises ValueError and keeps that thread's contents.
+    - A list, tuple or any other iterable gives a new list equal to
+      ``sorted(values, reverse=reverse)``: the same objects, equal items in their
+      original order (also with ``reverse=True``; ``-0.0`` and ``0.0`` are equal),
+      compared as Python compares them; what ``sorted`` raises, this raises.
+    - A 1-D numeric buffer (numpy array, ``array.array``, ``bytes``, ``bytearray``,
+      ``memoryview``; formats b B h H i I l L q Q n N f d ?) gives a new container
+      of the same type and dtype. Other numpy dtypes (float16, object, datetime64...)
+      are sorted as ``sorted()`` sorts their items, into a list.
+
+    NaN: every NaN (any real number unequal to itself) goes last, in its original
+    order, whether reverse or not (numpy's rule; ``sorted`` leaves NaNs wherever
+    its comparisons happen to put them).
+
+    Lists and tuples of ints within 64 bits, or of floats, and numeric buffers are
+    radix sorted; large ones with the GIL released, in parallel over threads (None
+    = all cores, 1 = this thread only; the result does not depend on it). Anything
+    else takes ``sorted()`` itself. Raises TypeError for numpy masked arrays (their
+    buffer does not carry the mask), ValueError for threads < 1.
     """) { args in
     let reverse = try args.flag(1, default: false)
     let threads = try args.threadCount(2)
     let values = try args.object(0)
-    if isExactList(values) {
-        guard let sorted = try SortedItems(values, reverse: reverse, threads: threads, args) else { return .none }
-        try sorted.store(into: values)
-        return .bool(true)
+    if let items = exactSequenceItems(values) {
+        if items.count <= smallSortLimit {
+            if let sorted = try sortedSmallSequence(items, reverse: reverse) { return sorted }
+        } else if let sorted = try SortedItems(values, reverse: reverse, threads: threads, args) {
+            return try sorted.makeList()
+        }
+    } else if hasExactType(values, named: "numpy.ndarray"), try numericBuffer(values, args, 0) != nil {
+        let copy = try PyRef(borrowing: values).callMethod("copy")  // C order, same dtype and byte order
+        _ = try sortBufferInPlace(copy.pointer, reverse: reverse, threads: threads, args)
+        return copy
     }
-    return try sortBuffer(values, reverse: reverse, threads: threads, args)
+    // Everything else (other buffers, other items, other iterables): fastkernels/_general.py.
+    return try PythonFallback.sort().call([values, args[1] ?? falseObject(), args[2] ?? noneObject()])
+}
+
+let sortInPlaceFunction = Function("sort_inplace", "values, /, *, reverse=False, threads=None", doc: """
+    Sort values in place: a list (like ``list.sort``, with NaNs last as in
+    :func:`sort`) or a writable 1-D numeric buffer (numpy array, ``array.array``,
+    ``bytearray``, writable ``memoryview``).
+
+    A list that another thread changes while it is being sorted raises
+    ``ValueError("list modified during sort")``, as ``list.sort`` does, and keeps
+    what that thread put in it: nothing is lost. Raises TypeError for read-only
+    buffers, numpy masked arrays and other types.
+    """) { args in
+    let reverse = try args.flag(1, default: false)
+    let threads = try args.threadCount(2)
+    let values = try args.object(0)
+    if isExactList(values), let items = exactSequenceItems(values) {
+        if items.count <= smallSortLimit {
+            if try sortSmallList(values, items, reverse: reverse) { return .none }
+        } else if let sorted = try SortedItems(values, reverse: reverse, threads: threads, args) {
+            try sorted.store(into: values)
+            return .none
+        }
+    } else if !isExactList(values), try sortBufferInPlace(values, reverse: reverse, threads: threads, args) {
+        return .none
+    }
+    return try PythonFallback.sortInPlace().call([values, args[1] ?? falseObject(), args[2] ?? noneObject()])
+}
+
+/// Lists and tuples up to this many items are sorted with the GIL held, their
+/// keys on the stack: no scratch memory, no references taken beyond the result's.
+let smallSortLimit = 256
+
+/// The keys of a small sequence's items, in `keyed` (room for all), as `SortedItems`
+/// reads them; NaNs get the largest key (last, in order, whether reverse or not).
+/// False when the items are not all exact ints within 64 bits (or bools) or all exact floats.
+@inline(__always)
+func readSmallKeys(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool,
+                   into keyed: UnsafeMutablePointer<KeyedItem>) -> Bool {
+    var sawInt = false, sawFloat = false
+    for index in 0..<items.count {
+        let object = items[index]!
+        let key: UInt64
+        switch scalarNumber(object) {
+        case .int(let value):
+            sawInt = true
+            key = reverse ? ~Int64.key(value) : Int64.key(value)
+        case .float(let value):
+            sawFloat = true
+            key = value.isNaN ? .max : reverse ? ~Double.key(value) : Double.key(value)
+        case .other:
+            return false
+        }
+        keyed[index] = KeyedItem(key: key, object: UInt(bitPattern: object))
+    }
+    return !(sawInt && sawFloat)  // int/float comparisons: sorted() decides
+}
+
+/// A new sorted list of a small sequence's items, or nil to decline (see `readSmallKeys`).
+func sortedSmallSequence(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool) throws -> PyRef? {
+    let count = items.count
+    return try withUnsafeTemporaryAllocation(of: KeyedItem.self, capacity: 2 * max(count, 1)) { keyed throws -> PyRef? in
+        let base = keyed.baseAddress!
+        guard readSmallKeys(items, reverse: reverse, into: base) else { return nil }
+        try sortSmallKeyedItems(base, scratch: base + max(count, 1), count: count)
+        return try PyRef.list(count: count) { index throws(PythonException) in
+            PyRef(borrowing: objectAddress(base[index].object))
+        }
+    }
+}
+
+/// Sorts a small exact list in place (true), or declines (false; see `readSmallKeys`).
+/// The GIL is held throughout: nothing can change the list meanwhile.
+func sortSmallList(_ list: PyObjectPointer, _ items: UnsafeBufferPointer<PyObjectPointer?>,
+                   reverse: Bool) throws -> Bool {
+    let count = items.count
+    guard count > 1, let slots = UnsafeMutablePointer(mutating: items.baseAddress) else { return true }
+    return try withUnsafeTemporaryAllocation(of: KeyedItem.self, capacity: 2 * max(count, 1)) { keyed throws -> Bool in
+        let base = keyed.baseAddress!
+        guard readSmallKeys(items, reverse: reverse, into: base) else { return false }
+        try sortSmallKeyedItems(base, scratch: base + max(count, 1), count: count)
+        for index in 0..<count { slots[index] = objectAddress(base[index].object) }
+        return true
+    }
+}
+
+/// `KeyedItems.sort` of items in the caller's memory, with the GIL held.
+func sortSmallKeyedItems(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
+                         count: Int) throws(PythonException) {
+    do {
+        try KeyedItems.sort(items, scratch: scratch, count: count)
+    } catch {
+        throw PythonException.memoryError("sort(): not enough memory to sort \(count) items")
+    }
+}
+
+/// The Python layer's general paths (fastkernels/_general.py), imported at the first call that needs them.
+enum PythonFallback {
+    nonisolated(unsafe) static var sortFunction: PyObjectPointer?
+    nonisolated(unsafe) static var sortInPlaceFunction: PyObjectPointer?
+    nonisolated(unsafe) static var wordCountFunction: PyObjectPointer?
+
+    static func function(_ name: StaticString, cache: inout PyObjectPointer?) throws(PythonException) -> PyRef {
+        if let cache { return PyRef(borrowing: cache) }
+        let function = try PyRef.importModule("fastkernels._general").attribute(name)
+        cache = PyRef(borrowing: function.pointer).release()  // kept for the life of the process
+        return function
+    }
+
+    static func sort() throws(PythonException) -> PyRef { try function("sort", cache: &sortFunction) }
+    static func sortInPlace() throws(PythonException) -> PyRef { try function("sort_inplace", cache: &sortInPlaceFunction) }
+    static func wordCount() throws(PythonException) -> PyRef { try function("word_count", cache: &wordCountFunction) }
 }
 
 /// sort() of a buffer: sorts the copy the Python layer made (a writable buffer) in place.
@@ -46,7 +165,7 @@ let sortBufferFunction = Function("_sort_buffer", "values, /, reverse=False, thr
     """) { args in
     let reverse = try args.flag(1, default: false)
     let threads = try args.threadCount(2)
-    return try sortBuffer(try args.object(0), reverse: reverse, threads: threads, args)
+    return try sortBufferInPlace(try args.object(0), reverse: reverse, threads: threads, args) ? .bool(true) : .none
 }
 
 /// The items of a list or tuple, sorted by key: their references (taken while
@@ -152,10 +271,11 @@ final class CheckedIndices {
     subscript(_ position: Int) -> Int { indices[position] }
 }
 
-/// Sorts a writable 1-D numeric buffer in place (True), or declines (None).
-func sortBuffer(_ values: PyObjectPointer, reverse: Bool, threads: Int,
-                _ args: borrowing Arguments) throws -> PyRef {
-    guard let buffer = try numericBuffer(values, args, 0, writable: true) else { return .none }
+/// Sorts a writable 1-D numeric buffer in place (true), or declines (false).
+/// - Throws: TypeError for a read-only buffer or a numpy subclass.
+func sortBufferInPlace(_ values: PyObjectPointer, reverse: Bool, threads: Int,
+                       _ args: borrowing Arguments) throws -> Bool {
+    guard let buffer = try numericBuffer(values, args, 0, writable: true) else { return false }
     let release = buffer.count >= arrayGILThreshold
     try withTypedBuffer(buffer) { typed throws in
         switch typed {
@@ -171,7 +291,7 @@ func sortBuffer(_ values: PyObjectPointer, reverse: Bool, threads: Int,
         case .float64(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
         }
     }
-    return .bool(true)
+    return true
 }
 
 func sortInPlace<T: RadixSortable>(

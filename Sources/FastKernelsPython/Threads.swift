@@ -50,3 +50,18 @@ enum AnyStridedBuffer {
     case int64(StridedBuffer<Int64>), uint64(StridedBuffer<UInt64>)
     case float32(StridedBuffer<Float>), float64(StridedBuffer<Double>)
 }
+
+let parallelThresholdsFunction = Function("_parallel_thresholds", "", doc: """
+    The sizes from which each kernel uses more than one worker (when threads
+    allows it), as a dict: 'sort' (elements), 'sum_list' (items of an int list),
+    'sum_int_array' and 'fsum_array' (elements), 'word_count' (bytes of text),
+    'matmul' (multiply-adds). For benchmarks/calibrate_threads.py and bug reports.
+    """) { _ in
+    let dict = try PyRef.dict()
+    for (name, value) in [("sort", singleLevelSortLimit), ("sum_list", parallelSequenceSumThreshold),
+                          ("sum_int_array", parallelIntegerSumThreshold), ("fsum_array", parallelFSumThreshold),
+                          ("word_count", parallelWordCountThreshold), ("matmul", matmulParallelThreshold)] {
+        try dict.setItem(PyRef.string(name), PyRef.int(value))
+    }
+    return dict
+}

@@ -5,6 +5,55 @@ import PythonBridge
 // fill the caller's Counter in the order of first occurrence, lowering the
 // non-ASCII words with the interpreter's own str.lower(). See docs/word_count.md.
 
+let publicWordCountFunction = Function("word_count", "text, /, *, threads=None", doc: """
+    Return ``Counter(text.lower().split())``, computed natively.
+
+    text is a ``str``, or a bytes-like object holding UTF-8 (then the result
+    equals ``Counter(text.decode('utf-8').lower().split())``). Splitting follows
+    ``str.split()`` (all of Python's whitespace), lowering ``str.lower()`` of this
+    interpreter (full Unicode case mapping, final sigma included). The Counter is
+    the idiom's in every respect, its order included: words in the order of
+    their first occurrence, so ``most_common()`` breaks ties as the idiom does.
+    A subclass of str (or bytes) is counted through its own ``lower()`` and
+    ``split()`` (or ``decode()``).
+
+    threads: None uses all cores, 1 this thread only. A writable buffer
+    (bytearray...) is copied first, so that another thread writing to it cannot
+    tear the count. Raises UnicodeDecodeError, exactly as ``bytes.decode('utf-8')``
+    would, for invalid UTF-8; TypeError for other types.
+    """) { args in
+    let threads = try args.threadCount(1)
+    let text = try args.object(0)
+    // Exact str and bytes here; everything else (subclasses, other buffers, lone
+    // surrogates, invalid UTF-8) in fastkernels/_general.py.
+    if isExactString(text), let utf8 = utf8Bytes(of: text) {
+        let counts = try newCounter()
+        if try countWords(utf8, into: counts.pointer, args, threads).isNone { return counts }
+    } else if isExactBytes(text), let view = try BytesView(text) {
+        let counts = try newCounter()
+        if try countWords(view.bytes, into: counts.pointer, args, threads).isNone { return counts }
+    }
+    return try PythonFallback.wordCount().call([text, args[1] ?? noneObject()])
+}
+
+/// A new empty `collections.Counter`, made as `Counter.__new__(Counter)` makes it
+/// (an empty dict of that type; `__init__` would only add nothing to it).
+func newCounter() throws(PythonException) -> PyRef {
+    try PyRef.newEmptyInstance(of: CounterType.type())
+}
+
+/// collections.Counter, imported at the first word count.
+enum CounterType {
+    nonisolated(unsafe) static var cached: PyObjectPointer?
+
+    static func type() throws(PythonException) -> PyRef {
+        if let cached { return PyRef(borrowing: cached) }
+        let type = try PyRef.importModule("collections").attribute("Counter")
+        cached = PyRef(borrowing: type.pointer).release()  // kept for the life of the process
+        return type
+    }
+}
+
 let wordCountFunction = Function("_word_count", "text, counts, /, threads=None", messageName: "word_count", doc: """
     The native part of fastkernels.word_count(): adds to the empty dict counts
     (a Counter) the counts of Counter(text.lower().split()), in the same order,
@@ -98,8 +147,8 @@ func handOver(_ result: consuming WordCountResult, to counts: PyObjectPointer, w
         return try .tuple(PyRef.int(offset), PyRef.bytes(copying: bytes.array))
     case .words(var words):
         let dict = PyRef(borrowing: counts)
-        // The non-ASCII words, lowered, in order.
-        let lowered = try PyRef.list()
+        // The non-ASCII words, lowered, in order (the list made at the first one).
+        var lowered: PyRef? = nil
         var asciiCollision = false
         for index in 0..<words.count {
             if index & 0xFFFF == 0xFFFF { try checkSignals() }
@@ -107,7 +156,8 @@ func handOver(_ result: consuming WordCountResult, to counts: PyObjectPointer, w
                 guard !ascii else { return }
                 let word = try PyRef.string(utf8: bytes).callMethod("lower")
                 if isASCIIString(word.pointer) { asciiCollision = true }
-                try lowered.append(word)
+                if lowered == nil { lowered = try PyRef.list() }
+                try lowered!.append(word)
             }
         }
         var nextLowered = 0
@@ -122,7 +172,7 @@ func handOver(_ result: consuming WordCountResult, to counts: PyObjectPointer, w
                         try dict.setItem(key, PyRef.int(count))
                     }
                 } else {
-                    let key = PyRef(borrowing: lowered.listItem(nextLowered))
+                    let key = PyRef(borrowing: lowered!.listItem(nextLowered))
                     nextLowered += 1
                     try dict.addToItem(key, count)
                 }

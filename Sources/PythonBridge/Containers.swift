@@ -123,6 +123,9 @@ extension PyRef {
         return tuple
     }
 
+    /// A new empty dict.
+    public static func dict() throws(PythonException) -> PyRef { try PyRef(owning: PyDict_New()) }
+
     /// A new empty list.
     public static func list() throws(PythonException) -> PyRef { try PyRef(owning: PyList_New(0)) }
 

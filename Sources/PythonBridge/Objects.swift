@@ -45,6 +45,16 @@ extension PyRef {
         try PyRef(owning: PyNumber_Add(pointer, other))
     }
 
+    /// True when this is None.
+    public var isNone: Bool { pointer == fk_none() }
+
+    /// `type.__new__(type)`: a new instance made by the type's `tp_new` alone,
+    /// without calling `__init__` (for types whose `__init__` adds nothing to an
+    /// empty instance, such as `collections.Counter`).
+    public static func newEmptyInstance(of type: borrowing PyRef) throws(PythonException) -> PyRef {
+        try PyRef(owning: fk_new_instance(type.pointer))
+    }
+
     /// True when the object is exactly a float (not a subclass).
     public var isExactFloat: Bool { fk_float_check_exact(pointer) != 0 }
 
@@ -238,3 +248,6 @@ extension PyRef {
 
 /// `None`, borrowed.
 public func noneObject() -> PyObjectPointer { fk_none() }
+
+/// `False` (borrowed).
+public func falseObject() -> PyObjectPointer { fk_false() }

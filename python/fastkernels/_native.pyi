@@ -1,4 +1,5 @@
 """Type stubs for fastkernels._native, the Swift extension module (hand-written; checked by stubtest)."""
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Literal, SupportsFloat, SupportsIndex, TypeVar, overload
 
@@ -30,20 +31,23 @@ def _parse(a: SupportsIndex, b: SupportsIndex = 2, /, c: SupportsIndex = 3, *, d
 def _raise(kind: str, message: str = "", /, *, errno: int | None = None, filename: str | None = None) -> None:
     """Raise the exception the bridge maps from a Swift error of the given kind. For tests."""
 
-# The native parts of sort and sort_inplace (see fastkernels/__init__.py).
-def _sort(values: object, /, reverse: bool = False, threads: int | None = None) -> list[Any] | None:
-    """The native part of fastkernels.sort() for an exact list or tuple: a new"""
+def sort(values: Any, /, *, reverse: bool = False, threads: int | None = None) -> Any:
+    """Return a new sorted container of values."""
 
-def _sort_inplace(values: object, /, reverse: bool = False, threads: int | None = None) -> bool | None:
-    """The native part of fastkernels.sort_inplace(): sorts an exact list (ints"""
+def sort_inplace(values: Any, /, *, reverse: bool = False, threads: int | None = None) -> None:
+    """Sort values in place: a list (like ``list.sort``, with NaNs last as in"""
 
+def word_count(text: str | bytes | bytearray | memoryview, /, *, threads: int | None = None) -> Counter[str]:
+    """Return ``Counter(text.lower().split())``, computed natively."""
+
+# The native helpers of fastkernels/_general.py (the general paths of sort and sort_inplace).
 def _sort_buffer(values: object, /, reverse: bool = False, threads: int | None = None) -> bool | None:
     """The native part of fastkernels.sort() for a buffer: sorts the writable copy"""
 
 def _replace_list(target: list[_T], expected: list[_T], replacement: list[_T], /) -> None:
     """target[:] = replacement, if target (a list) still holds exactly the items of"""
 
-# The native parts of word_count and word_count_file.
+# The native parts of word_count (for buffers) and word_count_file.
 def _word_count(text: object, counts: dict[str, int], /, threads: int | None = None) -> int | None:
     """The native part of fastkernels.word_count(): adds to the empty dict counts"""
 
@@ -79,3 +83,6 @@ def _isa() -> str:
 
 def _buffers_overlap(a: object, b: object, /) -> bool:
     """True when the memory of the two buffers' elements (from the lowest to the"""
+
+def _parallel_thresholds() -> dict[str, int]:
+    """The sizes from which each kernel uses more than one worker (when threads"""

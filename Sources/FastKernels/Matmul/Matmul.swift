@@ -110,7 +110,7 @@ func multiplyIntegers<Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixView, _ c: 
 /// Work (m n k) below which one thread does it all (about 8 MFLOP, n = 160): waking a
 /// worker and packing B twice cost more than the second core gives below that
 /// (measured on a 2-core VM: threads=2 was no faster than 1 at n = 192).
-let matmulParallelThreshold = 1 << 22
+public let matmulParallelThreshold = 1 << 22
 
 /// C = A B computed in `T`, stored as `Out`.
 func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixView, _ c: MatrixView,
