@@ -95,32 +95,10 @@ public struct FSumSequence: ~Copyable {
     public mutating func add(_ x: Double) -> Bool {
         guard !overflowed else { return false }
         let count = partialCount
-        var kept = 0
-        var x = x
         let original = x
-        withUnsafeMutableBytes(of: &partials) { raw in
-            let p = raw.baseAddress!.assumingMemoryBound(to: Double.self)
-            for j in 0..<count {
-                var y = p[j]
-                if x.magnitude < y.magnitude { swap(&x, &y) }
-                let hi = x + y
-                let yr = hi - x
-                let lo = y - yr
-                if lo != 0 {
-                    p[kept] = lo
-                    kept += 1
-                }
-                x = hi
-            }
-            if x != 0 && x.isFinite {
-                if kept == FSumSequence.capacity {  // cannot happen (see the type's comment)
-                    p[1] += p[0]
-                    for k in 1..<kept { p[k - 1] = p[k] }
-                    kept -= 1
-                }
-                p[kept] = x
-                kept += 1
-            }
+        let (kept, x) = withUnsafeMutableBytes(of: &partials) { raw in
+            FSumSequence.accumulate(x, into: raw.baseAddress!.assumingMemoryBound(to: Double.self), count: count,
+                                    capacity: FSumSequence.capacity)
         }
         partialCount = kept
         if x != 0 && !x.isFinite {
@@ -133,6 +111,59 @@ public struct FSumSequence: ~Copyable {
             partialCount = 0  // reset the partials
         }
         return true
+    }
+
+    /// msum's loop body: adds `x` to the `count` partials at `p` (room for
+    /// `capacity`); returns how many partials there are now and the last sum,
+    /// which is not finite after an overflow or for an inf or nan summand.
+    @inline(__always)
+    static func accumulate(_ x: Double, into p: UnsafeMutablePointer<Double>, count: Int,
+                           capacity: Int) -> (kept: Int, x: Double) {
+        var kept = 0
+        var x = x
+        for j in 0..<count {
+            var y = p[j]
+            if x.magnitude < y.magnitude { swap(&x, &y) }
+            let hi = x + y
+            let yr = hi - x
+            let lo = y - yr
+            if lo != 0 {
+                p[kept] = lo
+                kept += 1
+            }
+            x = hi
+        }
+        if x != 0 && x.isFinite {
+            if kept == capacity {  // cannot happen (see the type's comment, and `outcome(of:)`)
+                p[1] += p[0]
+                for k in 1..<kept { p[k - 1] = p[k] }
+                kept -= 1
+            }
+            p[kept] = x
+            kept += 1
+        }
+        return (kept, x)
+    }
+
+    /// math.fsum of `count` values, its partials in the caller's `scratch` (room
+    /// for `count + 1`): for short sequences, without the 16 KB of a sequence's
+    /// own partials (there are never more partials than values added).
+    public static func outcome(of values: UnsafePointer<Double>, count: Int,
+                               scratch: UnsafeMutablePointer<Double>) -> FSumOutcome {
+        var kept = 0
+        var specials = FSumSpecials()
+        for i in 0..<max(count, 0) {
+            let original = values[i]
+            let (partials, x) = accumulate(original, into: scratch, count: kept, capacity: count + 1)
+            kept = partials
+            if x != 0 && !x.isFinite {
+                if original.isFinite { return .intermediateOverflow }
+                specials.add(original)
+                kept = 0
+            }
+        }
+        if let special = specials.outcome { return special }
+        return sumExact(scratch, kept)
     }
 
     /// Adds `count` values in order; false once an intermediate overflow decided the outcome.

@@ -45,6 +45,7 @@ func fsumResult(_ outcome: FSumOutcome) throws(PythonException) -> PyRef {
 
 /// fsum() of an exact list or tuple.
 func fsumOfSequence(_ sequence: PyObjectPointer, _ items: UnsafeBufferPointer<PyObjectPointer?>) throws -> PyRef {
+    if items.count <= smallFSumLimit, let outcome = fsumOfShortSequence(items) { return try fsumResult(outcome) }
     // Exactly, while every item is an exact float or an int within 64 bits (read without Python code).
     var exact = ExactFloatSum()
     var index = 0
@@ -76,6 +77,27 @@ func fsumOfSequence(_ sequence: PyObjectPointer, _ items: UnsafeBufferPointer<Py
         if position & 0xFFFF == 0 { try checkSignals() }
     }
     return try fsumResult(ordered.outcome)
+}
+
+/// Sequences up to this long are summed by math.fsum's own algorithm, their
+/// partials on the stack: the exact accumulator's 4.7 KB cost more than a few values.
+let smallFSumLimit = 60
+
+/// math.fsum's outcome for a short sequence of exact floats and ints within 64 bits;
+/// nil for other items (the general path then reads them as Python converts them).
+func fsumOfShortSequence(_ items: UnsafeBufferPointer<PyObjectPointer?>) -> FSumOutcome? {
+    let count = items.count
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * count + 1) { memory -> FSumOutcome? in
+        let values = memory.baseAddress!
+        for index in 0..<count {
+            switch scalarNumber(items[index]!) {
+            case .float(let value): values[index] = value
+            case .int(let value): values[index] = Double(value)  // nearest, ties to even: float(int)
+            case .other: return nil
+            }
+        }
+        return FSumSequence.outcome(of: values, count: count, scratch: values + count)
+    }
 }
 
 /// fsum() of a numeric buffer: its elements as floats (a bool buffer's non-zero bytes are 1.0).

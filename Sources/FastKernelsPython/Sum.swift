@@ -55,6 +55,7 @@ let sumFunction = Function("sum", "values, /, start=0, *, threads=None", doc: ""
     let start = args[1]
     if let items = exactSequenceItems(values) {
         try checkSumStart(start)
+        if items.isEmpty { return try start.map { PyRef(borrowing: $0) } ?? .int(0) }  // sum([], start) is start
         return try sumOfSequence(values, items, start: start, threads: threads)
     }
     if let buffer = try numericBuffer(values, args, 0) {
@@ -149,7 +150,8 @@ struct SumInProgress: ~Copyable {
     /// returns the index of the first item that needs Python (or the count).
     mutating func addNatively(_ items: UnsafeBufferPointer<PyObjectPointer?>, from start: Int) -> Int {
         guard generic == nil else { return start }
-        let chunk = 1024
+        // At most 1,024 items a chunk; fewer for a short sequence, whose buffers then fit the stack.
+        let chunk = min(1024, max(items.count - start, 1))
         return withUnsafeTemporaryAllocation(of: Int64.self, capacity: chunk) { integerBuffer in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: chunk) { floatBuffer in
                 withUnsafeTemporaryAllocation(of: Bool.self, capacity: chunk) { flagBuffer in

@@ -51,8 +51,9 @@ public struct BufferView: ~Copyable {
     /// - Throws: TypeError for readonly buffers when `writable`, for formats that
     ///   are not one plain number (complex, object, structs, half floats...);
     ///   ValueError for 0-d and multi-dimensional buffers.
-    public init?(_ object: PyObjectPointer, writable: Bool, describe: String) throws(PythonException) {
-        try self.init(object, writable: writable, describe: describe, declineUnsupported: false)
+    public init?(_ object: PyObjectPointer, writable: Bool,
+                 describe: @autoclosure () -> String) throws(PythonException) {
+        try self.init(object, writable: writable, describe: describe(), declineUnsupported: false)
     }
 
     /// A view of `object` when it is a 1-D array of one of the supported number
@@ -61,11 +62,11 @@ public struct BufferView: ~Copyable {
     /// treats the object through Python's protocols instead.
     /// - Throws: TypeError only for a read-only buffer when `writable`.
     public static func numeric(_ object: PyObjectPointer, writable: Bool,
-                               describe: String) throws(PythonException) -> BufferView? {
-        try BufferView(object, writable: writable, describe: describe, declineUnsupported: true)
+                               describe: @autoclosure () -> String) throws(PythonException) -> BufferView? {
+        try BufferView(object, writable: writable, describe: describe(), declineUnsupported: true)
     }
 
-    init?(_ object: PyObjectPointer, writable: Bool, describe: String,
+    init?(_ object: PyObjectPointer, writable: Bool, describe: @autoclosure () -> String,
           declineUnsupported: Bool) throws(PythonException) {
         guard fk_buffer_check(object) != 0 else { return nil }
         var view = Py_buffer()
@@ -83,8 +84,8 @@ public struct BufferView: ~Copyable {
             let shape = (0..<Int(view.ndim)).map { view.shape[$0] }
             release(&view)
             if declineUnsupported { return nil }
-            if shape.isEmpty { throw .valueError("\(describe) is a 0-dimensional buffer; expected a 1-D array") }
-            throw .valueError("\(describe) is a \(shape.count)-dimensional buffer (shape "
+            if shape.isEmpty { throw .valueError("\(describe()) is a 0-dimensional buffer; expected a 1-D array") }
+            throw .valueError("\(describe()) is a \(shape.count)-dimensional buffer (shape "
                 + "(\(shape.map(String.init).joined(separator: ", ")))); expected a 1-D array")
         }
         guard let (element, native) = BufferView.parse(format: view.format, itemSize: view.itemsize) else {
@@ -92,11 +93,11 @@ public struct BufferView: ~Copyable {
                 release(&view)
                 return nil
             }
-            throw BufferView.unsupportedFormat(releasing: &view, describe: describe)
+            throw BufferView.unsupportedFormat(releasing: &view, describe: describe())
         }
         if writable && view.readonly != 0 {
             release(&view)
-            throw .typeError("\(describe) is a read-only buffer; it cannot be sorted in place")
+            throw .typeError("\(describe()) is a read-only buffer; it cannot be sorted in place")
         }
         self.view = view
         self.element = element

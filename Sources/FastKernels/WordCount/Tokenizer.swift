@@ -91,6 +91,13 @@ public final class Tokenizer {
         deallocateChecked(pending, count: pendingDepth)
     }
 
+    /// Ready to count another text from its start.
+    func reset() {
+        pendingCount = 0
+        pendingNext = 0
+        failed = false
+    }
+
     /// Counts the tokens of `text` into `table`, in order (the table numbers
     /// new tokens as they arrive).
     ///

@@ -7,7 +7,7 @@ import Synchronization
 /// Text each worker tokenizes between two polls for cancellation.
 let wordCountSlice = 1 << 20
 /// Below this many bytes a text is counted by one worker whatever `threads` says.
-let parallelWordCountThreshold = 1 << 20
+public let parallelWordCountThreshold = 1 << 20
 
 /// A distinct token of the result, ready to hand over: its bytes, its count.
 struct CountedWord {
@@ -52,6 +52,7 @@ public struct WordList: ~Copyable {
     deinit {
         deallocateMapped(order, count: max(count, 1))
         deallocateMapped(words, count: max(count, 1))
+        if order != nil, tables.count == 1 { ShortTextCounts.giveBack(tables[0]) }
     }
 
     /// Calls `body` with the bytes of token `index` (valid during the call), its
@@ -218,6 +219,13 @@ final class WordCounter {
 
     /// - Parameter expectedBytes: the size of the whole text (each table is sized for its part).
     init(workers: Int, expectedBytes: Int) throws(KernelError) {
+        if workers <= 1 && expectedBytes <= ShortTextCounts.textLimit,
+           let table = ShortTextCounts.takeTable(expectedBytes: expectedBytes),
+           let tokenizer = ShortTextCounts.takeTokenizer() {
+            tables = [table]
+            tokenizers = [tokenizer]
+            return
+        }
         var tables: [WordTable] = [], tokenizers: [Tokenizer] = []
         for _ in 0..<max(workers, 1) {
             guard let table = WordTable(expectedBytes: expectedBytes / max(workers, 1)), let tokenizer = Tokenizer() else {
@@ -228,6 +236,10 @@ final class WordCounter {
         }
         self.tables = tables
         self.tokenizers = tokenizers
+    }
+
+    deinit {
+        if tokenizers.count == 1 { ShortTextCounts.giveBack(tokenizers[0]) }
     }
 
     /// Runs `body` for every worker at once; the first error any of them throws
@@ -272,6 +284,45 @@ final class WordCounter {
         }
         if tables.count == 1 { return try wordsInOrder(of: tables[0], isCancelled: isCancelled) }
         return try mergedWords(tables, threads: threads, isCancelled: isCancelled)
+    }
+}
+
+/// One table and one tokenizer kept from the count of a short text for the next:
+/// counting a sentence costs less than allocating, clearing and freeing them.
+/// A count that finds none here (the first, or one running beside another) makes its own.
+enum ShortTextCounts {
+    /// Texts up to this many bytes may use the kept table and tokenizer.
+    static let textLimit = 1 << 16
+    /// Tables up to this many slots (8 KiB) are kept: every count walks all the slots of
+    /// its table once (to compact it), so a larger kept table would slow down every short
+    /// text after one long one.
+    static let tableLimit = 1 << 8
+
+    static let table = Mutex<UncheckedSendable<WordTable>?>(nil)
+    static let tokenizer = Mutex<UncheckedSendable<Tokenizer>?>(nil)
+
+    static func takeTable(expectedBytes: Int) -> WordTable? {
+        if let table = table.withLock({ $0.take() })?.value { return table }
+        return WordTable(expectedBytes: expectedBytes)
+    }
+
+    static func takeTokenizer() -> Tokenizer? {
+        if let tokenizer = tokenizer.withLock({ $0.take() })?.value { return tokenizer }
+        return Tokenizer()
+    }
+
+    /// Keeps a table whose words were handed over (compacted, no error), when small.
+    static func giveBack(_ used: WordTable) {
+        guard used.capacity <= tableLimit, !used.outOfMemory, !used.cancelled else { return }
+        used.reset()
+        table.withLock { $0 = UncheckedSendable(used) }
+    }
+
+    /// Keeps a tokenizer that finished a text, when its buffer is small.
+    static func giveBack(_ used: Tokenizer) {
+        guard used.bufferCapacity <= 1 << 12, !used.failed else { return }
+        used.reset()
+        tokenizer.withLock { $0 = UncheckedSendable(used) }
     }
 }
 

@@ -72,17 +72,25 @@ public final class WordTable {
     /// millions of slots takes long enough to poll it); nil otherwise.
     var isCancelled: (() -> Bool)? = nil
 
-    static let initialCapacity = 1 << 10
+    /// The smallest table (a text of a few words).
+    static let minimumCapacity = 16
+    /// Tables up to this size are sized for the most words a text could have
+    /// (one per two bytes); larger ones for the vocabulary of typical prose.
+    static let smallCapacity = 1 << 10
     static let initialArenaCapacity = 1 << 12
 
     /// - Parameter expectedBytes: about how much text this table will count; the
     ///   table starts large enough for the vocabulary such a text usually has
     ///   (growing a table of millions of slots costs more than counting), at most
-    ///   a million slots (32 MiB).
+    ///   a million slots (32 MiB); a short text gets a small table (clearing one
+    ///   sized for megabytes would cost more than counting a sentence).
     /// - Returns: nil when the memory cannot be had.
     public init?(expectedBytes: Int = 0) {
-        var capacity = WordTable.initialCapacity
-        while capacity < 1 << 20 && capacity * 96 < expectedBytes { capacity *= 2 }
+        var capacity = WordTable.minimumCapacity
+        while capacity < WordTable.smallCapacity && capacity * 2 < expectedBytes { capacity *= 2 }
+        while capacity >= WordTable.smallCapacity && capacity < 1 << 20 && capacity * 96 < expectedBytes {
+            capacity *= 2
+        }
         guard let slots = WordTable.emptySlots(capacity) else { return nil }
         guard let arena = allocateMapped(UInt8.self, WordTable.initialArenaCapacity) else {
             deallocateMapped(slots, count: capacity)
@@ -249,12 +257,28 @@ public final class WordTable {
         var count = 0
         for index in 0..<capacity where slots[index].tag != 0 {
             if index & 0xFFFF == 0 && isCancelled() { throw .cancelled }
-            slots[count] = slots[index]
+            if index != count {
+                slots[count] = slots[index]
+                slots[index].tag = 0  // only 0..<distinctCount hold tokens: `reset()` clears just those
+            }
             count += 1
         }
-        // The slots after the last token hold nothing any more: give their pages back now.
-        let used = count * MemoryLayout<WordSlot>.stride
-        releasePages(UnsafeMutableRawPointer(slots) + used, capacity * MemoryLayout<WordSlot>.stride - used)
+        // The slots after the last token hold nothing any more: give their pages back now
+        // (a table of mapped memory; a small one in the heap is freed soon anyway).
+        let used = count * MemoryLayout<WordSlot>.stride, size = capacity * MemoryLayout<WordSlot>.stride
+        if size >= hugePage { releasePages(UnsafeMutableRawPointer(slots) + used, size - used) }
+    }
+
+    /// Empties a compacted table, to count another text (tables of short texts are
+    /// reused: clearing the slots used costs less than a new table).
+    /// - Complexity: O(distinctCount).
+    func reset() {
+        UnsafeMutableRawPointer(slots).initializeMemory(as: UInt8.self, repeating: 0,
+                                                        count: distinctCount * MemoryLayout<WordSlot>.stride)
+        distinctCount = 0
+        totalCount = 0
+        arenaUsed = 0
+        isCancelled = nil
     }
 
     /// Gives the slots' memory back to the system once the tokens have been copied
