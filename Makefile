@@ -73,6 +73,7 @@ bench-targets: build
 	$(VPY) benchmarks/fibonacci.py
 	$(VPY) benchmarks/numeric.py
 	$(VPY) benchmarks/word_count.py
+	$(VPY) benchmarks/sizes.py
 	OPENBLAS_THREAD_TIMEOUT=4 $(VPY) benchmarks/matmul.py
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_THREAD_TIMEOUT=4 $(VPY) benchmarks/matmul.py --section floats
 

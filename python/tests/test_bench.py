@@ -4,15 +4,17 @@ import io
 import json
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import pytest
 
 from fastkernels import bench
 from fastkernels.bench import report
-from fastkernels.bench.workloads import WORKLOADS, Case, Implementation, Sizes, build_all
+from fastkernels.bench.workloads import SCALES, SWEEP_SERIES, WORKLOADS, Case, Implementation, Sizes, build_all
 
 TINY = Sizes(elements=2_000, fib_recursive=(12,), fib_exact=(90, 1_000), corpus_mb=0.05, repeats=2,
-             matmul_python=8, matmul_native=16, parallel_n=(12, 16), calls=50)
+             matmul_python=8, matmul_native=16, parallel_n=(12, 16), calls=50, sweep=(10, 1_000),
+             sweep_sample=0.0002)
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 
 
@@ -168,3 +170,115 @@ def test_ctrl_c_stops_the_bench_without_a_table(monkeypatch, capsys):
     assert bench.main(["--only", "sum", "--quiet"]) == 130
     captured = capsys.readouterr()
     assert "interrupted: no table" in captured.err and "workload" not in captured.out
+
+
+# ---- the sizes workload: speed-up by size, its text plot and its SVG -----------------------------
+
+@pytest.fixture(scope="module")
+def sizes_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sizes")
+    paths = {"json": folder / "sizes.json", "svg": folder / "sizes.svg", "md": folder / "sizes.md"}
+    completed = cli("bench", "--quick", "--quiet", "--only", "sizes", "--json", str(paths["json"]),
+                    "--plot", str(paths["svg"]), "--markdown", str(paths["md"]))
+    return completed, json.loads(paths["json"].read_text()), paths
+
+
+def test_sizes_reports_every_kernel_at_every_size(sizes_run):
+    completed, data, _ = sizes_run
+    assert data["checks_passed"] is True and {r["workload"] for r in data["results"]} == {"sizes"}
+    points = {(r["sweep"]["series"], r["sweep"]["n"]): r for r in data["results"]}
+    expected = {(series, n) for series, _ in SWEEP_SERIES for n in SCALES["quick"].sweep}
+    assert set(points) == expected
+    for (series, n), record in points.items():
+        cells = {i["column"]: i for i in record["implementations"]}
+        assert cells["Python"]["status"] == cells["fastkernels"]["status"] == "ok", record
+        assert record["per_call"] >= 1 and record["sweep"]["speedup"] > 0
+        versus = record["sweep"]["versus"]
+        assert record["sweep"]["speedup"] == pytest.approx(cells[versus]["median"] / cells["fastkernels"]["median"])
+        if series == "sort int64 array" and importlib.util.find_spec("numpy") is not None:
+            assert versus == "numpy" and record["sweep"]["versus_label"] == "numpy.sort"
+        else:
+            assert versus == "Python"
+    # Small sizes are batched so that a sample is not a single call of a microsecond.
+    assert all(points[(series, 10)]["per_call"] > 1 for series, _ in SWEEP_SERIES)
+    out = completed.stdout
+    assert "speed-up over the idiom by size" in out and "size (log scale)" in out
+    for series, letter in SWEEP_SERIES:
+        assert f"{letter}  {series} (vs " in out
+
+
+def test_sizes_text_plot_is_drawn(sizes_run):
+    completed, data, _ = sizes_run
+    plot = completed.stdout[completed.stdout.index("speed-up over the idiom (log scale)"):]
+    lines = plot.splitlines()
+    one = next(line for line in lines if line.lstrip().startswith("1x |"))
+    assert set(one.split("|", 1)[1].strip()) <= set("-.*SAUW")  # the 1x line, crossed by some kernels
+    grid = [line.split("|", 1)[1] for line in lines[1:] if "|" in line]
+    for _, letter in SWEEP_SERIES:
+        assert any(letter in row for row in grid) or any("*" in row for row in grid)
+    axis = next(line for line in lines if line.lstrip().startswith("+-"))
+    assert axis.count("+") == 1 + len(SCALES["quick"].sweep)
+    for label in ("10", "100", "1K", "10K", "100K"):
+        assert label in plot
+
+
+def test_sizes_svg_is_valid_and_complete(sizes_run):
+    _, data, paths = sizes_run
+    root = ET.parse(paths["svg"]).getroot()  # well-formed XML
+    namespace = "{http://www.w3.org/2000/svg}"
+    assert root.tag == namespace + "svg" and float(root.get("width")) > 0 and float(root.get("height")) > 0
+    text = "".join(root.itertext())
+    for series, _ in SWEEP_SERIES:
+        assert series in text
+    assert "1x" in text
+    lines = root.findall(f".//{namespace}polyline")
+    assert len(lines) == len(SWEEP_SERIES)  # one line per kernel (every point measured)
+    circles = [c for c in root.iter(namespace + "circle") if c.find(namespace + "title") is not None]
+    assert len(circles) == len(SWEEP_SERIES) * len(SCALES["quick"].sweep)
+    markdown = paths["md"].read_text()
+    assert "```" in markdown and "size (log scale)" in markdown
+
+
+def test_svg_plot_needs_no_matplotlib(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # importing it would fail
+    path = tmp_path / "chart.svg"
+    assert bench.main(["--quick", "--quiet", "--only", "fib_exact", "--plot", str(path)]) == 0
+    root = ET.parse(path).getroot()
+    assert "fibonacci(90)" in "".join(root.itertext())  # the bars of the other workloads
+
+
+def sweep_record(series, letter, n, speedup, versus_label="idiom"):
+    return {"workload": "sizes", "case": series, "size": str(n), "kind": "time", "note": "", "per_call": 1,
+            "implementations": [], "speedup": speedup,
+            "sweep": {"series": series, "letter": letter, "n": n, "versus": "Python",
+                      "versus_label": versus_label, "speedup": speedup}}
+
+
+def test_sweep_plot_places_markers_by_log_size_and_speed_up():
+    records = [sweep_record("fast", "F", n, r) for n, r in ((10, 1.0), (100, 10.0), (1000, 100.0))]
+    records += [sweep_record("slow", "L", n, r) for n, r in ((10, 0.1), (100, 0.1), (1000, None))]
+    plot = report.sweep_plot(report.sweep_series(records))
+    lines = plot.splitlines()
+    rows = {line.split("|")[0].strip(): line.split("|", 1)[1] for line in lines if "|" in line}
+    # 1x, 10x, 100x and 0.1x each label a row; markers sit on their rows, a decade apart in x.
+    assert rows["100x"].index("F") > rows["10x"].index("F") > rows["1x"].index("F")
+    assert rows["10x"].index("F") - rows["1x"].index("F") == rows["100x"].index("F") - rows["10x"].index("F")
+    assert rows["0.1x"].count("L") == 2 and rows["1x"].count("-") > 5
+    assert rows["1x"].index("F") == rows["0.1x"].index("L")  # n = 10 in the same column
+    assert "L    slow (vs idiom)" in plot and "F    fast (vs idiom)" in plot
+    table = report.sweep_table(report.sweep_series(records))
+    assert "100x" in table and table.splitlines()[2].rstrip().endswith("-")  # the failed point: no figure
+    document = report.svg(records, "a machine")
+    root = ET.fromstring(document)
+    assert "a machine" in "".join(root.itertext())
+    assert len(root.findall(".//{http://www.w3.org/2000/svg}polyline")) == 2
+
+
+def test_sweep_plot_marks_collisions_and_handles_nothing():
+    records = [sweep_record("one", "O", 10, 2.0), sweep_record("two", "T", 10, 2.0), sweep_record("two", "T", 100, 3.0)]
+    plot = report.sweep_plot(report.sweep_series(records))
+    assert "*" in plot and "two kernels at the same place" in plot
+    assert report.sweep_plot([]) == "(no speed-up to plot)"
+    assert report.sweep_text([]) == ""
+    assert ET.fromstring(report.svg([], "m")).tag.endswith("svg")

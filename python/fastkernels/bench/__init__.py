@@ -6,7 +6,10 @@ a speed), times the rest with interleaved repeats after that warm-up, and prints
 medians and speed-ups. numpy and polars columns appear where they are installed.
 
     python -m fastkernels bench [--quick | --full] [--only NAME ...] [--json FILE]
-                                [--markdown FILE] [--plot FILE.png] [--list]
+                                [--markdown FILE] [--plot FILE.png|FILE.svg] [--list]
+
+The `sizes` workload measures the speed-up over the idiom from 10 elements to 1M and draws it as
+a log-log plot in the terminal (and in the --plot file).
 
 Exit status: 0 when every check passed, 1 when an implementation gave a wrong answer or
 failed, 2 for bad arguments, 130 when interrupted (Ctrl-C).
@@ -109,6 +112,10 @@ def run_case(workload: str, case: Case, repeats: int, progress: Progress) -> dic
                            "note": case.note, "per_call": case.per_call,
                            "implementations": [records[i.column] for i in case.implementations]}
     row["speedup"] = report.speedup(row)
+    if case.point is not None:  # a point of a size sweep: its speed-up over the idiom it is plotted against
+        point = case.point
+        row["sweep"] = {"series": point.series, "letter": point.letter, "n": point.n, "versus": point.versus,
+                        "versus_label": point.versus_label, "speedup": report.speedup_over(row, point.versus)}
     return row
 
 
@@ -136,8 +143,9 @@ def parse_arguments(argv: Optional[list[str]]) -> argparse.Namespace:
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write every raw figure and the machine to FILE")
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="write the table as Markdown to FILE")
-    parser.add_argument("--plot", type=Path, metavar="FILE.png",
-                        help="write speed-up bars (log scale) to FILE.png (needs matplotlib)")
+    parser.add_argument("--plot", type=Path, metavar="FILE.png|FILE.svg",
+                        help="draw the speed-ups (bars, log scale; the sizes workload as a log-log chart): "
+                             "FILE.svg is written by hand, FILE.png needs matplotlib")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     arguments = parser.parse_args(argv)
     arguments.scale = arguments.scale or "default"
@@ -146,8 +154,10 @@ def parse_arguments(argv: Optional[list[str]]) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown workload {', '.join(map(repr, unknown))}; choose from {', '.join(WORKLOADS)}")
     arguments.names = list(dict.fromkeys(names)) or list(WORKLOADS)
-    if arguments.plot is not None and importlib.util.find_spec("matplotlib") is None:
-        parser.error("--plot needs matplotlib, which is not installed (pip install matplotlib)")
+    if (arguments.plot is not None and arguments.plot.suffix.lower() != ".svg"
+            and importlib.util.find_spec("matplotlib") is None):
+        parser.error("--plot needs matplotlib, which is not installed (pip install matplotlib), "
+                     "except for an .svg file")
     return arguments
 
 
@@ -182,6 +192,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     for note in report.notes(records):
         print(f"  {note}")
     print("\nmedians of interleaved repeats after a checked warm-up; ± half the range; ratios from this run")
+    sweep = report.sweep_text(records)
+    if sweep:
+        print("\n" + sweep)
     if failures:
         print("\nFAILED CHECKS:\n" + "\n".join(f"  {failure}" for failure in failures))
     if arguments.json is not None:
@@ -192,5 +205,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     if arguments.markdown is not None:
         arguments.markdown.write_text(report.markdown(records, command, machine))
     if arguments.plot is not None:
-        report.plot(records, arguments.plot, machine)
+        if arguments.plot.suffix.lower() == ".svg":
+            arguments.plot.write_text(report.svg(records, machine), encoding="utf-8")
+        else:
+            report.plot(records, arguments.plot, machine)
     return 1 if failures else 0

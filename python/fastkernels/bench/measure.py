@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import importlib
+import itertools
+import math
 import os
 import platform
 import statistics
@@ -9,7 +11,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 
 @dataclass
@@ -40,6 +42,41 @@ def time_interleaved(functions: dict[str, Callable[[], object]], repeats: int,
         if progress is not None:
             progress(repeat + 1, repeats)
     return {name: Samples(seconds) for name, seconds in samples.items()}
+
+
+def repeat_call(call: str, count: int, names: dict[str, Any]) -> Callable[[], Any]:
+    """A function that evaluates the expression `call` `count` times and returns the last value.
+
+    The loop is the one timeit compiles, with `names` bound as fast locals: two implementations
+    batched this way pay the same loop (a few ns a call) and no wrapper function, so that calls of
+    a few hundred nanoseconds can be timed and compared. `call` is source code, written by the
+    bench itself (e.g. "sorted(x)")."""
+    scope: dict[str, Any] = {**names, "_repeat": itertools.repeat}
+    parameters = ", ".join(f"{name}={name}" for name in names)
+    source = (f"def run({parameters}):\n    result = None\n    for _ in _repeat(None, {int(count)}):\n"
+              f"        result = {call}\n    return result\n")
+    exec(compile(source, f"<repeat {call}>", "exec"), scope)
+    return scope["run"]  # type: ignore[no-any-return]
+
+
+def seconds_of(function: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def calls_per_sample(make: Callable[[int], Iterable[Callable[[], object]]], target: float,
+                     limit: int = 1 << 24) -> int:
+    """How many calls one timed sample should make so that the fastest implementation's sample
+    takes about `target` seconds (timer resolution and per-sample noise then do not matter).
+    `make(count)` returns the implementations batched `count` calls a sample."""
+    count = 1
+    while True:
+        fastest = min(seconds_of(function) for function in make(count))
+        if fastest >= target / 10 or count >= limit:
+            break
+        count *= 10
+    return max(1, min(limit, math.ceil(count * target / max(fastest, 1e-9))))
 
 
 # The child's own peak RSS: VmHWM on Linux (ru_maxrss can carry the parent's over from fork),

@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional
 import fastkernels
 from fastkernels import _corpus, _pure
 
-from .measure import optional_module, peak_rss_of
+from .measure import calls_per_sample, optional_module, peak_rss_of, repeat_call
 
 COLUMNS = ("Python", "fastkernels", "numpy", "polars")
 REFERENCE = "Python"
@@ -41,12 +41,16 @@ class Sizes:
     matmul_native: int               # n of numpy's (and fastkernels') matmul
     parallel_n: tuple[int, int]      # n of the recursive Fibonacci jobs: Python, fastkernels
     calls: int                       # calls per run when timing call overhead
+    sweep: tuple[int, ...] = (10, 100, 1_000, 10_000, 100_000)   # sizes of the `sizes` workload
+    sweep_sample: float = 0.002      # seconds a batched sample of small sizes should take
 
 
 SCALES = {
-    "quick": Sizes(100_000, (20, 25), (90, 10**4, 10**5), 2, 3, 32, 256, (22, 30), 20_000),
-    "default": Sizes(1_000_000, (30, 32), (90, 10**5, 10**6), 43, 5, 128, 1024, (25, 33), 200_000),
-    "full": Sizes(10_000_000, (30, 32, 35), (90, 10**5, 10**6, 10**7), 200, 9, 128, 2048, (27, 35), 1_000_000),
+    "quick": Sizes(100_000, (20, 25), (90, 10**4, 10**5), 2, 3, 32, 256, (22, 30), 20_000, sweep_sample=0.001),
+    "default": Sizes(1_000_000, (30, 32), (90, 10**5, 10**6), 43, 5, 128, 1024, (25, 33), 200_000,
+                     sweep=(10, 100, 1_000, 10_000, 100_000, 1_000_000)),
+    "full": Sizes(10_000_000, (30, 32, 35), (90, 10**5, 10**6, 10**7), 200, 9, 128, 2048, (27, 35), 1_000_000,
+                  sweep=(10, 100, 1_000, 10_000, 100_000, 1_000_000)),
 }
 
 
@@ -59,6 +63,18 @@ class Implementation:
     missing: str = ""                           # why it cannot run, e.g. "not installed"
     flops: float = 0.0                          # floating-point operations of one run (GFLOP/s rows)
     verify: Optional[Callable[[], bool]] = None  # its own correctness check, instead of comparing answers
+
+
+@dataclass(frozen=True)
+class Point:
+    """A case that is one point of a size sweep (the `sizes` workload): its series (kernel), the
+    letter that marks it on the plot, its size, and the column whose time the plotted speed-up
+    divides by fastkernels' (the idiom a user of that input would write)."""
+    series: str
+    letter: str
+    n: int
+    versus: str = REFERENCE
+    versus_label: str = ""
 
 
 @dataclass
@@ -77,6 +93,7 @@ class Case:
     same: Callable[[Any, Any], bool] = field(default=lambda a, b: bool(a == b))
     per_call: int = 1
     note: str = ""
+    point: Optional[Point] = None
 
 
 @dataclass
@@ -111,6 +128,17 @@ class Resources:
             self.progress(f"generating a {size_mb:g} MB text (deterministic, seeded Zipf vocabulary)")
             self._corpus[size_mb] = _corpus.generate(self.workdir / f"corpus-{size_mb:g}mb.txt", size_mb=size_mb)
         return self._corpus[size_mb]
+
+    def text(self, chars: int) -> str:
+        """The first `chars` characters of the generated text. Its beginning does not depend on its
+        size (same seed, written in order), so a corpus already made for another workload serves."""
+        for size_mb in sorted(self._corpus, reverse=True):
+            with open(self._corpus[size_mb], encoding="utf-8") as f:
+                text = f.read(chars)
+            if len(text) == chars:
+                return text
+        with open(self.corpus(round(chars / 1e6 + 0.05, 2)), encoding="utf-8") as f:
+            return f.read(chars)
 
 
 def count_label(n: int) -> str:
@@ -422,6 +450,89 @@ def call_overhead(sizes: Sizes, resources: Resources) -> list[Case]:
         Implementation("fastkernels", "fastkernels.fibonacci(10)", native,
                        verify=lambda: fibonacci(10) == _pure.fibonacci_iterative(10)),
     ], per_call=calls, note="per call, loop included")]
+
+
+def same_container(template: Any) -> Callable[[Any, Any], bool]:
+    """Sorted buffers: the same values, in a container of the input's type, dtype or typecode."""
+    def same(result: Any, expected: Any) -> bool:
+        return (type(result) is type(template)
+                and getattr(result, "dtype", None) == getattr(template, "dtype", None)
+                and getattr(result, "typecode", None) == getattr(template, "typecode", None)
+                and same_values(result, expected))
+    return same
+
+
+def same_counter(result: Any, expected: Any) -> bool:
+    """A Counter equal to the idiom's, in the idiom's order (first occurrence)."""
+    return type(result) is type(expected) and result == expected and list(result.items()) == list(expected.items())
+
+
+def same_typed(result: Any, expected: Any) -> bool:
+    """The same type and value (sum() of ints: an int)."""
+    return type(result) is type(expected) and bool(result == expected)
+
+
+def same_list(result: Any, expected: Any) -> bool:
+    return type(result) is list and result == expected
+
+
+SWEEP_SERIES = (("sort list of ints", "S"), ("sort int64 array", "A"), ("sum list of ints", "U"),
+                ("word_count of text", "W"))
+
+
+@workload("sizes", "speed-up against the idiom at every size, 10 to 1M: where fastkernels pays")
+def sizes_workload(sizes: Sizes, resources: Resources) -> list[Case]:
+    """One row per kernel and size. Small sizes are timed in batches (per_call calls a sample, the
+    same compiled loop for every column), so that calls of a microsecond compare fairly."""
+    np = optional_module("numpy")
+    largest = max(sizes.sweep)
+    ints = random_ints(largest, 7)
+    text = resources.text(largest)
+    names: dict[str, Any] = {"sorted": sorted, "sum": sum, "Counter": Counter, "sort": fastkernels.sort,
+                             "fk_sum": fastkernels.sum, "word_count": fastkernels.word_count}
+    if np is not None:
+        names["np_sort"] = np.sort
+    cases: list[Case] = []
+    for n in sizes.sweep:
+        values = ints[:n]
+        packed = array.array("q", values)
+        native_input = np.array(values, dtype=np.int64) if np is not None else packed
+        words = text[:n]
+        rows: list[tuple[str, str, list[tuple[str, str, str, Any]], Callable[[Any, Any], bool], str, str]] = [
+            # (series, size, [(column, label, call, input)], same, versus, versus_label)
+            ("sort list of ints", count_label(n), [
+                ("Python", "sorted(list)", "sorted(x)", values),
+                ("fastkernels", "fastkernels.sort(list)", "sort(x)", values)], same_list, REFERENCE, "sorted"),
+            ("sort int64 array", count_label(n), [
+                ("Python", "sorted(array.array('q'))", "sorted(x)", packed),
+                ("fastkernels", f"fastkernels.sort({'numpy array' if np is not None else 'array.array'})",
+                 "sort(x)", native_input),
+                *([("numpy", "numpy.sort(array)", "np_sort(x)", native_input)] if np is not None else [])],
+             same_container(native_input), "numpy" if np is not None else REFERENCE,
+             "numpy.sort" if np is not None else "sorted"),
+            ("sum list of ints", count_label(n), [
+                ("Python", "sum(list)", "sum(x)", values),
+                ("fastkernels", "fastkernels.sum(list)", "fk_sum(x)", values)], same_typed, REFERENCE, "sum"),
+            ("word_count of text", f"{count_label(n)} chars", [
+                ("Python", "Counter(text.lower().split())", "Counter(x.lower().split())", words),
+                ("fastkernels", "fastkernels.word_count(text)", "word_count(x)", words)],
+             same_counter, REFERENCE, "Counter(t.lower().split())"),
+        ]
+        for (series, size, columns, same, versus, versus_label), (_, letter) in zip(rows, SWEEP_SERIES):
+            def batched(count: int, columns: list[tuple[str, str, str, Any]] = columns) -> list[Callable[[], Any]]:
+                return [repeat_call(call, count, {**names, "x": data}) for _, _, call, data in columns]
+
+            try:  # a kernel that raises is reported by run_case; here it gets one call a sample
+                count = 1 if n >= 100_000 else calls_per_sample(batched, sizes.sweep_sample)
+            except Exception:
+                count = 1
+            implementations = [Implementation(column, label + (f" x{count:,}" if count > 1 else ""), run)
+                               for (column, label, _, _), run in zip(columns, batched(count))]
+            if np is None and series == "sort int64 array":
+                implementations.append(unavailable("numpy", "numpy"))
+            cases.append(Case(series, size, implementations, same=same, per_call=count,
+                              point=Point(series, letter, n, versus, versus_label)))
+    return cases
 
 
 def build_all(names: list[str], sizes: Sizes, workdir: Optional[Path] = None,
