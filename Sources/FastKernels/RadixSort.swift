@@ -14,6 +14,14 @@ import Synchronization
 /// An element a radix sort can order by an unsigned 64-bit key.
 public protocol RadixKeyed {
     var radixKey: UInt64 { get }
+    /// Whether `a` sorts before `b`: their keys in order (the comparison sorts use it).
+    static func precedes(_ a: Self, _ b: Self) -> Bool
+}
+
+extension RadixKeyed {
+    @inlinable @inline(__always) public static func precedes(_ a: Self, _ b: Self) -> Bool {
+        a.radixKey < b.radixKey
+    }
 }
 
 extension UInt8: RadixKeyed { @inlinable public var radixKey: UInt64 { UInt64(self) } }
@@ -43,6 +51,10 @@ func radixSort<Element: RadixKeyed>(
     guard count > 1 else { return }
     if count <= insertionSortLimit {
         insertionSort(data, count)
+        return
+    }
+    if count <= mergeSortLimit {
+        mergeSort(data, scratch: scratch, count: count)
         return
     }
     if count < singleLevelSortLimit {
@@ -228,8 +240,9 @@ func sortBucket<Element: RadixKeyed>(
     let buckets = 1 << digitBits
     let digitMask = UInt64(buckets - 1)
     counts.initialize(repeating: 0, count: buckets + 1)
-    for i in 0..<n { counts[Int((x[i].radixKey >> shift) & digitMask) + 1] += 1 }
-    for digit in 0..<buckets { counts[digit + 1] += counts[digit] }  // counts[d] = start of bucket d
+    // Wrapping additions: no count exceeds n (overflow checks here cost a quarter of the sort).
+    for i in 0..<n { counts[Int((x[i].radixKey >> shift) & digitMask) &+ 1] &+= 1 }
+    for digit in 0..<buckets { counts[digit &+ 1] &+= counts[digit] }  // counts[d] = start of bucket d
     let limits = counts + buckets + 1  // limits[d] = end of bucket d
     for digit in 0..<buckets { limits[digit] = counts[digit + 1] }
     // Scatter x -> y (stable), using counts[d] as the next slot of bucket d. A slot past the
@@ -244,23 +257,73 @@ func sortBucket<Element: RadixKeyed>(
             return false
         }
         (y + slot).initialize(to: element)
-        counts[digit] = slot + 1
+        counts[digit] = slot &+ 1
     }
     // counts[d] is now the end of bucket d. Sort each bucket in y (x as its other buffer);
-    // the few whose result lands in x are copied back to y.
+    // the few whose result lands in x are copied back to y. Small buckets are insertion
+    // sorted here (most buckets of the last level: a call each would cost more than the sort).
+    guard shift > 0 else { return true }  // the bits left are all equal within each bucket
     var start = 0
     let nextCounts = counts + levelSize
     for digit in 0..<buckets {
-        let end = counts[digit]
-        if end - start > 1,
-           sortBucket(y + start, x + start, end - start, highBit: Int(shift) - 1, counts: nextCounts,
-                      levelSize: levelSize, levels: levels - 1, changed: &changed) {
-            (y + start).update(from: x + start, count: end - start)
+        let end = counts[digit], size = end &- start
+        if size > insertionSortLimit || levels == 1 {
+            if sortBucket(y + start, x + start, size, highBit: Int(shift) - 1, counts: nextCounts,
+                          levelSize: levelSize, levels: levels - 1, changed: &changed) {
+                (y + start).update(from: x + start, count: size)
+            }
+            if changed { return false }
+        } else if size > 1 {
+            insertionSort(y + start, size)
         }
-        if changed { return false }
         start = end
     }
     return true
+}
+
+/// Up to this many elements a merge sort beats the radix passes: it needs no
+/// histograms and does not depend on how the keys' bits are spread (the top digits of
+/// floats take few values, which costs a radix sort extra passes).
+let mergeSortLimit = 256
+
+/// Stable merge sort by key of `count` elements (runs of 16 insertion sorted, then
+/// merged pairwise, alternating between `data` and `scratch`); the result ends in `data`.
+/// - Complexity: O(count log count) key comparisons.
+func mergeSort<Element: RadixKeyed>(_ data: UnsafeMutablePointer<Element>, scratch: UnsafeMutablePointer<Element>,
+                                    count: Int) {
+    let run = 16
+    var start = 0
+    while start < count {
+        insertionSort(data + start, min(run, count - start))
+        start += run
+    }
+    var source = data, target = scratch
+    var width = run
+    while width < count {
+        var low = 0
+        while low < count {
+            let middle = min(low + width, count), high = min(low + 2 * width, count)
+            var left = low, right = middle, out = low
+            while left < middle && right < high {
+                // Equal keys: the left (earlier) element first, which keeps the sort stable.
+                if Element.precedes(source[right], source[left]) {
+                    target[out] = source[right]
+                    right += 1
+                } else {
+                    target[out] = source[left]
+                    left += 1
+                }
+                out += 1
+            }
+            (target + out).update(from: source + left, count: middle - left)
+            out += middle - left
+            (target + out).update(from: source + right, count: high - right)
+            low = high
+        }
+        swap(&source, &target)
+        width *= 2
+    }
+    if source != data { data.update(from: source, count: count) }
 }
 
 /// Stable insertion sort by key, for small buckets.
@@ -269,9 +332,8 @@ func insertionSort<Element: RadixKeyed>(_ x: UnsafeMutablePointer<Element>, _ n:
     guard n > 1 else { return }
     for i in 1..<n {
         let element = x[i]
-        let key = element.radixKey
         var j = i
-        while j > 0 && x[j - 1].radixKey > key {
+        while j > 0 && Element.precedes(element, x[j - 1]) {
             x[j] = x[j - 1]
             j -= 1
         }
@@ -370,11 +432,15 @@ extension Int8: RadixKeyed {}
 extension Int16: RadixKeyed {}
 extension Int32: RadixKeyed {}
 extension Int64: RadixKeyed {}
+// Floats (never NaN here) compare as numbers, which is their keys' order (-0.0 equals 0.0)
+// at the cost of one instruction, where the key takes several.
 extension Float: RadixKeyed {
     @inlinable public var radixKey: UInt64 { UInt64(Float.key(self)) }
+    @inlinable @inline(__always) public static func precedes(_ a: Float, _ b: Float) -> Bool { a < b }
 }
 extension Double: RadixKeyed {
     @inlinable public var radixKey: UInt64 { Double.key(self) }
+    @inlinable @inline(__always) public static func precedes(_ a: Double, _ b: Double) -> Bool { a < b }
 }
 
 // MARK: - Arrays
