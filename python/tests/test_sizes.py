@@ -233,3 +233,66 @@ def test_parallel_thresholds_are_reported():
     thresholds = _native._parallel_thresholds()
     assert set(thresholds) == {"sort", "sum_list", "sum_int_array", "fsum_array", "word_count", "matmul"}
     assert all(type(value) is int and value > 1 for value in thresholds.values())
+
+
+def large_texts():
+    """Texts above the parallel threshold (1 MiB): a small vocabulary, a large one (every
+    word new, as in generated text or word lists), and real prose repeated."""
+    rng = random.Random(5)
+    words = ["alpha", "beta", "Gamma", "delta", "ÉPSILON", "straße", "σας"]
+    small = " ".join(rng.choice(words) for _ in range(400_000))
+    large = " ".join(f"w{rng.randrange(10**9)}x" for _ in range(250_000))
+    return {"small vocabulary": small, "large vocabulary": large}
+
+
+@pytest.mark.parametrize("kind", ["small vocabulary", "large vocabulary"])
+def test_large_texts_count_alike_on_any_number_of_threads(kind):
+    text = large_texts()[kind]
+    expected = list(Counter(text.lower().split()).items())
+    for threads in (None, 1, 2, 3):
+        assert list(fastkernels.word_count(text, threads=threads).items()) == expected
+        assert list(fastkernels.word_count(text.encode(), threads=threads).items()) == expected
+
+
+@pytest.mark.parametrize("where", [0.01, 0.04, 0.5, 0.99])
+def test_invalid_utf8_anywhere_in_a_large_text_is_reported_where_python_reports_it(where, tmp_path):
+    """The first 1/16 of a large text is counted before the workers start (its vocabulary
+    decides whether they pay): an invalid byte there, or after it, is the idiom's error."""
+    data = bytearray(large_texts()["small vocabulary"].encode())
+    position = int(len(data) * where)
+    while data[position] & 0xC0 == 0x80:  # not inside a sequence: the error is the inserted byte's
+        position += 1
+    data[position:position] = b"\xff"
+    data = bytes(data)
+    with pytest.raises(UnicodeDecodeError) as expected:
+        data.decode("utf-8")
+    for threads in (None, 1, 2):
+        with pytest.raises(UnicodeDecodeError) as got:
+            fastkernels.word_count(data, threads=threads)
+        assert (got.value.start, got.value.end, got.value.reason) == \
+            (expected.value.start, expected.value.end, expected.value.reason)
+    path = tmp_path / "text.txt"
+    path.write_bytes(data)
+    for threads in (None, 2):
+        with pytest.raises(UnicodeDecodeError) as got:
+            fastkernels.word_count_file(path, threads=threads)
+        assert (got.value.start, got.value.end) == (expected.value.start, expected.value.end)
+
+
+@pytest.mark.parametrize("kind", ["small vocabulary", "large vocabulary"])
+def test_large_files_count_alike_on_any_number_of_threads(kind, tmp_path):
+    text = large_texts()[kind]
+    path = tmp_path / "text.txt"
+    path.write_text(text, encoding="utf-8")
+    expected = list(Counter(text.lower().split()).items())
+    for threads in (None, 1, 2):
+        assert list(fastkernels.word_count_file(path, threads=threads).items()) == expected
+    import os
+
+    descriptor = os.open(path, os.O_RDONLY)  # read from its current position, and closed, as open(fd) does
+    os.lseek(descriptor, 1000, os.SEEK_SET)
+    tail = text.encode()[1000:].decode("utf-8")
+    assert list(fastkernels.word_count_file(descriptor, threads=2).items()) == \
+        list(Counter(tail.lower().split()).items())
+    with pytest.raises(OSError):
+        os.fstat(descriptor)

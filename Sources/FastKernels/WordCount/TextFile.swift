@@ -46,9 +46,38 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
     }
     let start = Int(position)
     let length = max(0, Int(status.st_size) - start)
-    let parts = length < parallelWordCountThreshold ? 1 : effectiveWorkers(threads)
-    let cuts = try regionBoundaries(descriptor, from: start, length: length, parts: parts)
-    let counter = try WordCounter(workers: cuts.count - 1, expectedBytes: length)
+    let workers = length < parallelWordCountThreshold ? 1 : effectiveWorkers(threads)
+    var counter = try WordCounter(workers: 1, expectedBytes: length)
+    var cuts = [start, start + length]
+    if workers > 1 {
+        // The first part, by this thread into the first table; then more workers only if they pay.
+        let sampleEnd = try regionBoundaries(descriptor, from: start, length: length, parts: vocabularySampleParts)[1]
+        let half = try regionBoundaries(descriptor, from: start, length: sampleEnd - start, parts: 2)[1]
+        var distinctAtHalf = 0
+        let table = counter.tables[0], tokenizer = counter.tokenizers[0]
+        for (from, to) in [(start, half), (half, sampleEnd)] where to > from {
+            var offset = from
+            if let (at, bytes) = try countChunks(into: table, tokenizer, encoding: encoding, chunk: fileChunk,
+                                                 isCancelled: isCancelled, read: { buffer, count, _ throws(KernelError) in
+                let wanted = min(count, to - offset)
+                guard wanted > 0 else { return 0 }
+                let got = try readSome(descriptor, buffer, wanted, at: offset, isCancelled: isCancelled)
+                offset += got
+                return got
+            }) {
+                return .invalid(at: from - start + at, bytes: bytes)
+            }
+            if to == half { distinctAtHalf = table.distinctCount }
+        }
+        let rest = start + length - sampleEnd
+        if parallelCountPays(sampleBytes: sampleEnd - start, distinctAtHalf: distinctAtHalf,
+                             distinct: table.distinctCount, remaining: rest, workers: workers) {
+            cuts = try regionBoundaries(descriptor, from: sampleEnd, length: rest, parts: workers)
+            counter = try counter.adding(workers: cuts.count - 2, expectedBytes: rest)
+        } else {
+            cuts = [sampleEnd, start + length]
+        }
+    }
     let chunk = max(fileChunk / (cuts.count - 1), 1 << 20)
     let firstInvalid = Atomic<Int>(Int.max)
     guard let invalidSlots = CheckedBuffer(InvalidBytes?.self, count: cuts.count - 1, repeating: nil) else {

@@ -154,13 +154,38 @@ public func countWords(_ text: UnsafeRawBufferPointer, threads: Int,
         return .words(try WordCounter(workers: 1, expectedBytes: 0).orderedWords(threads: 1, isCancelled: isCancelled))
     }
     let n = text.count
-    let cuts = shareBoundaries(bytes, n, parts: n < parallelWordCountThreshold ? 1 : effectiveWorkers(threads))
-    let counter = try WordCounter(workers: cuts.count - 1, expectedBytes: n)
+    let workers = n < parallelWordCountThreshold ? 1 : effectiveWorkers(threads)
+    var start = 0
+    var counter = try WordCounter(workers: 1, expectedBytes: n)
+    var cuts = [0, n]
+    if workers > 1 {
+        // The first part, by this thread into the first table; then more workers only if they pay.
+        let sampleEnd = shareBoundaries(bytes, n, parts: vocabularySampleParts)[1]
+        let half = shareBoundaries(bytes, sampleEnd, parts: 2)[1]
+        let table = counter.tables[0], tokenizer = counter.tokenizers[0]
+        for (from, to) in [(0, half), (half, sampleEnd)] where to > from {
+            let part = UnsafeRawBufferPointer(start: bytes + from, count: to - from)
+            if let at = try countSlices(of: part, into: table, tokenizer, isCancelled: isCancelled) {
+                return .invalid(at: from + at, bytes: InvalidBytes(bytes + from + at, available: n - from - at))
+            }
+            if to == half { start = table.distinctCount }
+        }
+        let distinctAtHalf = start
+        start = sampleEnd
+        if parallelCountPays(sampleBytes: sampleEnd, distinctAtHalf: distinctAtHalf, distinct: table.distinctCount,
+                             remaining: n - sampleEnd, workers: workers) {
+            cuts = shareBoundaries(bytes + sampleEnd, n - sampleEnd, parts: workers).map { $0 + sampleEnd }
+            counter = try counter.adding(workers: cuts.count - 2, expectedBytes: n - sampleEnd)
+        } else {
+            cuts = [sampleEnd, n]
+        }
+    }
     let invalid = Atomic<Int>(Int.max)
+    let shares = cuts
     try counter.forEachWorker(isCancelled: isCancelled) { worker, table, tokenizer, isCancelled throws(KernelError) in
-        let share = UnsafeRawBufferPointer(start: bytes + cuts[worker], count: cuts[worker + 1] - cuts[worker])
+        let share = UnsafeRawBufferPointer(start: bytes + shares[worker], count: shares[worker + 1] - shares[worker])
         if let at = try countSlices(of: share, into: table, tokenizer, isCancelled: isCancelled) {
-            _ = invalid.min(cuts[worker] + at, ordering: .relaxed)
+            _ = invalid.min(shares[worker] + at, ordering: .relaxed)
         }
     }
     let first = invalid.load(ordering: .relaxed)
@@ -216,6 +241,8 @@ func countSlicesPolling(of text: UnsafeRawBufferPointer, into table: WordTable, 
 final class WordCounter {
     let tables: [WordTable]
     let tokenizers: [Tokenizer]
+    /// False once another counter took over the tokenizers (`adding`): they are not this one's to keep.
+    var ownsTokenizers = true
 
     /// - Parameter expectedBytes: the size of the whole text (each table is sized for its part).
     init(workers: Int, expectedBytes: Int) throws(KernelError) {
@@ -238,8 +265,27 @@ final class WordCounter {
         self.tokenizers = tokenizers
     }
 
+    init(tables: [WordTable], tokenizers: [Tokenizer]) {
+        self.tables = tables
+        self.tokenizers = tokenizers
+    }
+
+    /// This counter's tables and tokenizers (whose counts come first) followed by
+    /// `workers` new ones, each sized for its share of `expectedBytes`.
+    func adding(workers: Int, expectedBytes: Int) throws(KernelError) -> WordCounter {
+        var tables = self.tables, tokenizers = self.tokenizers
+        ownsTokenizers = false
+        for _ in 0..<max(workers, 0) {
+            guard let table = WordTable(expectedBytes: expectedBytes / max(workers + 1, 1)),
+                  let tokenizer = Tokenizer() else { throw .outOfMemory }
+            tables.append(table)
+            tokenizers.append(tokenizer)
+        }
+        return WordCounter(tables: tables, tokenizers: tokenizers)
+    }
+
     deinit {
-        if tokenizers.count == 1 { ShortTextCounts.giveBack(tokenizers[0]) }
+        if ownsTokenizers && tokenizers.count == 1 { ShortTextCounts.giveBack(tokenizers[0]) }
     }
 
     /// Runs `body` for every worker at once; the first error any of them throws

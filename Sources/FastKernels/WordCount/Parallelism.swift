@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// When do more workers pay for a word count? Each worker counts its share into a
+// table of its own, and the tables are merged: the workers save tokenizing time,
+// which grows with the text, and the merge costs time per distinct word of every
+// table, which grows with the vocabulary. Text with a large vocabulary (generated
+// text, source code, word lists) can make the merge cost more than the workers
+// save: then one worker counts everything. See docs/threads.md.
+
+/// Tokenizing and counting, per byte of text (measured on this project's machines:
+/// AMD EPYC, about 2-3 ns a byte of prose).
+let tokenizeNanosecondsPerByte = 2.5
+/// Merging, per distinct word of a worker's table: gathering it into its partition,
+/// ordering by first occurrence, the new tables' page faults, handing the merged list over
+/// (measured with benchmarks/calibrate_threads.py: about 200 ns).
+let mergeNanosecondsPerWord = 200.0
+/// The first part of a large text is counted by one worker before the decision,
+/// into the table the first worker then goes on with: 1/16 of the text.
+let vocabularySampleParts = 16
+
+/// Whether counting `remaining` more bytes on `workers` workers (each into its own
+/// table, then merged) is faster than on one. The vocabulary of a share is
+/// estimated from the sample counted so far by Heaps' law, D(x) = D(s) * (x / s)^β,
+/// with β fitted to the distinct words at half (`distinctAtHalf`) and all
+/// (`distinct`) of its `sampleBytes`.
+func parallelCountPays(sampleBytes: Int, distinctAtHalf: Int, distinct: Int, remaining: Int,
+                       workers: Int) -> Bool {
+    guard workers > 1, remaining > 0 else { return false }
+    guard sampleBytes > 0, distinct > 0 else { return true }  // no words yet: nothing to merge
+    let growth = distinctAtHalf > 0 ? log2(Double(distinct) / Double(distinctAtHalf)) : 1
+    let beta = min(1, max(0.3, growth))
+    let share = Double(remaining) / Double(workers)
+    let perShare = Double(distinct) * pow(max(share / Double(sampleBytes), 1), beta)
+    let saved = Double(remaining) * (1 - 1 / Double(workers)) * tokenizeNanosecondsPerByte
+    let merge = Double(workers) * perShare * mergeNanosecondsPerWord
+    return saved > merge
+}
