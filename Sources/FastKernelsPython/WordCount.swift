@@ -161,11 +161,12 @@ func handOver(_ result: consuming WordCountResult, to counts: PyObjectPointer, w
             }
         }
         var nextLowered = 0
+        try withStringCache { cache in  // the strs of words counted before, hashed already
         for index in 0..<words.count {
             words.prefetch(index + 8)
             try words.withToken(index) { bytes, count, ascii throws(PythonException) in
                 if ascii {
-                    let key = try PyRef.string(ascii: bytes)
+                    let key = if let cache { try cache.string(ascii: bytes) } else { try PyRef.string(ascii: bytes) }
                     if asciiCollision {
                         try dict.addToItem(key, count)
                     } else {
@@ -181,6 +182,7 @@ func handOver(_ result: consuming WordCountResult, to counts: PyObjectPointer, w
                 words.release(before: index)
                 try checkSignals()  // a vocabulary of millions takes a while to hand over
             }
+        }
         }
         return .none
     }

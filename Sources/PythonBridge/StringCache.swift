@@ -1,0 +1,70 @@
+@preconcurrency import CPython
+
+/// Python strs of short ASCII strings made before, kept to be handed out again
+/// (the idea of orjson's key cache): a str found here costs no allocation, and
+/// its hash is already computed, so inserting it into a dict skips hashing too.
+/// Words repeat across the texts a program counts (Zipf's law), so most of a
+/// count's distinct words are found here after the first few texts.
+///
+/// Direct-mapped: 4,096 entries of strings up to 16 bytes, each holding one
+/// reference to its str (about 400 KB at most, for the life of the process). A
+/// miss replaces the entry. Strs are immutable: sharing one between results is
+/// invisible to Python code, as interning is.
+///
+/// Use it with the GIL held, through `withStringCache`, which hands it to one
+/// caller at a time (a signal handler that runs Python code during a use, and
+/// calls back into a kernel, gets none and makes its strs itself).
+public struct StringCache {
+    struct Entry {
+        var key0: UInt64
+        var key1: UInt64
+        var length: Int
+        var string: PyObjectPointer?
+    }
+
+    static let capacity = 4096
+    /// The longest string kept.
+    public static let maximumLength = 16
+
+    nonisolated(unsafe) static var entries: UnsafeMutablePointer<Entry>? = nil
+    nonisolated(unsafe) static var inUse = false
+
+    let entries: UnsafeMutablePointer<Entry>
+
+    /// A str of `bytes` (ASCII, at most `maximumLength`; not checked): the kept
+    /// one when it holds these bytes, else a new one, kept from now on.
+    public func string(ascii bytes: UnsafeBufferPointer<UInt8>) throws(PythonException) -> PyRef {
+        guard bytes.count <= StringCache.maximumLength, bytes.count > 0 else { return try .string(ascii: bytes) }
+        var key = (UInt64(0), UInt64(0))  // the bytes, zero-padded to 16
+        withUnsafeMutableBytes(of: &key) { raw in
+            raw.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        }
+        let (key0, key1) = key
+        var mixed = (key0 &* 0x9E37_79B9_7F4A_7C15) ^ (key1 &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(bytes.count)
+        mixed ^= mixed >> 29
+        let entry = entries + Int(truncatingIfNeeded: mixed & UInt64(StringCache.capacity - 1))
+        if let kept = entry.pointee.string, entry.pointee.key0 == key0, entry.pointee.key1 == key1,
+           entry.pointee.length == bytes.count {
+            return PyRef(borrowing: kept)
+        }
+        let made = try PyRef.string(ascii: bytes)
+        guard PyObject_Hash(made.pointer) != -1 else { throw .pending }  // computed once, kept in the str
+        if let old = entry.pointee.string { fk_decref(old) }
+        entry.pointee = Entry(key0: key0, key1: key1, length: bytes.count, string: PyRef(borrowing: made.pointer).release())
+        return made
+    }
+}
+
+/// Runs `body` with the process's string cache, or with nil while another use is
+/// in progress (or when its memory cannot be had). The GIL must be held.
+public func withStringCache<R>(_ body: (StringCache?) throws -> R) rethrows -> R {
+    if StringCache.inUse { return try body(nil) }
+    if StringCache.entries == nil {
+        let bytes = StringCache.capacity * MemoryLayout<StringCache.Entry>.stride
+        guard let memory = PyMem_RawCalloc(1, bytes) else { return try body(nil) }
+        StringCache.entries = memory.bindMemory(to: StringCache.Entry.self, capacity: StringCache.capacity)
+    }
+    StringCache.inUse = true
+    defer { StringCache.inUse = false }
+    return try body(StringCache(entries: StringCache.entries!))
+}
