@@ -56,6 +56,7 @@ let sumFunction = Function("sum", "values, /, start=0, *, threads=None", doc: ""
     if let items = exactSequenceItems(values) {
         try checkSumStart(start)
         if items.isEmpty { return try start.map { PyRef(borrowing: $0) } ?? .int(0) }  // sum([], start) is start
+        if start == nil, items.count <= 16, let total = smallIntegerSum(items) { return try .int(total) }
         return try sumOfSequence(values, items, start: start, threads: threads)
     }
     if let buffer = try numericBuffer(values, args, 0) {
@@ -291,6 +292,21 @@ func sumOfSequence(_ sequence: PyObjectPointer, _ items: UnsafeBufferPointer<PyO
         items = current
     }
     return try sum.finish()
+}
+
+/// The sum of a short sequence of exact ints (and bools) within 64 bits whose total fits
+/// 64 bits too: what CPython's int loop gives, without setting up the general one. Nil
+/// for anything else.
+@inline(__always)
+func smallIntegerSum(_ items: UnsafeBufferPointer<PyObjectPointer?>) -> Int? {
+    var total = 0
+    for item in items {
+        guard case .int(let value) = scalarNumber(item!) else { return nil }
+        let (sum, overflow) = total.addingReportingOverflow(Int(value))
+        if overflow { return nil }
+        total = sum
+    }
+    return total
 }
 
 /// sum() of a numeric buffer: `builtins.sum(memoryview(values).tolist(), start)`.
