@@ -529,7 +529,7 @@ extension Double: FSumElement {
 }
 
 /// Below this many elements, fsum runs on one thread whatever `threads` says.
-public let parallelFSumThreshold = 1 << 18
+public let parallelFSumThreshold = 1 << 19
 
 /// Elements per block of the exact sum (the unit of cancellation polling and of
 /// work sharing; the result does not depend on it: the sum is exact).
