@@ -63,10 +63,7 @@ enum PythonMatmul {
     nonisolated(unsafe) static var cached: PyObjectPointer?
 
     static func general() throws(PythonException) -> PyRef {
-        if let cached { return PyRef(borrowing: cached) }
-        let function = try PyRef.importModule("fastkernels._matmul").attribute("general")
-        cached = PyRef(borrowing: function.pointer).release()  // kept for the life of the process
-        return function
+        try PyRef.attribute("general", ofModule: "fastkernels._matmul", cache: &cached)
     }
 
     nonisolated(unsafe) static var empty: PyObjectPointer?

@@ -145,16 +145,15 @@ enum PythonFallback {
     nonisolated(unsafe) static var sortInPlaceFunction: PyObjectPointer?
     nonisolated(unsafe) static var wordCountFunction: PyObjectPointer?
 
-    static func function(_ name: StaticString, cache: inout PyObjectPointer?) throws(PythonException) -> PyRef {
-        if let cache { return PyRef(borrowing: cache) }
-        let function = try PyRef.importModule("fastkernels._general").attribute(name)
-        cache = PyRef(borrowing: function.pointer).release()  // kept for the life of the process
-        return function
+    static func sort() throws(PythonException) -> PyRef {
+        try PyRef.attribute("sort", ofModule: "fastkernels._general", cache: &sortFunction)
     }
-
-    static func sort() throws(PythonException) -> PyRef { try function("sort", cache: &sortFunction) }
-    static func sortInPlace() throws(PythonException) -> PyRef { try function("sort_inplace", cache: &sortInPlaceFunction) }
-    static func wordCount() throws(PythonException) -> PyRef { try function("word_count", cache: &wordCountFunction) }
+    static func sortInPlace() throws(PythonException) -> PyRef {
+        try PyRef.attribute("sort_inplace", ofModule: "fastkernels._general", cache: &sortInPlaceFunction)
+    }
+    static func wordCount() throws(PythonException) -> PyRef {
+        try PyRef.attribute("word_count", ofModule: "fastkernels._general", cache: &wordCountFunction)
+    }
 }
 
 /// sort() of a buffer: sorts the copy the Python layer made (a writable buffer) in place.

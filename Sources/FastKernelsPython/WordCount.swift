@@ -47,10 +47,7 @@ enum CounterType {
     nonisolated(unsafe) static var cached: PyObjectPointer?
 
     static func type() throws(PythonException) -> PyRef {
-        if let cached { return PyRef(borrowing: cached) }
-        let type = try PyRef.importModule("collections").attribute("Counter")
-        cached = PyRef(borrowing: type.pointer).release()  // kept for the life of the process
-        return type
+        try PyRef.attribute("Counter", ofModule: "collections", cache: &cached)
     }
 }
 

@@ -215,6 +215,16 @@ extension PyRef {
     }
 
     /// `import name`: the module, importing it when needed.
+    /// `module.name`, imported at the first call and kept in `cache` (one reference,
+    /// for the life of the process) for the next ones. The GIL must be held.
+    public static func attribute(_ name: StaticString, ofModule module: StaticString,
+                                 cache: inout PyObjectPointer?) throws(PythonException) -> PyRef {
+        if let cache { return PyRef(borrowing: cache) }
+        let value = try PyRef.importModule(module).attribute(name)
+        cache = PyRef(borrowing: value.pointer).release()
+        return value
+    }
+
     public static func importModule(_ name: StaticString) throws(PythonException) -> PyRef {
         let module = name.withUTF8Buffer { utf8 in
             utf8.withMemoryRebound(to: CChar.self) { PyImport_ImportModule($0.baseAddress!) }
