@@ -298,12 +298,12 @@ func sortBucket<Element: RadixKeyed>(
 /// floats take few values, which costs a radix sort extra passes).
 let mergeSortLimit = 256
 
-/// Stable merge sort by key of `count` elements (runs of 16 insertion sorted, then
+/// Stable merge sort by key of `count` elements (runs of 8 insertion sorted, then
 /// merged pairwise, alternating between `data` and `scratch`); the result ends in `data`.
 /// - Complexity: O(count log count) key comparisons.
 func mergeSort<Element: RadixKeyed>(_ data: UnsafeMutablePointer<Element>, scratch: UnsafeMutablePointer<Element>,
                                     count: Int) {
-    let run = 16
+    let run = 8
     var start = 0
     while start < count {
         insertionSort(data + start, min(run, count - start))
