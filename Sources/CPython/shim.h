@@ -57,6 +57,12 @@ static inline PyObject **fk_sequence_items(PyObject *o) {
     return PyList_Check(o) ? ((PyListObject *)o)->ob_item : ((PyTupleObject *)o)->ob_item;
 }
 static inline int fk_float_check_exact(PyObject *o) { return PyFloat_CheckExact(o); }
+/* obj.name() through the vectorcall method protocol (no bound method object). */
+static inline PyObject *fk_call_method_no_args(PyObject *obj, PyObject *name) {
+    PyObject *args[1] = {obj};
+    return PyObject_VectorcallMethod(name, args, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+}
+
 /* type.__new__(type) with no arguments: NULL with TypeError when `type` is not a type
    or cannot be instantiated. */
 static inline PyObject *fk_new_instance(PyObject *type) {

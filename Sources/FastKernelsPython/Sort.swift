@@ -38,7 +38,8 @@ let sortFunction = Function("sort", "values, /, *, reverse=False, threads=None",
             return try sorted.makeList()
         }
     } else if hasExactType(values, named: "numpy.ndarray"), try numericBuffer(values, args, 0) != nil {
-        let copy = try PyRef(borrowing: values).callMethod("copy")  // C order, same dtype and byte order
+        // C order, same dtype and byte order.
+        let copy = try PyRef(borrowing: values).callMethod("copy", cache: &PythonFallback.copyName)
         _ = try sortBufferInPlace(copy.pointer, reverse: reverse, threads: threads, args)
         return copy
     }
@@ -144,6 +145,7 @@ enum PythonFallback {
     nonisolated(unsafe) static var sortFunction: PyObjectPointer?
     nonisolated(unsafe) static var sortInPlaceFunction: PyObjectPointer?
     nonisolated(unsafe) static var wordCountFunction: PyObjectPointer?
+    nonisolated(unsafe) static var copyName: PyObjectPointer?
 
     static func sort() throws(PythonException) -> PyRef {
         try PyRef.attribute("sort", ofModule: "fastkernels._general", cache: &sortFunction)

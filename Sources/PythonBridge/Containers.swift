@@ -25,6 +25,18 @@ extension PyRef {
         return try PyRef(owning: PyObject_CallNoArgs(method.pointer))
     }
 
+    /// `self.name()`, the method's name made once (interned) and kept in `cache`
+    /// for the life of the process: no name string, no bound method a call.
+    public func callMethod(_ name: StaticString, cache: inout PyObjectPointer?) throws(PythonException) -> PyRef {
+        if cache == nil {
+            cache = name.withUTF8Buffer { utf8 in
+                utf8.withMemoryRebound(to: CChar.self) { PyUnicode_InternFromString($0.baseAddress!) }
+            }
+        }
+        guard let methodName = cache else { throw .pending }
+        return try PyRef(owning: fk_call_method_no_args(pointer, methodName))
+    }
+
     /// `self[key] = value` for a dict.
     public func setItem(_ key: borrowing PyRef, _ value: borrowing PyRef) throws(PythonException) {
         guard PyDict_SetItem(pointer, key.pointer, value.pointer) == 0 else { throw .pending }
