@@ -55,6 +55,16 @@ public struct StringCache {
     }
 }
 
+extension StringCache {
+    /// Drops every kept str without releasing it: for a new interpreter (the module
+    /// initialised again after `Py_FinalizeEx`, in an embedding program), whose
+    /// predecessor's objects are gone.
+    public static func forgetAll() {
+        guard let entries else { return }
+        entries.update(repeating: Entry(key0: 0, key1: 0, length: 0, string: nil), count: capacity)
+    }
+}
+
 /// Runs `body` with the process's string cache, or with nil while another use is
 /// in progress (or when its memory cannot be had). The GIL must be held.
 public func withStringCache<R>(_ body: (StringCache?) throws -> R) rethrows -> R {
