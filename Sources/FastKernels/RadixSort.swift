@@ -210,14 +210,14 @@ let histogramLevel = 2 * (1 << bucketDigitBits) + 1
 
 /// The room one level of `sortBucket` needs for buckets of at most `count` elements.
 func histogramLevel(for count: Int) -> Int {
-    2 * (1 << bucketDigitWidth(forCount: count)) + 1
+    2 * (1 << bucketDigitWidth(forCount: count, limit: bucketDigitBits)) + 1
 }
 
-/// The widest digit `sortBucket` uses for a bucket of `count` elements: about log2(count)
-/// bits (a histogram no larger than the bucket), from 4 to `bucketDigitBits`.
+/// The digit `sortBucket` uses for a bucket of `count` elements: about log2(count) bits
+/// (a histogram no larger than the bucket), from 4 to `limit`.
 @inline(__always)
-func bucketDigitWidth(forCount count: Int) -> Int {
-    max(4, min(bucketDigitBits, Int.bitWidth - count.leadingZeroBitCount - 1))
+func bucketDigitWidth(forCount count: Int, limit: Int) -> Int {
+    max(4, min(limit, Int.bitWidth - count.leadingZeroBitCount - 1))
 }
 /// Levels of `sortBucket` that use a histogram: each consumes at least 4 key bits, or all
 /// that are left (the next level then has none), so 64 / 4 + 1 levels; a deeper one (never
@@ -247,7 +247,7 @@ func sortBucket<Element: RadixKeyed>(
     if mask == 0 { return false }
     let topBit = 63 - mask.leadingZeroBitCount
     // Digits about log2(n) wide (a histogram no larger than the bucket), at most bucketDigitBits.
-    let digitBits = min(max(4, min(digitLimit, Int.bitWidth - n.leadingZeroBitCount - 1)), topBit + 1)
+    let digitBits = min(bucketDigitWidth(forCount: n, limit: digitLimit), topBit + 1)
     let shift = UInt64(topBit + 1 - digitBits)
     let buckets = 1 << digitBits
     let digitMask = UInt64(buckets - 1)
@@ -279,7 +279,7 @@ func sortBucket<Element: RadixKeyed>(
     let nextCounts = counts + (ownLevelSize ?? levelSize)
     for digit in 0..<buckets {
         let end = counts[digit], size = end &- start
-        if size > insertionSortLimit || levels == 1 {
+        if size > insertionSortLimit {
             if sortBucket(y + start, x + start, size, highBit: Int(shift) - 1, counts: nextCounts,
                           levelSize: levelSize, levels: levels - 1, changed: &changed) {
                 (y + start).update(from: x + start, count: size)

@@ -62,12 +62,12 @@ let sortInPlaceFunction = Function("sort_inplace", "values, /, *, reverse=False,
     let values = try args.object(0)
     if isExactList(values), let items = exactSequenceItems(values) {
         if items.count <= smallSortLimit {
-            if try sortSmallList(values, items, reverse: reverse) { return .none }
+            if try sortSmallList(items, reverse: reverse) { return .none }
         } else if let sorted = try SortedItems(values, reverse: reverse, threads: threads, args) {
             try sorted.store(into: values)
             return .none
         }
-    } else if !isExactList(values), try sortBufferInPlace(values, reverse: reverse, threads: threads, args) {
+    } else if try sortBufferInPlace(values, reverse: reverse, threads: threads, args) {
         return .none
     }
     return try PythonFallback.sortInPlace().call([values, args[1] ?? falseObject(), args[2] ?? noneObject()])
@@ -104,29 +104,33 @@ func readSmallKeys(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool
 
 /// A new sorted list of a small sequence's items, or nil to decline (see `readSmallKeys`).
 func sortedSmallSequence(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool) throws -> PyRef? {
-    let count = items.count
-    return try withUnsafeTemporaryAllocation(of: KeyedItem.self, capacity: 2 * max(count, 1)) { keyed throws -> PyRef? in
-        let base = keyed.baseAddress!
-        guard readSmallKeys(items, reverse: reverse, into: base) else { return nil }
-        try sortSmallKeyedItems(base, scratch: base + max(count, 1), count: count)
-        return try PyRef.list(count: count) { index throws(PythonException) in
-            PyRef(borrowing: objectAddress(base[index].object))
+    try withSortedSmallItems(items, reverse: reverse) { sorted throws in
+        try PyRef.list(count: items.count) { index throws(PythonException) in
+            PyRef(borrowing: objectAddress(sorted[index].object))
         }
     }
 }
 
 /// Sorts a small exact list in place (true), or declines (false; see `readSmallKeys`).
 /// The GIL is held throughout: nothing can change the list meanwhile.
-func sortSmallList(_ list: PyObjectPointer, _ items: UnsafeBufferPointer<PyObjectPointer?>,
-                   reverse: Bool) throws -> Bool {
-    let count = items.count
-    guard count > 1, let slots = UnsafeMutablePointer(mutating: items.baseAddress) else { return true }
-    return try withUnsafeTemporaryAllocation(of: KeyedItem.self, capacity: 2 * max(count, 1)) { keyed throws -> Bool in
-        let base = keyed.baseAddress!
-        guard readSmallKeys(items, reverse: reverse, into: base) else { return false }
-        try sortSmallKeyedItems(base, scratch: base + max(count, 1), count: count)
-        for index in 0..<count { slots[index] = objectAddress(base[index].object) }
+func sortSmallList(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool) throws -> Bool {
+    guard items.count > 1, let slots = UnsafeMutablePointer(mutating: items.baseAddress) else { return true }
+    return try withSortedSmallItems(items, reverse: reverse) { sorted in
+        for index in 0..<items.count { slots[index] = objectAddress(sorted[index].object) }
         return true
+    } ?? false
+}
+
+/// Calls `body` with the keys and objects of a small sequence's items, sorted (keys and
+/// scratch on the stack); nil, without calling it, to decline (see `readSmallKeys`).
+func withSortedSmallItems<R: ~Copyable>(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool,
+                             _ body: (UnsafePointer<KeyedItem>) throws -> R) throws -> R? {
+    let count = items.count
+    return try withUnsafeTemporaryAllocation(of: KeyedItem.self, capacity: 2 * max(count, 1)) { keyed throws -> R? in
+        let base = keyed.baseAddress!
+        guard readSmallKeys(items, reverse: reverse, into: base) else { return nil }
+        try sortSmallKeyedItems(base, scratch: base + max(count, 1), count: count)
+        return try body(base)
     }
 }
 
