@@ -39,3 +39,20 @@ func parallelCountPays(sampleBytes: Int, distinctAtHalf: Int, distinct: Int, rem
     let merge = Double(workers) * perShare * mergeNanosecondsPerWord
     return saved > merge
 }
+
+/// Counts the vocabulary sample of a large text, `start..<end` (cut at `half`, both cuts
+/// on whitespace), into `table` with `count(from, to)`, which returns what it found
+/// invalid there, if anything; then tells whether more workers pay for the `remaining`
+/// bytes after the sample (`parallelCountPays`). The first invalid input ends the count.
+func countVocabularySample<Invalid>(
+    into table: WordTable, start: Int, half: Int, end: Int, remaining: Int, workers: Int,
+    count: (_ from: Int, _ to: Int) throws(KernelError) -> Invalid?
+) throws(KernelError) -> (invalid: Invalid?, parallel: Bool) {
+    var distinctAtHalf = 0
+    for (from, to) in [(start, half), (half, end)] where to > from {
+        if let invalid = try count(from, to) { return (invalid, false) }
+        if to == half { distinctAtHalf = table.distinctCount }
+    }
+    return (nil, parallelCountPays(sampleBytes: end - start, distinctAtHalf: distinctAtHalf,
+                                   distinct: table.distinctCount, remaining: remaining, workers: workers))
+}

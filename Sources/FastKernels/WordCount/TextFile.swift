@@ -53,25 +53,23 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
         // The first part, by this thread into the first table; then more workers only if they pay.
         let sampleEnd = try regionBoundaries(descriptor, from: start, length: length, parts: vocabularySampleParts)[1]
         let half = try regionBoundaries(descriptor, from: start, length: sampleEnd - start, parts: 2)[1]
-        var distinctAtHalf = 0
         let table = counter.tables[0], tokenizer = counter.tokenizers[0]
-        for (from, to) in [(start, half), (half, sampleEnd)] where to > from {
+        let rest = start + length - sampleEnd
+        let sample = try countVocabularySample(into: table, start: start, half: half, end: sampleEnd, remaining: rest,
+                                               workers: workers) { from, to throws(KernelError) in
             var offset = from
-            if let (at, bytes) = try countChunks(into: table, tokenizer, encoding: encoding, chunk: fileChunk,
-                                                 isCancelled: isCancelled, read: { buffer, count, _ throws(KernelError) in
+            let found = try countChunks(into: table, tokenizer, encoding: encoding, chunk: fileChunk,
+                                        isCancelled: isCancelled) { buffer, count, _ throws(KernelError) in
                 let wanted = min(count, to - offset)
                 guard wanted > 0 else { return 0 }
                 let got = try readSome(descriptor, buffer, wanted, at: offset, isCancelled: isCancelled)
                 offset += got
                 return got
-            }) {
-                return .invalid(at: from - start + at, bytes: bytes)
             }
-            if to == half { distinctAtHalf = table.distinctCount }
+            return found.map { (from - start + $0.0, $0.1) }
         }
-        let rest = start + length - sampleEnd
-        if parallelCountPays(sampleBytes: sampleEnd - start, distinctAtHalf: distinctAtHalf,
-                             distinct: table.distinctCount, remaining: rest, workers: workers) {
+        if let (at, bytes) = sample.invalid { return .invalid(at: at, bytes: bytes) }
+        if sample.parallel {
             cuts = try regionBoundaries(descriptor, from: sampleEnd, length: rest, parts: workers)
             counter = try counter.adding(workers: cuts.count - 2, expectedBytes: rest)
         } else {

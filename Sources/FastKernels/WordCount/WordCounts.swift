@@ -155,7 +155,6 @@ public func countWords(_ text: UnsafeRawBufferPointer, threads: Int,
     }
     let n = text.count
     let workers = n < parallelWordCountThreshold ? 1 : effectiveWorkers(threads)
-    var start = 0
     var counter = try WordCounter(workers: 1, expectedBytes: n)
     var cuts = [0, n]
     if workers > 1 {
@@ -163,17 +162,13 @@ public func countWords(_ text: UnsafeRawBufferPointer, threads: Int,
         let sampleEnd = shareBoundaries(bytes, n, parts: vocabularySampleParts)[1]
         let half = shareBoundaries(bytes, sampleEnd, parts: 2)[1]
         let table = counter.tables[0], tokenizer = counter.tokenizers[0]
-        for (from, to) in [(0, half), (half, sampleEnd)] where to > from {
+        let sample = try countVocabularySample(into: table, start: 0, half: half, end: sampleEnd,
+                                               remaining: n - sampleEnd, workers: workers) { from, to throws(KernelError) in
             let part = UnsafeRawBufferPointer(start: bytes + from, count: to - from)
-            if let at = try countSlices(of: part, into: table, tokenizer, isCancelled: isCancelled) {
-                return .invalid(at: from + at, bytes: InvalidBytes(bytes + from + at, available: n - from - at))
-            }
-            if to == half { start = table.distinctCount }
+            return try countSlices(of: part, into: table, tokenizer, isCancelled: isCancelled).map { from + $0 }
         }
-        let distinctAtHalf = start
-        start = sampleEnd
-        if parallelCountPays(sampleBytes: sampleEnd, distinctAtHalf: distinctAtHalf, distinct: table.distinctCount,
-                             remaining: n - sampleEnd, workers: workers) {
+        if let at = sample.invalid { return .invalid(at: at, bytes: InvalidBytes(bytes + at, available: n - at)) }
+        if sample.parallel {
             cuts = shareBoundaries(bytes + sampleEnd, n - sampleEnd, parts: workers).map { $0 + sampleEnd }
             counter = try counter.adding(workers: cuts.count - 2, expectedBytes: n - sampleEnd)
         } else {
