@@ -1,10 +1,11 @@
 import FastKernels
 import PythonBridge
 
-// The native parts of sort() and sort_inplace(). Lists and tuples whose items
-// are all exact ints within 64 bits (bools included) or all exact floats are
-// radix sorted on keys; numeric buffers in place. Anything else is declined
-// (None) and fastkernels' Python layer sorts it with sorted(). See docs/sort.md.
+// sort() and sort_inplace(). Lists and tuples whose items are all exact ints
+// within 64 bits (bools included) or all exact floats are sorted on keys (up
+// to 256 items with the GIL held and the keys on the stack); numpy arrays and
+// numeric buffers in place. Anything else goes to fastkernels/_general.py,
+// which sorts it with sorted(). See docs/sort.md.
 
 let sortFunction = Function("sort", "values, /, *, reverse=False, threads=None", doc: """
     Return a new sorted container of values.
