@@ -512,7 +512,11 @@ public func sortInPlace<T: RadixSortable>(
     }
     var failure: KernelError? = nil
     do {
-        try radixSort(data, scratch: scratch.base, count: ordered, threads: threads, isCancelled: isCancelled)
+        let sorted = prefersVectorSort(T.self, count: ordered, threads: threads)
+            ? try vectorSort(data, ordered, isCancelled: isCancelled) : false
+        if !sorted {
+            try radixSort(data, scratch: scratch.base, count: ordered, threads: threads, isCancelled: isCancelled)
+        }
     } catch {
         failure = error  // cancelled or out of memory: `data` holds a permutation of the input
     }
@@ -551,9 +555,18 @@ func containsUnordered<T: RadixSortable>(_ data: UnsafeMutablePointer<T>, _ coun
     let found = Atomic<Bool>(false)
     let shared = SharedPointer(data)
     runWorkers(workers, isCancelled: isCancelled) { worker, workers in
-        for i in partition(count, parts: workers, index: worker) where T.isUnordered(shared.pointer[i]) {
-            found.store(true, ordering: .relaxed)
-            break
+        // In blocks without an early exit inside, which the compiler vectorises.
+        let range = partition(count, parts: workers, index: worker)
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = min(start + 4096, range.upperBound)
+            var any: UInt8 = 0
+            for i in start..<end { any |= T.isUnordered(shared.pointer[i]) ? 1 : 0 }
+            if any != 0 {
+                found.store(true, ordering: .relaxed)
+                return
+            }
+            start = end
         }
     }
     return found.load(ordering: .relaxed)

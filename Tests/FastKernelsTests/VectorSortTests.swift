@@ -1,0 +1,111 @@
+import XCTest
+import KernelLoops
+@testable import FastKernels
+
+/// The AVX2 quicksort (KernelLoops/SortAVX2.swift) against the standard library's sort,
+/// at every size around its vector widths and leaves, on orders that defeat pivots, and
+/// with its depth limit forced low so that the heap sort finishes ranges.
+final class VectorSortTests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipUnless(InstructionSet.supported >= .avx2, "this CPU has no AVX2")
+    }
+
+    func orders<T: FixedWidthInteger>(_: T.Type, count: Int) -> [[T]] {
+        var rng = SystemRandomNumberGenerator()
+        let random = (0..<count).map { _ in T.random(in: .min ... .max, using: &rng) }
+        let few = (0..<count).map { _ in T(truncatingIfNeeded: Int.random(in: -2...2, using: &rng)) }
+        let ascending = (0..<count).map { T(truncatingIfNeeded: $0) }
+        let organPipe = (0..<count).map { T(truncatingIfNeeded: min($0, count - $0)) }
+        let extremes = (0..<count).map { _ in Bool.random(using: &rng) ? T.min : T.max }
+        return [random, few, ascending, Array(ascending.reversed()), organPipe, extremes,
+                [T](repeating: .max, count: count), [T](repeating: .min, count: count)]
+    }
+
+    func checkEveryOrder<T: FixedWidthInteger>(_: T.Type, count: Int, maximumDepth: Int? = nil,
+                                               sort: (UnsafeMutablePointer<T>, Int, Int?) -> VectorSortOutcome) {
+        for values in orders(T.self, count: count) {
+            var sorted = values
+            let outcome = sorted.withUnsafeMutableBufferPointer { sort($0.baseAddress!, count, maximumDepth) }
+            XCTAssertEqual(outcome, .sorted)
+            XCTAssertEqual(sorted, values.sorted(), "count \(count), depth \(String(describing: maximumDepth))")
+        }
+    }
+
+    func testInt64AtEverySizeUpTo300() {
+        for count in 1...300 {
+            checkEveryOrder(Int64.self, count: count) { sortAVX2($0, count: $1, maximumDepth: $2, isCancelled: { false }) }
+        }
+    }
+
+    func testInt32AtEverySizeUpTo300() {
+        for count in 1...300 {
+            checkEveryOrder(Int32.self, count: count) { sortAVX2($0, count: $1, maximumDepth: $2, isCancelled: { false }) }
+        }
+    }
+
+    func testLargeArraysAndTheHeapSortFallback() {
+        for count in [4_099, 70_001] {
+            for depth in [nil, 0, 1, 3] {
+                checkEveryOrder(Int64.self, count: count, maximumDepth: depth) {
+                    sortAVX2($0, count: $1, maximumDepth: $2, isCancelled: { false })
+                }
+                checkEveryOrder(Int32.self, count: count, maximumDepth: depth) {
+                    sortAVX2($0, count: $1, maximumDepth: $2, isCancelled: { false })
+                }
+            }
+        }
+    }
+
+    func testCancellationLeavesAPermutation() {
+        var values = (0..<200_000).map { Int64($0 &* 7919 % 200_000) }
+        let outcome = values.withUnsafeMutableBufferPointer { sortAVX2($0.baseAddress!, count: $0.count, isCancelled: { true }) }
+        XCTAssertEqual(outcome, .cancelled)
+        XCTAssertEqual(Set(values).count, 200_000)
+    }
+
+    func testFloatBitsRoundTripAndCountZeros() {
+        let values: [Double] = [-0.0, 0.0, 1.5, -1.5, .infinity, -.infinity, -0.0, .leastNonzeroMagnitude,
+                                -.leastNonzeroMagnitude, 3, 4, 5]
+        var bits = values.map { Int64(bitPattern: $0.bitPattern) }
+        let zeros = bits.withUnsafeMutableBufferPointer { flipNegativeFloatsAVX2($0.baseAddress!, count: $0.count) }
+        XCTAssertEqual(zeros.negative, 2)
+        XCTAssertEqual(zeros.positive, 1)
+        // The flipped integers are in the floats' order, -0.0 just below +0.0.
+        let order = values.indices.sorted { (values[$0], values[$0].sign == .minus ? 0 : 1) < (values[$1], values[$1].sign == .minus ? 0 : 1) }
+        XCTAssertEqual(order.map { bits[$0] }, bits.sorted())
+        _ = bits.withUnsafeMutableBufferPointer { flipNegativeFloatsAVX2($0.baseAddress!, count: $0.count) }
+        XCTAssertEqual(bits, values.map { Int64(bitPattern: $0.bitPattern) })
+    }
+
+    func testFloatArraysThroughSortInPlace() throws {
+        // One thread: the vector sort from 33 elements on; zeros of both signs in input order.
+        var rng = SystemRandomNumberGenerator()
+        for count in [33, 100, 1_000, 100_000] {
+            var values = (0..<count).map { _ in [0.0, -0.0, 1, -1, .infinity][Int.random(in: 0..<5, using: &rng)] }
+            values += (0..<count).map { _ in Double.random(in: -1e6...1e6, using: &rng) }
+            values.shuffle(using: &rng)
+            for reverse in [false, true] {
+                var sorted = values
+                try sorted.withUnsafeMutableBufferPointer { buffer in
+                    try sortInPlace(StridedBuffer(UnsafeBufferPointer(buffer)), reverse: reverse, threads: 1)
+                }
+                // Swift's sort is not stable: compare with an index-stable sort.
+                let expected = values.indices.sorted {
+                    reverse ? (values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1))
+                        : (values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1))
+                }.map { values[$0].bitPattern }
+                XCTAssertEqual(sorted.map(\.bitPattern), expected, "count \(count), reverse \(reverse)")
+                let floats = values.map { Float($0) }
+                var sortedFloats = floats
+                try sortedFloats.withUnsafeMutableBufferPointer { buffer in
+                    try sortInPlace(StridedBuffer(UnsafeBufferPointer(buffer)), reverse: reverse, threads: 1)
+                }
+                let expectedFloats = floats.indices.sorted {
+                    reverse ? (floats[$0] > floats[$1] || (floats[$0] == floats[$1] && $0 < $1))
+                        : (floats[$0] < floats[$1] || (floats[$0] == floats[$1] && $0 < $1))
+                }.map { floats[$0].bitPattern }
+                XCTAssertEqual(sortedFloats.map(\.bitPattern), expectedFloats, "floats: count \(count), reverse \(reverse)")
+            }
+        }
+    }
+}
