@@ -492,28 +492,18 @@ public func sortInPlace<T: RadixSortable>(
         copy = consume memory
         values.gather(0..<count, into: data)
     }
-    // NaNs to the end, in order (only floats have any; a parallel look first, as they are rare).
-    var ordered = count
-    if (T.self == Float.self || T.self == Double.self)
-        && containsUnordered(data, count, threads: threads, isCancelled: isCancelled) {
-        var kept = 0, unordered = 0
-        for i in 0..<count {
-            let value = data[i]
-            if T.isUnordered(value) {
-                scratch[unordered] = value
-                unordered += 1
-            } else {
-                data[kept] = value
-                kept += 1
-            }
-        }
-        (data + kept).update(from: scratch.base, count: unordered)
-        ordered = kept
-    }
+    var ordered = count  // the values before the NaNs (which go last, in input order)
     var failure: KernelError? = nil
     do {
-        let sorted = prefersVectorSort(T.self, count: ordered, threads: threads)
-            ? try vectorSort(data, ordered, isCancelled: isCancelled) : false
+        var sorted = false
+        if prefersVectorSort(T.self, count: count, threads: threads),
+           let outcome = try vectorSort(data, count, scratch: scratch.base, isCancelled: isCancelled) {
+            (ordered, sorted) = outcome
+        } else if (T.self == Float.self || T.self == Double.self)
+                    && containsUnordered(data, count, threads: threads, isCancelled: isCancelled) {
+            // Only floats have NaNs; a parallel look first, as they are rare.
+            ordered = moveUnorderedLast(data, count, scratch: scratch.base)
+        }
         if !sorted {
             try radixSort(data, scratch: scratch.base, count: ordered, threads: threads, isCancelled: isCancelled)
         }

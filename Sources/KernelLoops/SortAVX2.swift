@@ -1,19 +1,20 @@
 import _Builtin_intrinsics.intel
 
-// An in-place, unstable sort of signed 64- and 32-bit integers with AVX2: a
-// quicksort whose partition step handles a vector (4 or 8 lanes) at a time, and
-// whose small ranges are finished by sorting networks of min/max pairs. See
-// docs/sort.md. Equal integers are indistinguishable, so stability does not
-// matter here; floats are sorted as integers whose order is theirs (FastKernels
-// maps them, and puts their zeros back in input order afterwards).
+// An in-place, unstable sort of 64- and 32-bit signed integers and floats with
+// AVX2: a quicksort whose partition step handles a vector (4 or 8 lanes) at a
+// time, and whose ranges of up to 8 vectors are finished by bitonic sorting
+// networks on whole registers (min/max and lane permutations). See docs/sort.md.
+// Equal integers are indistinguishable, so stability does not matter here; floats
+// (never NaN) are compared as numbers, and FastKernels puts their zeros (-0.0 and
+// 0.0 are equal) back in input order afterwards.
 //
 // The partition (the scheme of x86-simd-sort and of Bramas' AVX-512 quicksort):
 // a vector is compared with the pivot, and one permutation, looked up by the
 // comparison's bit mask, moves the lanes below the pivot to its front, the others
 // to its back. The permuted vector is stored twice, in full: at the left end of
 // the output (its front lanes are the new low elements) and at the right end
-// (its back lanes are the new high elements). The first and last vectors of the
-// range are read before anything is written, and each next vector is read from
+// (its back lanes are the new high elements). The first and last eight vectors of
+// the range are read before anything is written, and each next eight are read from
 // the side with less free room, so a full-width store never overwrites an element
 // not yet read.
 //
@@ -26,7 +27,11 @@ import _Builtin_intrinsics.intel
 
 /// The operations the sort needs on one 256-bit vector of signed integers.
 protocol SortLanes {
-    associatedtype Scalar: FixedWidthInteger & SignedInteger
+    associatedtype Scalar: Comparable
+    /// The largest value (it fills the lanes of a register past the elements).
+    static var largest: Scalar { get }
+    /// The least value greater than `x`, or nil when there is none.
+    static func above(_ x: Scalar) -> Scalar?
     /// Lanes in a vector.
     static var width: Int { get }
     /// Bit i set when lane i of `v` is less than the lane of `pivot`.
@@ -34,6 +39,24 @@ protocol SortLanes {
     static func splat(_ x: Scalar) -> __m256i
     /// The permutations (of 32-bit lanes, for vpermd) by mask: 8 indices each.
     static var table: UnsafePointer<Int32> { get }
+    /// Lane-wise minimum and maximum.
+    static func minimum(_ a: __m256i, _ b: __m256i) -> __m256i
+    static func maximum(_ a: __m256i, _ b: __m256i) -> __m256i
+    /// The lanes in reverse order.
+    static func reversed(_ v: __m256i) -> __m256i
+    /// The lanes sorted ascending (a bitonic network within the register).
+    static func sortLanes(_ v: __m256i) -> __m256i
+    /// A bitonic sequence of lanes sorted ascending (the half-cleaners within the register).
+    static func cleanLanes(_ v: __m256i) -> __m256i
+}
+
+/// One layer of a sorting network on 32-bit lanes: lane i takes the smaller of itself
+/// and the same lane of `partner` where `upper` is 0, the larger where it is -1.
+@inline(__always)
+func exchange(_ v: SIMD8<Int32>, _ partner: SIMD8<Int32>, upper: SIMD8<Int32>) -> SIMD8<Int32> {
+    let a = unsafeBitCast(v, to: __m256i.self), b = unsafeBitCast(partner, to: __m256i.self)
+    return unsafeBitCast(_mm256_blendv_epi8(_mm256_min_epi32(a, b), _mm256_max_epi32(a, b),
+                                            unsafeBitCast(upper, to: __m256i.self)), to: SIMD8<Int32>.self)
 }
 
 enum Lanes64: SortLanes {
@@ -43,7 +66,35 @@ enum Lanes64: SortLanes {
         Int(_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(pivot, v))))
     }
     @inline(__always) static func splat(_ x: Int64) -> __m256i { _mm256_set1_epi64x(x) }
+    @inline(__always) static var largest: Int64 { .max }
+    @inline(__always) static func above(_ x: Int64) -> Int64? { x == .max ? nil : x + 1 }
     @inline(__always) static var table: UnsafePointer<Int32> { UnsafePointer(compressTables.unsafelyUnwrapped) }
+
+    typealias V = SIMD4<Int64>
+    @inline(__always) static func minimum(_ a: __m256i, _ b: __m256i) -> __m256i {
+        _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi64(a, b))
+    }
+    @inline(__always) static func maximum(_ a: __m256i, _ b: __m256i) -> __m256i {
+        _mm256_blendv_epi8(b, a, _mm256_cmpgt_epi64(a, b))
+    }
+    @inline(__always) static func reversed(_ v: __m256i) -> __m256i { V(v[3], v[2], v[1], v[0]) }
+    /// Exchanges with lanes flagged in `upper` taking the maximum (one compare for both).
+    @inline(__always) static func layer(_ v: V, _ partner: V, upper: SIMDMask<SIMD4<Int64>>) -> V {
+        let greater = _mm256_cmpgt_epi64(v, partner)  // lanes where v > partner
+        let low = _mm256_blendv_epi8(v, partner, greater), high = _mm256_blendv_epi8(partner, v, greater)
+        return low.replacing(with: high, where: upper)
+    }
+    @inline(__always) static func sortLanes(_ v: __m256i) -> __m256i {
+        let odd = V(0, 1, 0, 1) .== 1, top = V(0, 0, 1, 1) .== 1
+        var x = layer(v, V(v[1], v[0], v[3], v[2]), upper: odd)
+        x = layer(x, V(x[3], x[2], x[1], x[0]), upper: top)
+        return layer(x, V(x[1], x[0], x[3], x[2]), upper: odd)
+    }
+    @inline(__always) static func cleanLanes(_ v: __m256i) -> __m256i {
+        let odd = V(0, 1, 0, 1) .== 1, top = V(0, 0, 1, 1) .== 1
+        let x = layer(v, V(v[2], v[3], v[0], v[1]), upper: top)
+        return layer(x, V(x[1], x[0], x[3], x[2]), upper: odd)
+    }
 }
 
 enum Lanes32: SortLanes {
@@ -53,7 +104,155 @@ enum Lanes32: SortLanes {
         Int(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(pivot, v))))
     }
     @inline(__always) static func splat(_ x: Int32) -> __m256i { _mm256_set1_epi32(x) }
+    @inline(__always) static var largest: Int32 { .max }
+    @inline(__always) static func above(_ x: Int32) -> Int32? { x == .max ? nil : x + 1 }
     @inline(__always) static var table: UnsafePointer<Int32> { UnsafePointer(compressTables.unsafelyUnwrapped + 16 * 8) }
+
+    typealias V = SIMD8<Int32>
+    @inline(__always) static func lanes(_ v: __m256i) -> V { unsafeBitCast(v, to: V.self) }
+    @inline(__always) static func vector(_ v: V) -> __m256i { unsafeBitCast(v, to: __m256i.self) }
+    @inline(__always) static func minimum(_ a: __m256i, _ b: __m256i) -> __m256i { _mm256_min_epi32(a, b) }
+    @inline(__always) static func maximum(_ a: __m256i, _ b: __m256i) -> __m256i { _mm256_max_epi32(a, b) }
+    @inline(__always) static func reversed(_ v: __m256i) -> __m256i {
+        let x = lanes(v)
+        return vector(V(x[7], x[6], x[5], x[4], x[3], x[2], x[1], x[0]))
+    }
+    @inline(__always) static func sortLanes(_ v: __m256i) -> __m256i {
+        let odd = V(0, -1, 0, -1, 0, -1, 0, -1), pairs = V(0, 0, -1, -1, 0, 0, -1, -1)
+        let half = V(0, 0, 0, 0, -1, -1, -1, -1)
+        var x = lanes(v)
+        x = exchange(x, V(x[1], x[0], x[3], x[2], x[5], x[4], x[7], x[6]), upper: odd)
+        x = exchange(x, V(x[3], x[2], x[1], x[0], x[7], x[6], x[5], x[4]), upper: pairs)
+        x = exchange(x, V(x[1], x[0], x[3], x[2], x[5], x[4], x[7], x[6]), upper: odd)
+        x = exchange(x, V(x[7], x[6], x[5], x[4], x[3], x[2], x[1], x[0]), upper: half)
+        x = exchange(x, V(x[2], x[3], x[0], x[1], x[6], x[7], x[4], x[5]), upper: pairs)
+        x = exchange(x, V(x[1], x[0], x[3], x[2], x[5], x[4], x[7], x[6]), upper: odd)
+        return vector(x)
+    }
+    @inline(__always) static func cleanLanes(_ v: __m256i) -> __m256i {
+        let odd = V(0, -1, 0, -1, 0, -1, 0, -1), pairs = V(0, 0, -1, -1, 0, 0, -1, -1)
+        let half = V(0, 0, 0, 0, -1, -1, -1, -1)
+        var x = lanes(v)
+        x = exchange(x, V(x[4], x[5], x[6], x[7], x[0], x[1], x[2], x[3]), upper: half)
+        x = exchange(x, V(x[2], x[3], x[0], x[1], x[6], x[7], x[4], x[5]), upper: pairs)
+        x = exchange(x, V(x[1], x[0], x[3], x[2], x[5], x[4], x[7], x[6]), upper: odd)
+        return vector(x)
+    }
+}
+
+/// Doubles (never NaN): compared as numbers, -0.0 equal to 0.0, so min and max may
+/// hand back either zero for both; the caller rewrites the run of zeros afterwards.
+enum LanesDouble: SortLanes {
+    typealias Scalar = Double
+    typealias V = SIMD4<Double>
+    @inline(__always) static var width: Int { 4 }
+    @inline(__always) static func lanes(_ v: __m256i) -> V { unsafeBitCast(v, to: V.self) }
+    @inline(__always) static func vector(_ v: V) -> __m256i { unsafeBitCast(v, to: __m256i.self) }
+    @inline(__always) static func lessMask(_ v: __m256i, _ pivot: __m256i) -> Int {
+        let less = SIMD4<Int64>(repeating: 0).replacing(with: -1, where: lanes(v) .< lanes(pivot))
+        return Int(_mm256_movemask_pd(unsafeBitCast(less, to: __m256d.self)))
+    }
+    @inline(__always) static func splat(_ x: Double) -> __m256i { vector(V(repeating: x)) }
+    @inline(__always) static var largest: Double { .infinity }
+    @inline(__always) static func above(_ x: Double) -> Double? { x == .infinity ? nil : x.nextUp }
+    @inline(__always) static var table: UnsafePointer<Int32> { Lanes64.table }
+    @inline(__always) static func minimum(_ a: __m256i, _ b: __m256i) -> __m256i {
+        vector(unsafeBitCast(_mm256_min_pd(unsafeBitCast(a, to: __m256d.self), unsafeBitCast(b, to: __m256d.self)), to: V.self))
+    }
+    @inline(__always) static func maximum(_ a: __m256i, _ b: __m256i) -> __m256i {
+        vector(unsafeBitCast(_mm256_max_pd(unsafeBitCast(a, to: __m256d.self), unsafeBitCast(b, to: __m256d.self)), to: V.self))
+    }
+    @inline(__always) static func reversed(_ v: __m256i) -> __m256i { Lanes64.reversed(v) }
+    /// One layer: lanes where `upper` is -1 take the maximum, the others the minimum.
+    @inline(__always) static func layer(_ v: __m256i, _ partner: __m256i, upper: SIMD4<Int64>) -> __m256i {
+        _mm256_blendv_epi8(minimum(v, partner), maximum(v, partner), upper)
+    }
+    @inline(__always) static func sortLanes(_ v: __m256i) -> __m256i {
+        let odd = SIMD4<Int64>(0, -1, 0, -1), top = SIMD4<Int64>(0, 0, -1, -1)
+        var x = layer(v, V4.swapAdjacent(v), upper: odd)
+        x = layer(x, V4.reverse(x), upper: top)
+        return layer(x, V4.swapAdjacent(x), upper: odd)
+    }
+    @inline(__always) static func cleanLanes(_ v: __m256i) -> __m256i {
+        let odd = SIMD4<Int64>(0, -1, 0, -1), top = SIMD4<Int64>(0, 0, -1, -1)
+        let x = layer(v, V4.swapHalves(v), upper: top)
+        return layer(x, V4.swapAdjacent(x), upper: odd)
+    }
+}
+
+/// Floats (never NaN), as doubles.
+enum LanesFloat: SortLanes {
+    typealias Scalar = Float
+    typealias V = SIMD8<Float>
+    @inline(__always) static var width: Int { 8 }
+    @inline(__always) static func lanes(_ v: __m256i) -> V { unsafeBitCast(v, to: V.self) }
+    @inline(__always) static func vector(_ v: V) -> __m256i { unsafeBitCast(v, to: __m256i.self) }
+    @inline(__always) static func lessMask(_ v: __m256i, _ pivot: __m256i) -> Int {
+        let less = SIMD8<Int32>(repeating: 0).replacing(with: -1, where: lanes(v) .< lanes(pivot))
+        return Int(_mm256_movemask_ps(unsafeBitCast(less, to: __m256.self)))
+    }
+    @inline(__always) static func splat(_ x: Float) -> __m256i { vector(V(repeating: x)) }
+    @inline(__always) static var largest: Float { .infinity }
+    @inline(__always) static func above(_ x: Float) -> Float? { x == .infinity ? nil : x.nextUp }
+    @inline(__always) static var table: UnsafePointer<Int32> { Lanes32.table }
+    @inline(__always) static func minimum(_ a: __m256i, _ b: __m256i) -> __m256i {
+        vector(_mm256_min_ps(lanes(a), lanes(b)))
+    }
+    @inline(__always) static func maximum(_ a: __m256i, _ b: __m256i) -> __m256i {
+        vector(_mm256_max_ps(lanes(a), lanes(b)))
+    }
+    @inline(__always) static func reversed(_ v: __m256i) -> __m256i { Lanes32.reversed(v) }
+    @inline(__always) static func layer(_ v: __m256i, _ partner: __m256i, upper: SIMD8<Int32>) -> __m256i {
+        _mm256_blendv_epi8(minimum(v, partner), maximum(v, partner), unsafeBitCast(upper, to: __m256i.self))
+    }
+    @inline(__always) static func sortLanes(_ v: __m256i) -> __m256i {
+        let odd = SIMD8<Int32>(0, -1, 0, -1, 0, -1, 0, -1), pairs = SIMD8<Int32>(0, 0, -1, -1, 0, 0, -1, -1)
+        let half = SIMD8<Int32>(0, 0, 0, 0, -1, -1, -1, -1)
+        var x = layer(v, V8.swapAdjacent(v), upper: odd)
+        x = layer(x, V8.reverseQuads(x), upper: pairs)
+        x = layer(x, V8.swapAdjacent(x), upper: odd)
+        x = layer(x, Lanes32.reversed(x), upper: half)
+        x = layer(x, V8.swapPairs(x), upper: pairs)
+        return layer(x, V8.swapAdjacent(x), upper: odd)
+    }
+    @inline(__always) static func cleanLanes(_ v: __m256i) -> __m256i {
+        let odd = SIMD8<Int32>(0, -1, 0, -1, 0, -1, 0, -1), pairs = SIMD8<Int32>(0, 0, -1, -1, 0, 0, -1, -1)
+        let half = SIMD8<Int32>(0, 0, 0, 0, -1, -1, -1, -1)
+        var x = layer(v, V8.swapHalves(v), upper: half)
+        x = layer(x, V8.swapPairs(x), upper: pairs)
+        return layer(x, V8.swapAdjacent(x), upper: odd)
+    }
+}
+
+/// Lane permutations of four 64-bit lanes.
+enum V4 {
+    typealias V = SIMD4<Int64>
+    @inline(__always) static func swapAdjacent(_ v: __m256i) -> __m256i { V(v[1], v[0], v[3], v[2]) }
+    @inline(__always) static func swapHalves(_ v: __m256i) -> __m256i { V(v[2], v[3], v[0], v[1]) }
+    @inline(__always) static func reverse(_ v: __m256i) -> __m256i { V(v[3], v[2], v[1], v[0]) }
+}
+
+/// Lane permutations of eight 32-bit lanes.
+enum V8 {
+    typealias V = SIMD8<Int32>
+    @inline(__always) static func lanes(_ v: __m256i) -> V { unsafeBitCast(v, to: V.self) }
+    @inline(__always) static func vector(_ v: V) -> __m256i { unsafeBitCast(v, to: __m256i.self) }
+    @inline(__always) static func swapAdjacent(_ v: __m256i) -> __m256i {
+        let x = lanes(v)
+        return vector(V(x[1], x[0], x[3], x[2], x[5], x[4], x[7], x[6]))
+    }
+    @inline(__always) static func swapPairs(_ v: __m256i) -> __m256i {
+        let x = lanes(v)
+        return vector(V(x[2], x[3], x[0], x[1], x[6], x[7], x[4], x[5]))
+    }
+    @inline(__always) static func swapHalves(_ v: __m256i) -> __m256i {
+        let x = lanes(v)
+        return vector(V(x[4], x[5], x[6], x[7], x[0], x[1], x[2], x[3]))
+    }
+    @inline(__always) static func reverseQuads(_ v: __m256i) -> __m256i {
+        let x = lanes(v)
+        return vector(V(x[3], x[2], x[1], x[0], x[7], x[6], x[5], x[4]))
+    }
 }
 
 /// The partition permutations: 16 for 4 lanes of 64 bits, then 256 for 8 lanes of
@@ -79,6 +278,9 @@ nonisolated(unsafe) let compressTables: UnsafeMutablePointer<Int32>? = {
     }
     return table
 }()
+
+/// Whether the vector sorts can run (their tables could be made).
+public var vectorSortAvailable: Bool { compressTables != nil }
 
 @inline(__always)
 func loadVector<S>(_ p: UnsafePointer<S>) -> __m256i {
@@ -116,12 +318,15 @@ func partitionVectors<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: In
         high &-= width &- lows
     }
     if vectorEnd >= 2 * unrolledVectors * width {
-        // Four vectors at a time from one side: one (unpredictable) choice of side per four.
+        // Eight vectors at a time from one side: one (unpredictable) choice of side per eight.
+        // The first and last eight are set aside (on the stack) until everything else is placed.
         let block = unrolledVectors * width
-        let f0 = loadVector(p), f1 = loadVector(p + width), f2 = loadVector(p + 2 * width),
-            f3 = loadVector(p + 3 * width)
-        let l0 = loadVector(p + vectorEnd - block), l1 = loadVector(p + vectorEnd - block + width),
-            l2 = loadVector(p + vectorEnd - block + 2 * width), l3 = loadVector(p + vectorEnd - width)
+        var saved = (first: BlockOfVectors(), last: BlockOfVectors())
+        withUnsafeMutableBytes(of: &saved) { raw in
+            raw.baseAddress!.copyMemory(from: p, byteCount: block * MemoryLayout<L.Scalar>.stride)
+            (raw.baseAddress! + MemoryLayout<BlockOfVectors>.stride)
+                .copyMemory(from: p + vectorEnd - block, byteCount: block * MemoryLayout<L.Scalar>.stride)
+        }
         var left = block, right = vectorEnd - block  // not yet read: [left, right)
         while right &- left >= block {
             let q: UnsafeMutablePointer<L.Scalar>
@@ -133,11 +338,16 @@ func partitionVectors<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: In
                 q = p + right
             }
             let v0 = loadVector(q), v1 = loadVector(q + width), v2 = loadVector(q + 2 &* width),
-                v3 = loadVector(q + 3 &* width)
+                v3 = loadVector(q + 3 &* width), v4 = loadVector(q + 4 &* width), v5 = loadVector(q + 5 &* width),
+                v6 = loadVector(q + 6 &* width), v7 = loadVector(q + 7 &* width)
             place(v0)
             place(v1)
             place(v2)
             place(v3)
+            place(v4)
+            place(v5)
+            place(v6)
+            place(v7)
         }
         while left < right {
             let v: __m256i
@@ -150,14 +360,10 @@ func partitionVectors<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: In
             }
             place(v)
         }
-        place(f0)
-        place(f1)
-        place(f2)
-        place(f3)
-        place(l0)
-        place(l1)
-        place(l2)
-        place(l3)
+        withUnsafeBytes(of: &saved) { raw in
+            let vectors = raw.baseAddress!.assumingMemoryBound(to: __m256i.self)
+            for k in 0..<(2 * unrolledVectors) { place(vectors[k]) }
+        }
     } else {
         let first = loadVector(p), last = loadVector(p + vectorEnd - width)
         var left = width, right = vectorEnd - width  // not yet read: [left, right)
@@ -210,93 +416,117 @@ func choosePivot<S: Comparable>(_ p: UnsafeMutablePointer<S>, _ n: Int) -> S {
                    median3(p[step / 2 + 6 * step], p[step / 2 + 7 * step], p[step / 2 + 8 * step]))
 }
 
-/// Vectors read from one side of a partition at a time.
-let unrolledVectors = 4
+// MARK: - Sorting networks on whole registers (the leaves of the quicksort)
 
-/// Ranges of at most this many elements are finished by `sortSmall`.
-let quicksortLeaf = 16
-
-/// Sorts up to 16 elements: a sorting network (min/max pairs, no branches) on 16
-/// values, the missing ones filled in with the largest value.
+/// Two sorted registers, merged: `a` gets the smaller half, both sorted.
 @inline(__always)
-func sortSmall<S: FixedWidthInteger>(_ p: UnsafeMutablePointer<S>, _ n: Int) {
-    if n <= 1 { return }
-    if n <= 4 {
-        // Insertion sort: cheaper than filling and running a network for a few elements.
-        for i in 1..<n {
-            let x = p[i]
-            var j = i
-            while j > 0 && x < p[j - 1] {
-                p[j] = p[j - 1]
-                j -= 1
-            }
-            p[j] = x
-        }
-        return
-    }
-    if n <= 8 {
-        // In 8 local values (registers), the missing ones the largest value.
-        var r0 = p[0], r1 = p[1], r2 = p[2], r3 = p[3], r4 = p[4], r5 = S.max, r6 = S.max, r7 = S.max
-        if n > 5 { r5 = p[5] }
-        if n > 6 { r6 = p[6] }
-        if n > 7 { r7 = p[7] }
-        // Batcher's odd-even merge sort for 8 inputs: 19 comparators in 6 layers.
-        exchange(&r0, &r1); exchange(&r2, &r3); exchange(&r4, &r5); exchange(&r6, &r7)
-        exchange(&r0, &r2); exchange(&r1, &r3); exchange(&r4, &r6); exchange(&r5, &r7)
-        exchange(&r1, &r2); exchange(&r5, &r6); exchange(&r0, &r4); exchange(&r3, &r7)
-        exchange(&r2, &r6); exchange(&r1, &r5)
-        exchange(&r2, &r4); exchange(&r3, &r5)
-        exchange(&r1, &r2); exchange(&r3, &r4); exchange(&r5, &r6)
-        p[0] = r0; p[1] = r1; p[2] = r2; p[3] = r3; p[4] = r4
-        if n > 5 { p[5] = r5 }
-        if n > 6 { p[6] = r6 }
-        if n > 7 { p[7] = r7 }
-        return
-    }
-    // In 16 local values (registers, mostly), the missing ones the largest value.
-    var r0 = p[0], r1 = p[1], r2 = p[2], r3 = p[3], r4 = p[4], r5 = S.max, r6 = S.max, r7 = S.max, r8 = S.max, r9 = S.max, r10 = S.max, r11 = S.max, r12 = S.max, r13 = S.max, r14 = S.max, r15 = S.max
-    if n > 5 { r5 = p[5] }
-    if n > 6 { r6 = p[6] }
-    if n > 7 { r7 = p[7] }
-    if n > 8 { r8 = p[8] }
-    if n > 9 { r9 = p[9] }
-    if n > 10 { r10 = p[10] }
-    if n > 11 { r11 = p[11] }
-    if n > 12 { r12 = p[12] }
-    if n > 13 { r13 = p[13] }
-    if n > 14 { r14 = p[14] }
-    if n > 15 { r15 = p[15] }
-    // Batcher's odd-even merge sort for 16 inputs: 63 comparators in 10 layers.
-    exchange(&r0, &r1); exchange(&r2, &r3); exchange(&r4, &r5); exchange(&r6, &r7); exchange(&r8, &r9); exchange(&r10, &r11); exchange(&r12, &r13); exchange(&r14, &r15)
-    exchange(&r0, &r2); exchange(&r1, &r3); exchange(&r4, &r6); exchange(&r5, &r7); exchange(&r8, &r10); exchange(&r9, &r11); exchange(&r12, &r14); exchange(&r13, &r15)
-    exchange(&r1, &r2); exchange(&r5, &r6); exchange(&r0, &r4); exchange(&r3, &r7); exchange(&r9, &r10); exchange(&r13, &r14); exchange(&r8, &r12); exchange(&r11, &r15)
-    exchange(&r2, &r6); exchange(&r1, &r5); exchange(&r10, &r14); exchange(&r9, &r13); exchange(&r0, &r8); exchange(&r7, &r15)
-    exchange(&r2, &r4); exchange(&r3, &r5); exchange(&r10, &r12); exchange(&r11, &r13)
-    exchange(&r1, &r2); exchange(&r3, &r4); exchange(&r5, &r6); exchange(&r9, &r10); exchange(&r11, &r12); exchange(&r13, &r14)
-    exchange(&r4, &r12); exchange(&r2, &r10); exchange(&r6, &r14); exchange(&r1, &r9); exchange(&r5, &r13); exchange(&r3, &r11)
-    exchange(&r4, &r8); exchange(&r6, &r10); exchange(&r5, &r9); exchange(&r7, &r11)
-    exchange(&r2, &r4); exchange(&r6, &r8); exchange(&r10, &r12); exchange(&r3, &r5); exchange(&r7, &r9); exchange(&r11, &r13)
-    exchange(&r1, &r2); exchange(&r3, &r4); exchange(&r5, &r6); exchange(&r7, &r8); exchange(&r9, &r10); exchange(&r11, &r12); exchange(&r13, &r14)
-    p[0] = r0; p[1] = r1; p[2] = r2; p[3] = r3; p[4] = r4
-    if n > 5 { p[5] = r5 }
-    if n > 6 { p[6] = r6 }
-    if n > 7 { p[7] = r7 }
-    if n > 8 { p[8] = r8 }
-    if n > 9 { p[9] = r9 }
-    if n > 10 { p[10] = r10 }
-    if n > 11 { p[11] = r11 }
-    if n > 12 { p[12] = r12 }
-    if n > 13 { p[13] = r13 }
-    if n > 14 { p[14] = r14 }
-    if n > 15 { p[15] = r15 }
+func merge2<L: SortLanes>(_ a: inout __m256i, _ b: inout __m256i, _: L.Type) {
+    let r = L.reversed(b)
+    let low = L.minimum(a, r), high = L.maximum(a, r)  // each bitonic; every low <= every high
+    a = L.cleanLanes(low)
+    b = L.cleanLanes(high)
 }
 
-/// Puts the smaller of two values first (no branch: min and max).
+/// Two sorted runs of two registers each (a0 a1, b0 b1), merged into one of four.
 @inline(__always)
-func exchange<S: Comparable>(_ a: inout S, _ b: inout S) {
-    let low = min(a, b)
-    b = max(a, b)
-    a = low
+func merge4<L: SortLanes>(_ a0: inout __m256i, _ a1: inout __m256i, _ b0: inout __m256i, _ b1: inout __m256i,
+                          _: L.Type) {
+    let r0 = L.reversed(b1), r1 = L.reversed(b0)
+    let l0 = L.minimum(a0, r0), h0 = L.maximum(a0, r0), l1 = L.minimum(a1, r1), h1 = L.maximum(a1, r1)
+    a0 = L.cleanLanes(L.minimum(l0, l1))
+    a1 = L.cleanLanes(L.maximum(l0, l1))
+    b0 = L.cleanLanes(L.minimum(h0, h1))
+    b1 = L.cleanLanes(L.maximum(h0, h1))
+}
+
+/// Two sorted runs of four registers each, merged into one of eight.
+@inline(__always)
+func merge8<L: SortLanes>(_ r0: inout __m256i, _ r1: inout __m256i, _ r2: inout __m256i, _ r3: inout __m256i,
+                          _ r4: inout __m256i, _ r5: inout __m256i, _ r6: inout __m256i, _ r7: inout __m256i,
+                          _: L.Type) {
+    let s7 = L.reversed(r7), s6 = L.reversed(r6), s5 = L.reversed(r5), s4 = L.reversed(r4)
+    var l0 = L.minimum(r0, s7), h0 = L.maximum(r0, s7)
+    var l1 = L.minimum(r1, s6), h1 = L.maximum(r1, s6)
+    var l2 = L.minimum(r2, s5), h2 = L.maximum(r2, s5)
+    var l3 = L.minimum(r3, s4), h3 = L.maximum(r3, s4)
+    // Each half (bitonic, four registers) cleaned: registers 2 apart, then 1 apart, then lanes.
+    (l0, l2) = (L.minimum(l0, l2), L.maximum(l0, l2))
+    (l1, l3) = (L.minimum(l1, l3), L.maximum(l1, l3))
+    (h0, h2) = (L.minimum(h0, h2), L.maximum(h0, h2))
+    (h1, h3) = (L.minimum(h1, h3), L.maximum(h1, h3))
+    r0 = L.cleanLanes(L.minimum(l0, l1))
+    r1 = L.cleanLanes(L.maximum(l0, l1))
+    r2 = L.cleanLanes(L.minimum(l2, l3))
+    r3 = L.cleanLanes(L.maximum(l2, l3))
+    r4 = L.cleanLanes(L.minimum(h0, h1))
+    r5 = L.cleanLanes(L.maximum(h0, h1))
+    r6 = L.cleanLanes(L.minimum(h2, h3))
+    r7 = L.cleanLanes(L.maximum(h2, h3))
+}
+
+/// Sorts up to 8 registers' worth of elements (32 of 64 bits, 64 of 32): read by masked
+/// loads into 1, 2, 4 or 8 registers, the lanes past `n` the largest value, sorted by
+/// bitonic networks (within registers, then merges of 2, 4, 8), written back by masked
+/// stores (which touch no memory past `n`).
+@inline(__always)
+func sortRegisters<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, _ lanes: L.Type) {
+    let width = L.width, unitsPerLane = 8 / width  // 32-bit units
+    let filler = L.splat(L.largest)
+    let index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
+    let base = UnsafeMutableRawPointer(p).assumingMemoryBound(to: Int32.self)
+    /// The 32-bit lanes of register k that hold elements.
+    @inline(__always) func mask(_ k: Int) -> __m256i {
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(Int32(truncatingIfNeeded: (n - k * width) * unitsPerLane)), index)
+    }
+    @inline(__always) func load(_ k: Int) -> __m256i {
+        let m = mask(k)
+        return _mm256_blendv_epi8(filler, _mm256_maskload_epi32(base + k * 8, m), m)
+    }
+    @inline(__always) func store(_ v: __m256i, _ k: Int) { _mm256_maskstore_epi32(base + k * 8, mask(k), v) }
+    if n <= width {
+        store(L.sortLanes(load(0)), 0)
+        return
+    }
+    if n <= 2 * width {
+        var r0 = L.sortLanes(load(0)), r1 = L.sortLanes(load(1))
+        merge2(&r0, &r1, lanes)
+        store(r0, 0)
+        store(r1, 1)
+        return
+    }
+    var r0 = L.sortLanes(load(0)), r1 = L.sortLanes(load(1)), r2 = L.sortLanes(load(2)), r3 = L.sortLanes(load(3))
+    merge2(&r0, &r1, lanes)
+    merge2(&r2, &r3, lanes)
+    merge4(&r0, &r1, &r2, &r3, lanes)
+    if n <= 4 * width {
+        store(r0, 0)
+        store(r1, 1)
+        store(r2, 2)
+        store(r3, 3)
+        return
+    }
+    var r4 = L.sortLanes(load(4)), r5 = L.sortLanes(load(5)), r6 = L.sortLanes(load(6)), r7 = L.sortLanes(load(7))
+    merge2(&r4, &r5, lanes)
+    merge2(&r6, &r7, lanes)
+    merge4(&r4, &r5, &r6, &r7, lanes)
+    merge8(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, lanes)
+    store(r0, 0)
+    store(r1, 1)
+    store(r2, 2)
+    store(r3, 3)
+    store(r4, 4)
+    store(r5, 5)
+    store(r6, 6)
+    store(r7, 7)
+}
+
+/// Vectors read from one side of a partition at a time.
+let unrolledVectors = 8
+
+/// Room for `unrolledVectors` vectors.
+struct BlockOfVectors {
+    var vectors: (__m256i, __m256i, __m256i, __m256i, __m256i, __m256i, __m256i, __m256i) =
+        (__m256i(), __m256i(), __m256i(), __m256i(), __m256i(), __m256i(), __m256i(), __m256i())
 }
 
 /// Heap sort: the worst-case bound of a range whose pivots kept failing.
@@ -338,7 +568,7 @@ let cancellationPollSize = 1 << 16
 func quicksort<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, depth: Int, _ lanes: L.Type,
                              isCancelled: () -> Bool) -> Bool {
     var p = p, n = n, depth = depth
-    while n > quicksortLeaf {
+    while n > 8 * L.width {
         if n >= cancellationPollSize && isCancelled() { return false }
         if depth == 0 {
             heapSort(p, n)
@@ -349,8 +579,8 @@ func quicksort<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, dept
         var lows = partitionVectors(p, n, pivot: pivot, lanes)
         if lows == 0 {
             // The pivot is the least element: the elements equal to it go first, and are done.
-            if pivot == L.Scalar.max { return true }  // all equal
-            lows = partitionVectors(p, n, pivot: pivot + 1, lanes)
+            guard let above = L.above(pivot) else { return true }  // all equal
+            lows = partitionVectors(p, n, pivot: above, lanes)
             p += lows
             n -= lows
             continue
@@ -365,7 +595,7 @@ func quicksort<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, dept
             n = lows
         }
     }
-    sortSmall(p, n)
+    sortRegisters(p, n, lanes)
     return true
 }
 
@@ -407,75 +637,95 @@ public func sortAVX2(_ values: UnsafeMutablePointer<Int32>, count: Int, maximumD
                      isCancelled: isCancelled) ? .sorted : .cancelled
 }
 
-// Maps IEEE floats' bits to signed integers of the floats' order in place, a vector
-// at a time: negative numbers get all bits but the sign flipped. Its own inverse.
-// -0.0 maps to -1, just below +0.0's 0; NaNs must be gone first. Returns how many
-// results are -1 and 0 (lane counts added up every 2^16 vectors: no lane overflows).
-
-/// Flips doubles' bits (as Int64) to their order and back; see above.
+/// Sorts `count` doubles, none of them NaN, in place, ascending by value; -0.0 and 0.0
+/// are equal, and the zeros may come out with their signs mixed up (min and max of two
+/// equal values hand back one of them twice): a caller that cares rewrites the run of
+/// zeros (`scanFloatsAVX2` counts them first). As the 64-bit integer version otherwise.
 @inline(never)
-public func flipNegativeFloatsAVX2(_ values: UnsafeMutablePointer<Int64>, count: Int) -> (negative: Int, positive: Int) {
+public func sortAVX2(_ values: UnsafeMutablePointer<Double>, count: Int, maximumDepth: Int? = nil,
+                     isCancelled: () -> Bool) -> VectorSortOutcome {
+    guard compressTables != nil else { return .unavailable }
+    return quicksort(values, count, depth: maximumDepth ?? depthLimit(count), LanesDouble.self,
+                     isCancelled: isCancelled) ? .sorted : .cancelled
+}
+
+/// Sorts `count` floats, none of them NaN; as the version for doubles.
+@inline(never)
+public func sortAVX2(_ values: UnsafeMutablePointer<Float>, count: Int, maximumDepth: Int? = nil,
+                     isCancelled: () -> Bool) -> VectorSortOutcome {
+    guard compressTables != nil else { return .unavailable }
+    return quicksort(values, count, depth: maximumDepth ?? depthLimit(count), LanesFloat.self,
+                     isCancelled: isCancelled) ? .sorted : .cancelled
+}
+
+/// How many of `values` are -0.0 and +0.0, and whether any is NaN: one read of the
+/// doubles, four lanes at a time (lane counts added up every 2^18 values).
+@inline(never)
+public func scanFloatsAVX2(_ values: UnsafePointer<Double>, count: Int)
+    -> (negativeZeros: Int, positiveZeros: Int, unordered: Bool) {
     typealias V = SIMD4<Int64>
-    let raw = UnsafeMutableRawPointer(values)
-    let zero = V(), one = V(repeating: 1), allOnes = V(repeating: -1), low = V(repeating: .max)
-    var negative = 0, positive = 0
+    let raw = UnsafeRawPointer(values)
+    let zero = V(), one = V(repeating: 1), magnitude = V(repeating: .max), infinity = V(repeating: 0x7FF0_0000_0000_0000)
+    let negativeZero = V(repeating: .min)
+    var negatives = 0, positives = 0
+    var nans = V()
     var i = 0
     let vectorEnd = count - count % 4
     while i < vectorEnd {
         let end = min(i + (1 << 18), vectorEnd)
-        var negatives = V(), positives = V()
+        var n = V(), p = V()
         while i < end {
             let x = raw.loadUnaligned(fromByteOffset: i &* 8, as: V.self)
-            let y = x ^ ((x &>> 63) & low)
-            raw.storeBytes(of: y, toByteOffset: i &* 8, as: V.self)
-            negatives &+= zero.replacing(with: one, where: y .== allOnes)
-            positives &+= zero.replacing(with: one, where: y .== zero)
+            n &+= zero.replacing(with: one, where: x .== negativeZero)
+            p &+= zero.replacing(with: one, where: x .== zero)
+            nans |= zero.replacing(with: one, where: (x & magnitude) .> infinity)
             i &+= 4
         }
-        negative += Int(negatives.wrappedSum())
-        positive += Int(positives.wrappedSum())
+        negatives += Int(n.wrappedSum())
+        positives += Int(p.wrappedSum())
     }
     while i < count {
-        let x = values[i]
-        let y = x ^ ((x >> 63) & .max)
-        values[i] = y
-        negative += y == -1 ? 1 : 0
-        positive += y == 0 ? 1 : 0
+        let x = Int64(bitPattern: values[i].bitPattern)
+        negatives += x == .min ? 1 : 0
+        positives += x == 0 ? 1 : 0
+        nans[0] |= (x & .max) > 0x7FF0_0000_0000_0000 ? 1 : 0
         i += 1
     }
-    return (negative, positive)
+    return (negatives, positives, nans != zero)
 }
 
-/// Flips floats' bits (as Int32) to their order and back; see above.
+/// The same for floats, eight lanes at a time.
 @inline(never)
-public func flipNegativeFloatsAVX2(_ values: UnsafeMutablePointer<Int32>, count: Int) -> (negative: Int, positive: Int) {
+public func scanFloatsAVX2(_ values: UnsafePointer<Float>, count: Int)
+    -> (negativeZeros: Int, positiveZeros: Int, unordered: Bool) {
     typealias V = SIMD8<Int32>
-    let raw = UnsafeMutableRawPointer(values)
-    let zero = V(), one = V(repeating: 1), allOnes = V(repeating: -1), low = V(repeating: .max)
-    var negative = 0, positive = 0
+    let raw = UnsafeRawPointer(values)
+    let zero = V(), one = V(repeating: 1), magnitude = V(repeating: .max), infinity = V(repeating: 0x7F80_0000)
+    let negativeZero = V(repeating: .min)
+    var negatives = 0, positives = 0
+    var nans = V()
     var i = 0
     let vectorEnd = count - count % 8
     while i < vectorEnd {
         let end = min(i + (1 << 19), vectorEnd)
-        var negatives = V(), positives = V()
+        var n = V(), p = V()
         while i < end {
             let x = raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self)
-            let y = x ^ ((x &>> 31) & low)
-            raw.storeBytes(of: y, toByteOffset: i &* 4, as: V.self)
-            negatives &+= zero.replacing(with: one, where: y .== allOnes)
-            positives &+= zero.replacing(with: one, where: y .== zero)
+            n &+= zero.replacing(with: one, where: x .== negativeZero)
+            p &+= zero.replacing(with: one, where: x .== zero)
+            nans |= zero.replacing(with: one, where: (x & magnitude) .> infinity)
             i &+= 8
         }
-        negative += Int(negatives.wrappedSum())
-        positive += Int(positives.wrappedSum())
+        negatives += Int(n.wrappedSum())
+        positives += Int(p.wrappedSum())
     }
     while i < count {
-        let x = values[i]
-        let y = x ^ ((x >> 31) & .max)
-        values[i] = y
-        negative += y == -1 ? 1 : 0
-        positive += y == 0 ? 1 : 0
+        let x = Int32(bitPattern: values[i].bitPattern)
+        negatives += x == .min ? 1 : 0
+        positives += x == 0 ? 1 : 0
+        nans[0] |= (x & .max) > 0x7F80_0000 ? 1 : 0
         i += 1
     }
-    return (negative, positive)
+    return (negatives, positives, nans != zero)
 }
+

@@ -63,18 +63,45 @@ final class VectorSortTests: XCTestCase {
         XCTAssertEqual(Set(values).count, 200_000)
     }
 
-    func testFloatBitsRoundTripAndCountZeros() {
-        let values: [Double] = [-0.0, 0.0, 1.5, -1.5, .infinity, -.infinity, -0.0, .leastNonzeroMagnitude,
-                                -.leastNonzeroMagnitude, 3, 4, 5]
-        var bits = values.map { Int64(bitPattern: $0.bitPattern) }
-        let zeros = bits.withUnsafeMutableBufferPointer { flipNegativeFloatsAVX2($0.baseAddress!, count: $0.count) }
-        XCTAssertEqual(zeros.negative, 2)
-        XCTAssertEqual(zeros.positive, 1)
-        // The flipped integers are in the floats' order, -0.0 just below +0.0.
-        let order = values.indices.sorted { (values[$0], values[$0].sign == .minus ? 0 : 1) < (values[$1], values[$1].sign == .minus ? 0 : 1) }
-        XCTAssertEqual(order.map { bits[$0] }, bits.sorted())
-        _ = bits.withUnsafeMutableBufferPointer { flipNegativeFloatsAVX2($0.baseAddress!, count: $0.count) }
-        XCTAssertEqual(bits, values.map { Int64(bitPattern: $0.bitPattern) })
+    func testScanCountsZerosAndFindsNaNs() {
+        let values: [Double] = [-0.0, 0.0, 1.5, -1.5, .infinity, -.infinity, -0.0, .leastNonzeroMagnitude, 3, 4, 5]
+        var scan = values.withUnsafeBufferPointer { scanFloatsAVX2($0.baseAddress!, count: $0.count) }
+        XCTAssertEqual(scan.negativeZeros, 2)
+        XCTAssertEqual(scan.positiveZeros, 1)
+        XCTAssertFalse(scan.unordered)
+        for position in [0, 4, 10] {  // in a vector and in the scalar tail
+            var withNaN = values
+            withNaN[position] = -Double(nan: 7, signaling: false)
+            scan = withNaN.withUnsafeBufferPointer { scanFloatsAVX2($0.baseAddress!, count: $0.count) }
+            XCTAssertTrue(scan.unordered, "NaN at \(position)")
+        }
+        let floats = values.map { Float($0) } + [Float.nan]
+        let floatScan = floats.withUnsafeBufferPointer { scanFloatsAVX2($0.baseAddress!, count: $0.count) }
+        XCTAssertEqual(floatScan.negativeZeros, 2)
+        XCTAssertEqual(floatScan.positiveZeros, 2)  // the least double is 0 as a float
+        XCTAssertTrue(floatScan.unordered)
+    }
+
+    func testDoublesAndFloatsAtEverySizeUpTo300() {
+        var rng = SystemRandomNumberGenerator()
+        for count in 1...300 {
+            let doubles = (0..<count).map { _ in Double.random(in: -1e6...1e6, using: &rng) }
+            let specials = (0..<count).map { _ in [1.0, -1.0, .infinity, -.infinity, 2.5][Int.random(in: 0..<5, using: &rng)] }
+            for values in [doubles, specials, doubles.sorted(), Array(doubles.sorted().reversed())] {
+                var sorted = values
+                XCTAssertEqual(sorted.withUnsafeMutableBufferPointer { sortAVX2($0.baseAddress!, count: count, isCancelled: { false }) }, .sorted)
+                XCTAssertEqual(sorted, values.sorted(), "doubles, count \(count)")
+                let floats = values.map { Float($0) }
+                var sortedFloats = floats
+                for depth in [nil, 1] as [Int?] {
+                    sortedFloats = floats
+                    XCTAssertEqual(sortedFloats.withUnsafeMutableBufferPointer {
+                        sortAVX2($0.baseAddress!, count: count, maximumDepth: depth, isCancelled: { false })
+                    }, .sorted)
+                    XCTAssertEqual(sortedFloats, floats.sorted(), "floats, count \(count)")
+                }
+            }
+        }
     }
 
     func testFloatArraysThroughSortInPlace() throws {
