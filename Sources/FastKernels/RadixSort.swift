@@ -71,9 +71,20 @@ func radixSort<Element: RadixKeyed>(
         guard let histograms = CheckedBuffer(Int.self, count: firstLevel + (bucketLevels - 1) * level) else {
             throw .outOfMemory
         }
+        // Keys less their minimum: values spread over a narrow range (or either side of zero,
+        // whose keys differ in the top bit) then fill the first digit's buckets evenly.
+        // One pass finds both (it replaces the pass that finds the bits in which keys differ).
+        var least = UInt64.max, greatest = UInt64.min
+        for i in 0..<count {
+            let key = data[i].radixKey
+            least = min(least, key)
+            greatest = max(greatest, key)
+        }
+        if least == greatest { return }  // all keys equal: already sorted (stably)
         var changed = false
         if sortBucket(data, scratch, count, highBit: 63, counts: histograms.base, levelSize: level,
-                      digitLimit: firstBits, ownLevelSize: firstLevel, changed: &changed) {
+                      digitLimit: firstBits, ownLevelSize: firstLevel, bias: least,
+                      knownTopBit: 63 - (greatest - least).leadingZeroBitCount, changed: &changed) {
             data.update(from: scratch, count: count)
         }
         if changed { throw .inputChanged }
@@ -234,18 +245,24 @@ let histogramSpace = bucketLevels * histogramLevel
 func sortBucket<Element: RadixKeyed>(
     _ x: UnsafeMutablePointer<Element>, _ y: UnsafeMutablePointer<Element>, _ n: Int, highBit: Int,
     counts: UnsafeMutablePointer<Int>, levelSize: Int = histogramLevel, levels: Int = bucketLevels,
-    digitLimit: Int = bucketDigitBits, ownLevelSize: Int? = nil, changed: inout Bool
+    digitLimit: Int = bucketDigitBits, ownLevelSize: Int? = nil, bias: UInt64 = 0, knownTopBit: Int? = nil,
+    changed: inout Bool
 ) -> Bool {
     if n <= insertionSortLimit || highBit < 0 || levels == 0 {
         if highBit >= 0 { insertionSort(x, n) }
         return false
     }
     let keepMask: UInt64 = highBit >= 63 ? .max : (1 << UInt64(highBit + 1)) - 1
-    let first = x[0].radixKey & keepMask
-    var mask: UInt64 = 0
-    for i in 0..<n { mask |= (x[i].radixKey & keepMask) ^ first }
-    if mask == 0 { return false }
-    let topBit = 63 - mask.leadingZeroBitCount
+    let topBit: Int
+    if let knownTopBit {
+        topBit = knownTopBit
+    } else {
+        let first = (x[0].radixKey &- bias) & keepMask
+        var mask: UInt64 = 0
+        for i in 0..<n { mask |= ((x[i].radixKey &- bias) & keepMask) ^ first }
+        if mask == 0 { return false }
+        topBit = 63 - mask.leadingZeroBitCount
+    }
     // Digits about log2(n) wide (a histogram no larger than the bucket), at most bucketDigitBits.
     let digitBits = min(bucketDigitWidth(forCount: n, limit: digitLimit), topBit + 1)
     let shift = UInt64(topBit + 1 - digitBits)
@@ -253,7 +270,7 @@ func sortBucket<Element: RadixKeyed>(
     let digitMask = UInt64(buckets - 1)
     counts.initialize(repeating: 0, count: buckets + 1)
     // Wrapping additions: no count exceeds n (overflow checks here cost a quarter of the sort).
-    for i in 0..<n { counts[Int((x[i].radixKey >> shift) & digitMask) &+ 1] &+= 1 }
+    for i in 0..<n { counts[Int(((x[i].radixKey &- bias) >> shift) & digitMask) &+ 1] &+= 1 }
     for digit in 0..<buckets { counts[digit &+ 1] &+= counts[digit] }  // counts[d] = start of bucket d
     let limits = counts + buckets + 1  // limits[d] = end of bucket d
     for digit in 0..<buckets { limits[digit] = counts[digit + 1] }
@@ -262,7 +279,7 @@ func sortBucket<Element: RadixKeyed>(
     // an array sorted in place): stop, without writing out of bounds.
     for i in 0..<n {
         let element = x[i]
-        let digit = Int((element.radixKey >> shift) & digitMask)
+        let digit = Int(((element.radixKey &- bias) >> shift) & digitMask)
         let slot = counts[digit]
         guard slot < limits[digit] else {
             changed = true
@@ -281,7 +298,7 @@ func sortBucket<Element: RadixKeyed>(
         let end = counts[digit], size = end &- start
         if size > insertionSortLimit {
             if sortBucket(y + start, x + start, size, highBit: Int(shift) - 1, counts: nextCounts,
-                          levelSize: levelSize, levels: levels - 1, changed: &changed) {
+                          levelSize: levelSize, levels: levels - 1, bias: bias, changed: &changed) {
                 (y + start).update(from: x + start, count: size)
             }
             if changed { return false }
@@ -496,8 +513,8 @@ public func sortInPlace<T: RadixSortable>(
     var failure: KernelError? = nil
     do {
         var sorted = false
-        if prefersVectorSort(T.self, count: count, threads: threads),
-           let outcome = try vectorSort(data, count, scratch: scratch.base, isCancelled: isCancelled) {
+        if prefersVectorSort(T.self, count: count),
+           let outcome = try vectorSort(data, count, scratch: scratch.base, threads: threads, isCancelled: isCancelled) {
             (ordered, sorted) = outcome
         } else if (T.self == Float.self || T.self == Double.self)
                     && containsUnordered(data, count, threads: threads, isCancelled: isCancelled) {

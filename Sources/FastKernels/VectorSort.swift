@@ -1,4 +1,5 @@
 import KernelLoops
+import Synchronization
 
 // The AVX2 quicksort of KernelLoops (SortAVX2.swift) for arrays of 32- and 64-bit
 // integers and floats: below the sizes where the parallel radix sort wins, it sorts
@@ -11,18 +12,19 @@ import KernelLoops
 // before the sort and written back over the run of zeros after it.
 
 /// Whether `count` elements of `T` are sorted faster by the AVX2 quicksort than by the
-/// radix sort on `threads` workers (measured on 100 to 1M random values with both,
-/// against numpy.sort; docs/sort.md): from 33 elements (below, the insertion sort costs
-/// less to start), on one core (with more, the parallel radix sort takes over from
-/// 65,536 elements). Int64 keys of 256 to 65,535 elements keep the radix sort, which
-/// beats the quicksort there when their top bits are spread (its first digit then
-/// leaves a few elements a bucket); the exponents of floats are not, and 32-bit keys
-/// fill twice the lanes of a vector.
-func prefersVectorSort<T>(_: T.Type, count: Int, threads: Int) -> Bool {
+/// radix sort (measured on 100 to 10M random values with both, against numpy.sort;
+/// docs/sort.md): from 33 elements (below, the insertion sort costs less to start).
+/// Int64 keys of 256 to 65,535 elements keep the radix sort, which beats the quicksort
+/// there (1.1-1.3x np.sort against 0.85x, on values spread over the whole range or over
+/// +-2^30): its first digit, over the keys less their minimum, leaves a few elements a
+/// bucket. The exponents of floats do not spread so, and 32-bit keys fill twice the lanes.
+func prefersVectorSort<T>(_: T.Type, count: Int) -> Bool {
     guard count >= 33 else { return false }
-    if count >= singleLevelSortLimit { return effectiveWorkers(threads) == 1 }
-    return count < mergeSortLimit || T.self != Int64.self
+    return count < mergeSortLimit || count >= singleLevelSortLimit || T.self != Int64.self
 }
+
+/// Below this many elements the quicksort runs on one worker.
+let parallelVectorSortMinimum = 1 << 15
 
 /// Sorts `data[0..<count]` ascending with the AVX2 quicksort, NaNs last in input order,
 /// when the CPU has AVX2 and `T` is a 32- or 64-bit signed integer or float. Returns
@@ -33,20 +35,21 @@ func prefersVectorSort<T>(_: T.Type, count: Int, threads: Int) -> Bool {
 /// - Parameter scratch: room for `count` elements (used only to move NaNs).
 /// - Throws: `.cancelled` when `isCancelled` said so: `data` holds a permutation of its values.
 func vectorSort<T: RadixSortable>(_ data: UnsafeMutablePointer<T>, _ count: Int, scratch: UnsafeMutablePointer<T>,
-                                  isCancelled: () -> Bool) throws(KernelError) -> (ordered: Int, sorted: Bool)? {
+                                  threads: Int, isCancelled: () -> Bool) throws(KernelError) -> (ordered: Int, sorted: Bool)? {
     guard cpuHasAVX2 && vectorSortAvailable else { return nil }
     let raw = UnsafeMutableRawPointer(data)
     if T.self == Int64.self || T.self == Int32.self {
         let outcome = T.self == Int64.self
-            ? sortAVX2(raw.assumingMemoryBound(to: Int64.self), count: count, isCancelled: isCancelled)
-            : sortAVX2(raw.assumingMemoryBound(to: Int32.self), count: count, isCancelled: isCancelled)
+            ? sortVectors(raw.assumingMemoryBound(to: Int64.self), count, threads: threads, isCancelled: isCancelled)
+            : sortVectors(raw.assumingMemoryBound(to: Int32.self), count, threads: threads, isCancelled: isCancelled)
         if outcome == .cancelled { throw .cancelled }
         return (count, outcome == .sorted)
     }
     guard T.self == Double.self || T.self == Float.self else { return nil }
     func sortPrefix(_ count: Int) -> FloatSortOutcome {
-        T.self == Double.self ? sortFloats(raw.assumingMemoryBound(to: Double.self), count, isCancelled: isCancelled)
-            : sortFloats(raw.assumingMemoryBound(to: Float.self), count, isCancelled: isCancelled)
+        T.self == Double.self
+            ? sortFloats(raw.assumingMemoryBound(to: Double.self), count, threads: threads, isCancelled: isCancelled)
+            : sortFloats(raw.assumingMemoryBound(to: Float.self), count, threads: threads, isCancelled: isCancelled)
     }
     var ordered = count
     var outcome = sortPrefix(count)
@@ -92,34 +95,109 @@ enum FloatSortOutcome {
     case unavailable
 }
 
-/// An IEEE float type with the AVX2 loops for it.
-protocol VectorSortableFloat: BinaryFloatingPoint {
-    static func scan(_ values: UnsafeMutablePointer<Self>, _ count: Int)
-        -> (negativeZeros: Int, positiveZeros: Int, unordered: Bool)
+/// An element type with the AVX2 quicksort's entry points.
+protocol VectorSortable {
+    /// `splitAVX2`: parts whose separate sorts make a sorted whole.
+    static func split(_ values: UnsafeMutablePointer<Self>, _ count: Int) -> Int
     static func sort(_ values: UnsafeMutablePointer<Self>, _ count: Int, isCancelled: () -> Bool) -> VectorSortOutcome
 }
 
-extension Double: VectorSortableFloat {
-    static func scan(_ values: UnsafeMutablePointer<Double>, _ count: Int)
-        -> (negativeZeros: Int, positiveZeros: Int, unordered: Bool) { scanFloatsAVX2(values, count: count) }
+extension Int64: VectorSortable {
+    static func split(_ values: UnsafeMutablePointer<Int64>, _ count: Int) -> Int { splitAVX2(values, count: count) }
+    static func sort(_ values: UnsafeMutablePointer<Int64>, _ count: Int, isCancelled: () -> Bool) -> VectorSortOutcome {
+        sortAVX2(values, count: count, isCancelled: isCancelled)
+    }
+}
+
+extension Int32: VectorSortable {
+    static func split(_ values: UnsafeMutablePointer<Int32>, _ count: Int) -> Int { splitAVX2(values, count: count) }
+    static func sort(_ values: UnsafeMutablePointer<Int32>, _ count: Int, isCancelled: () -> Bool) -> VectorSortOutcome {
+        sortAVX2(values, count: count, isCancelled: isCancelled)
+    }
+}
+
+extension Double: VectorSortable {
+    static func split(_ values: UnsafeMutablePointer<Double>, _ count: Int) -> Int { splitAVX2(values, count: count) }
     static func sort(_ values: UnsafeMutablePointer<Double>, _ count: Int, isCancelled: () -> Bool) -> VectorSortOutcome {
         sortAVX2(values, count: count, isCancelled: isCancelled)
     }
 }
 
-extension Float: VectorSortableFloat {
-    static func scan(_ values: UnsafeMutablePointer<Float>, _ count: Int)
-        -> (negativeZeros: Int, positiveZeros: Int, unordered: Bool) { scanFloatsAVX2(values, count: count) }
+extension Float: VectorSortable {
+    static func split(_ values: UnsafeMutablePointer<Float>, _ count: Int) -> Int { splitAVX2(values, count: count) }
     static func sort(_ values: UnsafeMutablePointer<Float>, _ count: Int, isCancelled: () -> Bool) -> VectorSortOutcome {
         sortAVX2(values, count: count, isCancelled: isCancelled)
     }
+}
+
+/// The AVX2 quicksort on `threads` workers (one below `parallelVectorSortMinimum`
+/// elements): the largest part is split until there are four parts a worker (or the
+/// parts are small), on this thread, and the workers then sort the parts, largest first.
+/// - Complexity: the splits read the largest parts once each: O(count log workers).
+func sortVectors<T: VectorSortable>(_ values: UnsafeMutablePointer<T>, _ count: Int, threads: Int,
+                                    isCancelled: () -> Bool) -> VectorSortOutcome {
+    let workers = count >= parallelVectorSortMinimum ? effectiveWorkers(threads) : 1
+    if workers == 1 { return T.sort(values, count, isCancelled: isCancelled) }
+    let maximumParts = 4 * workers
+    guard let parts = CheckedBuffer(Range<Int>.self, count: maximumParts) else {
+        return T.sort(values, count, isCancelled: isCancelled)
+    }
+    parts[0] = 0..<count
+    var partCount = 1
+    while partCount < maximumParts {
+        if isCancelled() { return .cancelled }
+        var largest = 0
+        for k in 1..<partCount where parts[k].count > parts[largest].count { largest = k }
+        let part = parts[largest]
+        if part.count < parallelVectorSortMinimum / 2 { break }
+        let lows = T.split(values + part.lowerBound, part.count)
+        if lows == part.count || lows == 0 { break }  // all equal: nothing to split
+        parts[largest] = part.lowerBound..<(part.lowerBound + lows)
+        parts[partCount] = (part.lowerBound + lows)..<part.upperBound
+        partCount += 1
+    }
+    var order = UnsafeMutableBufferPointer(start: parts.base, count: partCount)
+    order.sort { $0.count > $1.count }
+    let shared = SharedPointer(values), sharedParts = SharedPointer(parts.base)
+    let next = Atomic<Int>(0), cancelled = Atomic<Bool>(false), failed = Atomic<Bool>(false)
+    let total = partCount
+    runWorkers(workers, isCancelled: isCancelled) { _, _ in
+        while true {
+            let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            if index >= total || cancelled.load(ordering: .relaxed) { return }
+            let part = sharedParts.pointer[index]
+            switch T.sort(shared.pointer + part.lowerBound, part.count, isCancelled: isCancelled) {
+            case .sorted: break
+            case .cancelled: cancelled.store(true, ordering: .relaxed)
+            case .unavailable: failed.store(true, ordering: .relaxed)
+            }
+        }
+    }
+    if cancelled.load(ordering: .relaxed) { return .cancelled }
+    return failed.load(ordering: .relaxed) ? .unavailable : .sorted
+}
+
+/// An IEEE float type with the AVX2 scan for it.
+protocol VectorSortableFloat: BinaryFloatingPoint, VectorSortable {
+    static func scan(_ values: UnsafeMutablePointer<Self>, _ count: Int)
+        -> (negativeZeros: Int, positiveZeros: Int, unordered: Bool)
+}
+
+extension Double: VectorSortableFloat {
+    static func scan(_ values: UnsafeMutablePointer<Double>, _ count: Int)
+        -> (negativeZeros: Int, positiveZeros: Int, unordered: Bool) { scanFloatsAVX2(values, count: count) }
+}
+
+extension Float: VectorSortableFloat {
+    static func scan(_ values: UnsafeMutablePointer<Float>, _ count: Int)
+        -> (negativeZeros: Int, positiveZeros: Int, unordered: Bool) { scanFloatsAVX2(values, count: count) }
 }
 
 /// Sorts floats when none is NaN. The vector sort compares them as numbers, which
 /// treats -0.0 and 0.0 as equal but may hand back either for both: when the floats hold
 /// both zeros, their signs are recorded in input order first and the run of zeros
 /// rewritten from them afterwards, which gives the stable sort's result.
-func sortFloats<F: VectorSortableFloat>(_ values: UnsafeMutablePointer<F>, _ count: Int,
+func sortFloats<F: VectorSortableFloat>(_ values: UnsafeMutablePointer<F>, _ count: Int, threads: Int,
                                         isCancelled: () -> Bool) -> FloatSortOutcome {
     let scan = F.scan(values, count)
     if scan.unordered { return .unordered }
@@ -134,7 +212,7 @@ func sortFloats<F: VectorSortableFloat>(_ values: UnsafeMutablePointer<F>, _ cou
         }
         signs = memory
     }
-    let outcome = F.sort(values, count, isCancelled: isCancelled)
+    let outcome = sortVectors(values, count, threads: threads, isCancelled: isCancelled)
     if outcome == .sorted, let signs {
         // The zeros' run starts at the first value >= 0 (-0.0 included).
         var low = 0, high = count

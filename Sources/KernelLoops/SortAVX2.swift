@@ -658,6 +658,31 @@ public func sortAVX2(_ values: UnsafeMutablePointer<Float>, count: Int, maximumD
                      isCancelled: isCancelled) ? .sorted : .cancelled
 }
 
+/// Splits `p[0..<n]` (n >= 16 vectors) in two for separate sorts: returns k such that
+/// every element of `p[0..<k]` is at most every element of `p[k..<n]` (k may be n: all
+/// equal). One partition by a median pivot, or, when the pivot is the least element,
+/// by the next value above it (the run of elements equal to it then comes first).
+@inline(__always)
+func split<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, _ lanes: L.Type) -> Int {
+    let pivot = choosePivot(p, n)
+    let lows = partitionVectors(p, n, pivot: pivot, lanes)
+    if lows > 0 { return lows }
+    guard let above = L.above(pivot) else { return n }
+    return partitionVectors(p, n, pivot: above, lanes)
+}
+
+// The splits for running the sorts of the parts on several workers (FastKernels does):
+// `count` at least 16 vectors (64 elements suffice for every width).
+
+@inline(never)
+public func splitAVX2(_ values: UnsafeMutablePointer<Int64>, count: Int) -> Int { split(values, count, Lanes64.self) }
+@inline(never)
+public func splitAVX2(_ values: UnsafeMutablePointer<Int32>, count: Int) -> Int { split(values, count, Lanes32.self) }
+@inline(never)
+public func splitAVX2(_ values: UnsafeMutablePointer<Double>, count: Int) -> Int { split(values, count, LanesDouble.self) }
+@inline(never)
+public func splitAVX2(_ values: UnsafeMutablePointer<Float>, count: Int) -> Int { split(values, count, LanesFloat.self) }
+
 /// How many of `values` are -0.0 and +0.0, and whether any is NaN: one read of the
 /// doubles, four lanes at a time (lane counts added up every 2^18 values).
 @inline(never)

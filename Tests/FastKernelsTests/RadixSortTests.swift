@@ -27,6 +27,19 @@ final class RadixSortTests: XCTestCase {
         }
     }
 
+    func testKeysLessTheirMinimum() throws {
+        // The single-level sort subtracts the least key: ranges either side of zero, far from
+        // zero, of one value but one, and touching both ends of the key space.
+        var rng = SystemRandomNumberGenerator()
+        for count in [257, 1_000, 40_000] {
+            try check((0..<count).map { _ in Int64.random(in: -(1 << 30)...(1 << 30), using: &rng) }, threads: 1)
+            try check((0..<count).map { _ in Int64.random(in: (1 << 62)...(1 << 62) + 5_000, using: &rng) }, threads: 1)
+            try check([Int64](repeating: -7, count: count - 1) + [-8], threads: 1)
+            try check((0..<count).map { _ in Bool.random(using: &rng) ? Int64.min : Int64.max }, threads: 1)
+            try check((0..<count).map { _ in UInt64.random(in: (UInt64.max - 300)...UInt64.max, using: &rng) }, threads: 1)
+        }
+    }
+
     func testAdversarialOrders() throws {
         let n = 200_000
         try check((0..<n).map { Int64($0) })                       // already sorted
