@@ -222,6 +222,15 @@ func sortFloats<F: VectorSortableFloat>(_ values: UnsafeMutablePointer<F>, _ cou
         }
         // Within bounds even if another thread wrote to the array meanwhile.
         for k in 0..<min(total, count - low) { values[low + k] = signs[k] ? -0.0 : 0.0 }
+    } else if outcome == .cancelled && signs != nil {
+        // Cancelled midway, the zeros are wherever the partitions left them, and min/max may
+        // have turned one sign into the other: give back as many of each as there were, so
+        // that the array still holds a permutation of its values.
+        var negatives = scan.negativeZeros
+        for i in 0..<count where values[i] == 0 {
+            values[i] = negatives > 0 ? -0.0 : 0.0
+            negatives -= 1
+        }
     }
     deallocateChecked(signs, count: total)
     return outcome == .sorted ? .sorted : outcome == .cancelled ? .cancelled : .unavailable

@@ -1,5 +1,6 @@
 import XCTest
 import KernelLoops
+import Synchronization
 @testable import FastKernels
 
 /// The AVX2 quicksort (KernelLoops/SortAVX2.swift) against the standard library's sort,
@@ -100,6 +101,30 @@ final class VectorSortTests: XCTestCase {
                     }, .sorted)
                     XCTAssertEqual(sortedFloats, floats.sorted(), "floats, count \(count)")
                 }
+            }
+        }
+    }
+
+    func testCancelledFloatSortKeepsEveryValueAndZeroSign() {
+        // Cancelled after a few partitions: the array holds the same bit patterns (the signs
+        // of its zeros too, which min/max may swap), for each worker count.
+        var rng = SystemRandomNumberGenerator()
+        // Zeros of both signs among many values: some leaves (sorted before the cancellation)
+        // hold several zeros, which the networks' min/max compare with each other.
+        var values = (0..<40_000).map { _ in Bool.random(using: &rng) ? 0.0 : -0.0 }
+            + (0..<460_000).map { _ in Double.random(in: -1...1, using: &rng) }
+        values.shuffle(using: &rng)
+        for threads in [1, 2] {
+            for polls in [2, 3, 5, 8] {
+                var sorted = values
+                let calls = Atomic<Int>(0)  // polled by every worker
+                let finished: Void? = sorted.withUnsafeMutableBufferPointer { buffer in
+                    try? sortInPlace(StridedBuffer(UnsafeBufferPointer(buffer)), reverse: false, threads: threads,
+                                     isCancelled: { calls.wrappingAdd(1, ordering: .relaxed).newValue >= polls })
+                }
+                XCTAssertNil(finished, "threads \(threads), polls \(polls)")
+                XCTAssertEqual(sorted.map(\.bitPattern).sorted(), values.map(\.bitPattern).sorted(),
+                               "threads \(threads), polls \(polls)")
             }
         }
     }
