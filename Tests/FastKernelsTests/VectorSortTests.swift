@@ -46,7 +46,7 @@ final class VectorSortTests: XCTestCase {
 
     func testLargeArraysAndTheHeapSortFallback() {
         for count in [4_099, 70_001] {
-            for depth in [nil, 0, 1, 3] {
+            for depth in count < 10_000 ? [nil, 0, 1, 3] : [nil, 3] as [Int?] {
                 checkEveryOrder(Int64.self, count: count, maximumDepth: depth) {
                     sortAVX2($0, count: $1, maximumDepth: $2, isCancelled: { false })
                 }
@@ -111,11 +111,12 @@ final class VectorSortTests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         // Zeros of both signs among many values: some leaves (sorted before the cancellation)
         // hold several zeros, which the networks' min/max compare with each other.
-        var values = (0..<40_000).map { _ in Bool.random(using: &rng) ? 0.0 : -0.0 }
-            + (0..<460_000).map { _ in Double.random(in: -1...1, using: &rng) }
+        var values = (0..<16_000).map { _ in Bool.random(using: &rng) ? 0.0 : -0.0 }
+            + (0..<184_000).map { _ in Double.random(in: -1...1, using: &rng) }
         values.shuffle(using: &rng)
+        let expected = values.map(\.bitPattern).sorted()
         for threads in [1, 2] {
-            for polls in [2, 3, 5, 8] {
+            for polls in [2, 3, 5] {
                 var sorted = values
                 let calls = Atomic<Int>(0)  // polled by every worker
                 let finished: Void? = sorted.withUnsafeMutableBufferPointer { buffer in
@@ -123,8 +124,7 @@ final class VectorSortTests: XCTestCase {
                                      isCancelled: { calls.wrappingAdd(1, ordering: .relaxed).newValue >= polls })
                 }
                 XCTAssertNil(finished, "threads \(threads), polls \(polls)")
-                XCTAssertEqual(sorted.map(\.bitPattern).sorted(), values.map(\.bitPattern).sorted(),
-                               "threads \(threads), polls \(polls)")
+                XCTAssertEqual(sorted.map(\.bitPattern).sorted(), expected, "threads \(threads), polls \(polls)")
             }
         }
     }
