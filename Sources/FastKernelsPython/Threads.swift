@@ -53,12 +53,15 @@ enum AnyStridedBuffer {
 
 let parallelThresholdsFunction = Function("_parallel_thresholds", "", doc: """
     The sizes from which each kernel uses more than one worker (when threads
-    allows it), as a dict: 'sort' (elements), 'sum_list' (items of an int list),
+    allows it), as a dict: 'sort' (elements of a list, or of an array the radix
+    sort takes), 'sort_array_avx2' (elements of an int32/int64/float32/float64
+    array on a CPU with AVX2: the vector quicksort), 'sum_list' (items of an int list),
     'sum_int_array' and 'fsum_array' (elements), 'word_count' (bytes of text),
     'matmul' (multiply-adds). For benchmarks/calibrate_threads.py and bug reports.
     """) { _ in
     let dict = try PyRef.dict()
-    for (name, value) in [("sort", singleLevelSortLimit), ("sum_list", parallelSequenceSumThreshold),
+    for (name, value) in [("sort", singleLevelSortLimit), ("sort_array_avx2", parallelVectorSortMinimum),
+                          ("sum_list", parallelSequenceSumThreshold),
                           ("sum_int_array", parallelIntegerSumThreshold), ("fsum_array", parallelFSumThreshold),
                           ("word_count", parallelWordCountThreshold), ("matmul", matmulParallelThreshold)] {
         try dict.setItem(PyRef.string(name), PyRef.int(value))

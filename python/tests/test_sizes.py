@@ -231,7 +231,8 @@ def test_short_texts_counted_from_many_threads_at_once():
 
 def test_parallel_thresholds_are_reported():
     thresholds = _native._parallel_thresholds()
-    assert set(thresholds) == {"sort", "sum_list", "sum_int_array", "fsum_array", "word_count", "matmul"}
+    assert set(thresholds) == {"sort", "sort_array_avx2", "sum_list", "sum_int_array", "fsum_array", "word_count",
+                               "matmul"}
     assert all(type(value) is int and value > 1 for value in thresholds.values())
 
 
