@@ -2,9 +2,9 @@ import KernelLoops
 import Synchronization
 
 // The AVX2 quicksort of KernelLoops (SortAVX2.swift) for arrays of 32- and 64-bit
-// integers and floats: below the sizes where the parallel radix sort wins, it sorts
-// numeric arrays faster than the radix sort, whose passes depend on how the keys'
-// bits are spread. See docs/sort.md.
+// integers and floats, on every core from 32,768 elements: it sorts them faster than
+// the radix sort, whose passes depend on how the keys' bits are spread (but for int64
+// arrays of 256 to 65,535 elements). See docs/sort.md.
 //
 // The quicksort is not stable, which only floats could tell: -0.0 and +0.0 are
 // equal, and `sort` keeps them in input order. Floats are compared as numbers (NaNs
@@ -23,8 +23,8 @@ func prefersVectorSort<T>(_: T.Type, count: Int) -> Bool {
     return count < mergeSortLimit || count >= singleLevelSortLimit || T.self != Int64.self
 }
 
-/// Below this many elements the quicksort runs on one worker (measured: threads=None /
-/// threads=1 is 1.15-1.35x at 40,000 elements, docs/threads.md).
+/// Below this many elements the quicksort runs on one worker (benchmarks/calibrate_threads.py,
+/// float64: threads=1 / threads=None is 0.97-1.00x below, 1.14x at 32,768; docs/threads.md).
 public let parallelVectorSortMinimum = 1 << 15
 
 /// Sorts `data[0..<count]` ascending with the AVX2 quicksort, NaNs last in input order,
