@@ -25,7 +25,7 @@ import _Builtin_intrinsics.intel
 // or when another thread writes to the array meanwhile: every index the sort
 // writes to follows from what it read, never from counts made before).
 
-/// The operations the sort needs on one 256-bit vector of signed integers.
+/// The operations the sort needs on one 256-bit vector of numbers (signed integers or floats).
 protocol SortLanes {
     associatedtype Scalar: Comparable
     /// The largest value (it fills the lanes of a register past the elements).
@@ -180,7 +180,7 @@ enum LanesDouble: SortLanes {
     }
 }
 
-/// Floats (never NaN), as doubles.
+/// Floats (never NaN), as `LanesDouble` treats doubles.
 enum LanesFloat: SortLanes {
     typealias Scalar = Float
     typealias V = SIMD8<Float>
