@@ -42,21 +42,46 @@ protocol SortLanes {
     /// Lane-wise minimum and maximum.
     static func minimum(_ a: __m256i, _ b: __m256i) -> __m256i
     static func maximum(_ a: __m256i, _ b: __m256i) -> __m256i
-    /// The lanes in reverse order.
-    static func reversed(_ v: __m256i) -> __m256i
-    /// The lanes sorted ascending (a bitonic network within the register).
-    static func sortLanes(_ v: __m256i) -> __m256i
-    /// A bitonic sequence of lanes sorted ascending (the half-cleaners within the register).
-    static func cleanLanes(_ v: __m256i) -> __m256i
+    /// One layer of a sorting network: lane i takes the smaller of itself and the same lane
+    /// of `partner` where `upper` is 0, the larger where it is all ones.
+    static func layer(_ v: __m256i, _ partner: __m256i, upper: __m256i) -> __m256i
 }
 
-/// One layer of a sorting network on 32-bit lanes: lane i takes the smaller of itself
-/// and the same lane of `partner` where `upper` is 0, the larger where it is -1.
-@inline(__always)
-func exchange(_ v: SIMD8<Int32>, _ partner: SIMD8<Int32>, upper: SIMD8<Int32>) -> SIMD8<Int32> {
-    let a = unsafeBitCast(v, to: __m256i.self), b = unsafeBitCast(partner, to: __m256i.self)
-    return unsafeBitCast(_mm256_blendv_epi8(_mm256_min_epi32(a, b), _mm256_max_epi32(a, b),
-                                            unsafeBitCast(upper, to: __m256i.self)), to: SIMD8<Int32>.self)
+// The networks within a register, written once per lane count; the lane type brings its
+// minimum and maximum (through `layer`).
+extension SortLanes {
+    @inline(__always) static func layer(_ v: __m256i, _ partner: __m256i, upper: __m256i) -> __m256i {
+        _mm256_blendv_epi8(minimum(v, partner), maximum(v, partner), upper)
+    }
+
+    /// The lanes in reverse order.
+    @inline(__always) static func reversed(_ v: __m256i) -> __m256i { width == 4 ? V4.reverse(v) : V8.reverse(v) }
+
+    /// The lanes sorted ascending (a bitonic network within the register).
+    @inline(__always) static func sortLanes(_ v: __m256i) -> __m256i {
+        if width == 4 {
+            var x = layer(v, V4.swapAdjacent(v), upper: V4.odd)
+            x = layer(x, V4.reverse(x), upper: V4.top)
+            return layer(x, V4.swapAdjacent(x), upper: V4.odd)
+        }
+        var x = layer(v, V8.swapAdjacent(v), upper: V8.odd)
+        x = layer(x, V8.reverseQuads(x), upper: V8.pairs)
+        x = layer(x, V8.swapAdjacent(x), upper: V8.odd)
+        x = layer(x, V8.reverse(x), upper: V8.half)
+        x = layer(x, V8.swapPairs(x), upper: V8.pairs)
+        return layer(x, V8.swapAdjacent(x), upper: V8.odd)
+    }
+
+    /// A bitonic sequence of lanes sorted ascending (the half-cleaners within the register).
+    @inline(__always) static func cleanLanes(_ v: __m256i) -> __m256i {
+        if width == 4 {
+            let x = layer(v, V4.swapHalves(v), upper: V4.top)
+            return layer(x, V4.swapAdjacent(x), upper: V4.odd)
+        }
+        var x = layer(v, V8.swapHalves(v), upper: V8.half)
+        x = layer(x, V8.swapPairs(x), upper: V8.pairs)
+        return layer(x, V8.swapAdjacent(x), upper: V8.odd)
+    }
 }
 
 enum Lanes64: SortLanes {
@@ -70,30 +95,17 @@ enum Lanes64: SortLanes {
     @inline(__always) static func above(_ x: Int64) -> Int64? { x == .max ? nil : x + 1 }
     @inline(__always) static var table: UnsafePointer<Int32> { UnsafePointer(compressTables.unsafelyUnwrapped) }
 
-    typealias V = SIMD4<Int64>
     @inline(__always) static func minimum(_ a: __m256i, _ b: __m256i) -> __m256i {
         _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi64(a, b))
     }
     @inline(__always) static func maximum(_ a: __m256i, _ b: __m256i) -> __m256i {
         _mm256_blendv_epi8(b, a, _mm256_cmpgt_epi64(a, b))
     }
-    @inline(__always) static func reversed(_ v: __m256i) -> __m256i { V(v[3], v[2], v[1], v[0]) }
-    /// Exchanges with lanes flagged in `upper` taking the maximum (one compare for both).
-    @inline(__always) static func layer(_ v: V, _ partner: V, upper: SIMDMask<SIMD4<Int64>>) -> V {
+    /// One compare for both the minimum and the maximum (AVX2 has no 64-bit min/max).
+    @inline(__always) static func layer(_ v: __m256i, _ partner: __m256i, upper: __m256i) -> __m256i {
         let greater = _mm256_cmpgt_epi64(v, partner)  // lanes where v > partner
         let low = _mm256_blendv_epi8(v, partner, greater), high = _mm256_blendv_epi8(partner, v, greater)
-        return low.replacing(with: high, where: upper)
-    }
-    @inline(__always) static func sortLanes(_ v: __m256i) -> __m256i {
-        let odd = V(0, 1, 0, 1) .== 1, top = V(0, 0, 1, 1) .== 1
-        var x = layer(v, V(v[1], v[0], v[3], v[2]), upper: odd)
-        x = layer(x, V(x[3], x[2], x[1], x[0]), upper: top)
-        return layer(x, V(x[1], x[0], x[3], x[2]), upper: odd)
-    }
-    @inline(__always) static func cleanLanes(_ v: __m256i) -> __m256i {
-        let odd = V(0, 1, 0, 1) .== 1, top = V(0, 0, 1, 1) .== 1
-        let x = layer(v, V(v[2], v[3], v[0], v[1]), upper: top)
-        return layer(x, V(x[1], x[0], x[3], x[2]), upper: odd)
+        return _mm256_blendv_epi8(low, high, upper)
     }
 }
 
@@ -108,36 +120,8 @@ enum Lanes32: SortLanes {
     @inline(__always) static func above(_ x: Int32) -> Int32? { x == .max ? nil : x + 1 }
     @inline(__always) static var table: UnsafePointer<Int32> { UnsafePointer(compressTables.unsafelyUnwrapped + 16 * 8) }
 
-    typealias V = SIMD8<Int32>
-    @inline(__always) static func lanes(_ v: __m256i) -> V { unsafeBitCast(v, to: V.self) }
-    @inline(__always) static func vector(_ v: V) -> __m256i { unsafeBitCast(v, to: __m256i.self) }
     @inline(__always) static func minimum(_ a: __m256i, _ b: __m256i) -> __m256i { _mm256_min_epi32(a, b) }
     @inline(__always) static func maximum(_ a: __m256i, _ b: __m256i) -> __m256i { _mm256_max_epi32(a, b) }
-    @inline(__always) static func reversed(_ v: __m256i) -> __m256i {
-        let x = lanes(v)
-        return vector(V(x[7], x[6], x[5], x[4], x[3], x[2], x[1], x[0]))
-    }
-    @inline(__always) static func sortLanes(_ v: __m256i) -> __m256i {
-        let odd = V(0, -1, 0, -1, 0, -1, 0, -1), pairs = V(0, 0, -1, -1, 0, 0, -1, -1)
-        let half = V(0, 0, 0, 0, -1, -1, -1, -1)
-        var x = lanes(v)
-        x = exchange(x, V(x[1], x[0], x[3], x[2], x[5], x[4], x[7], x[6]), upper: odd)
-        x = exchange(x, V(x[3], x[2], x[1], x[0], x[7], x[6], x[5], x[4]), upper: pairs)
-        x = exchange(x, V(x[1], x[0], x[3], x[2], x[5], x[4], x[7], x[6]), upper: odd)
-        x = exchange(x, V(x[7], x[6], x[5], x[4], x[3], x[2], x[1], x[0]), upper: half)
-        x = exchange(x, V(x[2], x[3], x[0], x[1], x[6], x[7], x[4], x[5]), upper: pairs)
-        x = exchange(x, V(x[1], x[0], x[3], x[2], x[5], x[4], x[7], x[6]), upper: odd)
-        return vector(x)
-    }
-    @inline(__always) static func cleanLanes(_ v: __m256i) -> __m256i {
-        let odd = V(0, -1, 0, -1, 0, -1, 0, -1), pairs = V(0, 0, -1, -1, 0, 0, -1, -1)
-        let half = V(0, 0, 0, 0, -1, -1, -1, -1)
-        var x = lanes(v)
-        x = exchange(x, V(x[4], x[5], x[6], x[7], x[0], x[1], x[2], x[3]), upper: half)
-        x = exchange(x, V(x[2], x[3], x[0], x[1], x[6], x[7], x[4], x[5]), upper: pairs)
-        x = exchange(x, V(x[1], x[0], x[3], x[2], x[5], x[4], x[7], x[6]), upper: odd)
-        return vector(x)
-    }
 }
 
 /// Doubles (never NaN): compared as numbers, -0.0 equal to 0.0, so min and max may
@@ -162,22 +146,6 @@ enum LanesDouble: SortLanes {
     @inline(__always) static func maximum(_ a: __m256i, _ b: __m256i) -> __m256i {
         vector(unsafeBitCast(_mm256_max_pd(unsafeBitCast(a, to: __m256d.self), unsafeBitCast(b, to: __m256d.self)), to: V.self))
     }
-    @inline(__always) static func reversed(_ v: __m256i) -> __m256i { Lanes64.reversed(v) }
-    /// One layer: lanes where `upper` is -1 take the maximum, the others the minimum.
-    @inline(__always) static func layer(_ v: __m256i, _ partner: __m256i, upper: SIMD4<Int64>) -> __m256i {
-        _mm256_blendv_epi8(minimum(v, partner), maximum(v, partner), upper)
-    }
-    @inline(__always) static func sortLanes(_ v: __m256i) -> __m256i {
-        let odd = SIMD4<Int64>(0, -1, 0, -1), top = SIMD4<Int64>(0, 0, -1, -1)
-        var x = layer(v, V4.swapAdjacent(v), upper: odd)
-        x = layer(x, V4.reverse(x), upper: top)
-        return layer(x, V4.swapAdjacent(x), upper: odd)
-    }
-    @inline(__always) static func cleanLanes(_ v: __m256i) -> __m256i {
-        let odd = SIMD4<Int64>(0, -1, 0, -1), top = SIMD4<Int64>(0, 0, -1, -1)
-        let x = layer(v, V4.swapHalves(v), upper: top)
-        return layer(x, V4.swapAdjacent(x), upper: odd)
-    }
 }
 
 /// Floats (never NaN), as `LanesDouble` treats doubles.
@@ -201,27 +169,6 @@ enum LanesFloat: SortLanes {
     @inline(__always) static func maximum(_ a: __m256i, _ b: __m256i) -> __m256i {
         vector(_mm256_max_ps(lanes(a), lanes(b)))
     }
-    @inline(__always) static func reversed(_ v: __m256i) -> __m256i { Lanes32.reversed(v) }
-    @inline(__always) static func layer(_ v: __m256i, _ partner: __m256i, upper: SIMD8<Int32>) -> __m256i {
-        _mm256_blendv_epi8(minimum(v, partner), maximum(v, partner), unsafeBitCast(upper, to: __m256i.self))
-    }
-    @inline(__always) static func sortLanes(_ v: __m256i) -> __m256i {
-        let odd = SIMD8<Int32>(0, -1, 0, -1, 0, -1, 0, -1), pairs = SIMD8<Int32>(0, 0, -1, -1, 0, 0, -1, -1)
-        let half = SIMD8<Int32>(0, 0, 0, 0, -1, -1, -1, -1)
-        var x = layer(v, V8.swapAdjacent(v), upper: odd)
-        x = layer(x, V8.reverseQuads(x), upper: pairs)
-        x = layer(x, V8.swapAdjacent(x), upper: odd)
-        x = layer(x, Lanes32.reversed(x), upper: half)
-        x = layer(x, V8.swapPairs(x), upper: pairs)
-        return layer(x, V8.swapAdjacent(x), upper: odd)
-    }
-    @inline(__always) static func cleanLanes(_ v: __m256i) -> __m256i {
-        let odd = SIMD8<Int32>(0, -1, 0, -1, 0, -1, 0, -1), pairs = SIMD8<Int32>(0, 0, -1, -1, 0, 0, -1, -1)
-        let half = SIMD8<Int32>(0, 0, 0, 0, -1, -1, -1, -1)
-        var x = layer(v, V8.swapHalves(v), upper: half)
-        x = layer(x, V8.swapPairs(x), upper: pairs)
-        return layer(x, V8.swapAdjacent(x), upper: odd)
-    }
 }
 
 /// Lane permutations of four 64-bit lanes.
@@ -230,6 +177,9 @@ enum V4 {
     @inline(__always) static func swapAdjacent(_ v: __m256i) -> __m256i { V(v[1], v[0], v[3], v[2]) }
     @inline(__always) static func swapHalves(_ v: __m256i) -> __m256i { V(v[2], v[3], v[0], v[1]) }
     @inline(__always) static func reverse(_ v: __m256i) -> __m256i { V(v[3], v[2], v[1], v[0]) }
+    // Layer masks: the lanes that take the maximum (computed: constants, no lazy global).
+    @inline(__always) static var odd: __m256i { V(0, -1, 0, -1) }
+    @inline(__always) static var top: __m256i { V(0, 0, -1, -1) }
 }
 
 /// Lane permutations of eight 32-bit lanes.
@@ -253,6 +203,14 @@ enum V8 {
         let x = lanes(v)
         return vector(V(x[3], x[2], x[1], x[0], x[7], x[6], x[5], x[4]))
     }
+    @inline(__always) static func reverse(_ v: __m256i) -> __m256i {
+        let x = lanes(v)
+        return vector(V(x[7], x[6], x[5], x[4], x[3], x[2], x[1], x[0]))
+    }
+    // Layer masks: the lanes that take the maximum (computed: constants, no lazy global).
+    @inline(__always) static var odd: __m256i { vector(V(0, -1, 0, -1, 0, -1, 0, -1)) }
+    @inline(__always) static var pairs: __m256i { vector(V(0, 0, -1, -1, 0, 0, -1, -1)) }
+    @inline(__always) static var half: __m256i { vector(V(0, 0, 0, 0, -1, -1, -1, -1)) }
 }
 
 /// The partition permutations: 16 for 4 lanes of 64 bits, then 256 for 8 lanes of
