@@ -542,17 +542,25 @@ public func sortInPlace<T: RadixSortable>(
 /// are in reverse input order: put them back in input order (stability).
 func restoreOrderOfZeros<T: RadixSortable>(_ data: UnsafeMutablePointer<T>, _ count: Int) {
     // Descending: the zeros sit between the positive and the negative values.
-    var low = 0, high = count
-    while low < high {  // first index whose value is <= 0
-        let middle = (low + high) / 2
-        if T.key(data[middle]) > T.key(T.zero) { low = middle + 1 } else { high = middle }
-    }
+    let low = partitionPoint(count) { T.key(data[$0]) > T.key(T.zero) }  // the first value <= 0
     var end = low
     while end < count && T.key(data[end]) == T.key(T.zero) { end += 1 }
     if end - low > 1 {
         var zeros = UnsafeMutableBufferPointer(start: data + low, count: end - low)
         zeros.reverse()
     }
+}
+
+/// The first index in `0..<count` at which `isBefore` is false, for a predicate true on a
+/// prefix of the indices and false after it (binary search).
+@inline(__always)
+func partitionPoint(_ count: Int, _ isBefore: (Int) -> Bool) -> Int {
+    var low = 0, high = count
+    while low < high {
+        let middle = (low + high) / 2
+        if isBefore(middle) { low = middle + 1 } else { high = middle }
+    }
+    return low
 }
 
 /// True when some element is NaN (looked for by all workers).

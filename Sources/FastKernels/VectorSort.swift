@@ -85,7 +85,7 @@ func moveUnorderedLast<T: RadixSortable>(_ data: UnsafeMutablePointer<T>, _ coun
     return kept
 }
 
-/// How a sort of floats' bits ended.
+/// How `sortFloats` ended.
 enum FloatSortOutcome {
     case sorted
     /// `isCancelled` said so: the floats hold a permutation of themselves.
@@ -215,12 +215,7 @@ func sortFloats<F: VectorSortableFloat>(_ values: UnsafeMutablePointer<F>, _ cou
     }
     let outcome = sortVectors(values, count, threads: threads, isCancelled: isCancelled)
     if outcome == .sorted, let signs {
-        // The zeros' run starts at the first value >= 0 (-0.0 included).
-        var low = 0, high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if values[middle] < 0 { low = middle + 1 } else { high = middle }
-        }
+        let low = partitionPoint(count) { values[$0] < 0 }  // the zeros' run: from the first value >= 0
         // Within bounds even if another thread wrote to the array meanwhile.
         for k in 0..<min(total, count - low) { values[low + k] = signs[k] ? -0.0 : 0.0 }
     } else if outcome == .cancelled && signs != nil {
