@@ -27,8 +27,9 @@ let sortFunction = Function("sort", "values, /, *, reverse=False, threads=None",
     radix sorted (buffers of 32- and 64-bit numbers, on CPUs with AVX2, by a vector
     quicksort whose result is the same); large ones with the GIL released, in
     parallel over threads (None = all cores, 1 = this thread only; the result does
-    not depend on it). Anything else takes ``sorted()`` itself. Raises TypeError for numpy masked arrays (their
-    buffer does not carry the mask), ValueError for threads < 1.
+    not depend on it). Anything else takes ``sorted()`` itself. Raises TypeError
+    for numpy masked arrays (their buffer does not carry the mask), ValueError for
+    threads < 1.
     """) { args in
     let reverse = try args.flag(1, default: false)
     let threads = try args.threadCount(2)
