@@ -200,14 +200,14 @@ struct MatmulBlocks {
 
     init<T>(kernel: MicroKernel<T>, elementSize: Int, m: Int, n: Int, k: Int) {
         let caches = CacheSizes.current
-        // A KC x NR micro-panel of B takes about half of L1, an MC x KC block of A
-        // half of L2, a KC x NC panel of B a quarter of L3 (shared by the cores).
+        // An MR x KC micro-panel of A takes about half of L1, a KC x NC panel of B
+        // half of L2, an MC x KC block of A an eighth of L3 (shared by the cores).
         // Then each is evened out over the blocks its dimension needs, so that no
         // last block is a sliver (k = 300 is 150 + 150, not 256 + 44).
-        let kcLimit = max(64, min(caches.level1 / 2 / (kernel.columns * elementSize), 512))
+        let kcLimit = max(64, min(caches.level1 / 2 / (kernel.rows * elementSize), 384))
         let kc = balanced(k, limit: kcLimit, multiple: 1)
-        let mcLimit = max(kernel.rows, caches.level2 / 2 / (kc * elementSize))
-        let ncLimit = max(kernel.columns, min(caches.level3 / 4 / (kc * elementSize), 4096))
+        let ncLimit = max(kernel.columns, caches.level2 / 2 / (kc * elementSize))
+        let mcLimit = max(kernel.rows, min(caches.level3 / 8 / (kc * elementSize), 2048))
         self.kc = kc
         self.mc = balanced(m, limit: mcLimit, multiple: kernel.rows)
         self.nc = balanced(n, limit: ncLimit, multiple: kernel.columns)
@@ -269,6 +269,12 @@ struct MatmulBuffers<T> {
 }
 
 /// C[rows, columns] = A[rows, :] B[:, columns]: the five loops on one worker.
+///
+/// The order keeps each operand where it is reused: an MR x KC micro-panel of A
+/// in L1 while the register kernel sweeps it along a row of tiles, the KC x NC
+/// panel of B those tiles read in L2, the MC x KC block of A in L3. C is then
+/// written along its rows, tile after adjacent tile, and each operand is packed
+/// once per KC-deep slice (B again only for each further MC block of rows).
 func multiplyBlock<T: MatmulCompute, Out: MatrixScalar>(
     _ a: MatrixView, _ b: MatrixView, _ c: MatrixView, rows: Range<Int>, columns: Range<Int>,
     kernel: MicroKernel<T>, blocks: MatmulBlocks, buffers: MatmulBuffers<T>, _: Out.Type,
@@ -283,32 +289,33 @@ func multiplyBlock<T: MatmulCompute, Out: MatrixScalar>(
     let direct = Out.self == T.self && c.columnStride == stride && c.rowStride % stride == 0
         && Int(bitPattern: c.start) % MemoryLayout<T>.alignment == 0
     let rowStrideInElements = c.rowStride / stride
-    var jc = columns.lowerBound
-    while jc < columns.upperBound {
-        let nb = min(nc, columns.upperBound - jc)
-        var pc = 0
-        while pc < k {
-            let kb = min(blocks.kc, k - pc)
+    var pc = 0
+    while pc < k {
+        let kb = min(blocks.kc, k - pc)
+        var ic = rows.lowerBound
+        while ic < rows.upperBound {
             if stopped.isSet { return }
-            packPanels(bTransposed, panels: jc..<(jc + nb), depth: pc..<(pc + kb), width: nr, into: buffers.packedB)
-            var ic = rows.lowerBound
-            while ic < rows.upperBound {
+            let mb = min(mc, rows.upperBound - ic)
+            packPanels(a, panels: ic..<(ic + mb), depth: pc..<(pc + kb), width: mr, into: buffers.packedA)
+            var jc = columns.lowerBound
+            while jc < columns.upperBound {
                 if stopped.isSet { return }
                 if isCancelled() {
                     stopped.set()
                     return
                 }
-                let mb = min(mc, rows.upperBound - ic)
-                packPanels(a, panels: ic..<(ic + mb), depth: pc..<(pc + kb), width: mr, into: buffers.packedA)
-                var jr = 0
-                while jr < nb {
-                    let columnsHere = min(nr, nb - jr)
-                    let panelB = UnsafePointer(buffers.packedB + jr * kb)
-                    var ir = 0
-                    while ir < mb {
-                        let rowsHere = min(mr, mb - ir)
+                let nb = min(nc, columns.upperBound - jc)
+                packPanels(bTransposed, panels: jc..<(jc + nb), depth: pc..<(pc + kb), width: nr,
+                           into: buffers.packedB)
+                var ir = 0
+                while ir < mb {
+                    let rowsHere = min(mr, mb - ir)
+                    let panelA = UnsafePointer(buffers.packedA + ir * kb)
+                    var jr = 0
+                    while jr < nb {
+                        let columnsHere = min(nr, nb - jr)
+                        let panelB = UnsafePointer(buffers.packedB + jr * kb)
                         let i = ic + ir, j = jc + jr
-                        let panelA = UnsafePointer(buffers.packedA + ir * kb)
                         if direct && rowsHere == mr && columnsHere == nr {
                             let target = c.address(i, j).assumingMemoryBound(to: T.self)
                             kernel.run(kb, panelA, panelB, target, rowStrideInElements, pc > 0)
@@ -317,15 +324,15 @@ func multiplyBlock<T: MatmulCompute, Out: MatrixScalar>(
                             storeTile(buffers.tile, tileColumns: nr, rows: rowsHere, columns: columnsHere,
                                       into: c, at: i, j, accumulate: pc > 0, Out.self)
                         }
-                        ir += mr
+                        jr += nr
                     }
-                    jr += nr
+                    ir += mr
                 }
-                ic += mb
+                jc += nb
             }
-            pc += kb
+            ic += mb
         }
-        jc += nb
+        pc += kb
     }
 }
 

@@ -102,29 +102,45 @@ func packPanels<T: MatmulCompute, let W: Int>(_ view: MatrixView, panels: Range<
     let steps = depth.count
     let rowStride = view.rowStride / MemoryLayout<T>.stride
     let columnStride = view.columnStride / MemoryLayout<T>.stride
-    var out = destination
-    var first = panels.lowerBound
-    while first + W <= panels.upperBound {
-        let origin = view.address(first, depth.lowerBound).assumingMemoryBound(to: T.self)
-        if columnStride == 1 {
+    let whole = (panels.count / W) * W  // the panels filled entirely; the rest takes the general path
+    let first = panels.lowerBound + whole
+    if whole > 0 && columnStride != 1 {
+        // Each step's values are adjacent across the panels (B in C order): read step by
+        // step along the source, a run of `whole` values, writing W of them to each panel.
+        // (Panel by panel, the reads would jump a whole source row every W values: a
+        // cache miss each, which the prefetchers do not follow across pages.)
+        let panelCount = whole / W
+        var source = UnsafePointer(view.address(panels.lowerBound, depth.lowerBound).assumingMemoryBound(to: T.self))
+        var step = 0
+        while step < steps {
+            var out = destination + step &* W
+            var from = source
+            for _ in 0..<panelCount {
+                // A copy of a size known at compile time: vector moves (an element loop
+                // stays scalar, as the compiler cannot rule out that the two overlap).
+                UnsafeMutableRawPointer(out).copyMemory(from: from, byteCount: W * MemoryLayout<T>.stride)
+                out += steps &* W
+                from += W
+            }
+            source += columnStride
+            step += 1
+        }
+    } else if whole > 0 {
+        var out = destination
+        var panel = panels.lowerBound
+        while panel < first {
             // W rows, each contiguous along the depth: read them side by side.
+            let origin = view.address(panel, depth.lowerBound).assumingMemoryBound(to: T.self)
             var step = 0
             while step < steps {
                 for r in 0..<W { out[step * W + r] = origin[r &* rowStride &+ step] }
                 step += 1
             }
-        } else {
-            // Each step's W values are adjacent: a straight copy.
-            var step = 0
-            while step < steps {
-                let source = origin + step &* columnStride
-                for r in 0..<W { out[step * W + r] = source[r] }
-                step += 1
-            }
+            out += steps * W
+            panel += W
         }
-        out += steps * W
-        first += W
     }
+    let out = destination + whole * steps
     if first < panels.upperBound {
         packPanels(view, T.self, swapped: false, panels: first..<panels.upperBound, depth: depth, width: W,
                    into: out)
