@@ -215,3 +215,34 @@ public func matmulKernel6x16AVX2(depth: Int, a: UnsafePointer<Int32>, b: UnsafeP
     matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 6, b: b, bStepStride: 16, c: c,
                       rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<6, InlineArray<2, SIMD8<Int32>>>.self)
 }
+
+// AVX2 edge kernels: the first vector of a tile of the kernels above, for a last
+// micro-panel of B of at most half their width (packed at the full width).
+
+@inline(never)
+public func matmulKernel6x8AVX2Edge4(depth: Int, a: UnsafePointer<Double>, b: UnsafePointer<Double>,
+                                c: UnsafeMutablePointer<Double>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 6, b: b, bStepStride: 8, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<6, InlineArray<1, SIMD4<Double>>>.self)
+}
+
+@inline(never)
+public func matmulKernel6x16AVX2Edge8(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                c: UnsafeMutablePointer<Float>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 6, b: b, bStepStride: 16, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<6, InlineArray<1, SIMD8<Float>>>.self)
+}
+
+@inline(never)
+public func matmulKernel4x8AVX2Edge4(depth: Int, a: UnsafePointer<Int64>, b: UnsafePointer<Int64>,
+                                c: UnsafeMutablePointer<Int64>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 4, b: b, bStepStride: 8, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<4, InlineArray<1, SIMD4<Int64>>>.self)
+}
+
+@inline(never)
+public func matmulKernel6x16AVX2Edge8(depth: Int, a: UnsafePointer<Int32>, b: UnsafePointer<Int32>,
+                                c: UnsafeMutablePointer<Int32>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 6, b: b, bStepStride: 16, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<6, InlineArray<1, SIMD8<Int32>>>.self)
+}

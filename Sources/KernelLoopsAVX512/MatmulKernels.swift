@@ -39,3 +39,64 @@ public func matmulKernel8x48AVX512(depth: Int, a: UnsafePointer<Int32>, b: Unsaf
                       rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<3, SIMD16<Int32>>>.self)
 }
 
+
+// Edge kernels: the first 1 or 2 vectors of a tile of the kernels above, for the
+// last micro-panel of B when it holds fewer columns (packed at the full width, so
+// the B step stride stays 24 or 48). A 64-column float32 product would otherwise
+// spend a third of its multiply-adds on padding.
+
+@inline(never)
+public func matmulKernel8x24AVX512Edge8(depth: Int, a: UnsafePointer<Double>, b: UnsafePointer<Double>,
+                                   c: UnsafeMutablePointer<Double>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 8, b: b, bStepStride: 24, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<1, SIMD8<Double>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x24AVX512Edge16(depth: Int, a: UnsafePointer<Double>, b: UnsafePointer<Double>,
+                                   c: UnsafeMutablePointer<Double>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 8, b: b, bStepStride: 24, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<2, SIMD8<Double>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x48AVX512Edge16(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                   c: UnsafeMutablePointer<Float>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 8, b: b, bStepStride: 48, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<1, SIMD16<Float>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x48AVX512Edge32(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                   c: UnsafeMutablePointer<Float>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 8, b: b, bStepStride: 48, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<2, SIMD16<Float>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x24AVX512Edge8(depth: Int, a: UnsafePointer<Int64>, b: UnsafePointer<Int64>,
+                                   c: UnsafeMutablePointer<Int64>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 8, b: b, bStepStride: 24, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<1, SIMD8<Int64>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x24AVX512Edge16(depth: Int, a: UnsafePointer<Int64>, b: UnsafePointer<Int64>,
+                                   c: UnsafeMutablePointer<Int64>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 8, b: b, bStepStride: 24, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<2, SIMD8<Int64>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x48AVX512Edge16(depth: Int, a: UnsafePointer<Int32>, b: UnsafePointer<Int32>,
+                                   c: UnsafeMutablePointer<Int32>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 8, b: b, bStepStride: 48, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<1, SIMD16<Int32>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x48AVX512Edge32(depth: Int, a: UnsafePointer<Int32>, b: UnsafePointer<Int32>,
+                                   c: UnsafeMutablePointer<Int32>, rowStride: Int, accumulate: Bool) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 8, b: b, bStepStride: 48, c: c,
+                      rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<2, SIMD16<Int32>>>.self)
+}

@@ -22,6 +22,17 @@ struct MicroKernel<T>: @unchecked Sendable {
     let columns: Int
     let run: Body
     let instructionSet: InstructionSet
+    /// Narrower kernels over the same packed panels (B step stride `columns`), by
+    /// increasing width: the first `width` columns of a tile, for a last micro-panel
+    /// of B that holds no more than that.
+    var edges: [(width: Int, run: Body)] = []
+
+    /// The kernel that covers the first `columns` columns of a tile at the least cost.
+    @inline(__always)
+    func covering(_ columns: Int) -> (width: Int, run: Body) {
+        for edge in edges where columns <= edge.width { return edge }
+        return (self.columns, run)
+    }
 }
 
 extension Double: MatmulCompute {
@@ -32,8 +43,10 @@ extension Double: MatmulCompute {
     @inline(__always) static func matmulAdd(_ x: Double, _ y: Double) -> Double { x + y }
     static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Double> {
         switch instructionSet {
-        case .avx512: MicroKernel(rows: 8, columns: 24, run: matmulKernel8x24AVX512, instructionSet: .avx512)
-        case .avx2: MicroKernel(rows: 6, columns: 8, run: matmulKernel6x8AVX2, instructionSet: .avx2)
+        case .avx512: MicroKernel(rows: 8, columns: 24, run: matmulKernel8x24AVX512, instructionSet: .avx512,
+                                 edges: [(8, matmulKernel8x24AVX512Edge8), (16, matmulKernel8x24AVX512Edge16)])
+        case .avx2: MicroKernel(rows: 6, columns: 8, run: matmulKernel6x8AVX2, instructionSet: .avx2,
+                               edges: [(4, matmulKernel6x8AVX2Edge4)])
         case .baseline: MicroKernel(rows: 4, columns: 4, run: matmulKernel4x4Baseline, instructionSet: .baseline)
         }
     }
@@ -47,8 +60,10 @@ extension Float: MatmulCompute {
     @inline(__always) static func matmulAdd(_ x: Float, _ y: Float) -> Float { x + y }
     static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Float> {
         switch instructionSet {
-        case .avx512: MicroKernel(rows: 8, columns: 48, run: matmulKernel8x48AVX512, instructionSet: .avx512)
-        case .avx2: MicroKernel(rows: 6, columns: 16, run: matmulKernel6x16AVX2, instructionSet: .avx2)
+        case .avx512: MicroKernel(rows: 8, columns: 48, run: matmulKernel8x48AVX512, instructionSet: .avx512,
+                                 edges: [(16, matmulKernel8x48AVX512Edge16), (32, matmulKernel8x48AVX512Edge32)])
+        case .avx2: MicroKernel(rows: 6, columns: 16, run: matmulKernel6x16AVX2, instructionSet: .avx2,
+                               edges: [(8, matmulKernel6x16AVX2Edge8)])
         case .baseline: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8Baseline, instructionSet: .baseline)
         }
     }
@@ -62,8 +77,10 @@ extension Int64: MatmulCompute {
     @inline(__always) static func matmulAdd(_ x: Int64, _ y: Int64) -> Int64 { x &+ y }
     static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Int64> {
         switch instructionSet {
-        case .avx512: MicroKernel(rows: 8, columns: 24, run: matmulKernel8x24AVX512, instructionSet: .avx512)
-        case .avx2: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8AVX2, instructionSet: .avx2)
+        case .avx512: MicroKernel(rows: 8, columns: 24, run: matmulKernel8x24AVX512, instructionSet: .avx512,
+                                 edges: [(8, matmulKernel8x24AVX512Edge8), (16, matmulKernel8x24AVX512Edge16)])
+        case .avx2: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8AVX2, instructionSet: .avx2,
+                               edges: [(4, matmulKernel4x8AVX2Edge4)])
         case .baseline: MicroKernel(rows: 4, columns: 4, run: matmulKernel4x4Baseline, instructionSet: .baseline)
         }
     }
@@ -79,8 +96,10 @@ extension Int32: MatmulCompute {
     @inline(__always) static func matmulAdd(_ x: Int32, _ y: Int32) -> Int32 { x &+ y }
     static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Int32> {
         switch instructionSet {
-        case .avx512: MicroKernel(rows: 8, columns: 48, run: matmulKernel8x48AVX512, instructionSet: .avx512)
-        case .avx2: MicroKernel(rows: 6, columns: 16, run: matmulKernel6x16AVX2, instructionSet: .avx2)
+        case .avx512: MicroKernel(rows: 8, columns: 48, run: matmulKernel8x48AVX512, instructionSet: .avx512,
+                                 edges: [(16, matmulKernel8x48AVX512Edge16), (32, matmulKernel8x48AVX512Edge32)])
+        case .avx2: MicroKernel(rows: 6, columns: 16, run: matmulKernel6x16AVX2, instructionSet: .avx2,
+                               edges: [(8, matmulKernel6x16AVX2Edge8)])
         case .baseline: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8Baseline, instructionSet: .baseline)
         }
     }
