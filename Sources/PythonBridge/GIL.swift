@@ -13,7 +13,9 @@ public final class ReleasedGIL: @unchecked Sendable {
 
     var threadState: UnsafeMutablePointer<PyThreadState>?
     let owner: UInt
-    let isMainThread: Bool
+    /// Whether the releasing thread is the main thread: asked (a system call) only
+    /// when a poll is due, so that a short call does not pay for it.
+    lazy var isMainThread: Bool = fk_is_main_thread() != 0
     var nextPoll: UInt64
     /// 1 once a signal handler raised; the exception waits in the interpreter.
     /// Read by worker threads (atomically), written by the releasing thread.
@@ -25,7 +27,6 @@ public final class ReleasedGIL: @unchecked Sendable {
         raised = .allocate(capacity: 1)
         raised.initialize(to: 0)
         owner = PyThread_get_thread_ident()
-        isMainThread = fk_is_main_thread() != 0
         nextPoll = monotonicNanoseconds() &+ ReleasedGIL.pollInterval
         threadState = PyEval_SaveThread()
     }
@@ -34,9 +35,9 @@ public final class ReleasedGIL: @unchecked Sendable {
     /// Ctrl-C): the kernel should stop and throw. Cheap enough to call every
     /// few microseconds.
     public func checkSignals() -> Bool {
-        if signalRaised || !isMainThread || PyThread_get_thread_ident() != owner { return signalRaised }
+        if signalRaised || PyThread_get_thread_ident() != owner { return signalRaised }
         let now = monotonicNanoseconds()
-        guard now >= nextPoll else { return false }
+        guard now >= nextPoll, isMainThread else { return false }
         PyEval_RestoreThread(threadState)
         let didRaise = PyErr_CheckSignals() != 0
         threadState = PyEval_SaveThread()

@@ -94,7 +94,7 @@ func packPanels<S: MatrixScalar, T: MatmulCompute>(_ view: MatrixView, _: S.Type
 
 /// `packPanels` for an operand of type T in native order whose elements are
 /// adjacent along the depth (A in C order) or across the panel (B in C order),
-/// for a panel width known at compile time. Partial panels take the general path.
+/// for a panel width known at compile time. A partial last panel of A takes the general path.
 @inline(__always)
 func packPanels<T: MatmulCompute, let W: Int>(_ view: MatrixView, panels: Range<Int>, depth: Range<Int>,
                                               into destination: UnsafeMutablePointer<T>,
@@ -102,13 +102,14 @@ func packPanels<T: MatmulCompute, let W: Int>(_ view: MatrixView, panels: Range<
     let steps = depth.count
     let rowStride = view.rowStride / MemoryLayout<T>.stride
     let columnStride = view.columnStride / MemoryLayout<T>.stride
-    let whole = (panels.count / W) * W  // the panels filled entirely; the rest takes the general path
-    let first = panels.lowerBound + whole
-    if whole > 0 && columnStride != 1 {
+    let whole = (panels.count / W) * W  // the panels filled entirely
+    let rest = panels.count - whole
+    if columnStride != 1 {
         // Each step's values are adjacent across the panels (B in C order): read step by
-        // step along the source, a run of `whole` values, writing W of them to each panel.
-        // (Panel by panel, the reads would jump a whole source row every W values: a
-        // cache miss each, which the prefetchers do not follow across pages.)
+        // step along the source, a run of `panels.count` values, writing W of them to each
+        // panel and the last few, padded with zeros, to a partial one. (Panel by panel,
+        // the reads would jump a whole source row every W values: a cache miss each,
+        // which the prefetchers do not follow across pages.)
         let panelCount = whole / W
         var source = UnsafePointer(view.address(panels.lowerBound, depth.lowerBound).assumingMemoryBound(to: T.self))
         var step = 0
@@ -116,33 +117,53 @@ func packPanels<T: MatmulCompute, let W: Int>(_ view: MatrixView, panels: Range<
             var out = destination + step &* W
             var from = source
             for _ in 0..<panelCount {
-                // A copy of a size known at compile time: vector moves (an element loop
-                // stays scalar, as the compiler cannot rule out that the two overlap).
-                UnsafeMutableRawPointer(out).copyMemory(from: from, byteCount: W * MemoryLayout<T>.stride)
+                copyRun(from, to: out, InlineArray<W, T>.self)
                 out += steps &* W
                 from += W
+            }
+            if rest > 0 {
+                for r in 0..<rest { out[r] = from[r] }
+                for r in rest..<W { out[r] = T.zero }
             }
             source += columnStride
             step += 1
         }
-    } else if whole > 0 {
-        var out = destination
-        var panel = panels.lowerBound
-        while panel < first {
-            // W rows, each contiguous along the depth: read them side by side.
-            let origin = view.address(panel, depth.lowerBound).assumingMemoryBound(to: T.self)
-            var step = 0
-            while step < steps {
-                for r in 0..<W { out[step * W + r] = origin[r &* rowStride &+ step] }
-                step += 1
-            }
-            out += steps * W
-            panel += W
-        }
+        return
     }
-    let out = destination + whole * steps
-    if first < panels.upperBound {
-        packPanels(view, T.self, swapped: false, panels: first..<panels.upperBound, depth: depth, width: W,
-                   into: out)
+    // W rows, each contiguous along the depth (A in C order): read them side by side.
+    var out = destination
+    var panel = panels.lowerBound
+    while panel < panels.lowerBound + whole {
+        let origin = view.address(panel, depth.lowerBound).assumingMemoryBound(to: T.self)
+        var step = 0
+        while step < steps {
+            for r in 0..<W { out[step * W + r] = origin[r &* rowStride &+ step] }
+            step += 1
+        }
+        out += steps * W
+        panel += W
+    }
+    if rest > 0 {
+        packPanels(view, T.self, swapped: false, panels: panel..<panels.upperBound, depth: depth, width: W, into: out)
+    }
+}
+
+/// Copies W values from `source` to `target` in 16-byte moves (a `memmove` call costs
+/// more than the copy for runs this short; an element loop stays scalar, as the
+/// compiler cannot rule out that the two overlap).
+@inline(__always)
+func copyRun<T, let W: Int>(_ source: UnsafePointer<T>, to target: UnsafeMutablePointer<T>,
+                            _: InlineArray<W, T>.Type) {
+    let bytes = W * MemoryLayout<T>.stride
+    let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(target)
+    var offset = 0
+    while offset + 16 <= bytes {
+        to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: SIMD2<UInt64>.self), toByteOffset: offset,
+                      as: SIMD2<UInt64>.self)
+        offset += 16
+    }
+    while offset < bytes {
+        to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt8.self), toByteOffset: offset, as: UInt8.self)
+        offset += 1
     }
 }
