@@ -169,12 +169,22 @@ public func matmulMicroKernel<let MR: Int, let NV: Int, V: MatmulVector>(
         b += bStepStride &* MemoryLayout<V.Scalar>.stride
         step += 1
     }
-    let one = V(repeating: V.Scalar.matmulOne)
-    for r in 0..<MR {
-        let row = UnsafeMutableRawPointer(c + r &* rowStride)
-        for j in 0..<NV {
-            let value = accumulate ? V.multiplyAdd(row.loadUnaligned(fromByteOffset: j * width, as: V.self), acc[r][j], one, fused: fused) : acc[r][j]
-            row.storeBytes(of: value, toByteOffset: j * width, as: V.self)
+    // Two loops, not one with the choice inside: the compiler unrolls each fully and
+    // keeps the accumulators in registers (with the choice inside, it stored them all
+    // to the stack to index them).
+    if accumulate {
+        let one = V(repeating: V.Scalar.matmulOne)
+        for r in 0..<MR {
+            let row = UnsafeMutableRawPointer(c + r &* rowStride)
+            for j in 0..<NV {
+                let sum = V.multiplyAdd(row.loadUnaligned(fromByteOffset: j * width, as: V.self), acc[r][j], one, fused: fused)
+                row.storeBytes(of: sum, toByteOffset: j * width, as: V.self)
+            }
+        }
+    } else {
+        for r in 0..<MR {
+            let row = UnsafeMutableRawPointer(c + r &* rowStride)
+            for j in 0..<NV { row.storeBytes(of: acc[r][j], toByteOffset: j * width, as: V.self) }
         }
     }
 }
