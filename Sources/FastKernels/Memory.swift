@@ -144,3 +144,40 @@ func physicalMemoryBytes() -> UInt64 {
     guard pages > 0, pageSize > 0 else { return UInt64.max }
     return UInt64(pages).multipliedReportingOverflow(by: UInt64(pageSize)).partialValue
 }
+
+/// Scratch memory of small kernel calls, kept by each thread between calls: a
+/// small product's packing buffers cost more to get from malloc (and to give
+/// back) than to fill. Capped at `threadScratchBytes`; larger requests, and a
+/// call that finds the thread's block in use (a kernel running inside another's
+/// signal handler), allocate as usual. The block is freed when its thread ends.
+let threadScratchBytes = 128 << 10
+
+/// The thread's block: a 64-byte header (its first byte: in use) then the scratch.
+private let threadScratchKey: pthread_key_t? = {
+    var key = pthread_key_t()
+    guard pthread_key_create(&key, { free($0) }) == 0 else { return nil }
+    return key
+}()
+
+/// Runs `body` with `count` uninitialised values of `T` (64-byte aligned), from
+/// this thread's kept block when they fit, else from `allocateChecked`.
+/// - Throws: `.outOfMemory` when no memory can be had, or what `body` throws.
+/// - Complexity: O(1) besides `body`.
+func withScratch<T, R>(_: T.Type, count: Int,
+                       _ body: (UnsafeMutablePointer<T>) throws(KernelError) -> R) throws(KernelError) -> R {
+    let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+    if !overflow, bytes <= threadScratchBytes, MemoryLayout<T>.alignment <= 64, let key = threadScratchKey {
+        var block = pthread_getspecific(key)
+        if block == nil, let fresh = allocateChecked(UInt8.self, 64 + threadScratchBytes) {
+            fresh.pointee = 0
+            if pthread_setspecific(key, fresh) == 0 { block = UnsafeMutableRawPointer(fresh) } else { free(fresh) }
+        }
+        if let block, block.load(as: UInt8.self) == 0 {
+            block.storeBytes(of: 1, as: UInt8.self)
+            defer { block.storeBytes(of: 0, as: UInt8.self) }
+            return try body((block + 64).bindMemory(to: T.self, capacity: max(count, 1)))
+        }
+    }
+    guard let scratch = CheckedBuffer(T.self, count: count) else { throw .outOfMemory }
+    return try body(scratch.base)
+}

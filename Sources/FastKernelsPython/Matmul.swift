@@ -90,9 +90,13 @@ func multiplyMatrices(_ a: PyObjectPointer, _ b: PyObjectPointer,
         clearPendingException()
         return nil
     }
+    let native = switch left.element {
+    case .float64, .float32, .int64, .int32: true
+    default: false
+    }
     guard left.dimensions == 2, right.dimensions == 2, left.element == right.element, left.nativeByteOrder,
-          right.nativeByteOrder, [.float64, .float32, .int64, .int32].contains(left.element),
-          left.length(1) == right.length(0), let empty = PythonMatmul.numpyEmpty() else { return nil }
+          right.nativeByteOrder, native, left.length(1) == right.length(0),
+          let empty = PythonMatmul.numpyEmpty() else { return nil }
     let threads = try args.threadCount(3)
     let m = left.length(0), n = right.length(1)
     let dtype = try PyRef(borrowing: a).attribute("dtype")

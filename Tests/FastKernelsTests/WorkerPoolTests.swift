@@ -56,4 +56,38 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(memory?[12345], 7)
         deallocateChecked(memory, count: 1 << 20)
     }
+
+    func testThreadScratchIsReusedButNeverSharedByNestedCalls() throws {
+        var first: UnsafeMutableRawPointer?
+        try withScratch(Double.self, count: 1000) { outer throws(KernelError) in
+            first = UnsafeMutableRawPointer(outer)
+            XCTAssertEqual(Int(bitPattern: outer) % 64, 0)
+            outer.initialize(repeating: 1.5, count: 1000)
+            // A kernel called while this one holds the block (from a signal handler) gets other memory.
+            try withScratch(Double.self, count: 1000) { inner throws(KernelError) in
+                XCTAssertNotEqual(UnsafeMutableRawPointer(inner), first)
+                inner.initialize(repeating: -1, count: 1000)
+            }
+            XCTAssertEqual(outer[999], 1.5)
+        }
+        // The next call on this thread gets the kept block again; another thread gets its own.
+        try withScratch(Int32.self, count: 10) { again throws(KernelError) in
+            XCTAssertEqual(UnsafeMutableRawPointer(again), first)
+        }
+        let other = Mutex<Int>(0)
+        let thread = Thread {
+            try? withScratch(Int32.self, count: 10) { memory throws(KernelError) in
+                other.withLock { $0 = Int(bitPattern: memory) }
+            }
+        }
+        thread.start()
+        while other.withLock({ $0 }) == 0 { usleep(1000) }
+        XCTAssertNotEqual(other.withLock { $0 }, Int(bitPattern: first))
+        // Larger requests than the kept block are allocated (and freed) on their own.
+        try withScratch(UInt8.self, count: threadScratchBytes + 1) { big throws(KernelError) in
+            XCTAssertNotEqual(UnsafeMutableRawPointer(big), first)
+            big[threadScratchBytes] = 1
+        }
+        XCTAssertThrowsError(try withScratch(UInt64.self, count: Int.max / 4) { _ throws(KernelError) in })
+    }
 }

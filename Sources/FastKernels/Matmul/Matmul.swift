@@ -153,18 +153,19 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
     let workers = max(1, min(effectiveWorkers(threads), units, byWork, byShare))
     // Each worker's packed A block, packed B panel and edge tile, in one allocation.
     let perWorker = blocks.mc * blocks.kc + blocks.kc * blocks.nc + kernel.rows * kernel.columns + 64
-    guard let scratch = CheckedBuffer(T.self, count: perWorker * workers) else { throw .outOfMemory }
-    let shared = SharedPointer(scratch.base)
     let stopped = StopFlag()
-    runWorkers(workers, isCancelled: isCancelled) { worker, workers in
-        let part = partition(units, parts: workers, index: worker)
-        let rows = splitRows ? min(m, part.lowerBound * kernel.rows)..<min(m, part.upperBound * kernel.rows) : 0..<m
-        let columns = splitRows ? 0..<n : min(n, part.lowerBound * kernel.columns)..<min(n, part.upperBound * kernel.columns)
-        let base = shared.pointer + worker * perWorker
-        let buffers = MatmulBuffers(packedA: base, packedB: base + blocks.mc * blocks.kc,
-                                    tile: base + blocks.mc * blocks.kc + blocks.kc * blocks.nc)
-        multiplyBlock(a, b, c, rows: rows, columns: columns, kernel: kernel, blocks: blocks, buffers: buffers,
-                      Out.self, stopped: stopped, isCancelled)
+    try withScratch(T.self, count: perWorker * workers) { scratch throws(KernelError) in
+        let shared = SharedPointer(scratch)
+        runWorkers(workers, isCancelled: isCancelled) { worker, workers in
+            let part = partition(units, parts: workers, index: worker)
+            let rows = splitRows ? min(m, part.lowerBound * kernel.rows)..<min(m, part.upperBound * kernel.rows) : 0..<m
+            let columns = splitRows ? 0..<n : min(n, part.lowerBound * kernel.columns)..<min(n, part.upperBound * kernel.columns)
+            let base = shared.pointer + worker * perWorker
+            let buffers = MatmulBuffers(packedA: base, packedB: base + blocks.mc * blocks.kc,
+                                        tile: base + blocks.mc * blocks.kc + blocks.kc * blocks.nc)
+            multiplyBlock(a, b, c, rows: rows, columns: columns, kernel: kernel, blocks: blocks, buffers: buffers,
+                          Out.self, stopped: stopped, isCancelled)
+        }
     }
     if stopped.isSet { throw .cancelled }
 }
