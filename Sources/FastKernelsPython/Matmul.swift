@@ -163,8 +163,9 @@ let matmulBufferFunction = Function("_matmul", "a, b, out, a_index, b_index, out
     return .none
 }
 
-/// Multiply-adds (m n k) from which a product releases the GIL.
-let matmulGILThreshold = 1 << 15
+/// Multiply-adds (m n k) from which a product releases the GIL (below, the release and
+/// re-take cost more than 5% of the call; see docs/matmul.md).
+let matmulGILThreshold = 1 << 17
 
 func arrayView(_ args: borrowing Arguments, _ index: Int, writable: Bool) throws -> ArrayBufferView {
     guard let view = try ArrayBufferView(try args.object(index), writable: writable,
