@@ -146,11 +146,7 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
     let splitRows = m >= n
     let units = splitRows ? (m + kernel.rows - 1) / kernel.rows : (n + kernel.columns - 1) / kernel.columns
     let byWork = work.overflow ? Int.max : work.partialValue / matmulParallelThreshold
-    // Every worker packs the whole of the other operand: with fewer than 64 rows (or
-    // columns) each, that packing outweighs the shared arithmetic ((64, 4096) @ (4096, 64)
-    // in float32 was 0.8x as fast on two workers as on one).
-    let byShare = units / max(1, 64 / (splitRows ? kernel.rows : kernel.columns))
-    let workers = max(1, min(effectiveWorkers(threads), units, byWork, byShare))
+    let workers = max(1, min(effectiveWorkers(threads), units, byWork))
     // Each worker's packed A block, packed B panel and edge tile, in one allocation.
     let perWorker = blocks.mc * blocks.kc + blocks.kc * blocks.nc + kernel.rows * kernel.columns + 64
     let stopped = StopFlag()
