@@ -256,3 +256,38 @@ public func matmulKernel6x16AVX2Edge8(depth: Int, a: UnsafePointer<Int32>, b: Un
     matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 6, b: b, bStepStride: 16, c: c,
                       rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<6, InlineArray<1, SIMD8<Int32>>>.self)
 }
+
+// AVX2 strided kernels (see KernelLoopsAVX512's): the full and half widths of the
+// floating-point kernels above.
+
+@inline(never)
+public func matmulKernel6x4AVX2Strided(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
+                                      b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
+                                      rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
+                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<6, InlineArray<1, SIMD4<Double>>>.self)
+}
+
+@inline(never)
+public func matmulKernel6x8AVX2Strided(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
+                                      b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
+                                      rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
+                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<6, InlineArray<2, SIMD4<Double>>>.self)
+}
+
+@inline(never)
+public func matmulKernel6x8AVX2Strided(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
+                                      b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
+                                      rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
+                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<6, InlineArray<1, SIMD8<Float>>>.self)
+}
+
+@inline(never)
+public func matmulKernel6x16AVX2Strided(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
+                                      b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
+                                      rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
+                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<6, InlineArray<2, SIMD8<Float>>>.self)
+}

@@ -100,3 +100,56 @@ public func matmulKernel8x48AVX512Edge32(depth: Int, a: UnsafePointer<Int32>, b:
     matmulMicroKernel(depth: depth, a: a, aRowStride: 1, aStepStride: 8, b: b, bStepStride: 48, c: c,
                       rowStride: rowStride, accumulate: accumulate, fused: true, shape: InlineArray<8, InlineArray<2, SIMD16<Int32>>>.self)
 }
+
+// Strided kernels, for small products read in place: A's row r of step kk at
+// `a[r * aRowStride + kk * aStepStride]` and B's step kk from `b + kk * bStepStride`
+// (row-major operands: aRowStride = A's row length, aStepStride = 1, bStepStride =
+// B's row length; a packed panel: 1, MR, NR). Widths as above.
+
+@inline(never)
+public func matmulKernel8x8AVX512Strided(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
+                                         b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
+                                         rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
+                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<1, SIMD8<Double>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x16AVX512Strided(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
+                                         b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
+                                         rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
+                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<2, SIMD8<Double>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x24AVX512Strided(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
+                                         b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
+                                         rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
+                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<3, SIMD8<Double>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x16AVX512Strided(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
+                                         b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
+                                         rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
+                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<1, SIMD16<Float>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x32AVX512Strided(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
+                                         b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
+                                         rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
+                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<2, SIMD16<Float>>>.self)
+}
+
+@inline(never)
+public func matmulKernel8x48AVX512Strided(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
+                                         b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
+                                         rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
+                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<3, SIMD16<Float>>>.self)
+}

@@ -66,7 +66,8 @@ final class MatmulTests: XCTestCase {
     func testPartialTilesAndThinShapesOnEveryTier() throws {
         var rng = SystemRandomNumberGenerator()
         for tier in tiers {
-            for (m, n, k) in [(64, 64, 100), (65, 70, 100), (13, 200, 50), (200, 13, 9), (24, 16, 40), (24, 36, 7)] {
+            for (m, n, k) in [(64, 64, 100), (65, 70, 100), (13, 200, 50), (200, 13, 9), (24, 16, 40), (24, 36, 7),
+                              (10, 12, 1), (9, 30, 17), (40, 8, 5), (130, 129, 200)] {
                 let a = Matrix<Double>(rows: m, columns: k) { _, _ in Double.random(in: -1...1, using: &rng) }
                 let b = Matrix<Double>(rows: k, columns: n) { _, _ in Double.random(in: -1...1, using: &rng) }
                 let expected = reference(a, b)

@@ -385,7 +385,9 @@ TIER_CHECK = textwrap.dedent("""
     shapes = [(1, 1, 1), (7, 9, 5), (13, 17, 19), (25, 49, 3), (17, 97, 33), (9, 25, 64), (50, 70, 300),
               # whole row panels (24 rows) with last column panels that the narrower edge
               # kernels cover exactly (written straight to C) or in part (through a tile)
-              (24, 8, 7), (24, 16, 33), (24, 36, 5), (16, 32, 300), (24, 56, 64)]
+              (24, 8, 7), (24, 16, 33), (24, 36, 5), (16, 32, 300), (24, 56, 64),
+              # read in place (at most 2^21 multiply-adds) and packed (more), long and short k
+              (10, 12, 1), (40, 30, 1000), (130, 129, 130), (8, 100, 3000)]
     checked = 0
     for m, n, k in shapes:
         for dtype in ("float64", "float32", "int64", "int32"):
@@ -398,13 +400,17 @@ TIER_CHECK = textwrap.dedent("""
                     low, high = (-5, 5) if regime == "small" else (info.min, info.max)
                     a = rng.integers(low, high, (m, k), dtype=dtype, endpoint=True)
                     b = rng.integers(low, high, (k, n), dtype=dtype, endpoint=True)
-                for x, y in ((a, b), (np.asfortranarray(a), b[::-1][::-1]), (a, np.asfortranarray(b))):
+                # C order, Fortran order, reversed rows and column slices (rows read in place
+                # with a negative or a longer stride than their length)
+                layouts = ((a, b), (np.asfortranarray(a), b[::-1][::-1]), (a, np.asfortranarray(b)),
+                           (a[::-1], b[::-1]), (np.pad(a, ((0, 0), (1, 2)))[:, 1:-2], np.pad(b, ((0, 0), (3, 0)))[:, 3:]))
+                for x, y in layouts:
                     for threads in (1, 2):
                         got, expected = fastkernels.matmul(x, y, threads=threads), x @ y
                         assert got.dtype == expected.dtype and got.shape == expected.shape, (m, n, k, dtype)
                         if dtype.startswith("float"):
                             eps = np.finfo(dtype).eps
-                            bound = 5 * k * eps * (np.abs(a.astype(float)) @ np.abs(b.astype(float)))
+                            bound = 5 * k * eps * (np.abs(x.astype(float)) @ np.abs(y.astype(float)))
                             error = np.abs(got.astype(float) - expected.astype(float))
                             assert (error <= bound).all(), (m, n, k, dtype, error.max())
                         else:
@@ -420,7 +426,7 @@ def test_every_instruction_set_tier_matches_numpy(tier):
     process = subprocess.run([sys.executable, "-c", TIER_CHECK], env={**os.environ, "FASTKERNELS_ISA": tier},
                              capture_output=True, text=True, timeout=120)
     assert process.returncode == 0, process.stderr
-    assert process.stdout.split() == ["checked", str(12 * (2 + 2 * 2) * 3 * 2)]
+    assert process.stdout.split() == ["checked", str(16 * (2 + 2 * 2) * 5 * 2)]
 
 
 # ---- out= ------------------------------------------------------------------------------

@@ -135,12 +135,16 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
         }
         return
     }
-    if Double(m) * Double(n) * Double(k) <= Double(smallProductLimit), a.element == T.matrixElement,
+    if Double(m) * Double(n) * Double(k) < Double(smallProductLimit), a.element == T.matrixElement,
        b.element == T.matrixElement, Out.self == T.self, !a.byteSwapped, !b.byteSwapped {
         multiplySmall(a, b, c, T.self)
         return
     }
     let kernel = T.microKernel(for: min(instructionSet, .supported))
+    if Double(m) * Double(n) * Double(k) <= Double(inPlaceProductLimit), !kernel.strided.isEmpty,
+       Out.self == T.self, readableInPlace(a, T.self), readableInPlace(b, T.self), readableInPlace(c, T.self) {
+        return try multiplyInPlace(a, b, c, kernel: kernel)
+    }
     let blocks = MatmulBlocks(kernel: kernel, elementSize: MemoryLayout<T>.stride, m: m, n: n, k: k)
     let work = m.multipliedReportingOverflow(by: n).partialValue.multipliedReportingOverflow(by: k)
     let splitRows = m >= n
@@ -166,9 +170,10 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
     if stopped.isSet { throw .cancelled }
 }
 
-/// Products of at most this many multiply-adds (8 x 8 x 8) take the textbook loops: for
-/// them the fixed cost of the blocked path (its buffers, packing, edge tiles)
-/// is larger than the arithmetic.
+/// Products of fewer than this many multiply-adds (8 x 8 x 8) take the textbook loops: for
+/// them the fixed cost of the register kernels (their tiles, edge panels) is larger than
+/// the arithmetic (measured: 6 x 6 x 6 0.95-1.00x numpy's time this way, 1.12x through
+/// the kernels; 8 x 8 x 8 1.11-1.16x this way, 0.97-1.07x through them).
 let smallProductLimit = 1 << 9
 
 /// C = A B by the textbook loops, reading the operands in place (all of type T, native order).
@@ -183,6 +188,79 @@ func multiplySmall<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: Matr
                 right += b.rowStride
             }
             c.address(i, j).storeBytes(of: sum, as: T.self)
+        }
+    }
+}
+
+/// Products of at most this many multiply-adds (128 x 128 x 128) whose operands hold T
+/// in rows are read in place: for them packing costs as much as a quarter of the call,
+/// and their operands sit in L1 or L2 anyway. (Measured against packing, float64: 64^3
+/// 0.86 -> 0.88x numpy, 96^3 0.74 -> 0.87x, 128^3 1.08 -> 1.16x, (32, 512) @ (512, 32)
+/// 0.45 -> 0.90x; (128, 32) @ (32, 128) 0.85 -> 0.79x is the one loss seen. Below the
+/// parallel threshold, so one thread does it all.)
+let inPlaceProductLimit = 1 << 21
+
+/// True when `view` holds T in native order, each row's elements adjacent and aligned.
+@inline(__always)
+func readableInPlace<T: MatmulCompute>(_ view: MatrixView, _: T.Type) -> Bool {
+    let size = MemoryLayout<T>.stride
+    return view.element == T.matrixElement && !view.byteSwapped && view.columnStride == size
+        && view.rowStride % size == 0 && Int(bitPattern: view.start) % MemoryLayout<T>.alignment == 0
+}
+
+/// C = A B for a small product of operands in rows of T (`readableInPlace`): the
+/// strided register kernels read A and B where they are. Only a last partial panel
+/// is packed (zero-padded): MR-high rows of A, or columns of B that no kernel width
+/// covers exactly (a kernel reading past them would read past B's last row).
+func multiplyInPlace<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: MatrixView,
+                                       kernel: MicroKernel<T>) throws(KernelError) {
+    let m = a.rows, n = b.columns, k = a.columns
+    let mr = kernel.rows, nr = kernel.columns
+    let size = MemoryLayout<T>.stride
+    let lda = a.rowStride / size, ldb = b.rowStride / size, ldc = c.rowStride / size
+    let aOrigin = UnsafePointer(a.start.assumingMemoryBound(to: T.self))
+    let bOrigin = UnsafePointer(b.start.assumingMemoryBound(to: T.self))
+    let cOrigin = c.start.assumingMemoryBound(to: T.self)
+    // The last column panel takes the narrowest kernel that covers it; when none covers
+    // it exactly it is packed, once, zero-padded to that width.
+    let lastStart = (n - 1) / nr * nr, lastColumns = n - lastStart
+    let full = kernel.strided[kernel.strided.count - 1].run
+    var (lastWidth, lastRun) = kernel.strided[kernel.strided.count - 1]
+    for candidate in kernel.strided where lastColumns <= candidate.width {
+        (lastWidth, lastRun) = candidate
+        break
+    }
+    try withScratch(T.self, count: mr * k + k * nr + mr * nr) { scratch throws(KernelError) in
+        let packedA = scratch, packedB = scratch + mr * k, tile = scratch + mr * k + k * nr
+        let lastPacked = lastWidth != lastColumns
+        if lastPacked {
+            packPanels(b.transposed, panels: lastStart..<n, depth: 0..<k, width: lastWidth, into: packedB)
+        }
+        var i = 0
+        while i < m {
+            let rowsHere = min(mr, m - i)
+            var panelA = aOrigin + i &* lda, aRowStride = lda, aStepStride = 1
+            if rowsHere < mr {
+                packPanels(a, panels: i..<m, depth: 0..<k, width: mr, into: packedA)
+                (panelA, aRowStride, aStepStride) = (UnsafePointer(packedA), 1, mr)
+            }
+            var j = 0
+            while j < n {
+                let last = j == lastStart
+                let columnsHere = last ? lastColumns : nr, width = last ? lastWidth : nr
+                let run = last ? lastRun : full
+                let (panelB, bStepStride) = last && lastPacked ? (UnsafePointer(packedB), lastWidth) : (bOrigin + j, ldb)
+                if rowsHere == mr && columnsHere == width {
+                    run(k, panelA, aRowStride, aStepStride, panelB, bStepStride, cOrigin + (i &* ldc &+ j), ldc)
+                } else {
+                    run(k, panelA, aRowStride, aStepStride, panelB, bStepStride, tile, nr)
+                    for r in 0..<rowsHere {
+                        (cOrigin + ((i + r) &* ldc &+ j)).update(from: tile + r * nr, count: columnsHere)
+                    }
+                }
+                j += nr
+            }
+            i += mr
         }
     }
 }

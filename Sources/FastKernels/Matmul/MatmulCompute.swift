@@ -26,6 +26,13 @@ struct MicroKernel<T>: @unchecked Sendable {
     /// increasing width: the first `width` columns of a tile, for a last micro-panel
     /// of B that holds no more than that.
     var edges: [(width: Int, run: Body)] = []
+    /// Kernels with the operands' strides as arguments, by increasing width (the last
+    /// `columns` wide), for products read in place; empty where the tier has none.
+    var strided: [(width: Int, run: StridedBody)] = []
+
+    typealias StridedBody = (_ depth: Int, _ a: UnsafePointer<T>, _ aRowStride: Int, _ aStepStride: Int,
+                             _ b: UnsafePointer<T>, _ bStepStride: Int, _ c: UnsafeMutablePointer<T>,
+                             _ rowStride: Int) -> Void
 
     /// The kernel that covers the first `columns` columns of a tile at the least cost.
     @inline(__always)
@@ -44,9 +51,12 @@ extension Double: MatmulCompute {
     static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Double> {
         switch instructionSet {
         case .avx512: MicroKernel(rows: 8, columns: 24, run: matmulKernel8x24AVX512, instructionSet: .avx512,
-                                 edges: [(8, matmulKernel8x24AVX512Edge8), (16, matmulKernel8x24AVX512Edge16)])
+                                 edges: [(8, matmulKernel8x24AVX512Edge8), (16, matmulKernel8x24AVX512Edge16)],
+                                 strided: [(8, matmulKernel8x8AVX512Strided), (16, matmulKernel8x16AVX512Strided),
+                                           (24, matmulKernel8x24AVX512Strided)])
         case .avx2: MicroKernel(rows: 6, columns: 8, run: matmulKernel6x8AVX2, instructionSet: .avx2,
-                               edges: [(4, matmulKernel6x8AVX2Edge4)])
+                               edges: [(4, matmulKernel6x8AVX2Edge4)],
+                               strided: [(4, matmulKernel6x4AVX2Strided), (8, matmulKernel6x8AVX2Strided)])
         case .baseline: MicroKernel(rows: 4, columns: 4, run: matmulKernel4x4Baseline, instructionSet: .baseline)
         }
     }
@@ -61,9 +71,12 @@ extension Float: MatmulCompute {
     static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Float> {
         switch instructionSet {
         case .avx512: MicroKernel(rows: 8, columns: 48, run: matmulKernel8x48AVX512, instructionSet: .avx512,
-                                 edges: [(16, matmulKernel8x48AVX512Edge16), (32, matmulKernel8x48AVX512Edge32)])
+                                 edges: [(16, matmulKernel8x48AVX512Edge16), (32, matmulKernel8x48AVX512Edge32)],
+                                 strided: [(16, matmulKernel8x16AVX512Strided), (32, matmulKernel8x32AVX512Strided),
+                                           (48, matmulKernel8x48AVX512Strided)])
         case .avx2: MicroKernel(rows: 6, columns: 16, run: matmulKernel6x16AVX2, instructionSet: .avx2,
-                               edges: [(8, matmulKernel6x16AVX2Edge8)])
+                               edges: [(8, matmulKernel6x16AVX2Edge8)],
+                               strided: [(8, matmulKernel6x8AVX2Strided), (16, matmulKernel6x16AVX2Strided)])
         case .baseline: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8Baseline, instructionSet: .baseline)
         }
     }
