@@ -65,7 +65,9 @@ def floats(repeats: int, full: bool, quick: bool) -> None:
             a = rng.uniform(-1, 1, (m, k)).astype(dtype)
             b = rng.uniform(-1, 1, (k, n)).astype(dtype)
             check(a, b, fastkernels.matmul(a, b))
-            count = max(3, min(repeats, int(2e10 / (2 * m * n * k)) + 2))
+            # at least `repeats`; more for short products (0.4 ms at n = 256), whose medians
+            # over a handful of calls moved by a third between runs on a shared machine
+            count = max(repeats, min(200, int(2e10 / (2 * m * n * k))))
             for label, threads in (("1 thread", 1), ("all cores", None)):
                 with threadpool_limits(limits=threads, user_api="blas"):
                     times = interleaved({"numpy": lambda: a @ b,
