@@ -272,7 +272,7 @@ func multiplyInPlace<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: Ma
 }
 
 /// The cache blocking of one product: KC deep panels, MC x KC blocks of A (in
-/// L2), KC x NC panels of B (in L3), from the cache sizes of this CPU.
+/// L3), KC x NC panels of B (in L2), from the cache sizes of this CPU.
 struct MatmulBlocks {
     /// The most rows of A packed at once (a multiple of the kernel's rows).
     let mc: Int
