@@ -141,7 +141,7 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
         return
     }
     let kernel = T.microKernel(for: min(instructionSet, .supported))
-    if Double(m) * Double(n) * Double(k) <= Double(inPlaceProductLimit), !kernel.strided.isEmpty,
+    if Double(m) * Double(n) * Double(k) <= Double(inPlaceProductLimit), k <= inPlaceDepthLimit, !kernel.strided.isEmpty,
        Out.self == T.self, readableInPlace(a, T.self), readableInPlace(b, T.self), readableInPlace(c, T.self) {
         return try multiplyInPlace(a, b, c, kernel: kernel)
     }
@@ -199,6 +199,11 @@ func multiplySmall<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: Matr
 /// 0.45 -> 0.90x; (128, 32) @ (32, 128) 0.85 -> 0.79x is the one loss seen. Below the
 /// parallel threshold, so one thread does it all.)
 let inPlaceProductLimit = 1 << 21
+
+/// The deepest product read in place: its edge panels (MR x k of A, k x NR of B) are
+/// packed whole, so k bounds that memory (a (1, 2^21) @ (2^21, 1) product would
+/// otherwise take 256 MiB); deeper products take the blocked path, whose buffers KC bounds.
+let inPlaceDepthLimit = 4096
 
 /// True when `view` holds T in native order, each row's elements adjacent and aligned.
 @inline(__always)
