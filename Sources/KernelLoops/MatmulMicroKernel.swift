@@ -42,9 +42,15 @@ public protocol MatmulScalar: SIMDScalar {
     static func multiplyAdd4(_ c: SIMD4<Self>, _ a: SIMD4<Self>, _ b: SIMD4<Self>, fused: Bool) -> SIMD4<Self>
     static func multiplyAdd8(_ c: SIMD8<Self>, _ a: SIMD8<Self>, _ b: SIMD8<Self>, fused: Bool) -> SIMD8<Self>
     static func multiplyAdd16(_ c: SIMD16<Self>, _ a: SIMD16<Self>, _ b: SIMD16<Self>, fused: Bool) -> SIMD16<Self>
+    /// x + y (wrapping for integers).
+    static func matmulSum(_ x: Self, _ y: Self) -> Self
+    /// x * y (wrapping for integers).
+    static func matmulProduct(_ x: Self, _ y: Self) -> Self
 }
 
 extension Double: MatmulScalar {
+    @inlinable @inline(__always) public static func matmulSum(_ x: Self, _ y: Self) -> Self { x + y }
+    @inlinable @inline(__always) public static func matmulProduct(_ x: Self, _ y: Self) -> Self { x * y }
     @inlinable public static var matmulOne: Self { 1.0 }
     @inlinable @inline(__always)
     public static func multiplyAdd4(_ c: SIMD4<Self>, _ a: SIMD4<Self>, _ b: SIMD4<Self>, fused: Bool) -> SIMD4<Self> {
@@ -61,6 +67,8 @@ extension Double: MatmulScalar {
 }
 
 extension Float: MatmulScalar {
+    @inlinable @inline(__always) public static func matmulSum(_ x: Self, _ y: Self) -> Self { x + y }
+    @inlinable @inline(__always) public static func matmulProduct(_ x: Self, _ y: Self) -> Self { x * y }
     @inlinable public static var matmulOne: Self { 1.0 }
     @inlinable @inline(__always)
     public static func multiplyAdd4(_ c: SIMD4<Self>, _ a: SIMD4<Self>, _ b: SIMD4<Self>, fused: Bool) -> SIMD4<Self> {
@@ -77,6 +85,8 @@ extension Float: MatmulScalar {
 }
 
 extension Int64: MatmulScalar {
+    @inlinable @inline(__always) public static func matmulSum(_ x: Self, _ y: Self) -> Self { x &+ y }
+    @inlinable @inline(__always) public static func matmulProduct(_ x: Self, _ y: Self) -> Self { x &* y }
     @inlinable public static var matmulOne: Self { 1 }
     @inlinable @inline(__always)
     public static func multiplyAdd4(_ c: SIMD4<Self>, _ a: SIMD4<Self>, _ b: SIMD4<Self>, fused: Bool) -> SIMD4<Self> {
@@ -93,6 +103,8 @@ extension Int64: MatmulScalar {
 }
 
 extension Int32: MatmulScalar {
+    @inlinable @inline(__always) public static func matmulSum(_ x: Self, _ y: Self) -> Self { x &+ y }
+    @inlinable @inline(__always) public static func matmulProduct(_ x: Self, _ y: Self) -> Self { x &* y }
     @inlinable public static var matmulOne: Self { 1 }
     @inlinable @inline(__always)
     public static func multiplyAdd4(_ c: SIMD4<Self>, _ a: SIMD4<Self>, _ b: SIMD4<Self>, fused: Bool) -> SIMD4<Self> {
@@ -290,4 +302,65 @@ public func matmulKernel6x16AVX2Strided(depth: Int, a: UnsafePointer<Float>, aRo
                                       rowStride: Int) {
     matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
                       c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<6, InlineArray<2, SIMD8<Float>>>.self)
+}
+
+// MARK: - Row dot products (matrix times vector)
+
+/// y[i * yStride] = sum over p of a[i * aRowStride + p] * x[p], for i in 0..<rows: a
+/// matrix (rows adjacent along p) times a contiguous vector, four rows at a time so that
+/// each load of x serves four multiply-adds. Sums in V-wide partial sums, then across them.
+@inlinable @inline(__always)
+public func matmulRowDots<V: MatmulVector>(rows: Int, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int,
+                                           x: UnsafePointer<V.Scalar>, y: UnsafeMutablePointer<V.Scalar>,
+                                           yStride: Int, fused: Bool, vector _: V.Type) {
+    let lanes = V.scalarCount
+    let whole = depth / lanes * lanes
+    let raw = UnsafeRawPointer(x)
+    let width = MemoryLayout<V.Scalar>.stride
+    @inline(__always) func dots<let R: Int>(_ first: Int, _: InlineArray<R, Int>.Type) {
+        var acc = InlineArray<R, V>(repeating: V())
+        var p = 0
+        while p < whole {
+            let xv = raw.loadUnaligned(fromByteOffset: p &* width, as: V.self)
+            for r in 0..<R {
+                let row = UnsafeRawPointer(a + (first &+ r) &* aRowStride)
+                acc[r] = V.multiplyAdd(acc[r], row.loadUnaligned(fromByteOffset: p &* width, as: V.self), xv, fused: fused)
+            }
+            p &+= lanes
+        }
+        for r in 0..<R {
+            var total = acc[r][0]
+            for lane in 1..<lanes { total = V.Scalar.matmulSum(total, acc[r][lane]) }
+            let row = a + (first &+ r) &* aRowStride
+            var q = whole
+            while q < depth {
+                total = V.Scalar.matmulSum(total, V.Scalar.matmulProduct(row[q], x[q]))
+                q &+= 1
+            }
+            y[(first &+ r) &* yStride] = total
+        }
+    }
+    var i = 0
+    while i &+ 4 <= rows {
+        dots(i, InlineArray<4, Int>.self)
+        i &+= 4
+    }
+    while i < rows {
+        dots(i, InlineArray<1, Int>.self)
+        i &+= 1
+    }
+}
+
+@inline(never)
+public func matmulRowDotsAVX2(rows: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, x: UnsafePointer<Double>,
+                              y: UnsafeMutablePointer<Double>, yStride: Int) {
+    matmulRowDots(rows: rows, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, yStride: yStride, fused: true,
+                  vector: SIMD4<Double>.self)
+}
+
+@inline(never)
+public func matmulRowDotsAVX2(rows: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, x: UnsafePointer<Float>,
+                              y: UnsafeMutablePointer<Float>, yStride: Int) {
+    matmulRowDots(rows: rows, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, yStride: yStride, fused: true,
+                  vector: SIMD8<Float>.self)
 }

@@ -153,3 +153,19 @@ public func matmulKernel8x48AVX512Strided(depth: Int, a: UnsafePointer<Float>, a
     matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
                       c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<3, SIMD16<Float>>>.self)
 }
+
+// Matrix times vector (see `matmulRowDots`).
+
+@inline(never)
+public func matmulRowDotsAVX512(rows: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int,
+                                x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>, yStride: Int) {
+    matmulRowDots(rows: rows, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, yStride: yStride, fused: true,
+                  vector: SIMD8<Double>.self)
+}
+
+@inline(never)
+public func matmulRowDotsAVX512(rows: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int,
+                                x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, yStride: Int) {
+    matmulRowDots(rows: rows, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, yStride: yStride, fused: true,
+                  vector: SIMD16<Float>.self)
+}

@@ -67,7 +67,7 @@ final class MatmulTests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         for tier in tiers {
             for (m, n, k) in [(64, 64, 100), (65, 70, 100), (13, 200, 50), (200, 13, 9), (24, 16, 40), (24, 36, 7),
-                              (10, 12, 1), (9, 30, 17), (40, 8, 5), (130, 129, 200)] {
+                              (10, 12, 1), (9, 30, 17), (40, 8, 5), (130, 129, 200), (200, 1, 47), (33, 1, 1000)] {
                 let a = Matrix<Double>(rows: m, columns: k) { _, _ in Double.random(in: -1...1, using: &rng) }
                 let b = Matrix<Double>(rows: k, columns: n) { _, _ in Double.random(in: -1...1, using: &rng) }
                 let expected = reference(a, b)

@@ -387,7 +387,10 @@ TIER_CHECK = textwrap.dedent("""
               # kernels cover exactly (written straight to C) or in part (through a tile)
               (24, 8, 7), (24, 16, 33), (24, 36, 5), (16, 32, 300), (24, 56, 64),
               # read in place (at most 2^21 multiply-adds) and packed (more), long and short k
-              (10, 12, 1), (40, 30, 1000), (130, 129, 130), (8, 100, 3000)]
+              (10, 12, 1), (40, 30, 1000), (130, 129, 130), (8, 100, 3000),
+              # (m, n, k) with n = 1, a matrix times a vector: dot products of its rows, four at a
+              # time, with tails of 1 to 15 elements (21 x 47: above the textbook loops)
+              (103, 1, 1000), (21, 1, 47), (1, 1, 4097)]
     checked = 0
     for m, n, k in shapes:
         for dtype in ("float64", "float32", "int64", "int32"):
@@ -426,7 +429,7 @@ def test_every_instruction_set_tier_matches_numpy(tier):
     process = subprocess.run([sys.executable, "-c", TIER_CHECK], env={**os.environ, "FASTKERNELS_ISA": tier},
                              capture_output=True, text=True, timeout=120)
     assert process.returncode == 0, process.stderr
-    assert process.stdout.split() == ["checked", str(16 * (2 + 2 * 2) * 5 * 2)]
+    assert process.stdout.split() == ["checked", str(19 * (2 + 2 * 2) * 5 * 2)]
 
 
 # ---- out= ------------------------------------------------------------------------------

@@ -141,6 +141,43 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
         return
     }
     let kernel = T.microKernel(for: min(instructionSet, .supported))
+    if n == 1, let rowDots = kernel.rowDots, Out.self == T.self, readableInPlace(a, T.self),
+       readableInPlace(b.transposed, T.self), c.rowStride % MemoryLayout<T>.stride == 0,
+       Int(bitPattern: c.start) % MemoryLayout<T>.alignment == 0 {
+        // A matrix times a vector: dot products of A's rows with it, reading both in place
+        // (through the register kernels every one of NR columns but the first is padding).
+        let size = MemoryLayout<T>.stride
+        let aOrigin = UnsafePointer(a.start.assumingMemoryBound(to: T.self))
+        let x = UnsafePointer(b.start.assumingMemoryBound(to: T.self))
+        let y = c.start.assumingMemoryBound(to: T.self)
+        let lda = a.rowStride / size, ldy = c.rowStride / size
+        // Reading A is the work (memory-bound): a worker per 4 MiB of it (two from a 1024 x 1024
+        // float64 matrix), each taking a contiguous range of rows in pieces of about 2^20
+        // multiply-adds, with Ctrl-C polled between them.
+        let piece = max(4, (1 << 20) / k / 4 * 4)
+        let bytes = m.multipliedReportingOverflow(by: k * size)
+        let workers = max(1, min(effectiveWorkers(threads), (m + 3) / 4, bytes.overflow ? Int.max : bytes.partialValue >> 22))
+        let stopped = StopFlag()
+        let sharedA = SharedPointer(UnsafeMutablePointer(mutating: aOrigin)), sharedX = SharedPointer(UnsafeMutablePointer(mutating: x))
+        let sharedY = SharedPointer(y)
+        runWorkers(workers, isCancelled: isCancelled) { worker, workers in
+            let rows = partition(m, parts: workers, index: worker)
+            var first = rows.lowerBound
+            while first < rows.upperBound {
+                if stopped.isSet { return }
+                if first > rows.lowerBound && isCancelled() {
+                    stopped.set()
+                    return
+                }
+                let count = min(piece, rows.upperBound - first)
+                rowDots(count, k, UnsafePointer(sharedA.pointer) + first &* lda, lda, UnsafePointer(sharedX.pointer),
+                        sharedY.pointer + first &* ldy, ldy)
+                first += count
+            }
+        }
+        if stopped.isSet { throw .cancelled }
+        return
+    }
     if Double(m) * Double(n) * Double(k) <= Double(inPlaceProductLimit), k <= inPlaceDepthLimit, !kernel.strided.isEmpty,
        Out.self == T.self, readableInPlace(a, T.self), readableInPlace(b, T.self), readableInPlace(c, T.self) {
         return try multiplyInPlace(a, b, c, kernel: kernel)

@@ -30,6 +30,12 @@ struct MicroKernel<T>: @unchecked Sendable {
     /// `columns` wide), for products read in place; empty where the tier has none.
     var strided: [(width: Int, run: StridedBody)] = []
 
+    /// Matrix times vector for this tier (`matmulRowDots`), nil where it has none.
+    var rowDots: RowDotsBody? = nil
+
+    typealias RowDotsBody = (_ rows: Int, _ depth: Int, _ a: UnsafePointer<T>, _ aRowStride: Int, _ x: UnsafePointer<T>,
+                             _ y: UnsafeMutablePointer<T>, _ yStride: Int) -> Void
+
     typealias StridedBody = (_ depth: Int, _ a: UnsafePointer<T>, _ aRowStride: Int, _ aStepStride: Int,
                              _ b: UnsafePointer<T>, _ bStepStride: Int, _ c: UnsafeMutablePointer<T>,
                              _ rowStride: Int) -> Void
@@ -53,11 +59,14 @@ extension Double: MatmulCompute {
         case .avx512: MicroKernel(rows: 8, columns: 24, run: matmulKernel8x24AVX512, instructionSet: .avx512,
                                  edges: [(8, matmulKernel8x24AVX512Edge8), (16, matmulKernel8x24AVX512Edge16)],
                                  strided: [(8, matmulKernel8x8AVX512Strided), (16, matmulKernel8x16AVX512Strided),
-                                           (24, matmulKernel8x24AVX512Strided)])
+                                           (24, matmulKernel8x24AVX512Strided)],
+                                 rowDots: matmulRowDotsAVX512)
         case .avx2: MicroKernel(rows: 6, columns: 8, run: matmulKernel6x8AVX2, instructionSet: .avx2,
                                edges: [(4, matmulKernel6x8AVX2Edge4)],
-                               strided: [(4, matmulKernel6x4AVX2Strided), (8, matmulKernel6x8AVX2Strided)])
-        case .baseline: MicroKernel(rows: 4, columns: 4, run: matmulKernel4x4Baseline, instructionSet: .baseline)
+                               strided: [(4, matmulKernel6x4AVX2Strided), (8, matmulKernel6x8AVX2Strided)],
+                               rowDots: matmulRowDotsAVX2)
+        case .baseline: MicroKernel(rows: 4, columns: 4, run: matmulKernel4x4Baseline, instructionSet: .baseline,
+                                    rowDots: matmulRowDotsBaseline)
         }
     }
 }
@@ -73,11 +82,14 @@ extension Float: MatmulCompute {
         case .avx512: MicroKernel(rows: 8, columns: 48, run: matmulKernel8x48AVX512, instructionSet: .avx512,
                                  edges: [(16, matmulKernel8x48AVX512Edge16), (32, matmulKernel8x48AVX512Edge32)],
                                  strided: [(16, matmulKernel8x16AVX512Strided), (32, matmulKernel8x32AVX512Strided),
-                                           (48, matmulKernel8x48AVX512Strided)])
+                                           (48, matmulKernel8x48AVX512Strided)],
+                                 rowDots: matmulRowDotsAVX512)
         case .avx2: MicroKernel(rows: 6, columns: 16, run: matmulKernel6x16AVX2, instructionSet: .avx2,
                                edges: [(8, matmulKernel6x16AVX2Edge8)],
-                               strided: [(8, matmulKernel6x8AVX2Strided), (16, matmulKernel6x16AVX2Strided)])
-        case .baseline: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8Baseline, instructionSet: .baseline)
+                               strided: [(8, matmulKernel6x8AVX2Strided), (16, matmulKernel6x16AVX2Strided)],
+                               rowDots: matmulRowDotsAVX2)
+        case .baseline: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8Baseline, instructionSet: .baseline,
+                                    rowDots: matmulRowDotsBaseline)
         }
     }
 }
@@ -151,3 +163,17 @@ func matmulKernel4x8Baseline(depth: Int, a: UnsafePointer<Int32>, b: UnsafePoint
                       rowStride: rowStride, accumulate: accumulate, fused: false, shape: InlineArray<4, InlineArray<2, SIMD4<Int32>>>.self)
 }
 
+
+@inline(never)
+func matmulRowDotsBaseline(rows: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, x: UnsafePointer<Double>,
+                           y: UnsafeMutablePointer<Double>, yStride: Int) {
+    matmulRowDots(rows: rows, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, yStride: yStride, fused: false,
+                  vector: SIMD4<Double>.self)
+}
+
+@inline(never)
+func matmulRowDotsBaseline(rows: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, x: UnsafePointer<Float>,
+                           y: UnsafeMutablePointer<Float>, yStride: Int) {
+    matmulRowDots(rows: rows, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, yStride: yStride, fused: false,
+                  vector: SIMD8<Float>.self)
+}
