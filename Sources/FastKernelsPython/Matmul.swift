@@ -80,9 +80,10 @@ enum PythonMatmul {
     }
 }
 
-/// The common case natively, before any Python runs: two 2-D numpy arrays of
-/// one native dtype among float64, float32, int64, int32, of matching shapes,
-/// into a new array made by numpy.empty. Nil for anything else.
+/// The common case natively, before any Python runs: two numpy arrays of one native
+/// dtype among float64, float32, int64, int32, both 2-D, or a 2-D and a 1-D one (matrix
+/// times vector, vector times matrix), of matching core sizes, into a new array made by
+/// numpy.empty. Nil for anything else (two vectors give a numpy scalar: the Python path).
 func multiplyMatrices(_ a: PyObjectPointer, _ b: PyObjectPointer,
                       _ args: borrowing Arguments) throws -> PyRef? {
     guard let left = try? ArrayBufferView(a, writable: false, describe: ""),
@@ -94,22 +95,26 @@ func multiplyMatrices(_ a: PyObjectPointer, _ b: PyObjectPointer,
     case .float64, .float32, .int64, .int32: true
     default: false
     }
-    guard left.dimensions == 2, right.dimensions == 2, left.element == right.element, left.nativeByteOrder,
-          right.nativeByteOrder, native, left.length(1) == right.length(0),
+    guard (1...2).contains(left.dimensions), (1...2).contains(right.dimensions),
+          left.dimensions + right.dimensions > 2, left.element == right.element, left.nativeByteOrder,
+          right.nativeByteOrder, native, left.length(left.dimensions - 1) == right.length(0),
           let empty = PythonMatmul.numpyEmpty() else { return nil }
     let threads = try args.threadCount(3)
-    let m = left.length(0), n = right.length(1)
+    let leftShape: CoreShape = left.dimensions == 2 ? .matrix : .row
+    let rightShape: CoreShape = right.dimensions == 2 ? .matrix : .column
+    let resultShape: CoreShape = left.dimensions == 1 ? .row : right.dimensions == 1 ? .column : .matrix
+    let m = left.dimensions == 2 ? left.length(0) : 1, n = right.dimensions == 2 ? right.length(1) : 1
     let dtype = try PyRef(borrowing: a).attribute("dtype")
-    let shape = try PyRef.tuple(m, n)
+    let shape = try resultShape == .matrix ? PyRef.tuple(m, n) : PyRef.int(resultShape == .row ? n : m)
     let result = try empty.call([shape.pointer, dtype.pointer])
     guard let out = try ArrayBufferView(result.pointer, writable: true, describe: "matmul() result"),
-          out.dimensions == 2, out.element == left.element else {
+          out.dimensions == resultShape.dimensions, out.element == left.element else {
         throw PythonException.runtimeError("matmul(): numpy.empty gave an unexpected array")
     }
-    let aView = matrixView(left, start: left.start, shape: .matrix)
-    let bView = matrixView(right, start: right.start, shape: .matrix)
-    let cView = matrixView(out, start: out.start, shape: .matrix)
-    let work = Double(m) * Double(left.length(1)) * Double(n)
+    let aView = matrixView(left, start: left.start, shape: leftShape)
+    let bView = matrixView(right, start: right.start, shape: rightShape)
+    let cView = matrixView(out, start: out.start, shape: resultShape)
+    let work = Double(m) * Double(right.length(0)) * Double(n)
     try args.runKernel(releasingGIL: work >= Double(matmulGILThreshold)) { isCancelled throws(KernelError) in
         try matmul(aView, bView, into: cView, threads: threads, isCancelled: isCancelled)
     }

@@ -365,6 +365,22 @@ def test_zero_size_dimensions(dtype, shapes):
         assert not np.any(got)  # k = 0: zeros
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int32"])
+@pytest.mark.parametrize("m, k, n", [(5, 7, 3), (1, 1, 1), (0, 3, 2), (3, 0, 2), (100, 300, 1), (4, 1000, 9)])
+def test_matrix_and_vector_operands_equal_numpy(dtype, m, k, n):
+    """A 2-D and a 1-D numpy operand (the native path's matrix times vector and vector times
+    matrix, read in place at any stride): numpy's shape, dtype and, for these small integers
+    (exact in every type), values."""
+    rng = np.random.default_rng(m * 1000 + k * 10 + n)
+    matrix_a, matrix_b = rng.integers(-9, 9, (m, k)).astype(dtype), rng.integers(-9, 9, (k, n)).astype(dtype)
+    vector = rng.integers(-9, 9, k).astype(dtype)
+    for a, b in ((matrix_a, vector), (vector, matrix_b), (matrix_a[::-1], vector[::-1]),
+                 (np.asfortranarray(matrix_a), vector), (vector[::-1], matrix_b[:, ::-1])):
+        got, expected = matmul(a, b), a @ b
+        assert type(got) is type(expected) and got.shape == expected.shape and got.dtype == expected.dtype
+        assert np.array_equal(got, expected)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int32", "uint8", "bool"])
 def test_two_vectors_give_a_numpy_scalar(dtype):
     rng = np.random.default_rng(3)
