@@ -135,7 +135,8 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
         }
         return
     }
-    if Double(m) * Double(n) * Double(k) < Double(smallProductLimit), a.element == T.matrixElement,
+    let multiplyAdds = Double(m) * Double(n) * Double(k)
+    if multiplyAdds < Double(smallProductLimit), a.element == T.matrixElement,
        b.element == T.matrixElement, Out.self == T.self, !a.byteSwapped, !b.byteSwapped {
         multiplySmall(a, b, c, T.self)
         return
@@ -144,41 +145,9 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
     if n == 1, let rowDots = kernel.rowDots, Out.self == T.self, readableInPlace(a, T.self),
        readableInPlace(b.transposed, T.self), c.rowStride % MemoryLayout<T>.stride == 0,
        Int(bitPattern: c.start) % MemoryLayout<T>.alignment == 0 {
-        // A matrix times a vector: dot products of A's rows with it, reading both in place
-        // (through the register kernels every one of NR columns but the first is padding).
-        let size = MemoryLayout<T>.stride
-        let aOrigin = UnsafePointer(a.start.assumingMemoryBound(to: T.self))
-        let x = UnsafePointer(b.start.assumingMemoryBound(to: T.self))
-        let y = c.start.assumingMemoryBound(to: T.self)
-        let lda = a.rowStride / size, ldy = c.rowStride / size
-        // Reading A is the work (memory-bound): a worker per 4 MiB of it (two from a 1024 x 1024
-        // float64 matrix), each taking a contiguous range of rows in pieces of about 2^20
-        // multiply-adds, with Ctrl-C polled between them.
-        let piece = max(4, (1 << 20) / k / 4 * 4)
-        let bytes = m.multipliedReportingOverflow(by: k * size)
-        let workers = max(1, min(effectiveWorkers(threads), (m + 3) / 4, bytes.overflow ? Int.max : bytes.partialValue >> 22))
-        let stopped = StopFlag()
-        let sharedA = SharedPointer(UnsafeMutablePointer(mutating: aOrigin)), sharedX = SharedPointer(UnsafeMutablePointer(mutating: x))
-        let sharedY = SharedPointer(y)
-        runWorkers(workers, isCancelled: isCancelled) { worker, workers in
-            let rows = partition(m, parts: workers, index: worker)
-            var first = rows.lowerBound
-            while first < rows.upperBound {
-                if stopped.isSet { return }
-                if first > rows.lowerBound && isCancelled() {
-                    stopped.set()
-                    return
-                }
-                let count = min(piece, rows.upperBound - first)
-                rowDots(count, k, UnsafePointer(sharedA.pointer) + first &* lda, lda, UnsafePointer(sharedX.pointer),
-                        sharedY.pointer + first &* ldy, ldy)
-                first += count
-            }
-        }
-        if stopped.isSet { throw .cancelled }
-        return
+        return try multiplyByVector(a, b, c, rowDots: rowDots, threads, isCancelled)
     }
-    if Double(m) * Double(n) * Double(k) <= Double(inPlaceProductLimit), k <= inPlaceDepthLimit, !kernel.strided.isEmpty,
+    if multiplyAdds <= Double(inPlaceProductLimit), k <= inPlaceDepthLimit, !kernel.strided.isEmpty,
        Out.self == T.self, readableInPlace(a, T.self), readableInPlace(b, T.self), readableInPlace(c, T.self) {
         return try multiplyInPlace(a, b, c, kernel: kernel)
     }
@@ -202,6 +171,45 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
                                         tile: base + blocks.mc * blocks.kc + blocks.kc * blocks.nc)
             multiplyBlock(a, b, c, rows: rows, columns: columns, kernel: kernel, blocks: blocks, buffers: buffers,
                           Out.self, stopped: stopped, isCancelled)
+        }
+    }
+    if stopped.isSet { throw .cancelled }
+}
+
+/// C (m x 1) = A (m x k, rows in place) times the vector B (k x 1, contiguous): dot
+/// products of A's rows with it (`matmulRowDots`). Through the register kernels every one
+/// of NR columns but the first would be padding.
+func multiplyByVector<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: MatrixView,
+                                        rowDots: MicroKernel<T>.RowDotsBody, _ threads: Int,
+                                        _ isCancelled: () -> Bool) throws(KernelError) {
+    let m = a.rows, k = a.columns
+    let size = MemoryLayout<T>.stride
+    let aOrigin = UnsafePointer(a.start.assumingMemoryBound(to: T.self))
+    let x = UnsafePointer(b.start.assumingMemoryBound(to: T.self))
+    let y = c.start.assumingMemoryBound(to: T.self)
+    let lda = a.rowStride / size, ldy = c.rowStride / size
+    // Reading A is the work (memory-bound): a worker per 4 MiB of it (two from a 1024 x 1024
+    // float64 matrix), each taking a contiguous range of rows in pieces of about 2^20
+    // multiply-adds, with Ctrl-C polled between them.
+    let piece = max(4, (1 << 20) / k / 4 * 4)
+    let bytes = m.multipliedReportingOverflow(by: k * size)
+    let workers = max(1, min(effectiveWorkers(threads), (m + 3) / 4, bytes.overflow ? Int.max : bytes.partialValue >> 22))
+    let stopped = StopFlag()
+    let sharedA = SharedPointer(UnsafeMutablePointer(mutating: aOrigin)), sharedX = SharedPointer(UnsafeMutablePointer(mutating: x))
+    let sharedY = SharedPointer(y)
+    runWorkers(workers, isCancelled: isCancelled) { worker, workers in
+        let rows = partition(m, parts: workers, index: worker)
+        var first = rows.lowerBound
+        while first < rows.upperBound {
+            if stopped.isSet { return }
+            if first > rows.lowerBound && isCancelled() {
+                stopped.set()
+                return
+            }
+            let count = min(piece, rows.upperBound - first)
+            rowDots(count, k, UnsafePointer(sharedA.pointer) + first &* lda, lda, UnsafePointer(sharedX.pointer),
+                    sharedY.pointer + first &* ldy, ldy)
+            first += count
         }
     }
     if stopped.isSet { throw .cancelled }
@@ -267,11 +275,8 @@ func multiplyInPlace<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: Ma
     // it exactly it is packed, once, zero-padded to that width.
     let lastStart = (n - 1) / nr * nr, lastColumns = n - lastStart
     let full = kernel.strided[kernel.strided.count - 1].run
-    var (lastWidth, lastRun) = kernel.strided[kernel.strided.count - 1]
-    for candidate in kernel.strided where lastColumns <= candidate.width {
-        (lastWidth, lastRun) = candidate
-        break
-    }
+    let (lastWidth, lastRun) = narrowest(covering: lastColumns, in: kernel.strided,
+                                         otherwise: kernel.strided[kernel.strided.count - 1])
     try withScratch(T.self, count: mr * k + k * nr + mr * nr) { scratch throws(KernelError) in
         let packedA = scratch, packedB = scratch + mr * k, tile = scratch + mr * k + k * nr
         let lastPacked = lastWidth != lastColumns
@@ -413,8 +418,7 @@ func multiplyBlock<T: MatmulCompute, Out: MatrixScalar>(
     let bTransposed = b.transposed
     let stride = MemoryLayout<T>.stride
     // C may be written directly by the register kernel when it has T's layout.
-    let direct = Out.self == T.self && c.columnStride == stride && c.rowStride % stride == 0
-        && Int(bitPattern: c.start) % MemoryLayout<T>.alignment == 0
+    let direct = Out.self == T.self && readableInPlace(c, T.self)
     let rowStrideInElements = c.rowStride / stride
     var pc = 0
     while pc < k {

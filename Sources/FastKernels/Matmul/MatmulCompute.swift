@@ -43,9 +43,17 @@ struct MicroKernel<T>: @unchecked Sendable {
     /// The kernel that covers the first `columns` columns of a tile at the least cost.
     @inline(__always)
     func covering(_ columns: Int) -> (width: Int, run: Body) {
-        for edge in edges where columns <= edge.width { return edge }
-        return (self.columns, run)
+        narrowest(covering: columns, in: edges, otherwise: (self.columns, run))
     }
+}
+
+/// The first of `kernels` (ordered by increasing width) at least `columns` wide, or
+/// `widest` when none is.
+@inline(__always)
+func narrowest<Body>(covering columns: Int, in kernels: [(width: Int, run: Body)],
+                     otherwise widest: (width: Int, run: Body)) -> (width: Int, run: Body) {
+    for kernel in kernels where columns <= kernel.width { return kernel }
+    return widest
 }
 
 extension Double: MatmulCompute {

@@ -7,10 +7,7 @@
 /// Packs rows `panels` x columns `depth` of `view` into panels of `width` rows.
 func packPanels<T: MatmulCompute>(_ view: MatrixView, panels: Range<Int>, depth: Range<Int>, width: Int,
                                   into destination: UnsafeMutablePointer<T>) {
-    let size = MemoryLayout<T>.stride
-    if view.element == T.matrixElement && !view.byteSwapped
-        && (view.columnStride == size || view.rowStride == size) && Int(bitPattern: view.start) % size == 0
-        && view.rowStride % size == 0 && view.columnStride % size == 0 {
+    if readableInPlace(view, T.self) || readableInPlace(view.transposed, T.self) {
         // The common case: the operand already holds T, in order along one dimension.
         switch width {
         case 4: return packPanels(view, panels: panels, depth: depth, into: destination, width: InlineArray<4, Int>.self)
