@@ -27,6 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import fastkernels
+from fastkernels.bench.measure import _PEAK_RSS_CODE
 from timing import interleaved, medians
 
 SECTIONS = ("floats", "ints", "lists", "small", "memory")
@@ -149,24 +150,19 @@ def small(repeats: int) -> None:
     print()
 
 
-MEMORY_CHILD = """
-import sys, numpy as np, fastkernels
-
-def peak_kib():
-    # VmHWM: this process's own high-water mark. (ru_maxrss would also count the parent's
-    # peak: Linux keeps it across fork and exec, and this benchmark's parent is large.)
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-
+# peak_rss(): the child's own peak (VmHWM on Linux; ru_maxrss would also count the parent's
+# peak, which Linux keeps across fork and exec, and this benchmark's parent is large).
+MEMORY_CHILD = _PEAK_RSS_CODE + """
+import numpy as np, fastkernels
 n = int(sys.argv[1])
 rng = np.random.default_rng(14)
 a, b, c = np.empty((n, n)), np.empty((n, n)), np.zeros((n, n))
 rng.standard_normal(out=a)  # filled in place: no temporaries raise the peak before the product
 rng.standard_normal(out=b)
 c.fill(1.0)  # written, so that its pages count before the product
-before = peak_kib()
+before = peak_rss()
 fastkernels.matmul(a, b, out=c) if sys.argv[2] == "fastkernels" else np.matmul(a, b, out=c)
-after = peak_kib()
+after = peak_rss()
 print(before, after)
 """
 
@@ -178,7 +174,7 @@ def memory(quick: bool) -> None:
     for who in ("fastkernels", "numpy"):
         result = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(n), who], capture_output=True, text=True,
                                 check=True)
-        before, after = (int(x) / 1024 for x in result.stdout.split())
+        before, after = (int(x) / 2**20 for x in result.stdout.split())
         print(f"  {who:12s}: peak {after:7.0f} MiB, {after - before:5.1f} MiB above the three matrices and the "
               f"interpreter ({(after - before) / matrices * 100:.1f}% of them)  [target <= 10%]")
     print()
