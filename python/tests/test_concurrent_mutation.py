@@ -346,6 +346,11 @@ def test_matmul_of_operands_another_thread_changes():
             for _ in range(200):
                 result = fastkernels.matmul(a, b, threads=2)
                 assert result.shape == (400, 400) and result.dtype == np.float64
+                # read in place (a small product, GIL released) and a matrix times a vector
+                result = fastkernels.matmul(a[:90, :120], b[:120, :100])
+                assert result.shape == (90, 100) and result.dtype == np.float64
+                result = fastkernels.matmul(a, a[7], threads=2)  # a row the writer rewrites
+                assert result.shape == (400,) and result.dtype == np.float64
                 try:
                     product = fastkernels.matmul(rows, rows)
                 except ValueError as error:

@@ -95,6 +95,14 @@ CHILD = textwrap.dedent("""
         a, b = rng.integers(-2**62, 2**62, (3, 200, 300)), rng.integers(-2**62, 2**62, (300, 250))
         expected = a @ b
         run = lambda: fastkernels.matmul(a, b)
+    elif case == "matmul-in-place":  # read in place, with partial row and column panels packed
+        a, b = rng.standard_normal((100, 120)), rng.standard_normal((120, 90))
+        expected = fastkernels.matmul(a, b)
+        run = lambda: fastkernels.matmul(a, b)
+    elif case == "matmul-vector":  # a matrix times a vector: row dot products on the workers
+        a, b = rng.standard_normal((3000, 700)), rng.standard_normal(700)
+        expected = fastkernels.matmul(a, b)
+        run = lambda: fastkernels.matmul(a, b)
     elif case == "matmul-lists":
         a, b = rng.standard_normal((200, 150)).tolist(), rng.standard_normal((150, 180)).tolist()
         expected = np.array(fastkernels.matmul(a, b))
@@ -128,7 +136,7 @@ CHILD = textwrap.dedent("""
 CASES = ["sum-array", "sum-float-array", "sum-list", "sum-range", "fsum-array", "fsum-list", "sort-list",
          "sort-array", "sort-inplace-array", "sort-inplace-list", "word-count-1", "word-count-2",
          "word-count-64", "word-count-file-1", "word-count-file-256", "huge-token", "fibonacci", "matmul-array",
-         "matmul-int-stack", "matmul-lists"]
+         "matmul-int-stack", "matmul-in-place", "matmul-vector", "matmul-lists"]
 HEADROOMS_MB = [2, 4, 8, 16, 48, 128, 384]
 
 
