@@ -22,4 +22,13 @@ static inline void fk_prefetch_for_write(const void *address) {
 #endif
 }
 
+/* Starts loading the cache line at `address` into every cache level (for reading soon):
+   for a copy whose next source rows lie pages apart, where the hardware prefetchers
+   would start each row with a miss. */
+static inline void fk_prefetch_for_read(const void *address) {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(address, 0, 3);
+#endif
+}
+
 #endif
