@@ -114,8 +114,7 @@ func multiplyMatrices(_ a: PyObjectPointer, _ b: PyObjectPointer,
     let aView = matrixView(left, start: left.start, shape: leftShape)
     let bView = matrixView(right, start: right.start, shape: rightShape)
     let cView = matrixView(out, start: out.start, shape: resultShape)
-    let work = Double(m) * Double(right.length(0)) * Double(n)
-    try args.runKernel(releasingGIL: work >= Double(matmulGILThreshold)) { isCancelled throws(KernelError) in
+    try args.runKernel(releasingGIL: matmulReleasesGIL(m, right.length(0), n, aView.element)) { isCancelled throws(KernelError) in
         try matmul(aView, bView, into: cView, threads: threads, isCancelled: isCancelled)
     }
     _ = consume out
@@ -158,8 +157,7 @@ let matmulBufferFunction = Function("_matmul", "a, b, out, a_index, b_index, out
     guard result.rows == left.rows, result.columns == right.columns else {
         throw args.error(2, .valueError, "has the wrong shape for a product of \(left.rows) x \(right.columns)")
     }
-    let work = Double(left.rows) * Double(left.columns) * Double(right.columns)
-    try args.runKernel(releasingGIL: work >= Double(matmulGILThreshold)) { isCancelled throws(KernelError) in
+    try args.runKernel(releasingGIL: matmulReleasesGIL(left.rows, left.columns, right.columns, result.element)) { isCancelled throws(KernelError) in
         try matmul(left, right, into: result, threads: threads, isCancelled: isCancelled)
     }
     _ = consume a
@@ -168,9 +166,18 @@ let matmulBufferFunction = Function("_matmul", "a, b, out, a_index, b_index, out
     return .none
 }
 
-/// Multiply-adds (m n k) from which a product releases the GIL (below, the release and
+/// Multiply-adds (m n k) above which a product releases the GIL (below, the release and
 /// re-take cost more than 5% of the call; see docs/matmul.md).
 let matmulGILThreshold = 1 << 17
+
+/// Whether an m x k by k x n product computed in `element` is long enough to release the
+/// GIL: above `matmulGILThreshold` multiply-adds (2.5 µs of float64 work), float32 counting
+/// half (its kernels do twice as many a cycle: 64 x 64 x 64 takes ~2 µs, to which the
+/// ~0.2 µs release added a tenth).
+func matmulReleasesGIL(_ m: Int, _ k: Int, _ n: Int, _ element: MatrixElement) -> Bool {
+    let work = Double(m) * Double(k) * Double(n)
+    return work * (element == .float32 ? 0.5 : 1) > Double(matmulGILThreshold)
+}
 
 func arrayView(_ args: borrowing Arguments, _ index: Int, writable: Bool) throws -> ArrayBufferView {
     guard let view = try ArrayBufferView(try args.object(index), writable: writable,
@@ -283,8 +290,7 @@ func multiplyLists(_ a: PyObjectPointer, _ b: PyObjectPointer, threads: Int,
     }
     let resultView = MatrixView(start: UnsafeMutableRawPointer(result.base), rows: m, columns: n,
                                 rowStride: n * 8, columnStride: 8, element: element)
-    let work = Double(m) * Double(k) * Double(n)
-    try args.runKernel(releasingGIL: work >= Double(matmulGILThreshold)) { isCancelled throws(KernelError) in
+    try args.runKernel(releasingGIL: matmulReleasesGIL(m, k, n, element)) { isCancelled throws(KernelError) in
         try matmul(left.view, right.view, into: resultView, threads: threads, isCancelled: isCancelled)
     }
     let values = UnsafeRawPointer(result.base), isFloat = left.isFloat
