@@ -273,35 +273,35 @@ public func matmulKernel6x16AVX2Edge8(depth: Int, a: UnsafePointer<Int32>, b: Un
 // floating-point kernels above.
 
 @inline(never)
-public func matmulKernel6x4AVX2Strided(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
-                                      b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
-                                      rowStride: Int) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
-                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<6, InlineArray<1, SIMD4<Double>>>.self)
+public func matmulKernel6x4AVX2StridedDouble(depth: Int, a: UnsafeRawPointer, aRowStride: Int, aStepStride: Int,
+                                             b: UnsafeRawPointer, bStepStride: Int, c: UnsafeMutableRawPointer, rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a.assumingMemoryBound(to: Double.self), aRowStride: aRowStride,
+                      aStepStride: aStepStride, b: b.assumingMemoryBound(to: Double.self), bStepStride: bStepStride,
+                      c: c.assumingMemoryBound(to: Double.self), rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<6, InlineArray<1, SIMD4<Double>>>.self)
 }
 
 @inline(never)
-public func matmulKernel6x8AVX2Strided(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
-                                      b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
-                                      rowStride: Int) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
-                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<6, InlineArray<2, SIMD4<Double>>>.self)
+public func matmulKernel6x8AVX2StridedDouble(depth: Int, a: UnsafeRawPointer, aRowStride: Int, aStepStride: Int,
+                                             b: UnsafeRawPointer, bStepStride: Int, c: UnsafeMutableRawPointer, rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a.assumingMemoryBound(to: Double.self), aRowStride: aRowStride,
+                      aStepStride: aStepStride, b: b.assumingMemoryBound(to: Double.self), bStepStride: bStepStride,
+                      c: c.assumingMemoryBound(to: Double.self), rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<6, InlineArray<2, SIMD4<Double>>>.self)
 }
 
 @inline(never)
-public func matmulKernel6x8AVX2Strided(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
-                                      b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
-                                      rowStride: Int) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
-                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<6, InlineArray<1, SIMD8<Float>>>.self)
+public func matmulKernel6x8AVX2StridedFloat(depth: Int, a: UnsafeRawPointer, aRowStride: Int, aStepStride: Int,
+                                            b: UnsafeRawPointer, bStepStride: Int, c: UnsafeMutableRawPointer, rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a.assumingMemoryBound(to: Float.self), aRowStride: aRowStride,
+                      aStepStride: aStepStride, b: b.assumingMemoryBound(to: Float.self), bStepStride: bStepStride,
+                      c: c.assumingMemoryBound(to: Float.self), rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<6, InlineArray<1, SIMD8<Float>>>.self)
 }
 
 @inline(never)
-public func matmulKernel6x16AVX2Strided(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
-                                      b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
-                                      rowStride: Int) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
-                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<6, InlineArray<2, SIMD8<Float>>>.self)
+public func matmulKernel6x16AVX2StridedFloat(depth: Int, a: UnsafeRawPointer, aRowStride: Int, aStepStride: Int,
+                                             b: UnsafeRawPointer, bStepStride: Int, c: UnsafeMutableRawPointer, rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a.assumingMemoryBound(to: Float.self), aRowStride: aRowStride,
+                      aStepStride: aStepStride, b: b.assumingMemoryBound(to: Float.self), bStepStride: bStepStride,
+                      c: c.assumingMemoryBound(to: Float.self), rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<6, InlineArray<2, SIMD8<Float>>>.self)
 }
 
 // MARK: - Row dot products (matrix times vector)

@@ -107,51 +107,51 @@ public func matmulKernel8x48AVX512Edge32(depth: Int, a: UnsafePointer<Int32>, b:
 // B's row length; a packed panel: 1, MR, NR). Widths as above.
 
 @inline(never)
-public func matmulKernel8x8AVX512Strided(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
-                                         b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
-                                         rowStride: Int) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
-                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<1, SIMD8<Double>>>.self)
+public func matmulKernel8x8AVX512StridedDouble(depth: Int, a: UnsafeRawPointer, aRowStride: Int, aStepStride: Int,
+                                               b: UnsafeRawPointer, bStepStride: Int, c: UnsafeMutableRawPointer, rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a.assumingMemoryBound(to: Double.self), aRowStride: aRowStride,
+                      aStepStride: aStepStride, b: b.assumingMemoryBound(to: Double.self), bStepStride: bStepStride,
+                      c: c.assumingMemoryBound(to: Double.self), rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<1, SIMD8<Double>>>.self)
 }
 
 @inline(never)
-public func matmulKernel8x16AVX512Strided(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
-                                         b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
-                                         rowStride: Int) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
-                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<2, SIMD8<Double>>>.self)
+public func matmulKernel8x16AVX512StridedDouble(depth: Int, a: UnsafeRawPointer, aRowStride: Int, aStepStride: Int,
+                                                b: UnsafeRawPointer, bStepStride: Int, c: UnsafeMutableRawPointer, rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a.assumingMemoryBound(to: Double.self), aRowStride: aRowStride,
+                      aStepStride: aStepStride, b: b.assumingMemoryBound(to: Double.self), bStepStride: bStepStride,
+                      c: c.assumingMemoryBound(to: Double.self), rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<2, SIMD8<Double>>>.self)
 }
 
 @inline(never)
-public func matmulKernel8x24AVX512Strided(depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aStepStride: Int,
-                                         b: UnsafePointer<Double>, bStepStride: Int, c: UnsafeMutablePointer<Double>,
-                                         rowStride: Int) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
-                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<3, SIMD8<Double>>>.self)
+public func matmulKernel8x24AVX512StridedDouble(depth: Int, a: UnsafeRawPointer, aRowStride: Int, aStepStride: Int,
+                                                b: UnsafeRawPointer, bStepStride: Int, c: UnsafeMutableRawPointer, rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a.assumingMemoryBound(to: Double.self), aRowStride: aRowStride,
+                      aStepStride: aStepStride, b: b.assumingMemoryBound(to: Double.self), bStepStride: bStepStride,
+                      c: c.assumingMemoryBound(to: Double.self), rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<3, SIMD8<Double>>>.self)
 }
 
 @inline(never)
-public func matmulKernel8x16AVX512Strided(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
-                                         b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
-                                         rowStride: Int) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
-                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<1, SIMD16<Float>>>.self)
+public func matmulKernel8x16AVX512StridedFloat(depth: Int, a: UnsafeRawPointer, aRowStride: Int, aStepStride: Int,
+                                               b: UnsafeRawPointer, bStepStride: Int, c: UnsafeMutableRawPointer, rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a.assumingMemoryBound(to: Float.self), aRowStride: aRowStride,
+                      aStepStride: aStepStride, b: b.assumingMemoryBound(to: Float.self), bStepStride: bStepStride,
+                      c: c.assumingMemoryBound(to: Float.self), rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<1, SIMD16<Float>>>.self)
 }
 
 @inline(never)
-public func matmulKernel8x32AVX512Strided(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
-                                         b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
-                                         rowStride: Int) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
-                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<2, SIMD16<Float>>>.self)
+public func matmulKernel8x32AVX512StridedFloat(depth: Int, a: UnsafeRawPointer, aRowStride: Int, aStepStride: Int,
+                                               b: UnsafeRawPointer, bStepStride: Int, c: UnsafeMutableRawPointer, rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a.assumingMemoryBound(to: Float.self), aRowStride: aRowStride,
+                      aStepStride: aStepStride, b: b.assumingMemoryBound(to: Float.self), bStepStride: bStepStride,
+                      c: c.assumingMemoryBound(to: Float.self), rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<2, SIMD16<Float>>>.self)
 }
 
 @inline(never)
-public func matmulKernel8x48AVX512Strided(depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
-                                         b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>,
-                                         rowStride: Int) {
-    matmulMicroKernel(depth: depth, a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
-                      c: c, rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<3, SIMD16<Float>>>.self)
+public func matmulKernel8x48AVX512StridedFloat(depth: Int, a: UnsafeRawPointer, aRowStride: Int, aStepStride: Int,
+                                               b: UnsafeRawPointer, bStepStride: Int, c: UnsafeMutableRawPointer, rowStride: Int) {
+    matmulMicroKernel(depth: depth, a: a.assumingMemoryBound(to: Float.self), aRowStride: aRowStride,
+                      aStepStride: aStepStride, b: b.assumingMemoryBound(to: Float.self), bStepStride: bStepStride,
+                      c: c.assumingMemoryBound(to: Float.self), rowStride: rowStride, accumulate: false, fused: true, shape: InlineArray<8, InlineArray<3, SIMD16<Float>>>.self)
 }
 
 // Matrix times vector (see `matmulRowDots`).

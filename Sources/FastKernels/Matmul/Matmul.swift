@@ -273,8 +273,9 @@ func multiplyInPlace<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: Ma
     let cOrigin = c.start.assumingMemoryBound(to: T.self)
     // The last column panel takes the narrowest kernel that covers it; when none covers
     // it exactly it is packed, once, zero-padded to that width.
-    let lastStart = (n - 1) / nr * nr, lastColumns = n - lastStart
+    let lastStart = (n - 1) / nr * nr
     let full = kernel.strided[kernel.strided.count - 1].run
+    let lastColumns = n - lastStart
     let (lastWidth, lastRun) = narrowest(covering: lastColumns, in: kernel.strided,
                                          otherwise: kernel.strided[kernel.strided.count - 1])
     try withScratch(T.self, count: mr * k + k * nr + mr * nr) { scratch throws(KernelError) in

@@ -10,8 +10,19 @@ protocol MatmulCompute: MatmulScalar, MatrixScalar, Hashable, Codable {
     static func matmulAdd(_ x: Self, _ y: Self) -> Self
     /// `accumulator + x * y`, unfused (floats round twice, as on every tier), wrapping for integers.
     static func multiplyAdd(_ accumulator: Self, _ x: Self, _ y: Self) -> Self
+    /// Builds the register kernels of an instruction set (`microKernel(for:)` keeps them).
+    static func makeMicroKernel(for instructionSet: InstructionSet) -> MicroKernel<Self>
+    /// `makeMicroKernel` for every instruction set, built once (`InstructionSet.allCases`
+    /// order) rather than on every call, which allocated their tables.
+    static var microKernels: [MicroKernel<Self>] { get }
+}
+
+extension MatmulCompute {
     /// The register kernel of an instruction set (only for sets at most `InstructionSet.supported`).
-    static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Self>
+    @inline(__always)
+    static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Self> {
+        microKernels[instructionSet.rawValue]
+    }
 }
 
 /// One register kernel: C[mr x nr] (+)= A-panel * B-panel (see `matmulMicroKernel`).
@@ -36,9 +47,12 @@ struct MicroKernel<T>: @unchecked Sendable {
     typealias RowDotsBody = (_ rows: Int, _ depth: Int, _ a: UnsafePointer<T>, _ aRowStride: Int, _ x: UnsafePointer<T>,
                              _ y: UnsafeMutablePointer<T>, _ yStride: Int) -> Void
 
-    typealias StridedBody = (_ depth: Int, _ a: UnsafePointer<T>, _ aRowStride: Int, _ aStepStride: Int,
-                             _ b: UnsafePointer<T>, _ bStepStride: Int, _ c: UnsafeMutablePointer<T>,
-                             _ rowStride: Int) -> Void
+    /// A C function pointer over untyped pointers: a Swift closure of a type that names T
+    /// is called through a reabstraction thunk that retains and releases its context on
+    /// every call (4% of a 64 x 64 x 64 float32 product, which makes 16 calls).
+    typealias StridedBody = @convention(c) (_ depth: Int, _ a: UnsafeRawPointer, _ aRowStride: Int, _ aStepStride: Int,
+                                            _ b: UnsafeRawPointer, _ bStepStride: Int, _ c: UnsafeMutableRawPointer,
+                                            _ rowStride: Int) -> Void
 
     /// The kernel that covers the first `columns` columns of a tile at the least cost.
     @inline(__always)
@@ -62,16 +76,17 @@ extension Double: MatmulCompute {
     @inline(__always) func stored<Out: MatrixScalar>(as _: Out.Type) -> Out { Out.fromMatrixDouble(self) }
     @inline(__always) static func multiplyAdd(_ accumulator: Double, _ x: Double, _ y: Double) -> Double { accumulator + x * y }
     @inline(__always) static func matmulAdd(_ x: Double, _ y: Double) -> Double { x + y }
-    static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Double> {
+    static let microKernels = InstructionSet.allCases.map(makeMicroKernel)
+    static func makeMicroKernel(for instructionSet: InstructionSet) -> MicroKernel<Double> {
         switch instructionSet {
         case .avx512: MicroKernel(rows: 8, columns: 24, run: matmulKernel8x24AVX512, instructionSet: .avx512,
                                  edges: [(8, matmulKernel8x24AVX512Edge8), (16, matmulKernel8x24AVX512Edge16)],
-                                 strided: [(8, matmulKernel8x8AVX512Strided), (16, matmulKernel8x16AVX512Strided),
-                                           (24, matmulKernel8x24AVX512Strided)],
+                                 strided: [(8, matmulKernel8x8AVX512StridedDouble), (16, matmulKernel8x16AVX512StridedDouble),
+                                           (24, matmulKernel8x24AVX512StridedDouble)],
                                  rowDots: matmulRowDotsAVX512)
         case .avx2: MicroKernel(rows: 6, columns: 8, run: matmulKernel6x8AVX2, instructionSet: .avx2,
                                edges: [(4, matmulKernel6x8AVX2Edge4)],
-                               strided: [(4, matmulKernel6x4AVX2Strided), (8, matmulKernel6x8AVX2Strided)],
+                               strided: [(4, matmulKernel6x4AVX2StridedDouble), (8, matmulKernel6x8AVX2StridedDouble)],
                                rowDots: matmulRowDotsAVX2)
         case .baseline: MicroKernel(rows: 4, columns: 4, run: matmulKernel4x4Baseline, instructionSet: .baseline,
                                     rowDots: matmulRowDotsBaseline)
@@ -85,16 +100,17 @@ extension Float: MatmulCompute {
     @inline(__always) func stored<Out: MatrixScalar>(as _: Out.Type) -> Out { Out.fromMatrixDouble(Double(self)) }
     @inline(__always) static func multiplyAdd(_ accumulator: Float, _ x: Float, _ y: Float) -> Float { accumulator + x * y }
     @inline(__always) static func matmulAdd(_ x: Float, _ y: Float) -> Float { x + y }
-    static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Float> {
+    static let microKernels = InstructionSet.allCases.map(makeMicroKernel)
+    static func makeMicroKernel(for instructionSet: InstructionSet) -> MicroKernel<Float> {
         switch instructionSet {
         case .avx512: MicroKernel(rows: 8, columns: 48, run: matmulKernel8x48AVX512, instructionSet: .avx512,
                                  edges: [(16, matmulKernel8x48AVX512Edge16), (32, matmulKernel8x48AVX512Edge32)],
-                                 strided: [(16, matmulKernel8x16AVX512Strided), (32, matmulKernel8x32AVX512Strided),
-                                           (48, matmulKernel8x48AVX512Strided)],
+                                 strided: [(16, matmulKernel8x16AVX512StridedFloat), (32, matmulKernel8x32AVX512StridedFloat),
+                                           (48, matmulKernel8x48AVX512StridedFloat)],
                                  rowDots: matmulRowDotsAVX512)
         case .avx2: MicroKernel(rows: 6, columns: 16, run: matmulKernel6x16AVX2, instructionSet: .avx2,
                                edges: [(8, matmulKernel6x16AVX2Edge8)],
-                               strided: [(8, matmulKernel6x8AVX2Strided), (16, matmulKernel6x16AVX2Strided)],
+                               strided: [(8, matmulKernel6x8AVX2StridedFloat), (16, matmulKernel6x16AVX2StridedFloat)],
                                rowDots: matmulRowDotsAVX2)
         case .baseline: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8Baseline, instructionSet: .baseline,
                                     rowDots: matmulRowDotsBaseline)
@@ -108,7 +124,8 @@ extension Int64: MatmulCompute {
     @inline(__always) func stored<Out: MatrixScalar>(as _: Out.Type) -> Out { Out.fromMatrixInt64(self) }
     @inline(__always) static func multiplyAdd(_ accumulator: Int64, _ x: Int64, _ y: Int64) -> Int64 { accumulator &+ x &* y }
     @inline(__always) static func matmulAdd(_ x: Int64, _ y: Int64) -> Int64 { x &+ y }
-    static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Int64> {
+    static let microKernels = InstructionSet.allCases.map(makeMicroKernel)
+    static func makeMicroKernel(for instructionSet: InstructionSet) -> MicroKernel<Int64> {
         switch instructionSet {
         case .avx512: MicroKernel(rows: 8, columns: 24, run: matmulKernel8x24AVX512, instructionSet: .avx512,
                                  edges: [(8, matmulKernel8x24AVX512Edge8), (16, matmulKernel8x24AVX512Edge16)])
@@ -127,7 +144,8 @@ extension Int32: MatmulCompute {
     @inline(__always) func stored<Out: MatrixScalar>(as _: Out.Type) -> Out { Out.fromMatrixInt64(Int64(self)) }
     @inline(__always) static func multiplyAdd(_ accumulator: Int32, _ x: Int32, _ y: Int32) -> Int32 { accumulator &+ x &* y }
     @inline(__always) static func matmulAdd(_ x: Int32, _ y: Int32) -> Int32 { x &+ y }
-    static func microKernel(for instructionSet: InstructionSet) -> MicroKernel<Int32> {
+    static let microKernels = InstructionSet.allCases.map(makeMicroKernel)
+    static func makeMicroKernel(for instructionSet: InstructionSet) -> MicroKernel<Int32> {
         switch instructionSet {
         case .avx512: MicroKernel(rows: 8, columns: 48, run: matmulKernel8x48AVX512, instructionSet: .avx512,
                                  edges: [(16, matmulKernel8x48AVX512Edge16), (32, matmulKernel8x48AVX512Edge32)])
