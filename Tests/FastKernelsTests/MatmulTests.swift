@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import FastKernels
 
@@ -194,5 +195,31 @@ final class MatmulTests: XCTestCase {
         XCTAssertNil(parseCacheSize("big"))
         let caches = CacheSizes.current
         XCTAssertTrue(caches.level1 <= caches.level2 && caches.level2 <= caches.level3)
+    }
+
+    /// The files as Linux writes them, each ending in a newline (which the first reader
+    /// did not strip: every machine got the fallback sizes).
+    func testCacheSizesAreReadFromSysfsFiles() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("caches-\(getpid())-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let entries = [("1", "Data", "48K"), ("1", "Instruction", "32K"), ("2", "Unified", "2048K"),
+                       ("3", "Unified", "307200K")]
+        for (index, (level, type, size)) in entries.enumerated() {
+            let folder = root.appendingPathComponent("index\(index)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for (name, value) in [("level", level), ("type", type), ("size", size)] {
+                try (value + "\n").write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            }
+        }
+        // L3 is capped at 256 MiB; the instruction cache is not L1's size.
+        XCTAssertEqual(CacheSizes(sysfs: root.path), CacheSizes(level1: 48 << 10, level2: 2 << 20, level3: 256 << 20))
+        XCTAssertEqual(CacheSizes(sysfs: root.path + "/missing"), CacheSizes.fallback)
+        // This machine's own files, read the same way, when it has them.
+        let cpu0 = "/sys/devices/system/cpu/cpu0/cache"
+        if let text = try? String(contentsOfFile: cpu0 + "/index0/size", encoding: .utf8), !text.isEmpty,
+           (try? String(contentsOfFile: cpu0 + "/index0/type", encoding: .utf8))?.hasPrefix("Data") == true,
+           let size = parseCacheSize(text.trimmingWhitespace()) {
+            XCTAssertEqual(CacheSizes.current.level1, min(max(size, 16 << 10), 256 << 10))
+        }
     }
 }

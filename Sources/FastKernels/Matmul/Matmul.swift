@@ -368,24 +368,37 @@ func balanced(_ length: Int, limit: Int, multiple: Int) -> Int {
 }
 
 /// Data cache sizes in bytes, read once from sysfs (typical values when it cannot be read).
-struct CacheSizes {
+struct CacheSizes: Equatable {
     let level1: Int
     let level2: Int
     let level3: Int
 
-    static let current: CacheSizes = {
-        var sizes = [1: 32 << 10, 2: 512 << 10, 3: 8 << 20]
+    /// The caches of CPU 0.
+    static let current = CacheSizes(sysfs: "/sys/devices/system/cpu/cpu0/cache")
+
+    /// 32 KiB, 512 KiB and 8 MiB: what is used for a level that cannot be read.
+    static let fallback = CacheSizes(level1: 32 << 10, level2: 512 << 10, level3: 8 << 20)
+
+    init(level1: Int, level2: Int, level3: Int) {
+        (self.level1, self.level2, self.level3) = (level1, level2, level3)
+    }
+
+    /// Reads `directory/index<N>/{level,type,size}` as Linux lays out a CPU's caches (each
+    /// file one line, ending in a newline), the data and unified caches only; each level
+    /// is then kept within sane bounds (16 KiB-256 KiB, 128 KiB-8 MiB, 1 MiB-256 MiB).
+    init(sysfs directory: String) {
+        var sizes = [1: CacheSizes.fallback.level1, 2: CacheSizes.fallback.level2, 3: CacheSizes.fallback.level3]
         for index in 0..<8 {
-            let folder = "/sys/devices/system/cpu/cpu0/cache/index\(index)/"
-            guard let level = readSmallFile(folder + "level").flatMap({ Int($0) }),
-                  let type = readSmallFile(folder + "type"), type != "Instruction",
-                  let size = readSmallFile(folder + "size").flatMap(parseCacheSize), size > 0 else { continue }
+            let folder = "\(directory)/index\(index)/"
+            func field(_ name: String) -> String? { readSmallFile(folder + name)?.trimmingWhitespace() }
+            guard let level = field("level").flatMap({ Int($0) }), let type = field("type"), type != "Instruction",
+                  let size = field("size").flatMap(parseCacheSize), size > 0 else { continue }
             sizes[level] = size
         }
-        return CacheSizes(level1: min(max(sizes[1]!, 16 << 10), 256 << 10),
-                          level2: min(max(sizes[2]!, 128 << 10), 8 << 20),
-                          level3: min(max(sizes[3]!, 1 << 20), 256 << 20))
-    }()
+        self.init(level1: min(max(sizes[1]!, 16 << 10), 256 << 10),
+                  level2: min(max(sizes[2]!, 128 << 10), 8 << 20),
+                  level3: min(max(sizes[3]!, 1 << 20), 256 << 20))
+    }
 }
 
 /// "32K", "512K", "32768K", "1M" -> bytes.
