@@ -36,8 +36,9 @@ let matmulFunction = Function("matmul", "a, b, /, *, out=None, threads=None", do
     ``out``: a writable array (numpy array or buffer) of exactly the result's
     shape and dtype, filled and returned; it may overlap a or b. ``threads``:
     workers (None = all cores, 1 = this thread only); the result does not
-    depend on it. The GIL is released while a product of more than about 32K
-    multiply-adds runs, and Ctrl-C stops a large one with KeyboardInterrupt.
+    depend on it. The GIL is released while a product of more than about 130K
+    multiply-adds (260K for float32) runs, and Ctrl-C stops a large one with
+    KeyboardInterrupt.
 
     Raises ValueError for 0-d operands, mismatched core dimensions (naming both
     sizes), batch shapes that do not broadcast, ragged lists and a wrong ``out``;
@@ -83,7 +84,7 @@ enum PythonMatmul {
 /// The common case natively, before any Python runs: two numpy arrays of one native
 /// dtype among float64, float32, int64, int32, both 2-D, or a 2-D and a 1-D one (matrix
 /// times vector, vector times matrix), of matching core sizes, into a new array made by
-/// numpy.empty. Nil for anything else (two vectors give a numpy scalar: the Python path).
+/// numpy.empty, or two 1-D ones (their dot product, a numpy scalar). Nil for anything else.
 func multiplyMatrices(_ a: PyObjectPointer, _ b: PyObjectPointer,
                       _ args: borrowing Arguments) throws -> PyRef? {
     guard let left = try? ArrayBufferView(a, writable: false, describe: ""),
@@ -95,13 +96,35 @@ func multiplyMatrices(_ a: PyObjectPointer, _ b: PyObjectPointer,
     case .float64, .float32, .int64, .int32: true
     default: false
     }
-    guard (1...2).contains(left.dimensions), (1...2).contains(right.dimensions),
-          left.dimensions + right.dimensions > 2, left.element == right.element, left.nativeByteOrder,
-          right.nativeByteOrder, native, left.length(left.dimensions - 1) == right.length(0),
+    guard (1...2).contains(left.dimensions), (1...2).contains(right.dimensions), left.element == right.element,
+          left.hasSameFormat(as: right), left.nativeByteOrder, right.nativeByteOrder, native, left.length(left.dimensions - 1) == right.length(0),
           let empty = PythonMatmul.numpyEmpty() else { return nil }
     let threads = try args.threadCount(3)
     let leftShape: CoreShape = left.dimensions == 2 ? .matrix : .row
     let rightShape: CoreShape = right.dimensions == 2 ? .matrix : .column
+    if left.dimensions == 1 && right.dimensions == 1 {
+        // Two vectors: their dot product as the numpy scalar of their dtype (its type called
+        // on the Python number, which holds the computed value exactly).
+        var value: UInt64 = 0
+        let element = MatrixElement(left.element)
+        let aView = matrixView(left, start: left.start, shape: leftShape)
+        let bView = matrixView(right, start: right.start, shape: rightShape)
+        try withUnsafeMutableBytes(of: &value) { bytes throws in
+            let cView = MatrixView(start: bytes.baseAddress!, rows: 1, columns: 1, rowStride: element.byteCount,
+                                   columnStride: element.byteCount, element: element)
+            try args.runKernel(releasingGIL: matmulReleasesGIL(1, left.length(0), 1, element)) { isCancelled throws(KernelError) in
+                try matmul(aView, bView, into: cView, threads: threads, isCancelled: isCancelled)
+            }
+        }
+        let number: PyRef = switch element {
+        case .float64: try .float(Double(bitPattern: value))
+        case .float32: try .float(Double(Float(bitPattern: UInt32(truncatingIfNeeded: value))))
+        case .int32: try .int(Int(Int32(truncatingIfNeeded: value)))
+        default: try .int(Int(Int64(bitPattern: value)))
+        }
+        let scalarType = try PyRef(borrowing: a).attribute("dtype").attribute("type")
+        return try scalarType.call(number)
+    }
     let resultShape: CoreShape = left.dimensions == 1 ? .row : right.dimensions == 1 ? .column : .matrix
     let m = left.dimensions == 2 ? left.length(0) : 1, n = right.dimensions == 2 ? right.length(1) : 1
     let dtype = try PyRef(borrowing: a).attribute("dtype")

@@ -405,6 +405,88 @@ public func matmulRowDots<V: MatmulVector>(rows: Int, depth: Int, a: UnsafePoint
     }
 }
 
+/// y[j] = sum over p of x[p] * a[p * aRowStride + j], for j in 0..<columns: a row vector
+/// times a matrix whose rows are contiguous (numpy's `x @ A` for A in C order), y and x
+/// contiguous. Four rows of A at a time are added into a block of y small enough to stay
+/// in L1 (8 KiB) while they stream past, so every load of y serves four multiply-adds
+/// and A is read row after row, as it lies. Each y[j] sums in the order of p.
+@inlinable @inline(__always)
+public func matmulRowCombination<V: MatmulVector>(columns: Int, depth: Int, a: UnsafePointer<V.Scalar>,
+                                                  aRowStride: Int, x: UnsafePointer<V.Scalar>,
+                                                  y: UnsafeMutablePointer<V.Scalar>, fused: Bool,
+                                                  vector _: V.Type) {
+    let lanes = V.scalarCount
+    let width = MemoryLayout<V.Scalar>.stride
+    let block = max(lanes, 8192 / width / lanes * lanes)
+    let zero = V()
+    var start = 0
+    while start < columns {
+        let count = min(block, columns &- start)
+        let whole = count / lanes * lanes
+        let out = UnsafeMutableRawPointer(y + start)
+        var tailLanes = SIMDMask<V.MaskStorage>(repeating: false)
+        for lane in 0..<lanes where lane >= whole &+ lanes &- count { tailLanes[lane] = true }
+        var j = 0
+        while j < whole {
+            out.storeBytes(of: zero, toByteOffset: j &* width, as: V.self)
+            j &+= lanes
+        }
+        while j < count {
+            y[start &+ j] = zero[0]
+            j &+= 1
+        }
+        @inline(__always) func add<let R: Int>(rows first: Int, _: InlineArray<R, Int>.Type) {
+            let row = InlineArray<R, UnsafeRawPointer> { r in
+                let offset: Int = (first &+ r) &* aRowStride &+ start
+                return UnsafeRawPointer(a + offset)
+            }
+            let factor = InlineArray<R, V> { r in V(repeating: x[first &+ r]) }
+            var j = 0
+            while j < whole {
+                var sum = out.loadUnaligned(fromByteOffset: j &* width, as: V.self)
+                for r in 0..<R {
+                    sum = V.multiplyAdd(sum, row[r].loadUnaligned(fromByteOffset: j &* width, as: V.self), factor[r],
+                                        fused: fused)
+                }
+                out.storeBytes(of: sum, toByteOffset: j &* width, as: V.self)
+                j &+= lanes
+            }
+            if j < count && whole > 0 {
+                // The last count - whole columns: the vector ending at the block's end, its
+                // lanes already added to in this pass keeping what they hold now.
+                let last = (count &- lanes) &* width
+                let before = out.loadUnaligned(fromByteOffset: last, as: V.self)
+                var sum = before
+                for r in 0..<R {
+                    sum = V.multiplyAdd(sum, row[r].loadUnaligned(fromByteOffset: last, as: V.self), factor[r],
+                                        fused: fused)
+                }
+                out.storeBytes(of: before.replacing(with: sum, where: tailLanes), toByteOffset: last, as: V.self)
+                j = count
+            }
+            while j < count {
+                var sum = y[start &+ j]
+                for r in 0..<R {
+                    sum = V.Scalar.matmulSum(sum, V.Scalar.matmulProduct(row[r].load(fromByteOffset: j &* width,
+                                                                                      as: V.Scalar.self), x[first &+ r]))
+                }
+                y[start &+ j] = sum
+                j &+= 1
+            }
+        }
+        var p = 0
+        while p &+ 8 <= depth {
+            add(rows: p, InlineArray<8, Int>.self)
+            p &+= 8
+        }
+        while p < depth {
+            add(rows: p, InlineArray<1, Int>.self)
+            p &+= 1
+        }
+        start &+= count
+    }
+}
+
 @inline(never)
 public func matmulRowDotsAVX2(rows: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, x: UnsafePointer<Double>,
                               y: UnsafeMutablePointer<Double>, yStride: Int) {
@@ -417,4 +499,18 @@ public func matmulRowDotsAVX2(rows: Int, depth: Int, a: UnsafePointer<Float>, aR
                               y: UnsafeMutablePointer<Float>, yStride: Int) {
     matmulRowDots(rows: rows, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, yStride: yStride, fused: true,
                   vector: SIMD8<Float>.self)
+}
+
+@inline(never)
+public func matmulRowCombinationAVX2(columns: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int,
+                                     x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+    matmulRowCombination(columns: columns, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, fused: true,
+                         vector: SIMD4<Double>.self)
+}
+
+@inline(never)
+public func matmulRowCombinationAVX2(columns: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int,
+                                     x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    matmulRowCombination(columns: columns, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, fused: true,
+                         vector: SIMD8<Float>.self)
 }

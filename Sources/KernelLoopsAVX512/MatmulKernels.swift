@@ -169,3 +169,19 @@ public func matmulRowDotsAVX512(rows: Int, depth: Int, a: UnsafePointer<Float>, 
     matmulRowDots(rows: rows, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, yStride: yStride, fused: true,
                   vector: SIMD16<Float>.self)
 }
+
+// Vector times matrix (see `matmulRowCombination`).
+
+@inline(never)
+public func matmulRowCombinationAVX512(columns: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int,
+                                       x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+    matmulRowCombination(columns: columns, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, fused: true,
+                         vector: SIMD8<Double>.self)
+}
+
+@inline(never)
+public func matmulRowCombinationAVX512(columns: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int,
+                                       x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    matmulRowCombination(columns: columns, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, fused: true,
+                         vector: SIMD16<Float>.self)
+}

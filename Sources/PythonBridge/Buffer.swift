@@ -183,6 +183,16 @@ public struct ArrayBufferView: ~Copyable {
     /// The length of dimension `dimension` (outermost first).
     public func length(_ dimension: Int) -> Int { view.shape[dimension] }
 
+    /// Whether both buffers spell their element format alike ("l" and "q" are both 64-bit
+    /// ints, but numpy's int64 and longlong: its results keep the spelling).
+    public func hasSameFormat(as other: borrowing ArrayBufferView) -> Bool {
+        switch (view.format, other.view.format) {
+        case (nil, nil): true
+        case let (mine?, theirs?): strcmp(mine, theirs) == 0
+        default: false
+        }
+    }
+
     /// The distance in bytes between neighbours along `dimension` (any sign).
     public func stride(_ dimension: Int) -> Int {
         if let strides = view.strides { return strides[dimension] }

@@ -68,7 +68,8 @@ final class MatmulTests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         for tier in tiers {
             for (m, n, k) in [(64, 64, 100), (65, 70, 100), (13, 200, 50), (200, 13, 9), (24, 16, 40), (24, 36, 7),
-                              (10, 12, 1), (9, 30, 17), (40, 8, 5), (130, 129, 200), (200, 1, 47), (33, 1, 1000)] {
+                              (10, 12, 1), (9, 30, 17), (40, 8, 5), (130, 129, 200), (200, 1, 47), (33, 1, 1000),
+                              (1, 2049, 9), (1, 1030, 33), (1, 77, 300)] {
                 let a = Matrix<Double>(rows: m, columns: k) { _, _ in Double.random(in: -1...1, using: &rng) }
                 let b = Matrix<Double>(rows: k, columns: n) { _, _ in Double.random(in: -1...1, using: &rng) }
                 let expected = reference(a, b)
@@ -105,6 +106,20 @@ final class MatmulTests: XCTestCase {
             try matmul(a.view, b.view, into: many.view, threads: threads)
             XCTAssertEqual(Array(UnsafeBufferPointer(start: many.storage, count: 131 * 97)),
                            Array(UnsafeBufferPointer(start: one.storage, count: 131 * 97)), "threads \(threads)")
+        }
+        // A vector times a matrix (workers take columns) and a matrix times a vector (rows), both
+        // large enough for several workers.
+        for (m, n, k) in [(1, 3000, 700), (3000, 1, 700)] {
+            let a = Matrix<Double>(rows: m, columns: k) { _, _ in Double.random(in: -1...1, using: &rng) }
+            let b = Matrix<Double>(rows: k, columns: n) { _, _ in Double.random(in: -1...1, using: &rng) }
+            let one = Matrix<Double>(rows: m, columns: n) { _, _ in 0 }
+            try matmul(a.view, b.view, into: one.view, threads: 1)
+            for threads in [2, 3] {
+                let many = Matrix<Double>(rows: m, columns: n) { _, _ in 0 }
+                try matmul(a.view, b.view, into: many.view, threads: threads)
+                XCTAssertEqual(Array(UnsafeBufferPointer(start: many.storage, count: m * n)),
+                               Array(UnsafeBufferPointer(start: one.storage, count: m * n)), "\(m)x\(n) threads \(threads)")
+            }
         }
     }
 

@@ -404,6 +404,57 @@ def test_matrix_times_vector_propagates_inf_and_nan_from_every_column(dtype):
                     np.testing.assert_array_equal(got, expected, err_msg=f"k={k} column={column} special={special}")
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_vector_times_matrix_equals_numpy_at_every_width(dtype):
+    """A vector times a matrix adds the matrix's rows into blocks of the result (8 KiB), each
+    block's last partial vector read as the vector ending at its end: every width up to three
+    vectors, blocks and their boundaries, depths not a multiple of the eight rows added at once,
+    the matrix read in place at a longer or negative row stride. Within numpy's error bound."""
+    rng = np.random.default_rng(17)
+    lanes = 64 // np.dtype(dtype).itemsize
+    block = 8192 // np.dtype(dtype).itemsize
+    widths = list(range(1, 3 * lanes + 2)) + [block - 1, block, block + 1, 2 * block + lanes + 3]
+    for n in widths:
+        for k in (1, 7, 8, 9, 23):
+            if k * n < 512:
+                continue  # the textbook loops
+            x = rng.standard_normal(k).astype(dtype)
+            a = rng.standard_normal((k, n + 3)).astype(dtype)
+            for matrix in (a[:, :n], a[::-1, 3:]):
+                got = matmul(x, matrix)
+                assert_matches_numpy(got, x, matrix)
+                assert_matches_numpy(matmul(x[None, :], matrix), x[None, :], matrix)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_vector_times_matrix_propagates_inf_and_nan_from_every_column(dtype):
+    """The overlapping last vector of a block must keep the lanes it already summed: an inf or a
+    NaN in any column reaches that column of the result only, as in numpy."""
+    lanes = 64 // np.dtype(dtype).itemsize
+    k = 67
+    for n in (lanes + 1, 2 * lanes + 5, 8192 // np.dtype(dtype).itemsize + 3):
+        for column in range(n):
+            for special in (np.inf, np.nan):
+                a = np.ones((k, n), dtype)
+                a[k - 1, column] = special
+                x = np.ones(k, dtype)
+                with np.errstate(invalid="ignore"):
+                    expected = x @ a
+                np.testing.assert_array_equal(matmul(x, a), expected, err_msg=f"n={n} column={column}")
+
+
+@pytest.mark.parametrize("left, right", [("l", "q"), ("q", "l"), ("q", "q"), ("l", "l"), ("i", "i")])
+def test_one_dtype_spelled_two_ways_keeps_numpys_result_type(left, right):
+    """'l' and 'q' are both 64-bit ints on Linux but numpy.int64 and numpy.longlong, and numpy's
+    product of the two is a longlong: the result's type and dtype spelling are numpy's."""
+    for a_shape, b_shape in (((5,), (5,)), ((3, 5), (5,)), ((5,), (5, 4)), ((3, 5), (5, 4))):
+        a, b = np.arange(15)[:5 if len(a_shape) == 1 else 15].reshape(a_shape).astype(left), \
+            np.arange(20)[:5 if len(b_shape) == 1 else 20].reshape(b_shape).astype(right)
+        got, expected = matmul(a, b), a @ b
+        assert type(got) is type(expected), (a_shape, b_shape)
+        assert got.dtype.char == expected.dtype.char and np.array_equal(got, expected), (a_shape, b_shape)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int32", "uint8", "bool"])
 def test_two_vectors_give_a_numpy_scalar(dtype):
     rng = np.random.default_rng(3)
@@ -429,7 +480,11 @@ TIER_CHECK = textwrap.dedent("""
               (10, 12, 1), (40, 30, 1000), (130, 129, 130), (8, 100, 3000),
               # (m, n, k) with n = 1, a matrix times a vector: dot products of its rows, four at a
               # time, with tails of 1 to 15 elements (21 x 47: above the textbook loops)
-              (103, 1, 1000), (21, 1, 47), (1, 1, 4097)]
+              (103, 1, 1000), (21, 1, 47), (1, 1, 4097),
+              # (1, n, k), a vector times a matrix: B's rows added eight at a time into blocks of
+              # y (8 KiB) whose last partial vector ends at the block's end; 2049 float32 / 1025
+              # float64 columns span two blocks
+              (1, 2049, 9), (1, 1025, 20), (1, 77, 300), (1, 5, 130), (1, 40, 13)]
     checked = 0
     for m, n, k in shapes:
         for dtype in ("float64", "float32", "int64", "int32"):
@@ -468,7 +523,7 @@ def test_every_instruction_set_tier_matches_numpy(tier):
     process = subprocess.run([sys.executable, "-c", TIER_CHECK], env={**os.environ, "FASTKERNELS_ISA": tier},
                              capture_output=True, text=True, timeout=120)
     assert process.returncode == 0, process.stderr
-    assert process.stdout.split() == ["checked", str(19 * (2 + 2 * 2) * 5 * 2)]
+    assert process.stdout.split() == ["checked", str(24 * (2 + 2 * 2) * 5 * 2)]
 
 
 # ---- out= ------------------------------------------------------------------------------

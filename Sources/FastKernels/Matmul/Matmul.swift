@@ -147,6 +147,10 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
        Int(bitPattern: c.start) % MemoryLayout<T>.alignment == 0 {
         return try multiplyByVector(a, b, c, rowDots: rowDots, threads, isCancelled)
     }
+    if m == 1, let rowCombination = kernel.rowCombination, Out.self == T.self, readableInPlace(a, T.self),
+       readableInPlace(b, T.self), readableInPlace(c, T.self) {
+        return try multiplyVectorByMatrix(a, b, c, rowCombination: rowCombination, threads, isCancelled)
+    }
     if multiplyAdds <= Double(inPlaceProductLimit), k <= inPlaceDepthLimit, !kernel.strided.isEmpty,
        Out.self == T.self, readableInPlace(a, T.self), readableInPlace(b, T.self), readableInPlace(c, T.self) {
         return try multiplyInPlace(a, b, c, kernel: kernel)
@@ -188,16 +192,11 @@ func multiplyByVector<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: M
     let x = UnsafePointer(b.start.assumingMemoryBound(to: T.self))
     let y = c.start.assumingMemoryBound(to: T.self)
     let lda = a.rowStride / size, ldy = c.rowStride / size
-    // Reading A is the work: a second worker pays once A no longer fits one core's L2
-    // (measured on the AVX-512 Xeon, L2 2 MiB, threads=2 over threads=1: float64 450 x 450
-    // (1.6 MB) 1.04, 500 x 500 (2 MB) 0.71, 650 x 650 0.36; float32 600 x 600 (1.4 MB) 1.19,
-    // 700 x 700 (2 MB) 0.78). So a worker per 85% of L2 of A, each taking a contiguous
-    // range of rows in pieces of about 2^20 multiply-adds, with Ctrl-C polled between them.
+    // Reading A is the work: workers by its size (`vectorProductWorkers`), each taking a
+    // contiguous range of rows in pieces of about 2^20 multiply-adds, with Ctrl-C polled
+    // between them.
     let piece = max(4, (1 << 20) / k / 4 * 4)
-    let bytes = m.multipliedReportingOverflow(by: k * size)
-    let bytesPerWorker = max(1, CacheSizes.current.level2 / 20 * 17)
-    let byBytes = bytes.overflow ? Int.max : (bytes.partialValue + bytesPerWorker - 1) / bytesPerWorker
-    let workers = max(1, min(effectiveWorkers(threads), (m + 3) / 4, byBytes))
+    let workers = max(1, min(effectiveWorkers(threads), (m + 3) / 4, vectorProductWorkers(bytes: m, k, size)))
     let stopped = StopFlag()
     let sharedA = SharedPointer(UnsafeMutablePointer(mutating: aOrigin)), sharedX = SharedPointer(UnsafeMutablePointer(mutating: x))
     let sharedY = SharedPointer(y)
@@ -217,6 +216,54 @@ func multiplyByVector<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: M
         }
     }
     if stopped.isSet { throw .cancelled }
+}
+
+/// C (1 x n) = the vector A (1 x k, contiguous) times B (k x n, rows in place): B's rows
+/// scaled and added (`matmulRowCombination`), rather than B packed whole for one row of C.
+/// Workers (as for matrix times vector) take contiguous ranges of columns, in pieces of
+/// about 2^20 multiply-adds with Ctrl-C polled between them.
+func multiplyVectorByMatrix<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: MatrixView,
+                                              rowCombination: MicroKernel<T>.RowCombinationBody, _ threads: Int,
+                                              _ isCancelled: () -> Bool) throws(KernelError) {
+    let k = b.rows, n = b.columns
+    let size = MemoryLayout<T>.stride
+    let ldb = b.rowStride / size
+    let x = SharedPointer(UnsafeMutablePointer(mutating: a.start.assumingMemoryBound(to: T.self)))
+    let matrix = SharedPointer(b.start.assumingMemoryBound(to: T.self))
+    let y = SharedPointer(c.start.assumingMemoryBound(to: T.self))
+    // Columns go to workers in units of 16 (whole cache lines of y, whichever the type).
+    let unit = 16, units = (n + unit - 1) / unit
+    let piece = max(1, (1 << 20) / k / unit) * unit
+    let workers = max(1, min(effectiveWorkers(threads), units, vectorProductWorkers(bytes: k, n, size)))
+    let stopped = StopFlag()
+    runWorkers(workers, isCancelled: isCancelled) { worker, workers in
+        let part = partition(units, parts: workers, index: worker)
+        let columns = min(n, part.lowerBound * unit)..<min(n, part.upperBound * unit)
+        var first = columns.lowerBound
+        while first < columns.upperBound {
+            if stopped.isSet { return }
+            if first > columns.lowerBound && isCancelled() {
+                stopped.set()
+                return
+            }
+            let count = min(piece, columns.upperBound - first)
+            rowCombination(count, k, UnsafePointer(matrix.pointer) + first, ldb, UnsafePointer(x.pointer),
+                           y.pointer + first)
+            first += count
+        }
+    }
+    if stopped.isSet { throw .cancelled }
+}
+
+/// Workers for a matrix-vector product reading `rows x columns` elements of `size` bytes:
+/// a second worker pays once the matrix no longer fits one core's L2 (measured on the
+/// AVX-512 Xeon, L2 2 MiB, threads=2 over threads=1 for a matrix times a vector: float64
+/// 450 x 450 (1.6 MB) 1.04, 500 x 500 (2 MB) 0.71, 650 x 650 0.36; float32 600 x 600
+/// (1.4 MB) 1.19, 700 x 700 (2 MB) 0.78). So one per 85% of L2.
+func vectorProductWorkers(bytes rows: Int, _ columns: Int, _ size: Int) -> Int {
+    let bytes = rows.multipliedReportingOverflow(by: columns).partialValue.multipliedReportingOverflow(by: size)
+    let perWorker = max(1, CacheSizes.current.level2 / 20 * 17)
+    return bytes.overflow ? Int.max : max(1, (bytes.partialValue + perWorker - 1) / perWorker)
 }
 
 /// Products of fewer than this many multiply-adds (8 x 8 x 8) take the textbook loops: for

@@ -43,9 +43,13 @@ struct MicroKernel<T>: @unchecked Sendable {
 
     /// Matrix times vector for this tier (`matmulRowDots`), nil where it has none.
     var rowDots: RowDotsBody? = nil
+    /// Vector times matrix for this tier (`matmulRowCombination`), nil where it has none.
+    var rowCombination: RowCombinationBody? = nil
 
     typealias RowDotsBody = (_ rows: Int, _ depth: Int, _ a: UnsafePointer<T>, _ aRowStride: Int, _ x: UnsafePointer<T>,
                              _ y: UnsafeMutablePointer<T>, _ yStride: Int) -> Void
+    typealias RowCombinationBody = (_ columns: Int, _ depth: Int, _ a: UnsafePointer<T>, _ aRowStride: Int,
+                                    _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>) -> Void
 
     /// A C function pointer over untyped pointers: a Swift closure of a type that names T
     /// is called through a reabstraction thunk that retains and releases its context on
@@ -83,13 +87,13 @@ extension Double: MatmulCompute {
                                  edges: [(8, matmulKernel8x24AVX512Edge8), (16, matmulKernel8x24AVX512Edge16)],
                                  strided: [(8, matmulKernel8x8AVX512StridedDouble), (16, matmulKernel8x16AVX512StridedDouble),
                                            (24, matmulKernel8x24AVX512StridedDouble)],
-                                 rowDots: matmulRowDotsAVX512)
+                                 rowDots: matmulRowDotsAVX512, rowCombination: matmulRowCombinationAVX512)
         case .avx2: MicroKernel(rows: 6, columns: 8, run: matmulKernel6x8AVX2, instructionSet: .avx2,
                                edges: [(4, matmulKernel6x8AVX2Edge4)],
                                strided: [(4, matmulKernel6x4AVX2StridedDouble), (8, matmulKernel6x8AVX2StridedDouble)],
-                               rowDots: matmulRowDotsAVX2)
+                               rowDots: matmulRowDotsAVX2, rowCombination: matmulRowCombinationAVX2)
         case .baseline: MicroKernel(rows: 4, columns: 4, run: matmulKernel4x4Baseline, instructionSet: .baseline,
-                                    rowDots: matmulRowDotsBaseline)
+                                    rowDots: matmulRowDotsBaseline, rowCombination: matmulRowCombinationBaseline)
         }
     }
 }
@@ -107,13 +111,13 @@ extension Float: MatmulCompute {
                                  edges: [(16, matmulKernel8x48AVX512Edge16), (32, matmulKernel8x48AVX512Edge32)],
                                  strided: [(16, matmulKernel8x16AVX512StridedFloat), (32, matmulKernel8x32AVX512StridedFloat),
                                            (48, matmulKernel8x48AVX512StridedFloat)],
-                                 rowDots: matmulRowDotsAVX512)
+                                 rowDots: matmulRowDotsAVX512, rowCombination: matmulRowCombinationAVX512)
         case .avx2: MicroKernel(rows: 6, columns: 16, run: matmulKernel6x16AVX2, instructionSet: .avx2,
                                edges: [(8, matmulKernel6x16AVX2Edge8)],
                                strided: [(8, matmulKernel6x8AVX2StridedFloat), (16, matmulKernel6x16AVX2StridedFloat)],
-                               rowDots: matmulRowDotsAVX2)
+                               rowDots: matmulRowDotsAVX2, rowCombination: matmulRowCombinationAVX2)
         case .baseline: MicroKernel(rows: 4, columns: 8, run: matmulKernel4x8Baseline, instructionSet: .baseline,
-                                    rowDots: matmulRowDotsBaseline)
+                                    rowDots: matmulRowDotsBaseline, rowCombination: matmulRowCombinationBaseline)
         }
     }
 }
@@ -202,4 +206,18 @@ func matmulRowDotsBaseline(rows: Int, depth: Int, a: UnsafePointer<Float>, aRowS
                            y: UnsafeMutablePointer<Float>, yStride: Int) {
     matmulRowDots(rows: rows, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, yStride: yStride, fused: false,
                   vector: SIMD8<Float>.self)
+}
+
+@inline(never)
+func matmulRowCombinationBaseline(columns: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int,
+                                  x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+    matmulRowCombination(columns: columns, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, fused: false,
+                         vector: SIMD4<Double>.self)
+}
+
+@inline(never)
+func matmulRowCombinationBaseline(columns: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int,
+                                  x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    matmulRowCombination(columns: columns, depth: depth, a: a, aRowStride: aRowStride, x: x, y: y, fused: false,
+                         vector: SIMD8<Float>.self)
 }
