@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 // Fibonacci numbers, F(0) = 0, F(1) = 1, F(n) = F(n-1) + F(n-2).
 // See docs/fibonacci.md for the algorithms and their edge cases.

@@ -1,9 +1,4 @@
 import CPUFeatures
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The instruction-set tiers the SIMD loops are compiled for, in order: a
 /// kernel family runs the highest tier that is at most `InstructionSet.selected`.
@@ -38,8 +33,8 @@ public enum InstructionSet: Int, Comparable, Sendable, CaseIterable {
     /// above `supported`, or an unknown name, is ignored: never an instruction
     /// the CPU lacks.
     public static let selected: InstructionSet = {
-        guard let raw = getenv("FASTKERNELS_ISA"),
-              let requested = InstructionSet.allCases.first(where: { $0.name == String(cString: raw).lowercased() })
+        guard let raw = environmentValue("FASTKERNELS_ISA"),
+              let requested = InstructionSet.allCases.first(where: { $0.name == raw.lowercased() })
         else { return supported }
         return min(requested, supported)
     }()

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An arbitrary-precision natural number that owns its limbs: the result
 /// type of the exact big-integer kernels.

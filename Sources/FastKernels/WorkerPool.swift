@@ -38,8 +38,7 @@ public func effectiveWorkers(_ threads: Int) -> Int {
 
 /// The value of `FASTKERNELS_NUM_THREADS`, when it is a positive integer (at most 1024).
 func threadLimitFromEnvironment() -> Int? {
-    guard let raw = getenv("FASTKERNELS_NUM_THREADS") else { return nil }
-    let text = String(cString: raw).trimmingWhitespace()
+    guard let text = environmentValue("FASTKERNELS_NUM_THREADS")?.trimmingWhitespace() else { return nil }
     guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(text), value >= 1 else {
         return nil
     }
@@ -49,7 +48,7 @@ func threadLimitFromEnvironment() -> Int? {
 /// CPUs in this process's affinity mask, limited by a cgroup CPU quota.
 func usableCPUCount() -> Int {
     var count = Int(fk_affinity_cpu_count())
-    if count <= 0 { count = sysconf(Int32(_SC_NPROCESSORS_ONLN)) }
+    if count <= 0 { count = onlineCPUCount() }
     if let quota = cgroupCPUQuota() { count = min(count, quota) }
     return max(1, count)
 }
@@ -95,23 +94,6 @@ func cgroupCPUQuota() -> Int? {
     #else
     return nil
     #endif
-}
-
-/// The contents of a small text file (at most 4 KiB), or nil.
-func readSmallFile(_ path: String) -> String? {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { return nil }
-    defer { close(descriptor) }
-    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer -> String? in
-        var filled = 0
-        while filled < buffer.count {
-            let got = read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else { break }
-            filled += got
-        }
-        return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<filled]), as: UTF8.self)
-    }
 }
 
 extension StringProtocol {

@@ -1,7 +1,10 @@
+// Only the math library (the system calls are in System/).
 #if canImport(Glibc)
-import Glibc
+import func Glibc.log2
+import func Glibc.pow
 #elseif canImport(Darwin)
-import Darwin
+import func Darwin.log2
+import func Darwin.pow
 #endif
 
 // When do more workers pay for a word count? Each worker counts its share into a

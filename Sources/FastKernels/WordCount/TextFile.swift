@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
 
 // Word counts of a file read a chunk at a time. See docs/word_count.md.
@@ -29,10 +24,7 @@ let fileChunk = 1 << 23
 /// - Throws: `.io(errno)` when reading fails; `.cancelled`; `.outOfMemory`.
 public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding, threads: Int,
                        isCancelled: () -> Bool = { false }) throws(KernelError) -> WordCountResult {
-    var status = stat()
-    let position = lseek(descriptor, 0, SEEK_CUR)
-    let isRegular = fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG && position >= 0
-    guard isRegular else {
+    guard let (start, size) = regularFileExtent(descriptor) else {
         let counter = try WordCounter(workers: 1, expectedBytes: fileChunk)
         var found: (Int, InvalidBytes)? = nil
         try counter.forEachWorker(isCancelled: isCancelled) { _, table, tokenizer, isCancelled throws(KernelError) in
@@ -44,8 +36,7 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
         if let (offset, bytes) = found { return .invalid(at: offset, bytes: bytes) }
         return .words(try counter.orderedWords(threads: threads, isCancelled: isCancelled))
     }
-    let start = Int(position)
-    let length = max(0, Int(status.st_size) - start)
+    let length = max(0, size - start)
     let workers = length < parallelWordCountThreshold ? 1 : effectiveWorkers(threads)
     var counter = try WordCounter(workers: 1, expectedBytes: length)
     var cuts = [start, start + length]
@@ -205,50 +196,6 @@ func countChunks(into table: WordTable, _ tokenizer: Tokenizer, encoding: TextEn
         streamOffset += cut
     }
     return nil
-}
-
-/// Reads up to `count` bytes at file offset `offset` (pread); 0 at the end of
-/// the file. Interrupted reads are retried after a look at `isCancelled`.
-func readSome(_ descriptor: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ count: Int, at offset: Int,
-              isCancelled: () -> Bool) throws(KernelError) -> Int {
-    while true {
-        let got = pread(descriptor, buffer, count, off_t(offset))
-        if got >= 0 { return got }
-        let code = errno
-        guard code == EINTR else { throw .io(errno: code) }
-        if isCancelled() { throw .cancelled }
-    }
-}
-
-/// Reads up to `count` bytes; 0 at the end of the file. Interrupted reads are
-/// retried after a look at `isCancelled`; a descriptor that may wait for data
-/// (`waits`: pipes, FIFOs, terminals, sockets) is first polled for at most
-/// 20 ms at a time, so that a Ctrl-C is seen while no data comes.
-func readSome(_ descriptor: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ count: Int, waits: Bool,
-              isCancelled: () -> Bool) throws(KernelError) -> Int {
-    while true {
-        if waits {
-            var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&request, 1, 20)
-            if ready < 0 && errno != EINTR { throw .io(errno: errno) }
-            if ready <= 0 {
-                if isCancelled() { throw .cancelled }
-                continue
-            }
-        }
-        let got = read(descriptor, buffer, count)
-        if got >= 0 { return got }
-        let code = errno
-        if code == EINTR || code == EAGAIN || code == EWOULDBLOCK {
-            if isCancelled() { throw .cancelled }
-            if code != EINTR && !waits {
-                // A non-blocking descriptor that is not a pipe: wait for it like one.
-                return try readSome(descriptor, buffer, count, waits: true, isCancelled: isCancelled)
-            }
-            continue
-        }
-        throw .io(errno: code)
-    }
 }
 
 /// Latin-1 to UTF-8: bytes below 0x80 stay, the others become two bytes.
