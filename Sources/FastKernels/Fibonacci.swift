@@ -130,6 +130,8 @@ public func fibonacciUInt64(_ n: Int) -> UInt64? {
 ///   memory (about 8 times the result) exceeds the machine's physical memory
 ///   or cannot be allocated; `.cancelled`.
 /// - Returns: F(n) with no leading zero limb.
+/// - Complexity: O(M(n) log n) time for M(b) the cost of multiplying b-bit numbers
+///   (Karatsuba: O(b^1.585)), dominated by the last steps; O(n) bits of memory.
 public func fibonacci(_ n: Int, isCancelled: () -> Bool = { false }) throws(KernelError) -> Natural {
     guard n >= 0 else { throw .invalidArgument(argument: "n", requirement: "must be >= 0") }
     if let small = fibonacciUInt64(n) { return try Natural(small) }
@@ -294,6 +296,7 @@ func shiftLeft(_ r: MutableLimbs, _ a: Limbs, _ n: Int, by bits: Int) -> UInt64 
 ///   - isCancelled: polled about every 50,000 calls; returning true stops
 ///     the recursion with `KernelError.cancelled`.
 /// - Throws: `.invalidArgument` outside `0...92`; `.cancelled`.
+/// - Complexity: O(φ^n) time (F(n+1) leaf calls); O(n) stack.
 public func fibonacciRecursive(_ n: Int, isCancelled: () -> Bool = { false }) throws(KernelError) -> UInt64 {
     guard n >= 0 && n <= largestRecursiveFibonacciIndex else {
         throw .invalidArgument(argument: "n", requirement: "must be between 0 and \(largestRecursiveFibonacciIndex)")

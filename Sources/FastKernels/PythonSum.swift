@@ -394,6 +394,8 @@ public let sequenceChunkLength = 2048
 ///     them is not such an int. Called concurrently for disjoint ranges.
 /// - Returns: the exact sum, or nil when some item was not an int (the caller
 ///   then sums in order) or the memory for the workers' buffers could not be had.
+/// - Complexity: O(count) time, split among the workers; O(workers x sequenceChunkLength)
+///   memory.
 public func exactSumOfIntegerSequence(
     count: Int, threads: Int, read: (Range<Int>, UnsafeMutablePointer<Int64>) -> Bool
 ) -> Int128? {

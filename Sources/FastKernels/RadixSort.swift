@@ -482,6 +482,9 @@ extension Double: RadixKeyed {
 ///
 /// - Throws: `.cancelled` (the array then holds a permutation of its values);
 ///   `.outOfMemory` when the scratch or the copy cannot be had.
+/// - Complexity: O(n x w) time at worst for keys of w bytes (a radix sort over the
+///   key's digits; small buckets finished by insertion sort), split among the workers
+///   for large arrays; O(n) extra memory.
 @_specialize(exported: true, where T == Int8)
 @_specialize(exported: true, where T == UInt8)
 @_specialize(exported: true, where T == Int16)
@@ -641,6 +644,8 @@ public final class KeyedItems {
     }
 
     /// Sorts the first `count` items by key, stably (equal keys keep their order).
+    /// - Complexity: O(count x key bytes) time at worst; no allocation beyond the
+    ///   histograms (the scratch is the sorter's).
     public func sort(count: Int, threads: Int, isCancelled: () -> Bool = { false }) throws(KernelError) {
         try radixSort(items, scratch: scratch, count: min(count, capacity), threads: threads,
                       isCancelled: isCancelled)

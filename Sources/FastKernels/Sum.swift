@@ -25,6 +25,8 @@ public let parallelIntegerSumThreshold = 1 << 22
 ///   - threads: workers to use (1 = this thread only); the result does not depend on it.
 ///   - isCancelled: polled once per block of 65,536 elements.
 /// - Throws: `.cancelled`.
+/// - Complexity: O(n) time, split among the workers from about a million elements;
+///   O(workers) extra memory (a chunk buffer each for strided or byte-swapped arrays).
 @_specialize(exported: true, where T == Int8)
 @_specialize(exported: true, where T == UInt8)
 @_specialize(exported: true, where T == Int16)

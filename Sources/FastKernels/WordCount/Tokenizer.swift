@@ -104,6 +104,8 @@ public final class Tokenizer {
     /// - Parameter final: true when no more text follows; otherwise a token (or
     ///   UTF-8 sequence) running to the end is left uncounted and reported as
     ///   `pending`, for the caller to prepend to the next chunk.
+    /// - Complexity: O(text.count) time (expected: one table probe per token);
+    ///   memory O(longest token) beyond the table.
     public func count(_ text: UnsafeRawBufferPointer, into table: WordTable, final: Bool) -> TokenizeResult {
         let result = countTokens(text, into: table, final: final)
         return failed ? .outOfMemory : result

@@ -296,6 +296,7 @@ public final class WordTable {
 
     /// Calls `body` with each distinct token (its bytes, valid until the table
     /// changes), its count, and its ordinal (for tests and tools).
+    /// - Complexity: O(capacity) time.
     public func forEach(_ body: (UnsafeBufferPointer<UInt8>, Int, Int) -> Void) {
         for index in 0..<capacity where slots[index].tag != 0 {
             body(tokenBytes(slots + index), slots[index].count, ordinal(slots + index))
