@@ -14,39 +14,6 @@ import CPUFeatures
 // - The bytes must be valid UTF-8 as CPython's strict decoder defines it; the
 //   offset of the first invalid sequence is reported instead.
 
-let highBits: UInt64 = 0x8080_8080_8080_8080
-
-/// Bit 7 of each byte set where the byte is ASCII whitespace (\t-\r, \x1c-space).
-@inline(__always)
-func whitespaceMask(_ x: UInt64) -> UInt64 {
-    let y = x & 0x7F7F_7F7F_7F7F_7F7F  // no byte can carry into the next below
-    let atLeast09 = y &+ 0x7777_7777_7777_7777, atLeast0E = y &+ 0x7272_7272_7272_7272
-    let atLeast1C = y &+ 0x6464_6464_6464_6464, atLeast21 = y &+ 0x5F5F_5F5F_5F5F_5F5F
-    return ((atLeast09 & ~atLeast0E) | (atLeast1C & ~atLeast21)) & ~x & highBits
-}
-
-/// Bit 7 of each byte set where the byte ends an ASCII run: whitespace or a non-ASCII byte.
-@inline(__always)
-func separatorMask(_ x: UInt64) -> UInt64 {
-    whitespaceMask(x) | (x & highBits)
-}
-
-/// ASCII letters of eight bytes lowered at once (every byte below 0x80): a byte
-/// gets 0x20 added where it lies in 'A'...'Z'.
-@inline(__always)
-func lowerASCII(_ x: UInt64) -> UInt64 {
-    let high: UInt64 = 0x8080_8080_8080_8080
-    let atLeastA = x &+ 0x3F3F_3F3F_3F3F_3F3F      // high bit set where byte >= 'A'
-    let aboveZ = x &+ 0x2525_2525_2525_2525        // high bit set where byte > 'Z'
-    return x | (((atLeastA ^ aboveZ) & high) >> 2)
-}
-
-/// Bytes that are whitespace on their own: \t \n \v \f \r, \x1c-\x1f, space.
-@inline(__always)
-func isASCIIWhitespace(_ byte: UInt8) -> Bool {
-    (byte >= 0x09 && byte <= 0x0D) || (byte >= 0x1C && byte <= 0x20)
-}
-
 /// Where tokenizing stopped.
 public enum TokenizeResult: Equatable, Sendable {
     /// All bytes were consumed; `pending` bytes at the end (a token, or an
@@ -310,50 +277,3 @@ public final class Tokenizer {
         return true
     }
 }
-
-/// The length of the valid UTF-8 sequence at `i` (2-4), -1 when it is invalid,
-/// -2 when it is a valid beginning cut off by the end of the text.
-@inline(__always)
-func sequenceLength(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int {
-    let lead = p[i]
-    let size: Int
-    var low: UInt8 = 0x80, high: UInt8 = 0xBF  // allowed range of the second byte
-    switch lead {
-    case 0xC2...0xDF: size = 2
-    case 0xE0: size = 3; low = 0xA0
-    case 0xE1...0xEC, 0xEE...0xEF: size = 3
-    case 0xED: size = 3; high = 0x9F           // no surrogates
-    case 0xF0: size = 4; low = 0x90            // no overlong 4-byte forms
-    case 0xF1...0xF3: size = 4
-    case 0xF4: size = 4; high = 0x8F           // nothing above U+10FFFF
-    default: return -1                         // 0x80-0xC1, 0xF5-0xFF
-    }
-    for k in 1..<size {
-        if i + k >= n { return -2 }
-        let byte = p[i + k]
-        if k == 1 ? (byte < low || byte > high) : (byte & 0xC0 != 0x80) { return -1 }
-    }
-    return size
-}
-
-/// True for the non-ASCII whitespace characters of str.isspace().
-@inline(__always)
-func isUnicodeWhitespace(_ p: UnsafePointer<UInt8>, _ i: Int, _ size: Int) -> Bool {
-    let b0 = p[i], b1 = p[i + 1]
-    switch size {
-    case 2:
-        return b0 == 0xC2 && (b1 == 0x85 || b1 == 0xA0)                    // U+0085, U+00A0
-    case 3:
-        let b2 = p[i + 2]
-        switch (b0, b1) {
-        case (0xE1, 0x9A): return b2 == 0x80                               // U+1680
-        case (0xE2, 0x80): return b2 <= 0x8A || b2 == 0xA8 || b2 == 0xA9 || b2 == 0xAF  // U+2000-200A, 2028, 2029, 202F
-        case (0xE2, 0x81): return b2 == 0x9F                               // U+205F
-        case (0xE3, 0x80): return b2 == 0x80                               // U+3000
-        default: return false
-        }
-    default:
-        return false
-    }
-}
-

@@ -1,0 +1,48 @@
+// UTF-8 as CPython's strict decoder accepts it, and the non-ASCII whitespace of
+// str.isspace(). See docs/word_count.md.
+
+/// The length of the valid UTF-8 sequence at `i` (2-4), -1 when it is invalid,
+/// -2 when it is a valid beginning cut off by the end of the text.
+@inline(__always)
+func sequenceLength(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int {
+    let lead = p[i]
+    let size: Int
+    var low: UInt8 = 0x80, high: UInt8 = 0xBF  // allowed range of the second byte
+    switch lead {
+    case 0xC2...0xDF: size = 2
+    case 0xE0: size = 3; low = 0xA0
+    case 0xE1...0xEC, 0xEE...0xEF: size = 3
+    case 0xED: size = 3; high = 0x9F           // no surrogates
+    case 0xF0: size = 4; low = 0x90            // no overlong 4-byte forms
+    case 0xF1...0xF3: size = 4
+    case 0xF4: size = 4; high = 0x8F           // nothing above U+10FFFF
+    default: return -1                         // 0x80-0xC1, 0xF5-0xFF
+    }
+    for k in 1..<size {
+        if i + k >= n { return -2 }
+        let byte = p[i + k]
+        if k == 1 ? (byte < low || byte > high) : (byte & 0xC0 != 0x80) { return -1 }
+    }
+    return size
+}
+
+/// True for the non-ASCII whitespace characters of str.isspace().
+@inline(__always)
+func isUnicodeWhitespace(_ p: UnsafePointer<UInt8>, _ i: Int, _ size: Int) -> Bool {
+    let b0 = p[i], b1 = p[i + 1]
+    switch size {
+    case 2:
+        return b0 == 0xC2 && (b1 == 0x85 || b1 == 0xA0)                    // U+0085, U+00A0
+    case 3:
+        let b2 = p[i + 2]
+        switch (b0, b1) {
+        case (0xE1, 0x9A): return b2 == 0x80                               // U+1680
+        case (0xE2, 0x80): return b2 <= 0x8A || b2 == 0xA8 || b2 == 0xA9 || b2 == 0xAF  // U+2000-200A, 2028, 2029, 202F
+        case (0xE2, 0x81): return b2 == 0x9F                               // U+205F
+        case (0xE3, 0x80): return b2 == 0x80                               // U+3000
+        default: return false
+        }
+    default:
+        return false
+    }
+}
