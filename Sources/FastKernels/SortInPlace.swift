@@ -1,0 +1,132 @@
+import Synchronization
+
+// Sorting a numeric array in place (`fastkernels.sort` of buffers): the radix sort or the AVX2
+// quicksort, NaNs last, -0.0 and +0.0 in input order, descending by reversal. See docs/sort.md.
+
+/// Sorts a numeric array in place: ascending, or descending when `reverse`;
+/// NaNs last either way, in their original order (numpy's rule, and the one
+/// `sort` documents for lists). Strided and byte-swapped arrays are sorted
+/// through a contiguous copy and written back. Allocates one scratch array of
+/// `values.count` elements (and that copy, for strided arrays).
+///
+/// - Throws: `.cancelled` (the array then holds a permutation of its values);
+///   `.outOfMemory` when the scratch or the copy cannot be had.
+/// - Complexity: O(n x w) time at worst for keys of w bytes (a radix sort over the
+///   key's digits; small buckets finished by insertion sort), split among the workers
+///   for large arrays; O(n) extra memory.
+@_specialize(exported: true, where T == Int8)
+@_specialize(exported: true, where T == UInt8)
+@_specialize(exported: true, where T == Int16)
+@_specialize(exported: true, where T == UInt16)
+@_specialize(exported: true, where T == Int32)
+@_specialize(exported: true, where T == UInt32)
+@_specialize(exported: true, where T == Int64)
+@_specialize(exported: true, where T == UInt64)
+@_specialize(exported: true, where T == Float)
+@_specialize(exported: true, where T == Double)
+public func sortInPlace<T: RadixSortable>(
+    _ values: StridedBuffer<T>, reverse: Bool, threads: Int, isCancelled: () -> Bool = { false }
+) throws(KernelError) {
+    let count = values.count
+    guard count > 1 else { return }
+    guard let scratch = CheckedBuffer(T.self, count: count) else { throw .outOfMemory }
+    // Work in place when possible; otherwise in a contiguous copy.
+    var copy: CheckedBuffer<T>? = nil
+    let data: UnsafeMutablePointer<T>
+    if values.isContiguous {
+        data = values.elements
+    } else {
+        guard let memory = CheckedBuffer(T.self, count: count) else { throw .outOfMemory }
+        data = memory.base
+        copy = consume memory
+        values.gather(0..<count, into: data)
+    }
+    var ordered = count  // the values before the NaNs (which go last, in input order)
+    var failure: KernelError? = nil
+    do {
+        var sorted = false
+        if prefersVectorSort(T.self, count: count),
+           let outcome = try vectorSort(data, count, scratch: scratch.base, threads: threads, isCancelled: isCancelled) {
+            (ordered, sorted) = outcome
+        } else if (T.self == Float.self || T.self == Double.self)
+                    && containsUnordered(data, count, threads: threads, isCancelled: isCancelled) {
+            // Only floats have NaNs; a parallel look first, as they are rare.
+            ordered = moveUnorderedLast(data, count, scratch: scratch.base)
+        }
+        if !sorted {
+            try radixSort(data, scratch: scratch.base, count: ordered, threads: threads, isCancelled: isCancelled)
+        }
+    } catch {
+        failure = error  // cancelled or out of memory: `data` holds a permutation of the input
+    }
+    if reverse && failure == nil {
+        reverseInParallel(data, ordered, threads: threads)
+        if T.self == Float.self || T.self == Double.self { restoreOrderOfZeros(data, ordered) }
+    }
+    if !values.isContiguous {
+        for i in 0..<count { values.store(data[i], at: i) }
+    }
+    _ = consume copy
+    if let failure { throw failure }
+}
+
+/// After reversing an ascending sort, the equal zeros (-0.0 and +0.0, one run)
+/// are in reverse input order: put them back in input order (stability).
+func restoreOrderOfZeros<T: RadixSortable>(_ data: UnsafeMutablePointer<T>, _ count: Int) {
+    // Descending: the zeros sit between the positive and the negative values.
+    let low = partitionPoint(count) { T.key(data[$0]) > T.key(T.zero) }  // the first value <= 0
+    var end = low
+    while end < count && T.key(data[end]) == T.key(T.zero) { end += 1 }
+    if end - low > 1 {
+        var zeros = UnsafeMutableBufferPointer(start: data + low, count: end - low)
+        zeros.reverse()
+    }
+}
+
+/// The first index in `0..<count` at which `isBefore` is false, for a predicate true on a
+/// prefix of the indices and false after it (binary search).
+@inline(__always)
+func partitionPoint(_ count: Int, _ isBefore: (Int) -> Bool) -> Int {
+    var low = 0, high = count
+    while low < high {
+        let middle = (low + high) / 2
+        if isBefore(middle) { low = middle + 1 } else { high = middle }
+    }
+    return low
+}
+
+/// True when some element is NaN (looked for by all workers).
+func containsUnordered<T: RadixSortable>(_ data: UnsafeMutablePointer<T>, _ count: Int, threads: Int,
+                                         isCancelled: () -> Bool) -> Bool {
+    let workers = count < 1 << 16 ? 1 : effectiveWorkers(threads)
+    let found = Atomic<Bool>(false)
+    let shared = SharedPointer(data)
+    runWorkers(workers, isCancelled: isCancelled) { worker, workers in
+        // In blocks without an early exit inside, which the compiler vectorises.
+        let range = partition(count, parts: workers, index: worker)
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = min(start + 4096, range.upperBound)
+            var any: UInt8 = 0
+            for i in start..<end { any |= T.isUnordered(shared.pointer[i]) ? 1 : 0 }
+            if any != 0 {
+                found.store(true, ordering: .relaxed)
+                return
+            }
+            start = end
+        }
+    }
+    return found.load(ordering: .relaxed)
+}
+
+/// Reverses `data[0..<count]`, the workers swapping disjoint pairs.
+func reverseInParallel<T>(_ data: UnsafeMutablePointer<T>, _ count: Int, threads: Int) {
+    let pairs = count / 2
+    let workers = pairs < 1 << 16 ? 1 : effectiveWorkers(threads)
+    let shared = SharedPointer(data)
+    runWorkers(workers) { worker, workers in
+        for i in partition(pairs, parts: workers, index: worker) {
+            swap(&shared.pointer[i], &shared.pointer[count - 1 - i])
+        }
+    }
+}
