@@ -40,7 +40,7 @@ print(peak, len(result))
 """
 
 
-def peak_rss_mb(which: str, path: Path) -> float:
+def peak_rss_mib(which: str, path: Path) -> float:
     out = subprocess.run([sys.executable, "-c", PEAK_RSS_CHILD, which, str(path)], capture_output=True, text=True,
                          check=True).stdout.split()
     return int(out[0]) / 1024
@@ -96,8 +96,8 @@ def main() -> None:
         print(f"  {name:30s} {describe(samples, 1e-3, 'ms')}")
     print(f"  {med['idiom on a str'] / med['word_count(str)']:.1f}x faster (target >= 10x)\n")
 
-    idiom_rss, ours_rss = peak_rss_mb("idiom", path), peak_rss_mb("fastkernels", path)
-    print(f"peak RSS of a process counting the file: idiom {idiom_rss:.0f} MB, word_count_file {ours_rss:.0f} MB "
+    idiom_rss, ours_rss = peak_rss_mib("idiom", path), peak_rss_mib("fastkernels", path)
+    print(f"peak RSS of a process counting the file: idiom {idiom_rss:.0f} MiB, word_count_file {ours_rss:.0f} MiB "
           f"({ours_rss / idiom_rss:.3f} of the idiom's; target <= 0.1)")
     if args.corpus is None:
         shutil.rmtree(workdir, ignore_errors=True)
