@@ -369,23 +369,3 @@ func insertionSort<Element: RadixKeyed>(_ x: UnsafeMutablePointer<Element>, _ n:
         x[j] = element
     }
 }
-
-/// Runs `body` over `range` in slices of 65,536 elements, polling `isCancelled`
-/// between slices; sets `stopped` (shared by the workers) and returns early when
-/// it says so or another worker already stopped.
-@inline(__always)
-func forEachSlice(of range: Range<Int>, stopped: borrowing StopFlag, _ isCancelled: () -> Bool,
-                  _ body: (Range<Int>) -> Void) {
-    let slice = 1 << 16
-    var start = range.lowerBound
-    while start < range.upperBound {
-        if stopped.isSet { return }
-        if isCancelled() {
-            stopped.set()
-            return
-        }
-        let end = min(start + slice, range.upperBound)
-        body(start..<end)
-        start = end
-    }
-}

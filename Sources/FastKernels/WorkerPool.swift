@@ -127,6 +127,25 @@ func runWorkers(_ workers: Int, isCancelled: () -> Bool = { false },
     }
 }
 
+/// Runs `body` over `range` in slices of `length` elements (65,536 unless said),
+/// polling `isCancelled` between slices; sets `stopped` (shared by the workers) and
+/// returns early when it says so or another worker already stopped.
+@inline(__always)
+func forEachSlice(of range: Range<Int>, length: Int = 1 << 16, stopped: borrowing StopFlag,
+                  _ isCancelled: () -> Bool, _ body: (Range<Int>) -> Void) {
+    var start = range.lowerBound
+    while start < range.upperBound {
+        if stopped.isSet { return }
+        if isCancelled() {
+            stopped.set()
+            return
+        }
+        let end = min(start + max(length, 1), range.upperBound)
+        body(start..<end)
+        start = end
+    }
+}
+
 /// Splits `0..<count` into `parts` contiguous ranges of nearly equal length; returns part `index`.
 @inline(__always)
 func partition(_ count: Int, parts: Int, index: Int) -> Range<Int> {

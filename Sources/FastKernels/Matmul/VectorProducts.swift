@@ -22,18 +22,10 @@ func multiplyByVector<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: M
     let sharedA = SharedPointer(UnsafeMutablePointer(mutating: aOrigin)), sharedX = SharedPointer(UnsafeMutablePointer(mutating: x))
     let sharedY = SharedPointer(y)
     runWorkers(workers, isCancelled: isCancelled) { worker, workers in
-        let rows = partition(m, parts: workers, index: worker)
-        var first = rows.lowerBound
-        while first < rows.upperBound {
-            if stopped.isSet { return }
-            if first > rows.lowerBound && isCancelled() {
-                stopped.set()
-                return
-            }
-            let count = min(piece, rows.upperBound - first)
-            rowDots(count, k, UnsafePointer(sharedA.pointer) + first &* lda, lda, UnsafePointer(sharedX.pointer),
-                    sharedY.pointer + first &* ldy, ldy)
-            first += count
+        forEachSlice(of: partition(m, parts: workers, index: worker), length: piece, stopped: stopped,
+                     isCancelled) { rows in
+            rowDots(rows.count, k, UnsafePointer(sharedA.pointer) + rows.lowerBound &* lda, lda,
+                    UnsafePointer(sharedX.pointer), sharedY.pointer + rows.lowerBound &* ldy, ldy)
         }
     }
     if stopped.isSet { throw .cancelled }
@@ -60,17 +52,9 @@ func multiplyVectorByMatrix<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, 
     runWorkers(workers, isCancelled: isCancelled) { worker, workers in
         let part = partition(units, parts: workers, index: worker)
         let columns = min(n, part.lowerBound * unit)..<min(n, part.upperBound * unit)
-        var first = columns.lowerBound
-        while first < columns.upperBound {
-            if stopped.isSet { return }
-            if first > columns.lowerBound && isCancelled() {
-                stopped.set()
-                return
-            }
-            let count = min(piece, columns.upperBound - first)
-            rowCombination(count, k, UnsafePointer(matrix.pointer) + first, ldb, UnsafePointer(x.pointer),
-                           y.pointer + first)
-            first += count
+        forEachSlice(of: columns, length: piece, stopped: stopped, isCancelled) { slice in
+            rowCombination(slice.count, k, UnsafePointer(matrix.pointer) + slice.lowerBound, ldb,
+                           UnsafePointer(x.pointer), y.pointer + slice.lowerBound)
         }
     }
     if stopped.isSet { throw .cancelled }
