@@ -181,11 +181,7 @@ func radixSort<Element: RadixKeyed>(
         let counts = sharedHistograms.pointer + worker * histogramSpace
         while true {
             let index = nextBucket.wrappingAdd(1, ordering: .relaxed).oldValue
-            if index >= buckets || stopped.isSet { return }
-            if isCancelled() {
-                stopped.set()
-                return
-            }
+            if index >= buckets || stopped.shouldStop(isCancelled) { return }
             let digit = sharedOrder.pointer[index]
             let start = sharedStarts.pointer[digit], size = sharedStarts.pointer[digit + 1] - start
             // Sorted in scratch unless the bucket's result came back to data: copy it home.

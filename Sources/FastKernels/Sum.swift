@@ -181,8 +181,7 @@ public func countNonZero(_ values: StridedBuffer<UInt8>, threads: Int,
         var total = 0
         var block = worker
         while block < blocks {
-            if stopped.isSet { return }
-            if isCancelled() { stopped.set(); return }
+            if stopped.shouldStop(isCancelled) { return }
             let start = block * integerBlockLength
             for i in start..<min(start + integerBlockLength, values.count) where values.load(i) != 0 { total += 1 }
             block += workers

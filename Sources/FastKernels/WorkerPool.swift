@@ -135,11 +135,7 @@ func forEachSlice(of range: Range<Int>, length: Int = 1 << 16, stopped: borrowin
                   _ isCancelled: () -> Bool, _ body: (Range<Int>) -> Void) {
     var start = range.lowerBound
     while start < range.upperBound {
-        if stopped.isSet { return }
-        if isCancelled() {
-            stopped.set()
-            return
-        }
+        if stopped.shouldStop(isCancelled) { return }
         let end = min(start + max(length, 1), range.upperBound)
         body(start..<end)
         start = end
@@ -173,6 +169,18 @@ struct StopFlag: ~Copyable, @unchecked Sendable {
     init() {}
     var isSet: Bool { storage.load(ordering: .relaxed) }
     func set() { storage.store(true, ordering: .relaxed) }
+
+    /// Whether a worker should stop: another one already did, or `isCancelled` says so
+    /// now (which then sets the flag for the others).
+    @inline(__always)
+    func shouldStop(_ isCancelled: () -> Bool) -> Bool {
+        if isSet { return true }
+        if isCancelled() {
+            set()
+            return true
+        }
+        return false
+    }
 }
 
 /// One job of the pool: `taskCount` calls of `body`, handed out in order.

@@ -217,11 +217,7 @@ func multiplyBlock<T: MatmulCompute, Out: MatrixScalar>(
             packPanels(a, panels: ic..<(ic + mb), depth: pc..<(pc + kb), width: mr, into: buffers.packedA)
             var jc = columns.lowerBound
             while jc < columns.upperBound {
-                if stopped.isSet { return }
-                if isCancelled() {
-                    stopped.set()
-                    return
-                }
+                if stopped.shouldStop(isCancelled) { return }
                 let nb = min(nc, columns.upperBound - jc)
                 packPanels(bTransposed, panels: jc..<(jc + nb), depth: pc..<(pc + kb), width: nr,
                            into: buffers.packedB)
