@@ -28,7 +28,8 @@ from typing import Any, Callable  # noqa: E402
 import numpy as np  # noqa: E402
 
 import fastkernels  # noqa: E402
-from fastkernels import _corpus, _native  # noqa: E402
+from fastkernels import _native  # noqa: E402
+from fastkernels.bench.corpus import generate as generate_corpus  # noqa: E402
 from fastkernels.bench.measure import calls_per_sample, repeat_call, time_interleaved  # noqa: E402
 
 # kernel -> (what its size counts, how to make an input of that size, the call, the threshold's name)
@@ -57,7 +58,7 @@ def text(n: int, rng: np.random.Generator) -> Any:
         from pathlib import Path
 
         with tempfile.TemporaryDirectory() as folder:
-            path = _corpus.generate(Path(folder) / "corpus.txt", size_mb=max(n / 1e6, 1.0) * 1.05)
+            path = generate_corpus(Path(folder) / "corpus.txt", size_mb=max(n / 1e6, 1.0) * 1.05)
             _TEXT[:] = [path.read_text(encoding="utf-8")]
     return _TEXT[0][:n]
 

@@ -29,7 +29,7 @@ Rows (goals are issue 15's; the verdicts follow the table):
 - word_count: fastkernels.word_count(text) vs Counter(text.lower().split()) where text is the first
   n characters of real English prose (see PROSE below), and the same on bytes (the UTF-8
   encoding of that cut) vs Counter(b.decode('utf-8').lower().split()): >= 1x at every n, >= 3x
-  from 1K, >= 6x from 100K. A secondary row counts the generated text of fastkernels._corpus
+  from 1K, >= 6x from 100K. A secondary row counts the generated text of fastkernels.bench.corpus
   (no goal: it is not prose).
 - call overhead: fastkernels.fibonacci(10) vs math.gcd(12, 8), both C-level calls that do almost
   nothing: fastkernels' call within 1.2x of gcd's time (ratio >= 1/1.2).
@@ -69,7 +69,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 import fastkernels  # noqa: E402
-from fastkernels import _corpus  # noqa: E402
+from fastkernels.bench.corpus import generate as generate_corpus  # noqa: E402
 from fastkernels.bench.measure import (  # noqa: E402
     calls_per_sample, machine_info, machine_line, repeat_call, seconds_of, time_interleaved)
 
@@ -619,7 +619,7 @@ def main() -> int:
     corpus = ""
     if any(row.data == "corpus_str" for row in rows):
         with tempfile.TemporaryDirectory(prefix="fastkernels-sizes-") as workdir:
-            path = _corpus.generate(Path(workdir) / "corpus.txt", size_mb=max(max_n, 1) / 1e6 + 0.05)
+            path = generate_corpus(Path(workdir) / "corpus.txt", size_mb=max(max_n, 1) / 1e6 + 0.05)
             corpus = path.read_text(encoding="utf-8")[:max_n]
     inputs = Inputs(max_n, prose, corpus)
     progress("inputs ready")

@@ -2,7 +2,7 @@
 
     python benchmarks/word_count.py [--quick] [--corpus PATH]
 
-The corpus (about 43 MB, generated deterministically by fastkernels._corpus
+The corpus (about 43 MB, generated deterministically by fastkernels.bench.corpus
 unless --corpus names a file) is counted by the Python idiom
 Counter(open(p).read().lower().split()), by fastkernels with threads=1 and with
 all cores, and by `wc -w`; then each implementation runs alone in a fresh
@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 import fastkernels
-from fastkernels import _corpus
+from fastkernels.bench.corpus import generate as generate_corpus
 from timing import describe, interleaved, medians
 
 PEAK_RSS_CHILD = """
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, help="count this file instead of the generated corpus")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="fastkernels-bench-"))
-    path = args.corpus or _corpus.generate(workdir / "corpus.txt", size_mb=4 if args.quick else 43)
+    path = args.corpus or generate_corpus(workdir / "corpus.txt", size_mb=4 if args.quick else 43)
     size = path.stat().st_size
     print(f"fastkernels {fastkernels.__version__}, Python {platform.python_version()}, {os.cpu_count()} cores; "
           f"corpus {path} ({size / 1e6:.1f} MB)\n")

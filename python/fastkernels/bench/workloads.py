@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import fastkernels
-from fastkernels import _corpus, _pure
+from fastkernels import _pure
 
+from .corpus import generate as generate_corpus
 from .measure import calls_per_sample, optional_module, peak_rss_of, repeat_call
 
 COLUMNS = ("Python", "fastkernels", "numpy", "polars")
@@ -126,7 +127,7 @@ class Resources:
     def corpus(self, size_mb: float) -> Path:
         if size_mb not in self._corpus:
             self.progress(f"generating a {size_mb:g} MB text (deterministic, seeded Zipf vocabulary)")
-            self._corpus[size_mb] = _corpus.generate(self.workdir / f"corpus-{size_mb:g}mb.txt", size_mb=size_mb)
+            self._corpus[size_mb] = generate_corpus(self.workdir / f"corpus-{size_mb:g}mb.txt", size_mb=size_mb)
         return self._corpus[size_mb]
 
     def text(self, chars: int) -> str:
