@@ -27,6 +27,7 @@ from typing import Optional
 
 from . import report
 from .measure import machine_info, machine_line
+from .model import BenchReport
 from .runner import Progress, run_workloads
 from .workloads import SCALES, WORKLOADS
 
@@ -102,10 +103,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     if failures:
         print("\nFAILED CHECKS:\n" + "\n".join(f"  {failure}" for failure in failures))
     if arguments.json is not None:
-        arguments.json.write_text(json.dumps({
+        document: BenchReport = {
             "command": command, "scale": arguments.scale, "machine": info, "machine_line": machine,
             "checks_passed": not failures, "failures": failures, "results": records,
-        }, indent=2) + "\n")
+        }
+        arguments.json.write_text(json.dumps(document, indent=2) + "\n")
     if arguments.markdown is not None:
         arguments.markdown.write_text(report.markdown(records, command, machine))
     if arguments.plot is not None:

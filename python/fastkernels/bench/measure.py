@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
+from .model import MachineInfo
+
 
 @dataclass
 class Samples:
@@ -140,7 +142,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
-def machine_info() -> dict[str, Any]:
+def machine_info() -> MachineInfo:
     """What the figures were measured on."""
     import fastkernels
 
@@ -157,8 +159,9 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def machine_line(info: dict[str, Any]) -> str:
+def machine_line(info: MachineInfo) -> str:
     """One line describing the machine, for the table's caption."""
-    extras = ", ".join(f"{name} {info[name]}" for name in ("numpy", "polars") if info.get(name))
+    extras = ", ".join(f"{name} {version}" for name, version in (("numpy", info["numpy"]), ("polars", info["polars"]))
+                       if version)
     return (f"{info['cpu']}, {info['cores']} cores, {info['system']}; {info['python']}; "
             f"fastkernels {info['fastkernels']}" + (f"; {extras}" if extras else ""))

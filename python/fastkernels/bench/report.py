@@ -1,28 +1,33 @@
-"""Results of the bench, as records (the JSON) and as a table (text, Markdown, PNG, SVG)."""
+"""Results of the bench (the records of model.py, as the runner made them) as a table: text,
+Markdown, PNG, SVG; and the size sweep's table and plots."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 from xml.sax.saxutils import escape
 
+from .model import CaseRecord, ImplementationRecord
 from .workloads import COLUMNS, REFERENCE
 
-# A record per row (JSON-ready):
-# {"workload", "case", "size", "kind", "note", "per_call",
-#  "implementations": [{"column", "label", "status", "detail", "seconds", "median", "spread", "value", "unit"}],
-#  "speedup"}
-# status: "ok", "wrong" (its answer differed: not timed), "error" (it raised), "missing" (not installed).
 
-
-def cell(record: dict[str, Any], column: str) -> str:
+def cell(record: CaseRecord, column: str) -> str:
     for implementation in record["implementations"]:
         if implementation["column"] == column:
             return format_measure(implementation, record)
     return "-"
 
 
-def format_measure(implementation: dict[str, Any], record: dict[str, Any]) -> str:
+def measured(figure: Optional[float]) -> float:
+    """A figure of an implementation whose status is "ok": the runner has set it (median and spread in
+    time and rate rows, value in memory, scaling and rate rows)."""
+    if figure is None:
+        raise ValueError("an implementation that ran has no figure")
+    return figure
+
+
+def format_measure(implementation: ImplementationRecord, record: CaseRecord) -> str:
     status = implementation["status"]
     if status == "missing":
         return str(implementation["detail"])
@@ -32,12 +37,12 @@ def format_measure(implementation: dict[str, Any], record: dict[str, Any]) -> st
         return "ERROR"
     kind = record["kind"]
     if kind == "memory":
-        return format_bytes(implementation["value"])
+        return format_bytes(measured(implementation["value"]))
     if kind == "scaling":
-        return f"{implementation['value']:.2f}x"
+        return f"{measured(implementation['value']):.2f}x"
     if kind == "rate":
-        return f"{implementation['value']:.3g} GFLOP/s"
-    median, spread = implementation["median"], implementation["spread"]
+        return f"{measured(implementation['value']):.3g} GFLOP/s"
+    median, spread = measured(implementation["median"]), measured(implementation["spread"])
     per_call = record["per_call"]
     if per_call > 1:
         return f"{format_seconds(median / per_call)}/call"
@@ -55,7 +60,7 @@ def format_bytes(count: float) -> str:
     return f"{count / 1e6:.1f} MB" if count >= 1e5 else f"{count / 1e3:.1f} kB"
 
 
-def ratio(record: dict[str, Any], column: str) -> Optional[float]:
+def ratio(record: CaseRecord, column: str) -> Optional[float]:
     """How much better `column` did than Python in the same run: Python's median time over its
     (memory: bytes over bytes), or its rate or scaling over Python's. None when either is missing."""
     by_column = {i["column"]: i for i in record["implementations"] if i["status"] == "ok"}
@@ -64,18 +69,20 @@ def ratio(record: dict[str, Any], column: str) -> Optional[float]:
         return None
     kind = record["kind"]
     if kind == "time":
-        return float(python["median"] / other["median"]) if other["median"] > 0 else None
+        in_python, in_column = measured(python["median"]), measured(other["median"])
+        return float(in_python / in_column) if in_column > 0 else None
+    in_python, in_column = measured(python["value"]), measured(other["value"])
     if kind == "memory":
-        return float(python["value"] / other["value"]) if other["value"] > 0 else None
-    return float(other["value"] / python["value"]) if python["value"] > 0 else None  # rate, scaling
+        return float(in_python / in_column) if in_column > 0 else None
+    return float(in_column / in_python) if in_python > 0 else None  # rate, scaling
 
 
-def speedup(record: dict[str, Any]) -> Optional[float]:
+def speedup(record: CaseRecord) -> Optional[float]:
     """fastkernels over Python, from the same run."""
     return ratio(record, "fastkernels")
 
 
-def format_speedup(record: dict[str, Any]) -> str:
+def format_speedup(record: CaseRecord) -> str:
     factor = record["speedup"]
     if factor is None:
         return "-"
@@ -87,12 +94,12 @@ def format_speedup(record: dict[str, Any]) -> str:
     return f"{factor:.3g}x"
 
 
-def columns_in(records: list[dict[str, Any]]) -> list[str]:
+def columns_in(records: list[CaseRecord]) -> list[str]:
     used = {i["column"] for record in records for i in record["implementations"]}
     return [column for column in COLUMNS if column in used]
 
 
-def rows(records: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+def rows(records: list[CaseRecord]) -> tuple[list[str], list[list[str]]]:
     columns = columns_in(records)
     header = ["workload", "size", *columns, "fastkernels vs Python"]
     body = [[record["case"], record["size"], *(cell(record, column) for column in columns), format_speedup(record)]
@@ -100,7 +107,7 @@ def rows(records: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     return header, body
 
 
-def text_table(records: list[dict[str, Any]]) -> str:
+def text_table(records: list[CaseRecord]) -> str:
     header, body = rows(records)
     widths = [max(len(line[index]) for line in [header, *body]) for index in range(len(header))]
 
@@ -112,11 +119,11 @@ def text_table(records: list[dict[str, Any]]) -> str:
     return "\n".join([line(header), rule, *(line(cells) for cells in body)])
 
 
-def notes(records: list[dict[str, Any]]) -> list[str]:
+def notes(records: list[CaseRecord]) -> list[str]:
     return [f"{record['case']}: {record['note']}" for record in records if record["note"]]
 
 
-def markdown(records: list[dict[str, Any]], command: str, machine: str) -> str:
+def markdown(records: list[CaseRecord], command: str, machine: str) -> str:
     header, body = rows(records)
     lines = [f"`{command}` on {machine}; medians of interleaved repeats after a checked warm-up, "
              "ratios of medians from this run.", "",
@@ -132,7 +139,7 @@ def markdown(records: list[dict[str, Any]], command: str, machine: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(records: list[dict[str, Any]], path: Path, machine: str) -> None:
+def plot(records: list[CaseRecord], path: Path, machine: str) -> None:
     """Speed-up bars (log scale) of every column over Python, one group per row; the size sweep,
     when it ran, as a log-log chart of its own."""
     import matplotlib
@@ -173,7 +180,7 @@ def plot(records: list[dict[str, Any]], path: Path, machine: str) -> None:
     if series:
         axes = axes_list.pop(0)
         for entry in series:
-            known = [(n, r) for n, r in entry["points"] if r and n > 0]
+            known = [(n, r) for n, r in entry.points if r and n > 0]
             axes.plot([n for n, _ in known], [r for _, r in known], marker="o", label=series_label(entry))
         axes.set_xscale("log")
         axes.set_yscale("log")
@@ -189,26 +196,34 @@ def plot(records: list[dict[str, Any]], path: Path, machine: str) -> None:
 
 # ---- size sweeps (the `sizes` workload): a table, a text plot, an SVG ------------------------
 
-def speedup_over(record: dict[str, Any], column: str) -> Optional[float]:
+def speedup_over(record: CaseRecord, column: str) -> Optional[float]:
     """fastkernels' speed-up over `column` in a time row: that column's median time over fastkernels'."""
     by_column = {i["column"]: i for i in record["implementations"] if i["status"] == "ok"}
     base, fast = by_column.get(column), by_column.get("fastkernels")
     if record["kind"] != "time" or base is None or fast is None or not fast["median"]:
         return None
-    return float(base["median"] / fast["median"])
+    return float(measured(base["median"]) / fast["median"])
 
 
-def sweep_series(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The size sweeps among the records, one entry per series (kernel), in order:
-    {"series", "letter", "versus_label", "points": [(n, speed-up or None when it failed)]}."""
-    series: dict[str, dict[str, Any]] = {}
+@dataclass
+class Series:
+    """One kernel of the size sweeps: its plot letter, the idiom it is compared with, and its points
+    in order, (n, speed-up, or None where the check failed)."""
+    name: str
+    letter: str
+    versus_label: str
+    points: list[tuple[int, Optional[float]]] = field(default_factory=list)
+
+
+def sweep_series(records: list[CaseRecord]) -> list[Series]:
+    """The size sweeps among the records, one entry per series (kernel), in order."""
+    series: dict[str, Series] = {}
     for record in records:
         point = record.get("sweep")
         if point is None:
             continue
-        entry = series.setdefault(point["series"], {"series": point["series"], "letter": point["letter"],
-                                                    "versus_label": point["versus_label"], "points": []})
-        entry["points"].append((point["n"], point["speedup"]))
+        entry = series.setdefault(point["series"], Series(point["series"], point["letter"], point["versus_label"]))
+        entry.points.append((point["n"], point["speedup"]))
     return list(series.values())
 
 
@@ -223,21 +238,28 @@ def format_factor(value: float) -> str:
     return f"{value:.3g}x"
 
 
-def series_label(entry: dict[str, Any]) -> str:
-    return f"{entry['series']} (vs {entry['versus_label']})" if entry["versus_label"] else entry["series"]
+def series_label(entry: Series) -> str:
+    return f"{entry.name} (vs {entry.versus_label})" if entry.versus_label else entry.name
 
 
-def sweep_table(series: list[dict[str, Any]]) -> str:
+def sweep_table(series: list[Series]) -> str:
     """Speed-ups, a row per kernel and a column per size ("-": no figure, the check failed)."""
-    sizes = sorted({n for entry in series for n, _ in entry["points"]})
-    labels = [f"{entry['letter']}  {series_label(entry)}" for entry in series]
+    sizes = sorted({n for entry in series for n, _ in entry.points})
+    labels = [f"{entry.letter}  {series_label(entry)}" for entry in series]
     width = max(len(label) for label in labels)
     lines = ["".ljust(width) + "".join(f"{size_label(n):>9}" for n in sizes)]
     for label, entry in zip(labels, series):
-        values = dict(entry["points"])
-        lines.append(label.ljust(width) + "".join(
-            f"{format_factor(values[n]) if values.get(n) else '-':>9}" if n in values else f"{'':>9}" for n in sizes))
+        values = dict(entry.points)
+        lines.append(label.ljust(width) + "".join(_sweep_cell(values, n) for n in sizes))
     return "\n".join(lines)
+
+
+def _sweep_cell(values: dict[int, Optional[float]], n: int) -> str:
+    """A kernel's speed-up at size n, 9 wide: blank where it was not measured, "-" where it has no figure."""
+    if n not in values:
+        return f"{'':>9}"
+    value = values[n]
+    return f"{format_factor(value) if value else '-':>9}"
 
 
 def _log_bounds(values: list[float]) -> tuple[float, float]:
@@ -254,10 +276,10 @@ def _ticks(low: float, high: float) -> list[float]:
     return sorted(inside, key=lambda v: (v != 1.0, not math.isclose(math.log10(v) % 1, 0, abs_tol=1e-9), v))
 
 
-def sweep_plot(series: list[dict[str, Any]], per_decade: int = 10) -> str:
+def sweep_plot(series: list[Series], per_decade: int = 10) -> str:
     """A log-log text plot: x = size, y = speed-up over the idiom; each kernel its letter at every
     measured size, joined by dots; a line of '-' at 1x (above it, fastkernels is faster)."""
-    points = [(n, r) for entry in series for n, r in entry["points"] if r and n > 0]
+    points = [(n, r) for entry in series for n, r in entry.points if r and n > 0]
     if not points:
         return "(no speed-up to plot)"
     sizes = sorted({n for n, _ in points})
@@ -280,7 +302,7 @@ def sweep_plot(series: list[dict[str, Any]], per_decade: int = 10) -> str:
     one = round(row_of(1.0))
     grid[one] = ["-"] * width
     for entry in series:  # the lines first: markers go over them
-        known = [(n, r) for n, r in entry["points"] if r and n > 0]
+        known = [(n, r) for n, r in entry.points if r and n > 0]
         for (n0, r0), (n1, r1) in zip(known, known[1:]):
             c0, c1 = column(n0), column(n1)
             for c in range(c0 + 1, c1):
@@ -289,11 +311,11 @@ def sweep_plot(series: list[dict[str, Any]], per_decade: int = 10) -> str:
                 if grid[r][c] in " -":
                     grid[r][c] = "."
     for entry in series:
-        for n, r in entry["points"]:
-            if r and n > 0:
-                cell = grid[round(row_of(r))]
+        for n, speedup in entry.points:
+            if speedup and n > 0:
+                cell = grid[round(row_of(speedup))]
                 c = column(n)
-                cell[c] = entry["letter"] if cell[c] in " -." or cell[c] == entry["letter"] else "*"
+                cell[c] = entry.letter if cell[c] in " -." or cell[c] == entry.letter else "*"
     labels: dict[int, str] = {}
     for value in _ticks(y_low, y_high):
         position = row_of(value)
@@ -317,13 +339,13 @@ def sweep_plot(series: list[dict[str, Any]], per_decade: int = 10) -> str:
     lines.append(" " * (margin + 2) + "".join(names).rstrip() + "   size (log scale)")
     lines.append("")
     lines.append(" " * margin + "---  1x: as fast as the idiom; above it fastkernels is faster, below it slower")
-    lines += [" " * margin + f"{entry['letter']}    {series_label(entry)}" for entry in series]
+    lines += [" " * margin + f"{entry.letter}    {series_label(entry)}" for entry in series]
     if any("*" in cells for cells in grid):
         lines.append(" " * margin + "*    two kernels at the same place")
     return "\n".join(lines)
 
 
-def sweep_text(records: list[dict[str, Any]]) -> str:
+def sweep_text(records: list[CaseRecord]) -> str:
     """The sweep section printed after the table (empty when no sweep ran)."""
     series = sweep_series(records)
     if not series:
@@ -337,9 +359,9 @@ def sweep_text(records: list[dict[str, Any]]) -> str:
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
-def _svg_sweep(series: list[dict[str, Any]], top: float, width: float) -> tuple[list[str], float]:
+def _svg_sweep(series: list[Series], top: float, width: float) -> tuple[list[str], float]:
     """The log-log chart of the sweeps, as SVG elements from y = top; returns them and its height."""
-    points = [(n, r) for entry in series for n, r in entry["points"] if r and n > 0]
+    points = [(n, r) for entry in series for n, r in entry.points if r and n > 0]
     if not points:
         return [], 0.0
     left, plot_width, plot_top, plot_height = 70.0, width - 70.0 - 360.0, top + 30.0, 300.0
@@ -379,7 +401,7 @@ def _svg_sweep(series: list[dict[str, Any]], top: float, width: float) -> tuple[
     for index, entry in enumerate(series):
         colour = COLOURS[index % len(COLOURS)]
         runs: list[list[tuple[int, float]]] = [[]]
-        for n, r in entry["points"]:
+        for n, r in entry.points:
             if r and n > 0:
                 runs[-1].append((n, r))
             elif runs[-1]:
@@ -390,15 +412,15 @@ def _svg_sweep(series: list[dict[str, Any]], top: float, width: float) -> tuple[
                 out.append(f'<polyline points="{coordinates}" fill="none" stroke="{colour}" stroke-width="2"/>')
             for n, r in run:
                 out.append(f'<circle cx="{x(n):.1f}" cy="{y(r):.1f}" r="3.5" fill="{colour}">'
-                           f"<title>{escape(entry['series'])}, n={size_label(n)}: {format_factor(r)} "
-                           f"(vs {escape(entry['versus_label'])})</title></circle>")
+                           f"<title>{escape(entry.name)}, n={size_label(n)}: {format_factor(r)} "
+                           f"(vs {escape(entry.versus_label)})</title></circle>")
         legend_y = plot_top + 10 + index * 20
         legend_x = left + plot_width + 16
         out.append(f'<line x1="{legend_x}" x2="{legend_x + 22}" y1="{legend_y}" y2="{legend_y}" '
                    f'stroke="{colour}" stroke-width="2"/>')
         out.append(f'<circle cx="{legend_x + 11}" cy="{legend_y}" r="3.5" fill="{colour}"/>')
         out.append(f'<text x="{legend_x + 30}" y="{legend_y + 4}" font-size="12">'
-                   f"{escape(entry['letter'] + '  ' + series_label(entry))}</text>")
+                   f"{escape(entry.letter + '  ' + series_label(entry))}</text>")
     legend_y = plot_top + 10 + len(series) * 20
     out.append(f'<line x1="{left + plot_width + 16}" x2="{left + plot_width + 38}" y1="{legend_y}" '
                f'y2="{legend_y}" stroke="black" stroke-dasharray="6 3"/>')
@@ -407,7 +429,7 @@ def _svg_sweep(series: list[dict[str, Any]], top: float, width: float) -> tuple[
     return out, plot_height + 80.0
 
 
-def _svg_bars(records: list[dict[str, Any]], top: float, width: float) -> tuple[list[str], float]:
+def _svg_bars(records: list[CaseRecord], top: float, width: float) -> tuple[list[str], float]:
     """Speed-up bars of every column over Python (log scale, from 1x), one group per row: the PNG's
     chart. Memory rows and sweep points are left out."""
     bars = [(record["case"] + (f" ({record['size']})" if record["size"] else ""), column, factor)
@@ -456,7 +478,7 @@ def _svg_bars(records: list[dict[str, Any]], top: float, width: float) -> tuple[
     return out, height + 70.0
 
 
-def svg(records: list[dict[str, Any]], machine: str, width: float = 960.0) -> str:
+def svg(records: list[CaseRecord], machine: str, width: float = 960.0) -> str:
     """A standalone SVG document: the size sweep's log-log chart (when the sizes workload ran)
     and the speed-up bars of the other rows (when there are any)."""
     body = [f'<text x="20" y="20" font-size="11" fill="#555">{escape(machine)}</text>']

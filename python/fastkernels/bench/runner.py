@@ -7,6 +7,7 @@ from typing import Any, Callable, TextIO
 
 from . import report
 from .measure import time_interleaved
+from .model import CaseRecord, ImplementationRecord
 from .workloads import REFERENCE, WORKLOADS, Case, Resources, Sizes
 
 
@@ -36,17 +37,17 @@ class Progress:
         return update
 
 
-def run_case(workload: str, case: Case, repeats: int, progress: Progress) -> dict[str, Any]:
-    """Checks, then measures one row; returns its record (see report.py)."""
-    records: dict[str, dict[str, Any]] = {}
+def run_case(workload: str, case: Case, repeats: int, progress: Progress) -> CaseRecord:
+    """Checks, then measures one row; returns its record (see model.py)."""
+    records: dict[str, ImplementationRecord] = {}
     answers: dict[str, Any] = {}
     for implementation in case.implementations:
-        record: dict[str, Any] = {"column": implementation.column, "label": implementation.label,
-                                  "status": "ok", "detail": "", "seconds": [], "median": None,
-                                  "spread": None, "value": None, "unit": None}
+        record: ImplementationRecord = {"column": implementation.column, "label": implementation.label,
+                                        "status": "ok", "detail": "", "seconds": [], "median": None,
+                                        "spread": None, "value": None, "unit": None}
         records[implementation.column] = record
         if implementation.run is None:
-            record.update(status="missing", detail=implementation.missing)
+            record["status"], record["detail"] = "missing", implementation.missing
             continue
         progress.step(f"{case.name}: {implementation.column} ({implementation.label}), checking the answer")
         try:
@@ -57,7 +58,7 @@ def run_case(workload: str, case: Case, repeats: int, progress: Progress) -> dic
             else:
                 answers[implementation.column] = outcome
         except Exception as error:  # a failing implementation is reported, the bench goes on
-            record.update(status="error", detail=f"{type(error).__name__}: {error}")
+            record["status"], record["detail"] = "error", f"{type(error).__name__}: {error}"
     expected = answers.get(REFERENCE)
     for implementation in case.implementations:
         record = records[implementation.column]
@@ -68,7 +69,7 @@ def run_case(workload: str, case: Case, repeats: int, progress: Progress) -> dic
         else:
             good = implementation.column == REFERENCE or case.same(answers[implementation.column], expected)
         if not good:
-            record.update(status="wrong", detail="its answer differs from pure Python's")
+            record["status"], record["detail"] = "wrong", "its answer differs from pure Python's"
             progress.step(f"{case.name}: {implementation.column} gave a WRONG ANSWER")
     answers.clear()  # large results (sorted copies, Counters) are not kept while timing
     if case.kind in ("time", "rate"):
@@ -78,16 +79,19 @@ def run_case(workload: str, case: Case, repeats: int, progress: Progress) -> dic
             progress.step(f"{case.name}: timing {', '.join(timed)} ({repeats} runs each, interleaved)")
             samples = time_interleaved(timed, repeats, progress.bar(case.name))
             for column, sample in samples.items():
-                records[column].update(seconds=sample.seconds, median=sample.median, spread=sample.spread,
-                                       unit="seconds")
+                record = records[column]
+                record["seconds"], record["median"], record["spread"] = sample.seconds, sample.median, sample.spread
+                record["unit"] = "seconds"
         if case.kind == "rate":
             for implementation in case.implementations:
                 record = records[implementation.column]
-                if record["median"]:
-                    record.update(value=implementation.flops / record["median"] / 1e9)
-    row: dict[str, Any] = {"workload": workload, "case": case.name, "size": case.size, "kind": case.kind,
-                           "note": case.note, "per_call": case.per_call,
-                           "implementations": [records[i.column] for i in case.implementations]}
+                median = record["median"]
+                if median:
+                    record["value"] = implementation.flops / median / 1e9
+    row: CaseRecord = {"workload": workload, "case": case.name, "size": case.size, "kind": case.kind,
+                       "note": case.note, "per_call": case.per_call,
+                       "implementations": [records[i.column] for i in case.implementations],
+                       "speedup": None}  # set just below, from the row itself
     row["speedup"] = report.speedup(row)
     if case.point is not None:  # a point of a size sweep: its speed-up over the idiom it is plotted against
         point = case.point
@@ -96,10 +100,10 @@ def run_case(workload: str, case: Case, repeats: int, progress: Progress) -> dic
     return row
 
 
-def run_workloads(names: list[str], sizes: Sizes, progress: Progress, workdir: Path) -> list[dict[str, Any]]:
+def run_workloads(names: list[str], sizes: Sizes, progress: Progress, workdir: Path) -> list[CaseRecord]:
     """Builds and runs the named workloads one after the other (a workload's data is made when it starts)."""
     resources = Resources(workdir, progress.step)
-    records: list[dict[str, Any]] = []
+    records: list[CaseRecord] = []
     for index, name in enumerate(names, 1):
         workload = WORKLOADS[name]
         progress.step(f"workload {index}/{len(names)}: {name}, {workload.description}")

@@ -25,6 +25,7 @@ from fastkernels import _pure
 
 from .corpus import generate as generate_corpus
 from .measure import calls_per_sample, optional_module, peak_rss_of, repeat_call
+from .model import Kind
 
 COLUMNS = ("Python", "fastkernels", "numpy", "polars")
 REFERENCE = "Python"
@@ -90,7 +91,7 @@ class Case:
     name: str
     size: str
     implementations: list[Implementation]
-    kind: str = "time"
+    kind: Kind = "time"
     same: Callable[[Any, Any], bool] = field(default=lambda a, b: bool(a == b))
     per_call: int = 1
     note: str = ""
