@@ -78,6 +78,17 @@ def test_wheel_holds_package_stubs_and_extension(tmp_path):
     assert not [n for n in names if "tests" in n]
 
 
+def test_stubs_match_the_module():
+    # mypy.stubtest of the whole extension module: what the hand-written _native.pyi declares
+    # (functions, signatures, defaults) must match fastkernels._native as built; names the stub
+    # leaves out (private helpers) are not reported (--ignore-missing-stub).
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "fastkernels._native", "--ignore-missing-stub"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_package_type_checks_strictly():
     # The Python API's annotations and the stubs must agree with each other under mypy --strict.
     result = subprocess.run([sys.executable, "-m", "mypy", "--strict", str(ROOT / "python" / "fastkernels")],
