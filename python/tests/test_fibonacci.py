@@ -9,8 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastkernels
-from gil import python_steps_beside
-from interrupt import interrupt_child
 from fastkernels._pure import fibonacci_fast_doubling, fibonacci_iterative, fibonacci_recursive
 
 FUNCTIONS = [fastkernels.fibonacci, fastkernels.fibonacci_recursive]
@@ -171,12 +169,12 @@ def test_functions_pickle_by_name():
 
 # ---- GIL and signals -----------------------------------------------------------
 
-def test_fibonacci_recursive_releases_the_gil():
+def test_fibonacci_recursive_releases_the_gil(python_steps_beside):
     # While the native recursion runs in a worker, this thread must keep running Python code.
     assert python_steps_beside(fastkernels.fibonacci_recursive, 37) > 1000
 
 
-def test_large_exact_fibonacci_releases_the_gil():
+def test_large_exact_fibonacci_releases_the_gil(python_steps_beside):
     assert python_steps_beside(fastkernels.fibonacci, 3 * 10**6) > 1000
 
 
@@ -194,7 +192,7 @@ CHILD = textwrap.dedent(
 
 
 @pytest.mark.parametrize("call", ["fibonacci_recursive(60)", "fibonacci(10**9)"])
-def test_ctrl_c_interrupts_promptly(call):
+def test_ctrl_c_interrupts_promptly(call, interrupt_child):
     code, elapsed = interrupt_child(CHILD.format(call=call), delay=0.3)
     assert code == 42
     # The target is 0.1 s (see benchmarks); the bound here is generous for shared machines.

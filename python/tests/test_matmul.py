@@ -20,8 +20,6 @@ from hypothesis import strategies as st
 import fastkernels
 from fastkernels import matmul
 from fastkernels.bench.measure import _PEAK_RSS_CODE
-from gil import python_steps_beside
-from interrupt import interrupt_child
 
 np = pytest.importorskip("numpy")
 from hypothesis.extra.numpy import mutually_broadcastable_shapes  # noqa: E402 - needs numpy
@@ -976,19 +974,19 @@ def test_deep_thin_products_take_no_memory_proportional_to_k(shape):
     assert int(process.stdout) < 16 * 2**20  # bytes; packing k in full would take 32-256 MiB
 
 
-def test_a_large_product_releases_the_gil():
+def test_a_large_product_releases_the_gil(python_steps_beside):
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal((1200, 1200)), rng.standard_normal((1200, 1200))
     assert python_steps_beside(matmul, a, b, threads=1) > 1000
 
 
-def test_a_large_integer_product_releases_the_gil():
+def test_a_large_integer_product_releases_the_gil(python_steps_beside):
     rng = np.random.default_rng(2)
     a, b = random_values(rng, "int64", (700, 700)), random_values(rng, "int64", (700, 700))
     assert python_steps_beside(matmul, a, b, threads=2) > 1000
 
 
-def test_ctrl_c_interrupts_a_long_product():
+def test_ctrl_c_interrupts_a_long_product(interrupt_child):
     script = textwrap.dedent("""
         import sys, numpy as np, fastkernels
         a = np.random.default_rng(0).standard_normal((2000, 2000))

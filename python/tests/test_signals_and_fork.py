@@ -12,8 +12,6 @@ import time
 
 import pytest
 
-from interrupt import interrupt_child
-
 pytest.importorskip("numpy")
 
 LONG_CALLS = {
@@ -31,7 +29,7 @@ LONG_CALLS = {
 
 
 @pytest.mark.parametrize("name", list(LONG_CALLS))
-def test_ctrl_c_stops_every_long_kernel(name):
+def test_ctrl_c_stops_every_long_kernel(name, interrupt_child):
     setup, call = LONG_CALLS[name]
     script = textwrap.dedent(f"""
         import sys, numpy as np, fastkernels

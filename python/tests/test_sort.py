@@ -12,8 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastkernels
-from gil import python_steps_beside
-from interrupt import interrupt_child
 
 np = pytest.importorskip("numpy")
 
@@ -268,12 +266,12 @@ def test_bad_reverse_names_the_function():
         fastkernels.sort_inplace(np.array([2, 1]), reverse="x")
 
 
-def test_sort_releases_the_gil():
+def test_sort_releases_the_gil(python_steps_beside):
     a = np.random.default_rng(0).integers(0, 2**62, 5_000_000)
     assert python_steps_beside(fastkernels.sort, a, threads=1) > 1000
 
 
-def test_ctrl_c_interrupts_a_long_sort():
+def test_ctrl_c_interrupts_a_long_sort(interrupt_child):
     script = textwrap.dedent("""
         import sys, numpy as np, fastkernels
         a = np.random.default_rng(0).integers(-2**63, 2**63 - 1, 30_000_000)
