@@ -20,8 +20,6 @@
 /* ---- reference counting (macros in the headers) ---- */
 static inline void fk_incref(PyObject *o) { Py_INCREF(o); }
 static inline void fk_decref(PyObject *o) { Py_DECREF(o); }
-static inline void fk_xdecref(PyObject *o) { Py_XDECREF(o); }
-static inline Py_ssize_t fk_refcnt(PyObject *o) { return Py_REFCNT(o); }
 
 /* ---- singletons (macros that take the address of a global) ---- */
 static inline PyObject *fk_none(void) { return Py_None; }
@@ -31,11 +29,9 @@ static inline PyObject *fk_false(void) { return Py_False; }
 /* ---- type checks (macros over tp_flags) ---- */
 static inline int fk_long_check(PyObject *o) { return PyLong_Check(o); }
 static inline int fk_long_check_exact(PyObject *o) { return PyLong_CheckExact(o); }
-static inline int fk_bool_check(PyObject *o) { return PyBool_Check(o); }
 static inline int fk_float_check(PyObject *o) { return PyFloat_Check(o); }
 static inline int fk_unicode_check(PyObject *o) { return PyUnicode_Check(o); }
 static inline int fk_bytes_check(PyObject *o) { return PyBytes_Check(o); }
-static inline int fk_tuple_check(PyObject *o) { return PyTuple_Check(o); }
 static inline int fk_list_check(PyObject *o) { return PyList_Check(o); }
 static inline int fk_dict_check(PyObject *o) { return PyDict_Check(o); }
 static inline int fk_index_check(PyObject *o) { return PyIndex_Check(o); }
@@ -138,7 +134,6 @@ static inline PyObject *fk_exc_os_error(void) { return PyExc_OSError; }
 static inline PyObject *fk_exc_keyboard_interrupt(void) { return PyExc_KeyboardInterrupt; }
 static inline PyObject *fk_exc_runtime_error(void) { return PyExc_RuntimeError; }
 static inline PyObject *fk_exc_index_error(void) { return PyExc_IndexError; }
-static inline PyObject *fk_exc_unicode_decode_error(void) { return PyExc_UnicodeDecodeError; }
 
 /* ---- functions and modules ---- */
 /* The C signature of a METH_FASTCALL | METH_KEYWORDS function. */
@@ -216,7 +211,6 @@ static inline int fk_tuple_check_exact(PyObject *o) { return PyTuple_CheckExact(
 static inline int fk_unicode_check_exact(PyObject *o) { return PyUnicode_CheckExact(o); }
 static inline int fk_bytes_check_exact(PyObject *o) { return PyBytes_CheckExact(o); }
 static inline int fk_bytearray_check(PyObject *o) { return PyByteArray_Check(o); }
-static inline int fk_iter_check(PyObject *o) { return PyIter_Check(o); }
 /* The base type of `type` (NULL for object). */
 static inline PyTypeObject *fk_type_base(PyTypeObject *type) { return type->tp_base; }
 static inline const char *fk_type_object_name(PyTypeObject *type) { return type->tp_name; }
