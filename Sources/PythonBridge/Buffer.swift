@@ -229,3 +229,29 @@ public struct ArrayBufferView: ~Copyable {
         PyBuffer_Release(&view)
     }
 }
+
+/// The bytes of a bytes-like object (bytes, bytearray, memoryview, mmap, array...),
+/// as one contiguous run, held (and released once) like `BufferView`.
+public struct BytesView: ~Copyable {
+    var view: Py_buffer
+
+    /// Nil when the object does not export a buffer. Throws (pending BufferError)
+    /// for a buffer that is not contiguous.
+    public init?(_ object: PyObjectPointer) throws(PythonException) {
+        guard fk_buffer_check(object) != 0 else { return nil }
+        var view = Py_buffer()
+        guard PyObject_GetBuffer(object, &view, PyBUF_SIMPLE) == 0 else { throw .pending }
+        self.view = view
+    }
+
+    deinit {
+        var view = self.view
+        PyBuffer_Release(&view)
+    }
+
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: view.buf, count: view.len) }
+
+    /// True when the exporter says its memory is read-only (bytes; a read-only
+    /// memoryview or mmap, whose underlying memory may still change elsewhere).
+    public var isReadOnly: Bool { view.readonly != 0 }
+}

@@ -59,3 +59,14 @@ public struct PyRef: ~Copyable {
         return full
     }
 }
+
+extension PyRef {
+    /// True when this is None.
+    public var isNone: Bool { pointer == fk_none() }
+}
+
+/// `None`, borrowed.
+public func noneObject() -> PyObjectPointer { fk_none() }
+
+/// `False` (borrowed).
+public func falseObject() -> PyObjectPointer { fk_false() }

@@ -106,3 +106,6 @@ func raise(_ error: any Error) {
         PythonException.runtimeError("fastkernels internal error: \(error)").raise()
     }
 }
+
+/// Drops the exception the interpreter holds, if any.
+public func clearPendingException() { PyErr_Clear() }

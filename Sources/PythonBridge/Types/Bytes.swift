@@ -1,0 +1,34 @@
+@preconcurrency import CPython
+
+// bytes: Swift bytes to Python bytes and back, and the bytes type checks.
+// (Any bytes-like object, through the buffer protocol: `BytesView` in Buffer.swift.)
+
+extension PyRef {
+    /// A Python bytes object holding a copy of `bytes`.
+    public static func bytes(copying bytes: [UInt8]) throws(PythonException) -> PyRef {
+        let object = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { PyBytes_FromStringAndSize($0.baseAddress, $0.count) }
+        }
+        return try PyRef(owning: object)
+    }
+
+    /// A Python bytes object holding a copy of `data`.
+    public static func bytes(_ data: UnsafeRawBufferPointer) throws(PythonException) -> PyRef {
+        try PyRef(owning: PyBytes_FromStringAndSize(
+            data.baseAddress?.assumingMemoryBound(to: CChar.self), data.count))
+    }
+}
+
+/// Runs `body` on the bytes of a Python `bytes` object (borrowed, valid during
+/// the call, no copy), or returns nil when the object is not `bytes`.
+public func withBytesValue<R: ~Copyable>(of object: PyObjectPointer,
+                              _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+    guard fk_bytes_check(object) != 0 else { return nil }
+    var data: UnsafeMutablePointer<CChar>? = nil
+    var size: Py_ssize_t = 0
+    guard PyBytes_AsStringAndSize(object, &data, &size) == 0 else { throw PythonException.pending }
+    return try body(UnsafeRawBufferPointer(start: data, count: size))
+}
+
+/// True for an exact bytes.
+public func isExactBytes(_ object: PyObjectPointer) -> Bool { fk_bytes_check_exact(object) != 0 }
