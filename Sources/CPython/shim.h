@@ -195,16 +195,6 @@ static inline PyObject *fk_unicode_from_ascii(const char *bytes, Py_ssize_t coun
     return s;
 }
 
-/* hash() of the str (or bytes) holding these bytes: a pure function of the bytes
-   and the process's hash secret, safe without the GIL. */
-static inline Py_hash_t fk_hash_bytes(const void *bytes, Py_ssize_t count) {
-#if PY_VERSION_HEX >= 0x030E0000
-    return Py_HashBuffer(bytes, count);
-#else
-    return _Py_HashBytes(bytes, count);
-#endif
-}
-
 /* ---- exact types, type chains ---- */
 static inline int fk_list_check_exact(PyObject *o) { return PyList_CheckExact(o); }
 static inline int fk_tuple_check_exact(PyObject *o) { return PyTuple_CheckExact(o); }

@@ -91,11 +91,6 @@ public struct Arguments: ~Copyable {
         }
     }
 
-    /// An optional integer argument: nil when not given or None.
-    public func optionalInt(_ index: Int) throws(PythonException) -> Int? {
-        isGiven(index) ? try int(index) : nil
-    }
-
     /// A real-number argument as `Double` (float, int, or anything `float()` takes but str).
     public func double(_ index: Int) throws(PythonException) -> Double {
         switch try floatValue(of: object(index)) {

@@ -18,8 +18,6 @@ public enum BufferElement: Sendable, Equatable {
         case .int64, .uint64, .float64: 8
         }
     }
-
-    public var isFloatingPoint: Bool { self == .float32 || self == .float64 }
 }
 
 /// A view of a Python object's memory through the buffer protocol (numpy
@@ -43,18 +41,6 @@ public struct BufferView: ~Copyable {
 
     /// Address of element 0.
     public var start: UnsafeMutableRawPointer { view.buf }
-    /// True when the elements are adjacent in memory, in order.
-    public var isContiguous: Bool { byteStride == element.byteCount }
-
-    /// Gets a buffer view of `object`, or nil when it does not export one.
-    /// `describe` names the argument in error messages ("sum() argument 'values'").
-    /// - Throws: TypeError for readonly buffers when `writable`, for formats that
-    ///   are not one plain number (complex, object, structs, half floats...);
-    ///   ValueError for 0-d and multi-dimensional buffers.
-    public init?(_ object: PyObjectPointer, writable: Bool,
-                 describe: @autoclosure () -> String) throws(PythonException) {
-        try self.init(object, writable: writable, describe: describe(), declineUnsupported: false)
-    }
 
     /// A view of `object` when it is a 1-D array of one of the supported number
     /// types; nil for anything else (no buffer, an export that fails, other
@@ -63,37 +49,22 @@ public struct BufferView: ~Copyable {
     /// - Throws: TypeError only for a read-only buffer when `writable`.
     public static func numeric(_ object: PyObjectPointer, writable: Bool,
                                describe: @autoclosure () -> String) throws(PythonException) -> BufferView? {
-        try BufferView(object, writable: writable, describe: describe(), declineUnsupported: true)
+        try BufferView(object, writable: writable, describe: describe())
     }
 
-    init?(_ object: PyObjectPointer, writable: Bool, describe: @autoclosure () -> String,
-          declineUnsupported: Bool) throws(PythonException) {
+    init?(_ object: PyObjectPointer, writable: Bool, describe: @autoclosure () -> String) throws(PythonException) {
         guard fk_buffer_check(object) != 0 else { return nil }
         var view = Py_buffer()
         // Ask for strides and format, never for writability: a readonly
         // exporter would refuse with BufferError; we say it more clearly below.
         guard PyObject_GetBuffer(object, &view, PyBUF_RECORDS_RO) == 0 else {
-            if declineUnsupported {
-                PyErr_Clear()
-                return nil
-            }
-            throw .pending
+            PyErr_Clear()
+            return nil
         }
         let release = { (view: inout Py_buffer) in PyBuffer_Release(&view) }
-        guard view.ndim == 1 else {
-            let shape = (0..<Int(view.ndim)).map { view.shape[$0] }
+        guard view.ndim == 1, let (element, native) = BufferView.parse(format: view.format, itemSize: view.itemsize) else {
             release(&view)
-            if declineUnsupported { return nil }
-            if shape.isEmpty { throw .valueError("\(describe()) is a 0-dimensional buffer; expected a 1-D array") }
-            throw .valueError("\(describe()) is a \(shape.count)-dimensional buffer (shape "
-                + "(\(shape.map(String.init).joined(separator: ", ")))); expected a 1-D array")
-        }
-        guard let (element, native) = BufferView.parse(format: view.format, itemSize: view.itemsize) else {
-            if declineUnsupported {
-                release(&view)
-                return nil
-            }
-            throw BufferView.unsupportedFormat(releasing: &view, describe: describe())
+            return nil
         }
         if writable && view.readonly != 0 {
             release(&view)

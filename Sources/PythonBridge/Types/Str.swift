@@ -1,7 +1,7 @@
 @preconcurrency import CPython
 
-// str: Swift strings and UTF-8 bytes to Python strs and back, str hashes,
-// and the str type checks.
+// str: Swift strings and UTF-8 bytes to Python strs and back, and the str
+// type checks.
 
 extension PyRef {
     /// A Python str from Swift's (always valid) UTF-8.
@@ -57,27 +57,6 @@ public func isExactString(_ object: PyObjectPointer) -> Bool { fk_unicode_check_
 
 /// True when the str holds only ASCII characters.
 public func isASCIIString(_ object: PyObjectPointer) -> Bool { fk_unicode_is_ascii(object) != 0 }
-
-/// `hash(s)` for the str `s` of these ASCII bytes, computed without creating
-/// it and without the GIL, when `asciiStringHashIsBytesHash()` holds.
-@inline(__always)
-public func asciiStringHash(_ bytes: UnsafeRawBufferPointer) -> Int {
-    fk_hash_bytes(bytes.baseAddress, bytes.count)
-}
-
-/// Whether this interpreter hashes an ASCII str as the hash of its bytes
-/// (CPython does, for every hash algorithm it builds with), checked on a sample
-/// str. Needs the GIL.
-public func asciiStringHashIsBytesHash() -> Bool {
-    let sample: StaticString = "fastkernels: word counts"
-    guard let string = try? PyRef.string(ascii: UnsafeBufferPointer(start: sample.utf8Start,
-                                                                    count: sample.utf8CodeUnitCount)) else {
-        PyErr_Clear()
-        return false
-    }
-    let hash = PyObject_Hash(string.pointer)
-    return hash == asciiStringHash(UnsafeRawBufferPointer(start: sample.utf8Start, count: sample.utf8CodeUnitCount))
-}
 
 /// True for str, bytes and bytearray (and their subclasses): the starts `sum()` refuses.
 public func stringLikeKind(of object: PyObjectPointer) -> String? {
