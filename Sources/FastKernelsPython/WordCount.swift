@@ -26,7 +26,7 @@ let publicWordCountFunction = Function("word_count", "text, /, *, threads=None",
     let text = try args.object(0)
     // Exact str and bytes here; everything else (subclasses, other buffers, lone
     // surrogates, invalid UTF-8) in fastkernels/_general.py.
-    if isExactString(text), let utf8 = utf8Bytes(of: text) {
+    if isExactString(text), let utf8 = utf8BytesWithoutSurrogates(of: text) {
         let counts = try newCounter()
         if try countWords(utf8, into: counts.pointer, args, threads).isNone { return counts }
     } else if isExactBytes(text), let view = try BytesView(text) {
@@ -34,6 +34,18 @@ let publicWordCountFunction = Function("word_count", "text, /, *, threads=None",
         if try countWords(view.bytes, into: counts.pointer, args, threads).isNone { return counts }
     }
     return try PythonFallback.wordCount().call([text, args[1] ?? noneObject()])
+}
+
+/// The UTF-8 bytes of a str, or nil for one that UTF-8 cannot hold (lone surrogates:
+/// fastkernels/_general.py counts those), with no exception left pending.
+@inline(__always)
+func utf8BytesWithoutSurrogates(of text: PyObjectPointer) -> UnsafeRawBufferPointer? {
+    do {
+        return try utf8Bytes(of: text)
+    } catch {
+        clearPendingException()
+        return nil
+    }
 }
 
 /// A new empty `collections.Counter`, made as `Counter.__new__(Counter)` makes it
@@ -64,7 +76,7 @@ let wordCountFunction = Function("_word_count", "text, counts, /, threads=None",
     let text = try args.object(0)
     let counts = try countsArgument(args, 1)
     if isExactString(text) {
-        guard let utf8 = utf8Bytes(of: text) else { return try .int(-1) }
+        guard let utf8 = utf8BytesWithoutSurrogates(of: text) else { return try .int(-1) }
         return try countWords(utf8, into: counts, args, threads)
     }
     guard let view = try BytesView(text) else {

@@ -26,27 +26,37 @@ extension PyRef {
     }
 }
 
-/// Reads a Python str as a Swift `String`, or nil when it is not a str.
-/// Throws (pending UnicodeEncodeError) for a str holding lone surrogates.
-public func stringValue(of object: PyObjectPointer) throws(PythonException) -> String? {
+// Reading a str: one contract for both readers. Nil means "not a str"; a str
+// that UTF-8 cannot hold (lone surrogates, "\ud800") throws, with the
+// interpreter's UnicodeEncodeError pending, as `s.encode()` raises it.
+
+/// The UTF-8 bytes of a str: CPython's own encoding, made once and kept in
+/// the str (no copy at all for an ASCII str).
+///
+/// - Parameter object: any object, borrowed.
+/// - Returns: the bytes, valid while the str lives; nil when `object` is not a
+///   str (a subclass of str is one).
+/// - Throws: `PythonException.pending` (UnicodeEncodeError) for a str holding
+///   lone surrogates, which UTF-8 cannot encode.
+/// - Complexity: O(1) for an ASCII str or one read before; O(n) the first time otherwise.
+@inline(__always)
+public func utf8Bytes(of object: PyObjectPointer) throws(PythonException) -> UnsafeRawBufferPointer? {
     guard fk_unicode_check(object) != 0 else { return nil }
     var size: Py_ssize_t = 0
     guard let utf8 = PyUnicode_AsUTF8AndSize(object, &size) else { throw .pending }
-    return UnsafeRawBufferPointer(start: utf8, count: size).withMemoryRebound(to: UInt8.self) {
-        String(decoding: $0, as: UTF8.self)
-    }
+    return UnsafeRawBufferPointer(start: utf8, count: size)
 }
 
-/// A str's UTF-8 bytes (CPython's cached copy; no copy at all for ASCII strs),
-/// valid while the str lives. Nil when the str holds lone surrogates, which
-/// UTF-8 cannot encode (the UnicodeEncodeError is cleared).
-public func utf8Bytes(of string: PyObjectPointer) -> UnsafeRawBufferPointer? {
-    var size: Py_ssize_t = 0
-    guard let utf8 = PyUnicode_AsUTF8AndSize(string, &size) else {
-        PyErr_Clear()
-        return nil
+/// A str as a Swift `String` (a copy of its UTF-8 bytes).
+///
+/// - Parameter object: any object, borrowed.
+/// - Returns: the string; nil when `object` is not a str.
+/// - Throws: `PythonException.pending` (UnicodeEncodeError) for a str holding
+///   lone surrogates, as `utf8Bytes(of:)`.
+public func stringValue(of object: PyObjectPointer) throws(PythonException) -> String? {
+    try utf8Bytes(of: object).map { bytes in
+        bytes.withMemoryRebound(to: UInt8.self) { String(decoding: $0, as: UTF8.self) }
     }
-    return UnsafeRawBufferPointer(start: utf8, count: size)
 }
 
 /// True for a str.
