@@ -22,7 +22,7 @@ let fsumFunction = Function("fsum", "values, /, *, threads=None", doc: """
     let threads = try args.threadCount(1)
     let values = try args.object(0)
     if let items = exactSequenceItems(values) { return try fsumOfSequence(values, items) }
-    if let buffer = try numericBuffer(values, args, 0) { return try fsumOfBuffer(buffer, threads: threads, args) }
+    if let buffer = try args.numericBuffer(values, argument: 0) { return try fsumOfBuffer(buffer, threads: threads, args) }
     let iterator = try PythonIterator(values)
     var sequence = FSumSequence()
     var count = 0

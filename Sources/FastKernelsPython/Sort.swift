@@ -40,7 +40,7 @@ let sortFunction = Function("sort", "values, /, *, reverse=False, threads=None",
         } else if let sorted = try SortedItems(values, reverse: reverse, threads: threads, args) {
             return try sorted.makeList()
         }
-    } else if hasExactType(values, named: "numpy.ndarray"), try numericBuffer(values, args, 0) != nil {
+    } else if hasExactType(values, named: "numpy.ndarray"), try args.numericBuffer(values, argument: 0) != nil {
         // C order, same dtype and byte order.
         let copy = try PyRef(borrowing: values).callMethod("copy", cache: &PythonFallback.copyName)
         _ = try sortBufferInPlace(copy.pointer, reverse: reverse, threads: threads, args)
@@ -283,7 +283,10 @@ final class CheckedIndices {
 /// - Throws: TypeError for a read-only buffer or a numpy subclass.
 func sortBufferInPlace(_ values: PyObjectPointer, reverse: Bool, threads: Int,
                        _ args: borrowing Arguments) throws -> Bool {
-    guard let buffer = try numericBuffer(values, args, 0, writable: true) else { return false }
+    guard let buffer = try args.numericBuffer(values, argument: 0) else { return false }
+    guard !buffer.isReadOnly else {
+        throw args.error(0, .typeError, "is a read-only buffer; it cannot be sorted in place")
+    }
     let release = buffer.count >= arrayGILThreshold
     try withTypedBuffer(buffer) { typed throws in
         switch typed {

@@ -59,7 +59,7 @@ let sumFunction = Function("sum", "values, /, start=0, *, threads=None", doc: ""
         if start == nil, items.count <= 16, let total = smallIntegerSum(items) { return try .int(total) }
         return try sumOfSequence(values, items, start: start, threads: threads)
     }
-    if let buffer = try numericBuffer(values, args, 0) {
+    if let buffer = try args.numericBuffer(values, argument: 0) {
         try checkSumStart(start)
         return try sumOfBuffer(buffer, start: start, threads: threads, args)
     }
@@ -75,24 +75,12 @@ let sumFunction = Function("sum", "values, /, start=0, *, threads=None", doc: ""
     return try sum.finish()
 }
 
-/// sum() refuses str, bytes and bytearray starts, with the built-in's messages.
+/// sum() refuses str, bytes and bytearray starts (subclasses too), with the built-in's messages.
 func checkSumStart(_ start: PyObjectPointer?) throws(PythonException) {
-    guard let start, let kind = stringLikeKind(of: start) else { return }
-    throw .typeError("sum() can't sum \(kind)")
-}
-
-/// A numeric buffer argument, or nil for objects to be treated through Python's
-/// protocols. numpy arrays of a subclass whose buffer does not carry its meaning
-/// (a masked array's mask, a matrix's 2-D semantics...) are a TypeError.
-func numericBuffer(_ object: PyObjectPointer, _ args: borrowing Arguments, _ index: Int,
-                   writable: Bool = false) throws -> BufferView? {
-    if case .subclass(let name) = relation(of: object, toTypeNamed: "numpy.ndarray"), !name.hasSuffix(".memmap") {
-        let hint = name.hasSuffix("MaskedArray")
-            ? "its buffer holds the data without the mask; pass values.compressed() or values.filled(...)"
-            : "its buffer may not carry what the subclass means; pass numpy.asarray(values)"
-        throw args.error(index, .typeError, "is a \(name): \(hint)")
-    }
-    return try BufferView.numeric(object, writable: writable, describe: "\(args.functionName)() argument '\(args.name(index))'")
+    guard let start else { return }
+    if isString(start) { throw .typeError("sum() can't sum strings [use ''.join(seq) instead]") }
+    if isBytes(start) { throw .typeError("sum() can't sum bytes [use b''.join(seq) instead]") }
+    if isByteArray(start) { throw .typeError("sum() can't sum bytearray [use b''.join(seq) instead]") }
 }
 
 /// Python's sum() in progress: natively in CPython's int, float or generic loop

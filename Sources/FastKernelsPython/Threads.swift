@@ -11,12 +11,6 @@ extension Arguments {
         }
         return threads
     }
-
-    /// A flag such as `reverse`: a bool or an int, as `sorted()` accepts.
-    func flag(_ index: Int, default defaultValue: Bool) throws(PythonException) -> Bool {
-        guard self[index] != nil else { return defaultValue }
-        return try clampedInt(index) != 0
-    }
 }
 
 /// Work (in elements) from which a kernel over an array releases the GIL.

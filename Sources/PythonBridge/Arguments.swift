@@ -3,7 +3,7 @@
 /// The arguments of one call, bound to the function's parameters, read by
 /// index in parameter order. Objects are borrowed for the duration of the
 /// call. Every conversion error names the function and the argument, as
-/// CPython's own functions do: "fibonacci() argument 'n' must be int, not str".
+/// CPython's own functions do: "f() argument 'n' must be int, not str".
 public struct Arguments: ~Copyable {
     @usableFromInline unowned(unsafe) let function: Function
     @usableFromInline let slots: UnsafePointer<PyObjectPointer?>?
@@ -80,7 +80,7 @@ public struct Arguments: ~Copyable {
     }
 
     /// An integer argument saturated to `Int.min...Int.max`, for parameters
-    /// whose valid range is far inside 64 bits: the kernel's own range check
+    /// whose valid range is far inside 64 bits: the caller's own range check
     /// then reports huge values (ValueError for negative, OverflowError for too large).
     @inlinable @inline(__always)
     public func clampedInt(_ index: Int) throws(PythonException) -> Int {
@@ -89,6 +89,14 @@ public struct Arguments: ~Copyable {
         case .outOfRange(let negative): return negative ? Int.min : Int.max
         case .notAnInteger: throw typeError(index, expected: "int")
         }
+    }
+
+    /// A truth-value argument such as `reverse`: an int (a bool, or an object with
+    /// `__index__`), true when not zero, as CPython reads its own `reverse=` parameters.
+    @inlinable
+    public func flag(_ index: Int, default defaultValue: Bool) throws(PythonException) -> Bool {
+        guard self[index] != nil else { return defaultValue }
+        return try clampedInt(index) != 0
     }
 
     /// A real-number argument as `Double` (float, int, or anything `float()` takes but str).
@@ -111,5 +119,21 @@ public struct Arguments: ~Copyable {
             throw typeError(index, expected: "bytes")
         }
         return result
+    }
+
+    /// The 1-D numeric buffer of `object`, the argument at `index` (or an object made
+    /// from it, such as a copy), or nil for an object to be treated through Python's
+    /// protocols (see `BufferView(numeric:)`). A numpy array of a subclass whose buffer
+    /// does not carry its meaning (a masked array's mask, a matrix's 2-D semantics...)
+    /// is a TypeError; `numpy.memmap` is taken, its buffer being all it is.
+    public func numericBuffer(_ object: PyObjectPointer, argument index: Int) throws(PythonException) -> BufferView? {
+        if case .subclass(let name) = relation(of: object, toTypeNamed: "numpy.ndarray"), !name.hasSuffix(".memmap") {
+            let argument = self.name(index)
+            let hint = name.hasSuffix("MaskedArray")
+                ? "its buffer holds the data without the mask; pass \(argument).compressed() or \(argument).filled(...)"
+                : "its buffer may not carry what the subclass means; pass numpy.asarray(\(argument))"
+            throw error(index, .typeError, "is a \(name): \(hint)")
+        }
+        return BufferView(numeric: object)
     }
 }

@@ -45,30 +45,20 @@ public struct BufferView: ~Copyable {
     /// A view of `object` when it is a 1-D array of one of the supported number
     /// types; nil for anything else (no buffer, an export that fails, other
     /// shapes or formats), with no exception left pending: the caller then
-    /// treats the object through Python's protocols instead.
-    /// - Throws: TypeError only for a read-only buffer when `writable`.
-    public static func numeric(_ object: PyObjectPointer, writable: Bool,
-                               describe: @autoclosure () -> String) throws(PythonException) -> BufferView? {
-        try BufferView(object, writable: writable, describe: describe())
-    }
-
-    init?(_ object: PyObjectPointer, writable: Bool, describe: @autoclosure () -> String) throws(PythonException) {
+    /// treats the object through Python's protocols instead. A read-only buffer
+    /// is taken too (`isReadOnly`): the caller decides what it may not do with it.
+    public init?(numeric object: PyObjectPointer) {
         guard fk_buffer_check(object) != 0 else { return nil }
         var view = Py_buffer()
-        // Ask for strides and format, never for writability: a readonly
-        // exporter would refuse with BufferError; we say it more clearly below.
+        // Ask for strides and format, never for writability: a read-only
+        // exporter would refuse with BufferError; the caller says it more clearly.
         guard PyObject_GetBuffer(object, &view, PyBUF_RECORDS_RO) == 0 else {
             PyErr_Clear()
             return nil
         }
-        let release = { (view: inout Py_buffer) in PyBuffer_Release(&view) }
         guard view.ndim == 1, let (element, native) = BufferView.parse(format: view.format, itemSize: view.itemsize) else {
-            release(&view)
+            PyBuffer_Release(&view)
             return nil
-        }
-        if writable && view.readonly != 0 {
-            release(&view)
-            throw .typeError("\(describe()) is a read-only buffer; it cannot be sorted in place")
         }
         self.view = view
         self.element = element
@@ -174,7 +164,7 @@ public struct ArrayBufferView: ~Copyable {
     }
 
     /// A view of `object`'s buffer, or nil when it does not export one.
-    /// `describe` names the argument in error messages ("matmul() argument 'a'").
+    /// `describe` names the argument in error messages ("f() argument 'a'").
     /// - Throws: TypeError for formats that are not one plain number (naming the
     ///   format) and for a read-only buffer when `writable`; what the exporter raises.
     public init?(_ object: PyObjectPointer, writable: Bool,

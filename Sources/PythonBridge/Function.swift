@@ -14,7 +14,7 @@ public struct Parameter: Sendable, Equatable {
 /// calling convention.
 ///
 /// Declare it with a Python-style parameter list, e.g.
-/// `Function("sort", "values, /, *, reverse=False, threads=None", doc: ...) { args in ... }`.
+/// `Function("scale", "values, /, factor=2, *, out=None", doc: ...) { args in ... }`.
 /// The bridge parses positional and keyword arguments against it and
 /// raises the same TypeErrors as CPython's own functions (missing, duplicate,
 /// unexpected keyword, too many); the body reads converted values from

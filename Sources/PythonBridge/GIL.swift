@@ -1,7 +1,7 @@
 @preconcurrency import CPython
 
-/// The state of a call that has released the GIL: lets a long-running
-/// kernel poll for Ctrl-C (and other Python signal handlers).
+/// The state of a call that has released the GIL: lets long-running work
+/// poll for Ctrl-C (and other Python signal handlers).
 ///
 /// Python runs signal handlers only in the main thread, with the GIL held.
 /// `checkSignals()` therefore, at most every `pollInterval`, takes the GIL back
@@ -32,7 +32,7 @@ public final class ReleasedGIL: @unchecked Sendable {
     }
 
     /// True when a signal handler raised an exception (KeyboardInterrupt for
-    /// Ctrl-C): the kernel should stop and throw. Cheap enough to call every
+    /// Ctrl-C): the work should stop and throw. Cheap enough to call every
     /// few microseconds.
     public func checkSignals() -> Bool {
         if signalRaised || PyThread_get_thread_ident() != owner { return signalRaised }

@@ -3,8 +3,8 @@
 /// Python strs of short ASCII strings made before, kept to be handed out again
 /// (the idea of orjson's key cache): a str found here costs no allocation, and
 /// its hash is already computed, so inserting it into a dict skips hashing too.
-/// Words repeat across the texts a program counts (Zipf's law), so most of a
-/// count's distinct words are found here after the first few texts.
+/// Short strs repeat from one call to the next (the words of texts do, by Zipf's
+/// law), so most of those a call makes are found here after the first few calls.
 ///
 /// Direct-mapped: 4,096 entries of strings up to 16 bytes, each holding one
 /// reference to its str (about 400 KB at most, for the life of the process). A
@@ -13,7 +13,7 @@
 ///
 /// Use it with the GIL held, through `withStringCache`, which hands it to one
 /// caller at a time (a signal handler that runs Python code during a use, and
-/// calls back into a kernel, gets none and makes its strs itself).
+/// calls back into the module, gets none and makes its strs itself).
 public struct StringCache {
     struct Entry {
         var key0: UInt64

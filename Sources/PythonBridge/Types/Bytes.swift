@@ -1,6 +1,6 @@
 @preconcurrency import CPython
 
-// bytes: Swift bytes to Python bytes and back, and the bytes type checks.
+// bytes: Swift bytes to Python bytes and back, and the bytes and bytearray type checks.
 // (Any bytes-like object, through the buffer protocol: `BytesView` in Buffer.swift.)
 
 extension PyRef {
@@ -30,5 +30,11 @@ public func withBytesValue<R: ~Copyable>(of object: PyObjectPointer,
     return try body(UnsafeRawBufferPointer(start: data, count: size))
 }
 
+/// True for a bytes (or an instance of a subclass).
+public func isBytes(_ object: PyObjectPointer) -> Bool { fk_bytes_check(object) != 0 }
+
 /// True for an exact bytes.
 public func isExactBytes(_ object: PyObjectPointer) -> Bool { fk_bytes_check_exact(object) != 0 }
+
+/// True for a bytearray (or an instance of a subclass).
+public func isByteArray(_ object: PyObjectPointer) -> Bool { fk_bytearray_check(object) != 0 }

@@ -35,9 +35,9 @@ public func floatValue(of object: PyObjectPointer) throws(PythonException) -> Fl
     return .value(value)
 }
 
-/// `float(x)` as `math.fsum` converts its items: floats as they are, ints to
-/// the nearest double (OverflowError beyond the float range), anything else
-/// through `__float__` or `__index__`. Throws the conversion's own exception.
+/// `float(x)`: floats as they are, ints to the nearest double (OverflowError
+/// beyond the float range), anything else through `__float__` or `__index__`.
+/// Throws the conversion's own exception.
 public func convertToDouble(_ object: PyObjectPointer) throws(PythonException) -> Double {
     if fk_float_check_exact(object) != 0 { return fk_float_value(object) }
     let value = PyFloat_AsDouble(object)

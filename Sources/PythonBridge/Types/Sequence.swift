@@ -73,7 +73,7 @@ public func replaceListContents(_ target: PyObjectPointer, with items: PyObjectP
     guard PyList_SetSlice(target, 0, fk_list_size(target), items) == 0 else { throw .pending }
 }
 
-/// Strong references to objects, taken one by one (in the order a kernel
+/// Strong references to objects, taken one by one (in the order the caller
 /// reads them) and kept in an array of its own: what it holds stays valid
 /// whatever happens to the list the objects came from while the GIL is
 /// released (another thread may clear it, or replace its items). Handed to a

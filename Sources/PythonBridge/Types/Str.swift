@@ -67,11 +67,3 @@ public func isExactString(_ object: PyObjectPointer) -> Bool { fk_unicode_check_
 
 /// True when the str holds only ASCII characters.
 public func isASCIIString(_ object: PyObjectPointer) -> Bool { fk_unicode_is_ascii(object) != 0 }
-
-/// True for str, bytes and bytearray (and their subclasses): the starts `sum()` refuses.
-public func stringLikeKind(of object: PyObjectPointer) -> String? {
-    if fk_unicode_check(object) != 0 { return "strings [use ''.join(seq) instead]" }
-    if fk_bytes_check(object) != 0 { return "bytes [use b''.join(seq) instead]" }
-    if fk_bytearray_check(object) != 0 { return "bytearray [use b''.join(seq) instead]" }
-    return nil
-}
