@@ -102,25 +102,25 @@ func fsumOfShortSequence(_ items: UnsafeBufferPointer<PyObjectPointer?>) -> FSum
 
 /// fsum() of a numeric buffer: its elements as floats (a bool buffer's non-zero bytes are 1.0).
 func fsumOfBuffer(_ buffer: borrowing BufferView, threads: Int, _ args: borrowing Arguments) throws -> PyRef {
-    let release = buffer.count >= arrayGILThreshold
-    let isBool = buffer.element == .bool
-    let outcome = try withTypedBuffer(buffer) { typed throws -> FSumOutcome in
-        try args.runKernel(releasingGIL: release) { isCancelled throws(KernelError) -> FSumOutcome in
-            switch typed {
-            case .int8(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
-            case .uint8(let b):
-                if isBool { return .value(Double(try countNonZero(b, threads: threads, isCancelled: isCancelled))) }
-                return try fsum(b, threads: threads, isCancelled: isCancelled)
-            case .int16(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
-            case .uint16(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
-            case .int32(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
-            case .uint32(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
-            case .int64(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
-            case .uint64(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
-            case .float32(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
-            case .float64(let b): return try fsum(b, threads: threads, isCancelled: isCancelled)
-            }
+    let fsum = BufferFSum(threads: threads, releasingGIL: buffer.count >= arrayGILThreshold)
+    return try fsumResult(buffer.visitElements(with: fsum, args))
+}
+
+/// math.fsum's outcome for a buffer's elements, each as a float.
+struct BufferFSum: ElementVisitor {
+    let threads: Int
+    let releasingGIL: Bool
+
+    func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>,
+                                        _ args: borrowing Arguments) throws -> FSumOutcome {
+        try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) -> FSumOutcome in
+            try fsum(elements, threads: threads, isCancelled: isCancelled)
         }
     }
-    return try fsumResult(outcome)
+
+    func visit(bools: StridedBuffer<UInt8>, _ args: borrowing Arguments) throws -> FSumOutcome {
+        try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) -> FSumOutcome in
+            .value(Double(try countNonZero(bools, threads: threads, isCancelled: isCancelled)))
+        }
+    }
 }

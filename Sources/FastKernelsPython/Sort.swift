@@ -287,29 +287,21 @@ func sortBufferInPlace(_ values: PyObjectPointer, reverse: Bool, threads: Int,
     guard !buffer.isReadOnly else {
         throw args.error(0, .typeError, "is a read-only buffer; it cannot be sorted in place")
     }
-    let release = buffer.count >= arrayGILThreshold
-    try withTypedBuffer(buffer) { typed throws in
-        switch typed {
-        case .int8(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
-        case .uint8(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
-        case .int16(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
-        case .uint16(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
-        case .int32(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
-        case .uint32(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
-        case .int64(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
-        case .uint64(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
-        case .float32(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
-        case .float64(let b): try sortInPlace(b, args, reverse: reverse, threads: threads, releasingGIL: release)
-        }
-    }
+    let sort = BufferSortInPlace(reverse: reverse, threads: threads, releasingGIL: buffer.count >= arrayGILThreshold)
+    try buffer.visitElements(with: sort, args)
     return true
 }
 
-func sortInPlace<T: RadixSortable>(
-    _ values: StridedBuffer<T>, _ args: borrowing Arguments, reverse: Bool, threads: Int, releasingGIL: Bool
-) throws {
-    try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) in
-        try FastKernels.sortInPlace(values, reverse: reverse, threads: threads, isCancelled: isCancelled)
+/// Sorts a buffer's elements in place (a bool buffer's as its bytes, `UInt8`).
+struct BufferSortInPlace: ElementVisitor {
+    let reverse: Bool
+    let threads: Int
+    let releasingGIL: Bool
+
+    func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>, _ args: borrowing Arguments) throws {
+        try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) in
+            try sortInPlace(elements, reverse: reverse, threads: threads, isCancelled: isCancelled)
+        }
     }
 }
 

@@ -300,21 +300,46 @@ func smallIntegerSum(_ items: UnsafeBufferPointer<PyObjectPointer?>) -> Int? {
 /// sum() of a numeric buffer: `builtins.sum(memoryview(values).tolist(), start)`.
 func sumOfBuffer(_ buffer: borrowing BufferView, start: PyObjectPointer?, threads: Int,
                  _ args: borrowing Arguments) throws -> PyRef {
-    let release = buffer.count >= arrayGILThreshold
-    let isBool = buffer.element == .bool
-    return try withTypedBuffer(buffer) { typed throws -> PyRef in
-        switch typed {
-        case .int8(let b): return try sumOfIntegers(b, start, threads, release, args)
-        case .uint8(let b): return try sumOfIntegers(b, start, threads, release, args, asBool: isBool)
-        case .int16(let b): return try sumOfIntegers(b, start, threads, release, args)
-        case .uint16(let b): return try sumOfIntegers(b, start, threads, release, args)
-        case .int32(let b): return try sumOfIntegers(b, start, threads, release, args)
-        case .uint32(let b): return try sumOfIntegers(b, start, threads, release, args)
-        case .int64(let b): return try sumOfIntegers(b, start, threads, release, args)
-        case .uint64(let b): return try sumOfIntegers(b, start, threads, release, args)
-        case .float32(let b): return try sumOfFloats(b, start, release, args)
-        case .float64(let b): return try sumOfFloats(b, start, release, args)
-        }
+    let sum = BufferSum(start: start, threads: threads, releasingGIL: buffer.count >= arrayGILThreshold)
+    return try PyRef(owning: buffer.visitElements(with: sum, args))
+}
+
+/// sum() of a buffer's elements, by their kind (`SumElement`); a bool buffer's as
+/// Python's bools, which add as 0 and 1. Returns the result released.
+struct BufferSum: ElementVisitor {
+    let start: PyObjectPointer?
+    let threads: Int
+    let releasingGIL: Bool
+
+    func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>,
+                                        _ args: borrowing Arguments) throws -> PyObjectPointer {
+        try Element.pythonSum(of: elements, start: start, threads: threads, releasingGIL: releasingGIL, args).release()
+    }
+
+    func visit(bools: StridedBuffer<UInt8>, _ args: borrowing Arguments) throws -> PyObjectPointer {
+        try sumOfIntegers(bools, start, threads, releasingGIL, args, asBool: true).release()
+    }
+}
+
+/// The elements sum() adds natively: integers as CPython's int loop adds them,
+/// floats as its float loop does.
+protocol SumElement: BufferScalar {
+    /// `builtins.sum(memoryview(values).tolist(), start)` of a buffer of these elements.
+    static func pythonSum(of values: StridedBuffer<Self>, start: PyObjectPointer?, threads: Int,
+                          releasingGIL: Bool, _ args: borrowing Arguments) throws -> PyRef
+}
+
+extension SumElement where Self: FixedWidthInteger {
+    static func pythonSum(of values: StridedBuffer<Self>, start: PyObjectPointer?, threads: Int,
+                          releasingGIL: Bool, _ args: borrowing Arguments) throws -> PyRef {
+        try sumOfIntegers(values, start, threads, releasingGIL, args)
+    }
+}
+
+extension SumElement where Self: BinaryFloatingPoint {
+    static func pythonSum(of values: StridedBuffer<Self>, start: PyObjectPointer?, threads: Int,
+                          releasingGIL: Bool, _ args: borrowing Arguments) throws -> PyRef {
+        try sumOfFloats(values, start, releasingGIL, args)
     }
 }
 
