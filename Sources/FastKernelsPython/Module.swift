@@ -30,18 +30,3 @@ public func PyInit__native() -> UnsafeMutableRawPointer? {
             bridgeRaiseFunction,
         ])
 }
-
-/// Objects of an earlier interpreter that the module keeps between calls (imported
-/// functions and types, interned names, cached strs): forgotten, never released,
-/// when the module is initialised again (an embedding program that finalised
-/// Python and started it anew: those objects are gone).
-func forgetInterpreterObjects() {
-    PythonFallback.sortFunction = nil
-    PythonFallback.sortInPlaceFunction = nil
-    PythonFallback.wordCountFunction = nil
-    PythonFallback.copyName = nil
-    PythonMatmul.cached = nil
-    PythonMatmul.empty = nil
-    CounterType.cached = nil
-    StringCache.forgetAll()
-}

@@ -36,33 +36,6 @@ let publicWordCountFunction = Function("word_count", "text, /, *, threads=None",
     return try PythonFallback.wordCount().call([text, args[1] ?? noneObject()])
 }
 
-/// The UTF-8 bytes of a str, or nil for one that UTF-8 cannot hold (lone surrogates:
-/// fastkernels/_general.py counts those), with no exception left pending.
-@inline(__always)
-func utf8BytesWithoutSurrogates(of text: PyObjectPointer) -> UnsafeRawBufferPointer? {
-    do {
-        return try utf8Bytes(of: text)
-    } catch {
-        clearPendingException()
-        return nil
-    }
-}
-
-/// A new empty `collections.Counter`, made as `Counter.__new__(Counter)` makes it
-/// (an empty dict of that type; `__init__` would only add nothing to it).
-func newCounter() throws(PythonException) -> PyRef {
-    try PyRef.newEmptyInstance(of: CounterType.type())
-}
-
-/// collections.Counter, imported at the first word count.
-enum CounterType {
-    nonisolated(unsafe) static var cached: PyObjectPointer?
-
-    static func type() throws(PythonException) -> PyRef {
-        try PyRef.attribute("Counter", ofModule: "collections", cache: &cached)
-    }
-}
-
 let wordCountFunction = Function("_word_count", "text, counts, /, threads=None", messageName: "word_count", doc: """
     The native part of fastkernels.word_count(): adds to the empty dict counts
     (a Counter) the counts of Counter(text.lower().split()), in the same order,
@@ -121,78 +94,4 @@ let wordCountFileFunction = Function("_word_count_fd", "fd, counts, /, encoding,
         try countWords(fileDescriptor: Int32(descriptor), encoding: encoding, threads: threads, isCancelled: isCancelled)
     }
     return try handOver(result, to: counts, withBytes: true)
-}
-
-/// The empty dict argument at `index` that the counts go into.
-func countsArgument(_ args: borrowing Arguments, _ index: Int) throws -> PyObjectPointer {
-    let counts = try args.object(index)
-    guard isDict(counts) else { throw args.typeError(index, expected: "dict") }
-    guard dictSize(counts) == 0 else { throw args.error(index, .valueError, "must be empty") }
-    return counts
-}
-
-/// Counts the tokens of UTF-8 text into `counts`: None, or the offset of the first invalid byte.
-func countWords(_ text: UnsafeRawBufferPointer, into counts: PyObjectPointer, _ args: borrowing Arguments,
-                _ threads: Int) throws -> PyRef {
-    let result = try args.runKernel(releasingGIL: text.count >= 1 << 16) { isCancelled throws(KernelError) in
-        try countWords(text, threads: threads, isCancelled: isCancelled)
-    }
-    return try handOver(result, to: counts)
-}
-
-/// Fills the empty dict `counts` from the counted words, in their order of
-/// first occurrence, and returns None; or returns the offset of the invalid input.
-///
-/// ASCII words are already lowered and all distinct: each becomes a key once.
-/// The others are lowered by str.lower() first (several spellings may lower
-/// alike, even to an ASCII word: the Kelvin sign 'K' lowers to 'k'), and their
-/// counts are added to the key's. Since the words come in the order of their
-/// first occurrence, every key is inserted when its first spelling comes: the
-/// idiom's order. The words' memory is given back as the dict grows.
-func handOver(_ result: consuming WordCountResult, to counts: PyObjectPointer, withBytes: Bool = false) throws -> PyRef {
-    switch consume result {
-    case .invalid(let offset, let bytes):
-        guard withBytes else { return try .int(offset) }
-        return try .tuple(PyRef.int(offset), PyRef.bytes(copying: bytes.array))
-    case .words(var words):
-        let dict = PyRef(borrowing: counts)
-        // The non-ASCII words, lowered, in order (the list made at the first one).
-        var lowered: PyRef? = nil
-        var asciiCollision = false
-        for index in 0..<words.count {
-            if index & 0xFFFF == 0xFFFF { try checkSignals() }
-            try words.withToken(index) { bytes, _, ascii throws(PythonException) in
-                guard !ascii else { return }
-                let word = try PyRef.string(utf8: bytes).callMethod("lower")
-                if isASCIIString(word.pointer) { asciiCollision = true }
-                if lowered == nil { lowered = try PyRef.list() }
-                try lowered!.append(word)
-            }
-        }
-        var nextLowered = 0
-        try withStringCache { cache in  // the strs of words counted before, hashed already
-        for index in 0..<words.count {
-            words.prefetch(index + 8)
-            try words.withToken(index) { bytes, count, ascii throws(PythonException) in
-                if ascii {
-                    let key = if let cache { try cache.string(ascii: bytes) } else { try PyRef.string(ascii: bytes) }
-                    if asciiCollision {
-                        try dict.addToItem(key, count)
-                    } else {
-                        try dict.setItem(key, PyRef.int(count))
-                    }
-                } else {
-                    let key = PyRef(borrowing: lowered!.listItem(nextLowered))
-                    nextLowered += 1
-                    try dict.addToItem(key, count)
-                }
-            }
-            if index & 0xFFFF == 0xFFFF {
-                words.release(before: index)
-                try checkSignals()  // a vocabulary of millions takes a while to hand over
-            }
-        }
-        }
-        return .none
-    }
 }

@@ -1,11 +1,21 @@
 import FastKernels
 import PythonBridge
 
-// How a kernel call crosses the boundary: the GIL policy, the
-// cancellation hook and the translation of KernelError into the Python
-// exception that names the function and the argument.
+// How a kernel call crosses the boundary: the number of threads it may use,
+// the GIL policy, the cancellation hook and the translation of KernelError
+// into the Python exception that names the function and the argument.
 
 extension Arguments {
+    /// The `threads` argument: None (or not given) means all cores; otherwise an int >= 1.
+    func threadCount(_ index: Int) throws(PythonException) -> Int {
+        guard isGiven(index) else { return availableCores() }
+        let threads = try clampedInt(index)
+        guard threads >= 1 else {
+            throw error(index, .valueError, "must be >= 1 (or None for all cores), got \(threads == Int.min ? "a negative number" : String(threads))")
+        }
+        return threads
+    }
+
     /// Runs `kernel`, with the GIL released when `releasingGIL` (worth it for
     /// work of more than a few microseconds), handing it a cancellation check
     /// that polls for Ctrl-C. Kernel errors become Python exceptions.

@@ -1,18 +1,6 @@
 import FastKernels
 import PythonBridge
 
-extension Arguments {
-    /// The `threads` argument: None (or not given) means all cores; otherwise an int >= 1.
-    func threadCount(_ index: Int) throws(PythonException) -> Int {
-        guard isGiven(index) else { return availableCores() }
-        let threads = try clampedInt(index)
-        guard threads >= 1 else {
-            throw error(index, .valueError, "must be >= 1 (or None for all cores), got \(threads == Int.min ? "a negative number" : String(threads))")
-        }
-        return threads
-    }
-}
-
 let parallelThresholdsFunction = Function("_parallel_thresholds", "", doc: """
     The sizes from which each kernel uses more than one worker (when threads
     allows it), as a dict: 'sort' (elements of a list, or of an array the radix

@@ -1,0 +1,207 @@
+import FastKernels
+import PythonBridge
+
+// sort()'s adapter between Python objects and the kernels: the keys of exact
+// lists and tuples (on the stack for short ones, with the GIL held), the
+// references that keep their items alive while the GIL is released, and
+// numeric buffers sorted in place (a visitor of their element type).
+
+/// Lists and tuples up to this many items are sorted with the GIL held, their
+/// keys on the stack: no scratch memory, no references taken beyond the result's.
+let smallSortLimit = 256
+
+/// The keys of a small sequence's items, in `keyed` (room for all), as `SortedItems`
+/// reads them; NaNs get the largest key (last, in order, whether reverse or not).
+/// False when the items are not all exact ints within 64 bits (or bools) or all exact floats.
+@inline(__always)
+func readSmallKeys(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool,
+                   into keyed: UnsafeMutablePointer<KeyedItem>) -> Bool {
+    var sawInt = false, sawFloat = false
+    for index in 0..<items.count {
+        let object = items[index]!
+        let key: UInt64
+        switch scalarNumber(object) {
+        case .int(let value):
+            sawInt = true
+            key = reverse ? ~Int64.key(value) : Int64.key(value)
+        case .float(let value):
+            sawFloat = true
+            key = value.isNaN ? .max : reverse ? ~Double.key(value) : Double.key(value)
+        case .other:
+            return false
+        }
+        keyed[index] = KeyedItem(key: key, object: UInt(bitPattern: object))
+    }
+    return !(sawInt && sawFloat)  // int/float comparisons: sorted() decides
+}
+
+/// A new sorted list of a small sequence's items, or nil to decline (see `readSmallKeys`).
+func sortedSmallSequence(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool) throws -> PyRef? {
+    try withSortedSmallItems(items, reverse: reverse) { sorted throws in
+        try PyRef.list(count: items.count) { index throws(PythonException) in
+            PyRef(borrowing: objectAddress(sorted[index].object))
+        }
+    }
+}
+
+/// Sorts a small exact list in place (true), or declines (false; see `readSmallKeys`).
+/// The GIL is held throughout: nothing can change the list meanwhile.
+func sortSmallList(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool) throws -> Bool {
+    guard items.count > 1, let slots = UnsafeMutablePointer(mutating: items.baseAddress) else { return true }
+    return try withSortedSmallItems(items, reverse: reverse) { sorted in
+        for index in 0..<items.count { slots[index] = objectAddress(sorted[index].object) }
+        return true
+    } ?? false
+}
+
+/// Calls `body` with the keys and objects of a small sequence's items, sorted (keys and
+/// scratch on the stack); nil, without calling it, to decline (see `readSmallKeys`).
+func withSortedSmallItems<R: ~Copyable>(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool,
+                             _ body: (UnsafePointer<KeyedItem>) throws -> R) throws -> R? {
+    let count = items.count
+    return try withUnsafeTemporaryAllocation(of: KeyedItem.self, capacity: 2 * max(count, 1)) { keyed throws -> R? in
+        let base = keyed.baseAddress!
+        guard readSmallKeys(items, reverse: reverse, into: base) else { return nil }
+        try sortSmallKeyedItems(base, scratch: base + max(count, 1), count: count)
+        return try body(base)
+    }
+}
+
+/// `KeyedItems.sort` of items in the caller's memory, with the GIL held.
+func sortSmallKeyedItems(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
+                         count: Int) throws(PythonException) {
+    do {
+        try KeyedItems.sort(items, scratch: scratch, count: count)
+    } catch {
+        throw PythonException.memoryError("sort(): not enough memory to sort \(count) items")
+    }
+}
+
+/// The items of a list or tuple, sorted by key: their references (taken while
+/// the keys were read, in an array of their own, so that nothing another
+/// thread does to the list while the GIL is released can invalidate them) and
+/// the sorted order.
+struct SortedItems: ~Copyable {
+    var references: OwnedReferences
+    let keyed: KeyedItems
+    /// Items `0..<sortedCount` of `keyed` (keys and object addresses) are sorted; the
+    /// NaNs follow, in order (their addresses in `nanIndices`).
+    let sortedCount: Int
+    let nanIndices: CheckedIndices
+
+    /// Nil when `values` is not an exact list or tuple of exact ints within 64
+    /// bits (or bools) or of exact floats.
+    init?(_ values: PyObjectPointer, reverse: Bool, threads: Int, _ args: borrowing Arguments) throws {
+        guard let items = exactSequenceItems(values) else { return nil }
+        let count = items.count
+        guard var references = OwnedReferences(capacity: count), let keyed = KeyedItems(count: count),
+              let nanIndices = CheckedIndices(capacity: count) else {
+            throw PythonException.memoryError("\(args.functionName)(): not enough memory to sort \(count) items")
+        }
+        var sawInt = false, sawFloat = false
+        var keyedCount = 0
+        for index in 0..<count {
+            let object = items[index]!
+            let key: UInt64
+            switch scalarNumber(object) {
+            case .int(let value):
+                sawInt = true
+                key = Int64.key(value)
+            case .float(let value):
+                sawFloat = true
+                if value.isNaN {
+                    nanIndices.append(Int(bitPattern: object))
+                    references.append(object)
+                    continue
+                }
+                key = Double.key(value)  // -0.0 and 0.0 share a key: equal, so stable order
+            case .other:
+                return nil
+            }
+            if sawInt && sawFloat { return nil }  // int/float comparisons: sorted() decides
+            references.append(object)
+            keyed.items[keyedCount] = KeyedItem(key: reverse ? ~key : key, object: UInt(bitPattern: object))
+            keyedCount += 1
+        }
+        let sortedCount = keyedCount
+        try args.runKernel(releasingGIL: sortedCount >= arrayGILThreshold) { isCancelled throws(KernelError) in
+            try keyed.sort(count: sortedCount, threads: threads, isCancelled: isCancelled)
+        }
+        self.references = references
+        self.keyed = keyed
+        self.sortedCount = sortedCount
+        self.nanIndices = nanIndices
+    }
+
+    consuming func makeList() throws(PythonException) -> PyRef {
+        let keyed = self.keyed, sortedCount = self.sortedCount, nans = self.nanIndices
+        return try references.makeList { position in
+            objectAddress(position < sortedCount ? keyed.items[position].object : UInt(bitPattern: nans[position - sortedCount]))
+        }
+    }
+
+    /// Writes the sorted order into `list`, if it still holds exactly the items
+    /// that were sorted; otherwise another thread changed it meanwhile:
+    /// ValueError, as `list.sort` raises, and the list keeps what that thread put there.
+    consuming func store(into list: PyObjectPointer) throws(PythonException) {
+        guard references.matches(list: list) else { throw .valueError("list modified during sort") }
+        let keyed = self.keyed, sortedCount = self.sortedCount, nans = self.nanIndices
+        references.store(into: list) { position in
+            objectAddress(position < sortedCount ? keyed.items[position].object : UInt(bitPattern: nans[position - sortedCount]))
+        }
+    }
+}
+
+/// The object whose address a keyed item holds (an object this sort holds a reference to).
+@inline(__always)
+func objectAddress(_ address: UInt) -> PyObjectPointer {
+    UnsafeMutablePointer(bitPattern: address).unsafelyUnwrapped
+}
+
+/// A growing list of indices (at most `capacity`), in checked memory.
+final class CheckedIndices {
+    let indices: UnsafeMutablePointer<Int>
+    let capacity: Int
+    var count = 0
+
+    init?(capacity: Int) {
+        guard let indices = allocateChecked(Int.self, max(capacity, 1)) else { return nil }
+        self.indices = indices
+        self.capacity = max(capacity, 1)
+    }
+
+    deinit { deallocateChecked(indices, count: capacity) }
+
+    func append(_ index: Int) {
+        indices[count] = index
+        count += 1
+    }
+
+    subscript(_ position: Int) -> Int { indices[position] }
+}
+
+/// Sorts a writable 1-D numeric buffer in place (true), or declines (false).
+/// - Throws: TypeError for a read-only buffer or a numpy subclass.
+func sortBufferInPlace(_ values: PyObjectPointer, reverse: Bool, threads: Int,
+                       _ args: borrowing Arguments) throws -> Bool {
+    guard let buffer = try args.numericBuffer(values, argument: 0) else { return false }
+    guard !buffer.isReadOnly else {
+        throw args.error(0, .typeError, "is a read-only buffer; it cannot be sorted in place")
+    }
+    let sort = BufferSortInPlace(reverse: reverse, threads: threads, releasingGIL: buffer.count >= arrayGILThreshold)
+    try buffer.visitElements(with: sort, args)
+    return true
+}
+
+/// Sorts a buffer's elements in place (a bool buffer's as its bytes, `UInt8`).
+struct BufferSortInPlace: ElementVisitor {
+    let reverse: Bool
+    let threads: Int
+    let releasingGIL: Bool
+
+    func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>, _ args: borrowing Arguments) throws {
+        try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) in
+            try sortInPlace(elements, reverse: reverse, threads: threads, isCancelled: isCancelled)
+        }
+    }
+}
