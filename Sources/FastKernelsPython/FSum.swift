@@ -21,8 +21,8 @@ let fsumFunction = Function("fsum", "values, /, *, threads=None", doc: """
     """) { args in
     let threads = try args.threadCount(1)
     let values = try args.object(0)
-    if let items = exactSequenceItems(values) { return try fsumOfSequence(values, items) }
-    if let buffer = try args.numericBuffer(values, argument: 0) { return try fsumOfBuffer(buffer, threads: threads, args) }
+    if let items = exactSequenceItems(values) { return try fsumOfSequence(values, items: items) }
+    if let buffer = try args.numericBuffer(values, argument: 0) { return try fsumOfBuffer(buffer, threads: threads, args: args) }
     let iterator = try PythonIterator(values)
     var sequence = FSumSequence()
     var count = 0

@@ -1,7 +1,7 @@
 import FastKernels
 import PythonBridge
 
-/// Above this n, exact Fibonacci releases the GIL (F(2^14) takes tens of microseconds).
+/// From this n on, exact Fibonacci releases the GIL (F(2^14) takes tens of microseconds).
 let fibonacciGILThreshold = 1 << 14
 /// From this n on, the naive recursion releases the GIL (F(20) is ~22,000 calls).
 let recursiveGILThreshold = 20

@@ -47,11 +47,11 @@ let matmulFunction = Function("matmul", "a, b, /, *, out=None, threads=None", do
     """) { args in
     let a = try args.object(0), b = try args.object(1)
     if !args.isGiven(2), hasExactType(a, named: "numpy.ndarray"), hasExactType(b, named: "numpy.ndarray"),
-       let product = try multiplyMatrices(a, b, args) {
+       let product = try multiplyNumpyArrays(a, b, args: args) {
         return product
     }
     if !args.isGiven(2), isExactList(a), isExactList(b),
-       let product = try multiplyLists(a, b, threads: try args.threadCount(3), args) {
+       let product = try multiplyLists(a, b, threads: try args.threadCount(3), args: args) {
         return product
     }
     // Everything else: numpy's rules worked out in Python (fastkernels/_matmul.py), the products here.
@@ -71,21 +71,21 @@ let matmulBufferFunction = Function("_matmul", "a, b, out, a_index, b_index, out
     let threads = try args.threadCount(7)
     let vectors = try args.int(6)
     guard (0...3).contains(vectors) else { throw args.error(6, .valueError, "must be 0, 1, 2 or 3") }
-    let a = try arrayView(args, 0, writable: false)
-    let b = try arrayView(args, 1, writable: false)
-    let out = try arrayView(args, 2, writable: true)
+    let a = try args.arrayBuffer(0, writable: false)
+    let b = try args.arrayBuffer(1, writable: false)
+    let out = try args.arrayBuffer(2, writable: true)
     guard out.nativeByteOrder else {
         throw args.error(2, .typeError, "must be in native byte order")
     }
-    let left = try coreMatrix(a, args, 0, index: 3, shape: vectors & 1 != 0 ? .row : .matrix)
-    let right = try coreMatrix(b, args, 1, index: 4, shape: vectors & 2 != 0 ? .column : .matrix)
+    let left = try coreMatrix(of: a, argument: 0, index: 3, shape: vectors & 1 != 0 ? .row : .matrix, args: args)
+    let right = try coreMatrix(of: b, argument: 1, index: 4, shape: vectors & 2 != 0 ? .column : .matrix, args: args)
     let resultShape: CoreShape = switch vectors {
     case 0: .matrix
     case 1: .row
     case 2: .column
     default: .scalar
     }
-    let result = try coreMatrix(out, args, 2, index: 5, shape: resultShape)
+    let result = try coreMatrix(of: out, argument: 2, index: 5, shape: resultShape, args: args)
     guard left.columns == right.rows else {
         throw args.error(argument: "a, b", .valueError,
                          "core dimensions do not match: a has \(left.columns) columns, b has \(right.rows) rows")
@@ -93,7 +93,7 @@ let matmulBufferFunction = Function("_matmul", "a, b, out, a_index, b_index, out
     guard result.rows == left.rows, result.columns == right.columns else {
         throw args.error(2, .valueError, "has the wrong shape for a product of \(left.rows) x \(right.columns)")
     }
-    try args.runKernel(releasingGIL: matmulReleasesGIL(left.rows, left.columns, right.columns, result.element)) { isCancelled throws(KernelError) in
+    try args.runKernel(releasingGIL: matmulReleasesGIL(m: left.rows, k: left.columns, n: right.columns, element: result.element)) { isCancelled throws(KernelError) in
         try matmul(left, right, into: result, threads: threads, isCancelled: isCancelled)
     }
     _ = consume a
@@ -109,16 +109,16 @@ let matmulListsFunction = Function("_matmul_lists", "a, b, /, threads=None", mes
     bits; None otherwise (ragged rows, other types, larger ints), for the exact
     Python path.
     """) { args in
-    try multiplyLists(try args.object(0), try args.object(1), threads: try args.threadCount(2), args) ?? .none
+    try multiplyLists(try args.object(0), try args.object(1), threads: try args.threadCount(2), args: args) ?? .none
 }
 
 let buffersOverlapFunction = Function("_buffers_overlap", "a, b, /", messageName: "matmul", doc: """
     True when the memory of the two buffers' elements (from the lowest to the
     highest address each can reach) overlaps.
     """) { args in
-    let a = try arrayView(args, 0, writable: false)
-    let b = try arrayView(args, 1, writable: false)
-    let overlap = byteRange(a).overlaps(byteRange(b))
+    let a = try args.arrayBuffer(0, writable: false)
+    let b = try args.arrayBuffer(1, writable: false)
+    let overlap = byteRange(of: a).overlaps(byteRange(of: b))
     _ = consume a
     _ = consume b
     return .bool(overlap)

@@ -36,13 +36,13 @@ let sortFunction = Function("sort", "values, /, *, reverse=False, threads=None",
     if let items = exactSequenceItems(values) {
         if items.count <= smallSortLimit {
             if let sorted = try sortedSmallSequence(items, reverse: reverse) { return sorted }
-        } else if let sorted = try SortedItems(values, reverse: reverse, threads: threads, args) {
+        } else if let sorted = try SortedItems(values, reverse: reverse, threads: threads, args: args) {
             return try sorted.makeList()
         }
     } else if hasExactType(values, named: "numpy.ndarray"), try args.numericBuffer(values, argument: 0) != nil {
         // C order, same dtype and byte order.
         let copy = try PyRef(borrowing: values).callMethod("copy", cache: &PythonFallback.copyName)
-        _ = try sortBufferInPlace(copy.pointer, reverse: reverse, threads: threads, args)
+        _ = try sortBufferInPlace(copy.pointer, reverse: reverse, threads: threads, args: args)
         return copy
     }
     // Everything else (other buffers, other items, other iterables): fastkernels/_general.py.
@@ -65,11 +65,11 @@ let sortInPlaceFunction = Function("sort_inplace", "values, /, *, reverse=False,
     if isExactList(values), let items = exactSequenceItems(values) {
         if items.count <= smallSortLimit {
             if try sortSmallList(items, reverse: reverse) { return .none }
-        } else if let sorted = try SortedItems(values, reverse: reverse, threads: threads, args) {
+        } else if let sorted = try SortedItems(values, reverse: reverse, threads: threads, args: args) {
             try sorted.store(into: values)
             return .none
         }
-    } else if try sortBufferInPlace(values, reverse: reverse, threads: threads, args) {
+    } else if try sortBufferInPlace(values, reverse: reverse, threads: threads, args: args) {
         return .none
     }
     return try PythonFallback.sortInPlace().call([values, args[1] ?? falseObject(), args[2] ?? noneObject()])
@@ -83,7 +83,7 @@ let sortBufferFunction = Function("_sort_buffer", "values, /, reverse=False, thr
     """) { args in
     let reverse = try args.flag(1, default: false)
     let threads = try args.threadCount(2)
-    return try sortBufferInPlace(try args.object(0), reverse: reverse, threads: threads, args) ? .bool(true) : .none
+    return try sortBufferInPlace(try args.object(0), reverse: reverse, threads: threads, args: args) ? .bool(true) : .none
 }
 
 let replaceListFunction = Function("_replace_list", "target, expected, replacement, /", messageName: "sort_inplace",

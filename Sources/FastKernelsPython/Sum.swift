@@ -30,17 +30,17 @@ let sumFunction = Function("sum", "values, /, start=0, *, threads=None", doc: ""
     let values = try args.object(0)
     let start = args[1]
     if let items = exactSequenceItems(values) {
-        try checkSumStart(start)
+        try rejectStringLikeStart(start)
         if items.isEmpty { return try start.map { PyRef(borrowing: $0) } ?? .int(0) }  // sum([], start) is start
         if start == nil, items.count <= 16, let total = smallIntegerSum(items) { return try .int(total) }
-        return try sumOfSequence(values, items, start: start, threads: threads)
+        return try sumOfSequence(values, items: items, start: start, threads: threads)
     }
     if let buffer = try args.numericBuffer(values, argument: 0) {
-        try checkSumStart(start)
-        return try sumOfBuffer(buffer, start: start, threads: threads, args)
+        try rejectStringLikeStart(start)
+        return try sumOfBuffer(buffer, start: start, threads: threads, args: args)
     }
     let iterator = try PythonIterator(values)
-    try checkSumStart(start)
+    try rejectStringLikeStart(start)
     var sum = try SumInProgress(start: start)
     var count = 0
     while let item = try iterator.next() {

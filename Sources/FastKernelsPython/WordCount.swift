@@ -28,10 +28,10 @@ let publicWordCountFunction = Function("word_count", "text, /, *, threads=None",
     // surrogates, invalid UTF-8) in fastkernels/_general.py.
     if isExactString(text), let utf8 = utf8BytesWithoutSurrogates(of: text) {
         let counts = try newCounter()
-        if try countWords(utf8, into: counts.pointer, args, threads).isNone { return counts }
+        if try countUTF8Words(utf8, into: counts.pointer, threads: threads, args: args).isNone { return counts }
     } else if isExactBytes(text), let view = try BytesView(text) {
         let counts = try newCounter()
-        if try countWords(view.bytes, into: counts.pointer, args, threads).isNone { return counts }
+        if try countUTF8Words(view.bytes, into: counts.pointer, threads: threads, args: args).isNone { return counts }
     }
     return try PythonFallback.wordCount().call([text, args[1] ?? noneObject()])
 }
@@ -47,16 +47,16 @@ let wordCountFunction = Function("_word_count", "text, counts, /, threads=None",
     """) { args in
     let threads = try args.threadCount(2)
     let text = try args.object(0)
-    let counts = try countsArgument(args, 1)
+    let counts = try args.emptyDict(1)
     if isExactString(text) {
         guard let utf8 = utf8BytesWithoutSurrogates(of: text) else { return try .int(-1) }
-        return try countWords(utf8, into: counts, args, threads)
+        return try countUTF8Words(utf8, into: counts, threads: threads, args: args)
     }
     guard let view = try BytesView(text) else {
         throw args.typeError(0, expected: "str or a bytes-like object")
     }
     if isExactBytes(text) || view.isReadOnly {
-        return try countWords(view.bytes, into: counts, args, threads)
+        return try countUTF8Words(view.bytes, into: counts, threads: threads, args: args)
     }
     // A writable buffer: count a snapshot (another thread may write to it while the GIL is released).
     let size = view.bytes.count
@@ -65,7 +65,7 @@ let wordCountFunction = Function("_word_count", "text, counts, /, threads=None",
     }
     defer { deallocateChecked(copy, count: max(size, 1)) }
     if let source = view.bytes.baseAddress { copy.update(from: source.assumingMemoryBound(to: UInt8.self), count: size) }
-    return try countWords(UnsafeRawBufferPointer(start: copy, count: size), into: counts, args, threads)
+    return try countUTF8Words(UnsafeRawBufferPointer(start: copy, count: size), into: counts, threads: threads, args: args)
 }
 
 let wordCountFileFunction = Function("_word_count_fd", "fd, counts, /, encoding, threads=None",
@@ -78,7 +78,7 @@ let wordCountFileFunction = Function("_word_count_fd", "fd, counts, /, encoding,
     the bytes from there (at most 4, all a decoder needs).
     """) { args in
     let descriptor = try args.int(0)
-    let counts = try countsArgument(args, 1)
+    let counts = try args.emptyDict(1)
     let encoding: TextEncoding
     switch try args.string(2) {
     case "utf-8": encoding = .utf8
@@ -93,5 +93,5 @@ let wordCountFileFunction = Function("_word_count_fd", "fd, counts, /, encoding,
     let result = try args.runKernel(releasingGIL: true) { isCancelled throws(KernelError) in
         try countWords(fileDescriptor: Int32(descriptor), encoding: encoding, threads: threads, isCancelled: isCancelled)
     }
-    return try handOver(result, to: counts, withBytes: true)
+    return try storeWordCounts(result, into: counts, reportingInvalidBytes: true)
 }

@@ -5,6 +5,9 @@ import PythonBridge
 // the GIL policy, the cancellation hook and the translation of KernelError
 // into the Python exception that names the function and the argument.
 
+/// Work (in elements) from which a kernel over an array releases the GIL.
+let arrayGILThreshold = 1 << 15
+
 extension Arguments {
     /// The `threads` argument: None (or not given) means all cores; otherwise an int >= 1.
     func threadCount(_ index: Int) throws(PythonException) -> Int {

@@ -9,8 +9,8 @@ import PythonBridge
 /// dtype among float64, float32, int64, int32, both 2-D, or a 2-D and a 1-D one (matrix
 /// times vector, vector times matrix), of matching core sizes, into a new array made by
 /// numpy.empty, or two 1-D ones (their dot product, a numpy scalar). Nil for anything else.
-func multiplyMatrices(_ a: PyObjectPointer, _ b: PyObjectPointer,
-                      _ args: borrowing Arguments) throws -> PyRef? {
+func multiplyNumpyArrays(_ a: PyObjectPointer, _ b: PyObjectPointer,
+                         args: borrowing Arguments) throws -> PyRef? {
     guard let left = try? ArrayBufferView(a, writable: false, describe: ""),
           let right = try? ArrayBufferView(b, writable: false, describe: "") else {
         clearPendingException()
@@ -36,7 +36,7 @@ func multiplyMatrices(_ a: PyObjectPointer, _ b: PyObjectPointer,
         try withUnsafeMutableBytes(of: &value) { bytes throws in
             let cView = MatrixView(start: bytes.baseAddress!, rows: 1, columns: 1, rowStride: element.byteCount,
                                    columnStride: element.byteCount, element: element)
-            try args.runKernel(releasingGIL: matmulReleasesGIL(1, left.length(0), 1, element)) { isCancelled throws(KernelError) in
+            try args.runKernel(releasingGIL: matmulReleasesGIL(m: 1, k: left.length(0), n: 1, element: element)) { isCancelled throws(KernelError) in
                 try matmul(aView, bView, into: cView, threads: threads, isCancelled: isCancelled)
             }
         }
@@ -61,7 +61,7 @@ func multiplyMatrices(_ a: PyObjectPointer, _ b: PyObjectPointer,
     let aView = matrixView(left, start: left.start, shape: leftShape)
     let bView = matrixView(right, start: right.start, shape: rightShape)
     let cView = matrixView(out, start: out.start, shape: resultShape)
-    try args.runKernel(releasingGIL: matmulReleasesGIL(m, right.length(0), n, aView.element)) { isCancelled throws(KernelError) in
+    try args.runKernel(releasingGIL: matmulReleasesGIL(m: m, k: right.length(0), n: n, element: aView.element)) { isCancelled throws(KernelError) in
         try matmul(aView, bView, into: cView, threads: threads, isCancelled: isCancelled)
     }
     _ = consume out
@@ -78,17 +78,20 @@ let matmulGILThreshold = 1 << 17
 /// GIL: above `matmulGILThreshold` multiply-adds (2.5 µs of float64 work), float32 counting
 /// half (its kernels do twice as many a cycle: 64 x 64 x 64 takes ~2 µs, to which the
 /// ~0.2 µs release added a tenth).
-func matmulReleasesGIL(_ m: Int, _ k: Int, _ n: Int, _ element: MatrixElement) -> Bool {
+func matmulReleasesGIL(m: Int, k: Int, n: Int, element: MatrixElement) -> Bool {
     let work = Double(m) * Double(k) * Double(n)
     return work * (element == .float32 ? 0.5 : 1) > Double(matmulGILThreshold)
 }
 
-func arrayView(_ args: borrowing Arguments, _ index: Int, writable: Bool) throws -> ArrayBufferView {
-    guard let view = try ArrayBufferView(try args.object(index), writable: writable,
-                                         describe: "\(args.functionName)() argument '\(args.name(index))'") else {
-        throw args.typeError(index, expected: "an object with the buffer protocol")
+extension Arguments {
+    /// The argument at `index` seen through the buffer protocol, as an N-dimensional array.
+    func arrayBuffer(_ index: Int, writable: Bool) throws(PythonException) -> ArrayBufferView {
+        guard let view = try ArrayBufferView(try object(index), writable: writable,
+                                             describe: "\(functionName)() argument '\(name(index))'") else {
+            throw typeError(index, expected: "an object with the buffer protocol")
+        }
+        return view
     }
-    return view
 }
 
 /// The dimensions of an operand that the product works on.
@@ -106,8 +109,8 @@ enum CoreShape {
 
 /// The matrix of `view` selected by the index tuple in argument `index`, every
 /// address checked to lie in the exported buffer.
-func coreMatrix(_ view: borrowing ArrayBufferView, _ args: borrowing Arguments, _ argument: Int, index: Int,
-                shape: CoreShape) throws -> MatrixView {
+func coreMatrix(of view: borrowing ArrayBufferView, argument: Int, index: Int, shape: CoreShape,
+                args: borrowing Arguments) throws -> MatrixView {
     let indexObject = try args.object(index)
     guard let items = exactSequenceItems(indexObject) else {
         throw args.typeError(index, expected: "a tuple of ints")
@@ -170,7 +173,7 @@ extension MatrixElement {
 /// ints whose sums stay within 64 bits, as a new list of lists (a list, or a number,
 /// for vectors); nil for anything else.
 func multiplyLists(_ a: PyObjectPointer, _ b: PyObjectPointer, threads: Int,
-                   _ args: borrowing Arguments) throws -> PyRef? {
+                   args: borrowing Arguments) throws -> PyRef? {
     guard let left = try ListMatrix(a, vectorIsColumn: false), let right = try ListMatrix(b, vectorIsColumn: true),
           left.columns == right.rows, left.isFloat == right.isFloat else { return nil }
     let m = left.rows, k = left.columns, n = right.columns
@@ -184,7 +187,7 @@ func multiplyLists(_ a: PyObjectPointer, _ b: PyObjectPointer, threads: Int,
     }
     let resultView = MatrixView(start: UnsafeMutableRawPointer(result.base), rows: m, columns: n,
                                 rowStride: n * 8, columnStride: 8, element: element)
-    try args.runKernel(releasingGIL: matmulReleasesGIL(m, k, n, element)) { isCancelled throws(KernelError) in
+    try args.runKernel(releasingGIL: matmulReleasesGIL(m: m, k: k, n: n, element: element)) { isCancelled throws(KernelError) in
         try matmul(left.view, right.view, into: resultView, threads: threads, isCancelled: isCancelled)
     }
     let values = UnsafeRawPointer(result.base), isFloat = left.isFloat
@@ -282,7 +285,7 @@ struct ListMatrix: ~Copyable {
 }
 
 /// The addresses from the lowest to the highest byte any element of `view` occupies.
-func byteRange(_ view: borrowing ArrayBufferView) -> Range<Int> {
+func byteRange(of view: borrowing ArrayBufferView) -> Range<Int> {
     var span = ByteSpan()
     for dimension in 0..<view.dimensions { span.add(length: view.length(dimension), stride: view.stride(dimension)) }
     return span.range(start: view.start, itemSize: view.element.byteCount)

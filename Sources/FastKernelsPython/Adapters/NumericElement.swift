@@ -30,39 +30,36 @@ protocol ElementVisitor {
 
     /// Called with the elements of a buffer of numbers.
     func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>,
-                                        _ args: borrowing Arguments) throws -> Result
+                                        args: borrowing Arguments) throws -> Result
 
     /// Called with the elements of a bool buffer ('?'), one byte each, true when
     /// not zero. By default they are visited as the numbers 0 and 1 (`UInt8`).
-    func visit(bools: StridedBuffer<UInt8>, _ args: borrowing Arguments) throws -> Result
+    func visit(bools: StridedBuffer<UInt8>, args: borrowing Arguments) throws -> Result
 }
 
 extension ElementVisitor {
-    func visit(bools: StridedBuffer<UInt8>, _ args: borrowing Arguments) throws -> Result {
-        try visit(bools, args)
+    func visit(bools: StridedBuffer<UInt8>, args: borrowing Arguments) throws -> Result {
+        try visit(bools, args: args)
     }
 }
-
-/// Work (in elements) from which a kernel over an array releases the GIL.
-let arrayGILThreshold = 1 << 15
 
 extension BufferView {
     /// Calls `visitor` with this buffer's elements typed as their Swift type.
     @inline(__always)
     func visitElements<Visitor: ElementVisitor>(with visitor: Visitor,
-                                                _ args: borrowing Arguments) throws -> Visitor.Result {
+                                                args: borrowing Arguments) throws -> Visitor.Result {
         switch element {
-        case .int8: try visitor.visit(elements(as: Int8.self), args)
-        case .uint8: try visitor.visit(elements(as: UInt8.self), args)
-        case .int16: try visitor.visit(elements(as: Int16.self), args)
-        case .uint16: try visitor.visit(elements(as: UInt16.self), args)
-        case .int32: try visitor.visit(elements(as: Int32.self), args)
-        case .uint32: try visitor.visit(elements(as: UInt32.self), args)
-        case .int64: try visitor.visit(elements(as: Int64.self), args)
-        case .uint64: try visitor.visit(elements(as: UInt64.self), args)
-        case .float32: try visitor.visit(elements(as: Float.self), args)
-        case .float64: try visitor.visit(elements(as: Double.self), args)
-        case .bool: try visitor.visit(bools: elements(as: UInt8.self), args)
+        case .int8: try visitor.visit(elements(as: Int8.self), args: args)
+        case .uint8: try visitor.visit(elements(as: UInt8.self), args: args)
+        case .int16: try visitor.visit(elements(as: Int16.self), args: args)
+        case .uint16: try visitor.visit(elements(as: UInt16.self), args: args)
+        case .int32: try visitor.visit(elements(as: Int32.self), args: args)
+        case .uint32: try visitor.visit(elements(as: UInt32.self), args: args)
+        case .int64: try visitor.visit(elements(as: Int64.self), args: args)
+        case .uint64: try visitor.visit(elements(as: UInt64.self), args: args)
+        case .float32: try visitor.visit(elements(as: Float.self), args: args)
+        case .float64: try visitor.visit(elements(as: Double.self), args: args)
+        case .bool: try visitor.visit(bools: elements(as: UInt8.self), args: args)
         }
     }
 

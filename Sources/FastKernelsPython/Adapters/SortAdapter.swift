@@ -39,7 +39,7 @@ func readSmallKeys(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool
 func sortedSmallSequence(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool) throws -> PyRef? {
     try withSortedSmallItems(items, reverse: reverse) { sorted throws in
         try PyRef.list(count: items.count) { index throws(PythonException) in
-            PyRef(borrowing: objectAddress(sorted[index].object))
+            PyRef(borrowing: object(atAddress: sorted[index].object))
         }
     }
 }
@@ -49,7 +49,7 @@ func sortedSmallSequence(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse
 func sortSmallList(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool) throws -> Bool {
     guard items.count > 1, let slots = UnsafeMutablePointer(mutating: items.baseAddress) else { return true }
     return try withSortedSmallItems(items, reverse: reverse) { sorted in
-        for index in 0..<items.count { slots[index] = objectAddress(sorted[index].object) }
+        for index in 0..<items.count { slots[index] = object(atAddress: sorted[index].object) }
         return true
     } ?? false
 }
@@ -91,7 +91,7 @@ struct SortedItems: ~Copyable {
 
     /// Nil when `values` is not an exact list or tuple of exact ints within 64
     /// bits (or bools) or of exact floats.
-    init?(_ values: PyObjectPointer, reverse: Bool, threads: Int, _ args: borrowing Arguments) throws {
+    init?(_ values: PyObjectPointer, reverse: Bool, threads: Int, args: borrowing Arguments) throws {
         guard let items = exactSequenceItems(values) else { return nil }
         let count = items.count
         guard var references = OwnedReferences(capacity: count), let keyed = KeyedItems(count: count),
@@ -136,7 +136,7 @@ struct SortedItems: ~Copyable {
     consuming func makeList() throws(PythonException) -> PyRef {
         let keyed = self.keyed, sortedCount = self.sortedCount, nans = self.nanIndices
         return try references.makeList { position in
-            objectAddress(position < sortedCount ? keyed.items[position].object : UInt(bitPattern: nans[position - sortedCount]))
+            object(atAddress: position < sortedCount ? keyed.items[position].object : UInt(bitPattern: nans[position - sortedCount]))
         }
     }
 
@@ -147,14 +147,14 @@ struct SortedItems: ~Copyable {
         guard references.matches(list: list) else { throw .valueError("list modified during sort") }
         let keyed = self.keyed, sortedCount = self.sortedCount, nans = self.nanIndices
         references.store(into: list) { position in
-            objectAddress(position < sortedCount ? keyed.items[position].object : UInt(bitPattern: nans[position - sortedCount]))
+            object(atAddress: position < sortedCount ? keyed.items[position].object : UInt(bitPattern: nans[position - sortedCount]))
         }
     }
 }
 
 /// The object whose address a keyed item holds (an object this sort holds a reference to).
 @inline(__always)
-func objectAddress(_ address: UInt) -> PyObjectPointer {
+func object(atAddress address: UInt) -> PyObjectPointer {
     UnsafeMutablePointer(bitPattern: address).unsafelyUnwrapped
 }
 
@@ -183,13 +183,13 @@ final class CheckedIndices {
 /// Sorts a writable 1-D numeric buffer in place (true), or declines (false).
 /// - Throws: TypeError for a read-only buffer or a numpy subclass.
 func sortBufferInPlace(_ values: PyObjectPointer, reverse: Bool, threads: Int,
-                       _ args: borrowing Arguments) throws -> Bool {
+                       args: borrowing Arguments) throws -> Bool {
     guard let buffer = try args.numericBuffer(values, argument: 0) else { return false }
     guard !buffer.isReadOnly else {
         throw args.error(0, .typeError, "is a read-only buffer; it cannot be sorted in place")
     }
     let sort = BufferSortInPlace(reverse: reverse, threads: threads, releasingGIL: buffer.count >= arrayGILThreshold)
-    try buffer.visitElements(with: sort, args)
+    try buffer.visitElements(with: sort, args: args)
     return true
 }
 
@@ -199,7 +199,7 @@ struct BufferSortInPlace: ElementVisitor {
     let threads: Int
     let releasingGIL: Bool
 
-    func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>, _ args: borrowing Arguments) throws {
+    func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>, args: borrowing Arguments) throws {
         try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) in
             try sortInPlace(elements, reverse: reverse, threads: threads, isCancelled: isCancelled)
         }

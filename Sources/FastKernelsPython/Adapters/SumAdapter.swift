@@ -31,7 +31,7 @@ let pythonSumRules: PythonSumRules = {
 }()
 
 /// sum() refuses str, bytes and bytearray starts (subclasses too), with the built-in's messages.
-func checkSumStart(_ start: PyObjectPointer?) throws(PythonException) {
+func rejectStringLikeStart(_ start: PyObjectPointer?) throws(PythonException) {
     guard let start else { return }
     if isString(start) { throw .typeError("sum() can't sum strings [use ''.join(seq) instead]") }
     if isBytes(start) { throw .typeError("sum() can't sum bytes [use b''.join(seq) instead]") }
@@ -171,24 +171,25 @@ struct SumInProgress: ~Copyable {
             native.add(convertedInteger: try convertToDouble(item))  // 3.14+: any int, as float(item)
         case .int:
             // The int loop ends; if `total + item` is a float, the float loop starts from it.
-            let total = try materialize(native.result).adding(item)
+            let total = try pythonNumber(native.result).adding(item)
             if total.isExactFloat {
                 native = PythonSum(start: total.floatValue, rules: pythonSumRules)
             } else {
                 generic = consume total
             }
         default:
-            generic = try materialize(native.result).adding(item)
+            generic = try pythonNumber(native.result).adding(item)
         }
     }
 
     consuming func finish() throws(PythonException) -> PyRef {
         if let total = generic.take() { return total }
-        return try materialize(native.result)
+        return try pythonNumber(native.result)
     }
 }
 
-func materialize(_ result: PythonSum.Result) throws(PythonException) -> PyRef {
+/// The Python int or float a native sum's total is.
+func pythonNumber(_ result: PythonSum.Result) throws(PythonException) -> PyRef {
     switch result {
     case .int(let value): try .int(value)
     case .float(let value): try .float(value)
@@ -200,7 +201,7 @@ func materialize(_ result: PythonSum.Result) throws(PythonException) -> PyRef {
 let parallelSequenceSumThreshold = 1 << 17
 
 /// sum() of an exact list or tuple.
-func sumOfSequence(_ sequence: PyObjectPointer, _ items: UnsafeBufferPointer<PyObjectPointer?>,
+func sumOfSequence(_ sequence: PyObjectPointer, items: UnsafeBufferPointer<PyObjectPointer?>,
                    start: PyObjectPointer?, threads: Int) throws(PythonException) -> PyRef {
     var sum = try SumInProgress(start: start)
     if items.count >= parallelSequenceSumThreshold, sum.isNative, sum.native.mode == .int,
@@ -254,9 +255,9 @@ func smallIntegerSum(_ items: UnsafeBufferPointer<PyObjectPointer?>) -> Int? {
 
 /// sum() of a numeric buffer: `builtins.sum(memoryview(values).tolist(), start)`.
 func sumOfBuffer(_ buffer: borrowing BufferView, start: PyObjectPointer?, threads: Int,
-                 _ args: borrowing Arguments) throws -> PyRef {
+                 args: borrowing Arguments) throws -> PyRef {
     let sum = BufferSum(start: start, threads: threads, releasingGIL: buffer.count >= arrayGILThreshold)
-    return try PyRef(owning: buffer.visitElements(with: sum, args))
+    return try PyRef(owning: buffer.visitElements(with: sum, args: args))
 }
 
 /// sum() of a buffer's elements, by their kind (`SumElement`); a bool buffer's as
@@ -267,12 +268,12 @@ struct BufferSum: ElementVisitor {
     let releasingGIL: Bool
 
     func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>,
-                                        _ args: borrowing Arguments) throws -> PyObjectPointer {
-        try Element.pythonSum(of: elements, start: start, threads: threads, releasingGIL: releasingGIL, args).release()
+                                        args: borrowing Arguments) throws -> PyObjectPointer {
+        try Element.pythonSum(of: elements, start: start, threads: threads, releasingGIL: releasingGIL, args: args).release()
     }
 
-    func visit(bools: StridedBuffer<UInt8>, _ args: borrowing Arguments) throws -> PyObjectPointer {
-        try sumOfIntegers(bools, start, threads, releasingGIL, args, asBool: true).release()
+    func visit(bools: StridedBuffer<UInt8>, args: borrowing Arguments) throws -> PyObjectPointer {
+        try sumOfIntegers(bools, start: start, threads: threads, releasingGIL: releasingGIL, asBools: true, args: args).release()
     }
 }
 
@@ -281,32 +282,36 @@ struct BufferSum: ElementVisitor {
 protocol SumElement: BufferScalar {
     /// `builtins.sum(memoryview(values).tolist(), start)` of a buffer of these elements.
     static func pythonSum(of values: StridedBuffer<Self>, start: PyObjectPointer?, threads: Int,
-                          releasingGIL: Bool, _ args: borrowing Arguments) throws -> PyRef
+                          releasingGIL: Bool, args: borrowing Arguments) throws -> PyRef
 }
 
 extension SumElement where Self: FixedWidthInteger {
     static func pythonSum(of values: StridedBuffer<Self>, start: PyObjectPointer?, threads: Int,
-                          releasingGIL: Bool, _ args: borrowing Arguments) throws -> PyRef {
-        try sumOfIntegers(values, start, threads, releasingGIL, args)
+                          releasingGIL: Bool, args: borrowing Arguments) throws -> PyRef {
+        try sumOfIntegers(values, start: start, threads: threads, releasingGIL: releasingGIL, args: args)
     }
 }
 
 extension SumElement where Self: BinaryFloatingPoint {
     static func pythonSum(of values: StridedBuffer<Self>, start: PyObjectPointer?, threads: Int,
-                          releasingGIL: Bool, _ args: borrowing Arguments) throws -> PyRef {
-        try sumOfFloats(values, start, releasingGIL, args)
+                          releasingGIL: Bool, args: borrowing Arguments) throws -> PyRef {
+        try sumOfFloats(values, start: start, releasingGIL: releasingGIL, args: args)
     }
 }
 
+/// sum() of a buffer of integers: from an int start, in parallel (ints are exact in any
+/// order); from a float start, in order, in CPython's float loop; from any other start,
+/// item by item in its generic loop. With `asBools`, each element is a Python bool
+/// (True when not zero), as a bool buffer's items are.
 func sumOfIntegers<T: FixedWidthInteger & BufferScalar>(
-    _ values: StridedBuffer<T>, _ start: PyObjectPointer?, _ threads: Int, _ releasingGIL: Bool,
-    _ args: borrowing Arguments, asBool: Bool = false
+    _ values: StridedBuffer<T>, start: PyObjectPointer?, threads: Int, releasingGIL: Bool, asBools: Bool = false,
+    args: borrowing Arguments
 ) throws -> PyRef {
     var sum = try SumInProgress(start: start)
     guard sum.isNative else {
         for index in 0..<values.count {
             let value = values.load(index)
-            let item: PyRef = asBool ? .bool(value != 0) : try .int(Int128(value))
+            let item: PyRef = asBools ? .bool(value != 0) : try .int(Int128(value))
             try sum.add(item)
             if index & 0xFFFF == 0xFFFF { try checkSignals() }
         }
@@ -315,7 +320,7 @@ func sumOfIntegers<T: FixedWidthInteger & BufferScalar>(
     if sum.native.mode == .int, case .int(let startValue) = sum.native.result {
         // Only ints: exact whatever the order, so in parallel.
         let total = try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) -> Int128 in
-            if asBool {
+            if asBools {
                 return Int128(try countNonZero(StridedBuffer<UInt8>(start: values.start, count: values.count,
                                                                     byteStride: values.byteStride),
                                                threads: threads, isCancelled: isCancelled))
@@ -326,13 +331,15 @@ func sumOfIntegers<T: FixedWidthInteger & BufferScalar>(
     }
     var native = sum.native
     try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) in
-        try addInOrder(values, to: &native, asBool: asBool, isCancelled: isCancelled)
+        try addInOrder(values, to: &native, asBool: asBools, isCancelled: isCancelled)
     }
-    return try materialize(native.result)
+    return try pythonNumber(native.result)
 }
 
+/// sum() of a buffer of floats, in order: in CPython's float loop (from an int or a
+/// float start), or item by item in its generic loop (from any other start).
 func sumOfFloats<T: BinaryFloatingPoint & BufferScalar>(
-    _ values: StridedBuffer<T>, _ start: PyObjectPointer?, _ releasingGIL: Bool, _ args: borrowing Arguments
+    _ values: StridedBuffer<T>, start: PyObjectPointer?, releasingGIL: Bool, args: borrowing Arguments
 ) throws -> PyRef {
     var sum = try SumInProgress(start: start)
     guard sum.isNative else {
@@ -347,5 +354,5 @@ func sumOfFloats<T: BinaryFloatingPoint & BufferScalar>(
     try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) in
         try addInOrder(values, to: &native, isCancelled: isCancelled)
     }
-    return try materialize(native.result)
+    return try pythonNumber(native.result)
 }

@@ -23,25 +23,28 @@ func newCounter() throws(PythonException) -> PyRef {
     try PyRef.newEmptyInstance(of: CounterType.type())
 }
 
-/// The empty dict argument at `index` that the counts go into.
-func countsArgument(_ args: borrowing Arguments, _ index: Int) throws -> PyObjectPointer {
-    let counts = try args.object(index)
-    guard isDict(counts) else { throw args.typeError(index, expected: "dict") }
-    guard dictSize(counts) == 0 else { throw args.error(index, .valueError, "must be empty") }
-    return counts
+extension Arguments {
+    /// The argument at `index`, which must be an empty dict (the counts go into it).
+    func emptyDict(_ index: Int) throws(PythonException) -> PyObjectPointer {
+        let counts = try object(index)
+        guard isDict(counts) else { throw typeError(index, expected: "dict") }
+        guard dictSize(counts) == 0 else { throw error(index, .valueError, "must be empty") }
+        return counts
+    }
 }
 
 /// Counts the tokens of UTF-8 text into `counts`: None, or the offset of the first invalid byte.
-func countWords(_ text: UnsafeRawBufferPointer, into counts: PyObjectPointer, _ args: borrowing Arguments,
-                _ threads: Int) throws -> PyRef {
+func countUTF8Words(_ text: UnsafeRawBufferPointer, into counts: PyObjectPointer, threads: Int,
+                    args: borrowing Arguments) throws -> PyRef {
     let result = try args.runKernel(releasingGIL: text.count >= 1 << 16) { isCancelled throws(KernelError) in
         try countWords(text, threads: threads, isCancelled: isCancelled)
     }
-    return try handOver(result, to: counts)
+    return try storeWordCounts(result, into: counts)
 }
 
 /// Fills the empty dict `counts` from the counted words, in their order of
-/// first occurrence, and returns None; or returns the offset of the invalid input.
+/// first occurrence, and returns None; or, for invalid input, returns its offset
+/// (with `reportingInvalidBytes`, a tuple of the offset and the bytes from there).
 ///
 /// ASCII words are already lowered and all distinct: each becomes a key once.
 /// The others are lowered by str.lower() first (several spellings may lower
@@ -49,10 +52,11 @@ func countWords(_ text: UnsafeRawBufferPointer, into counts: PyObjectPointer, _ 
 /// counts are added to the key's. Since the words come in the order of their
 /// first occurrence, every key is inserted when its first spelling comes: the
 /// idiom's order. The words' memory is given back as the dict grows.
-func handOver(_ result: consuming WordCountResult, to counts: PyObjectPointer, withBytes: Bool = false) throws -> PyRef {
+func storeWordCounts(_ result: consuming WordCountResult, into counts: PyObjectPointer,
+                     reportingInvalidBytes: Bool = false) throws -> PyRef {
     switch consume result {
     case .invalid(let offset, let bytes):
-        guard withBytes else { return try .int(offset) }
+        guard reportingInvalidBytes else { return try .int(offset) }
         return try .tuple(PyRef.int(offset), PyRef.bytes(copying: bytes.array))
     case .words(var words):
         let dict = PyRef(borrowing: counts)
