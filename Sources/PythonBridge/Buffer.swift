@@ -6,10 +6,11 @@ let isLittleEndian = true
 let isLittleEndian = false
 #endif
 
-/// The element type of a 1-D numeric buffer, from its struct-module format.
+/// The element type of a numeric buffer, from its struct-module format.
 public enum BufferElement: Sendable, Equatable {
     case int8, uint8, int16, uint16, int32, uint32, int64, uint64, float32, float64, bool
 
+    /// The size of one element.
     public var byteCount: Int {
         switch self {
         case .int8, .uint8, .bool: 1
@@ -37,6 +38,7 @@ public struct BufferView: ~Copyable {
     public let count: Int
     /// Distance between elements in bytes (may be negative, e.g. numpy's a[::-1]).
     public let byteStride: Int
+    /// True when the exporter says the memory must not be written.
     public let isReadOnly: Bool
 
     /// Address of element 0.
@@ -47,6 +49,7 @@ public struct BufferView: ~Copyable {
     /// shapes or formats), with no exception left pending: the caller then
     /// treats the object through Python's protocols instead. A read-only buffer
     /// is taken too (`isReadOnly`): the caller decides what it may not do with it.
+    /// - Parameter object: any object, borrowed.
     public init?(numeric object: PyObjectPointer) {
         guard fk_buffer_check(object) != 0 else { return nil }
         var view = Py_buffer()
@@ -163,10 +166,15 @@ public struct ArrayBufferView: ~Copyable {
         return step
     }
 
-    /// A view of `object`'s buffer, or nil when it does not export one.
-    /// `describe` names the argument in error messages ("f() argument 'a'").
+    /// A view of `object`'s buffer, of any number of dimensions.
+    /// - Parameters:
+    ///   - object: any object, borrowed.
+    ///   - writable: whether the caller will write to the memory.
+    ///   - describe: names the argument in error messages ("f() argument 'a'").
+    /// - Returns: the view; nil when `object` does not export a buffer.
     /// - Throws: TypeError for formats that are not one plain number (naming the
-    ///   format) and for a read-only buffer when `writable`; what the exporter raises.
+    ///   format) and for a read-only buffer when `writable`; `.pending` with what the
+    ///   exporter raised.
     public init?(_ object: PyObjectPointer, writable: Bool,
                  describe: @autoclosure () -> String) throws(PythonException) {
         guard fk_buffer_check(object) != 0 else { return nil }
@@ -196,8 +204,11 @@ public struct ArrayBufferView: ~Copyable {
 public struct BytesView: ~Copyable {
     var view: Py_buffer
 
-    /// Nil when the object does not export a buffer. Throws (pending BufferError)
-    /// for a buffer that is not contiguous.
+    /// A view of `object`'s bytes.
+    /// - Parameter object: any object, borrowed.
+    /// - Returns: the view; nil when the object does not export a buffer.
+    /// - Throws: `.pending`: BufferError for a buffer that is not contiguous, what
+    ///   the exporter raised.
     public init?(_ object: PyObjectPointer) throws(PythonException) {
         guard fk_buffer_check(object) != 0 else { return nil }
         var view = Py_buffer()
@@ -210,6 +221,7 @@ public struct BytesView: ~Copyable {
         PyBuffer_Release(&view)
     }
 
+    /// The bytes, valid while the view lives.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: view.buf, count: view.len) }
 
     /// True when the exporter says its memory is read-only (bytes; a read-only

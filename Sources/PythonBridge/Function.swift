@@ -2,6 +2,7 @@
 
 /// One parameter of a Python-callable function.
 public struct Parameter: Sendable, Equatable {
+    /// How it may be passed: before `/`, between `/` and `*`, after `*`.
     public enum Kind: Sendable, Equatable { case positionalOnly, positionalOrKeyword, keywordOnly }
     public let name: String
     public let kind: Kind
@@ -47,6 +48,9 @@ public final class Function: @unchecked Sendable {
     ///   - messageName: the function name in error messages, when it is not `name`
     ///     (a private native function behind a public Python one).
     ///   - body: runs with the GIL held; returns the result as an owned reference.
+    ///     What it throws is raised in Python: a `PythonException` as itself, a
+    ///     `PythonExceptionConvertible` error as its `pythonException`, any other
+    ///     error as RuntimeError; an exception already set in the interpreter wins.
     public init(_ name: String, _ signature: String, messageName: String? = nil, doc: String,
                 _ body: @escaping Body) {
         self.name = name

@@ -60,6 +60,11 @@ public final class ReleasedGIL: @unchecked Sendable {
 ///
 /// If a signal handler raised while the body ran, that exception (usually
 /// KeyboardInterrupt) is what the caller sees, whatever the body threw.
+///
+/// - Parameter body: the work; gets the released state, for `checkSignals()`.
+/// - Returns: what `body` returns.
+/// - Throws: what `body` threw; `PythonException.pending` instead when a signal
+///   handler raised meanwhile (its exception is set).
 public func withGILReleased<R: ~Copyable>(_ body: (ReleasedGIL) throws -> R) throws -> R {
     let gil = ReleasedGIL()
     defer { gil.reacquire() }
@@ -71,7 +76,10 @@ public func withGILReleased<R: ~Copyable>(_ body: (ReleasedGIL) throws -> R) thr
     }
 }
 
-/// With the GIL held: runs pending signal handlers; throws their exception.
+/// With the GIL held: runs pending signal handlers (Python's own, such as the
+/// one that raises KeyboardInterrupt for Ctrl-C). Call it every so often in a
+/// long loop that holds the GIL.
+/// - Throws: `.pending` with the exception a handler raised.
 public func checkSignals() throws(PythonException) {
     if PyErr_CheckSignals() != 0 { throw .pending }
 }

@@ -6,8 +6,12 @@
 /// The module definition, method table and strings live for the life of the
 /// process, as a static PyModuleDef in C would.
 ///
+/// - Parameters:
+///   - name: the module's full name ("package._native").
+///   - doc: the module's docstring.
+///   - functions: the module's functions, at most `FunctionSlots.capacity` (48).
 /// - Returns: the new module (an owned `PyObject *`), or nil with a Python
-///   exception set.
+///   exception set (RuntimeError beyond 48 functions, MemoryError).
 public func createModule(name: String, doc: String, functions: [Function]) -> UnsafeMutableRawPointer? {
     do {
         let methods = UnsafeMutablePointer<PyMethodDef>.allocate(capacity: functions.count + 1)

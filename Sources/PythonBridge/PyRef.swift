@@ -15,15 +15,16 @@ public struct PyRef: ~Copyable {
     public let pointer: PyObjectPointer
 
     /// Takes ownership of a new reference returned by a C-API call.
-    /// A NULL (the call failed and set a Python exception) throws
-    /// `PythonException.pending`.
+    /// - Parameter pointer: the call's result: a new reference, or NULL when the
+    ///   call failed and set a Python exception.
+    /// - Throws: `.pending` for NULL.
     @inlinable
     public init(owning pointer: PyObjectPointer?) throws(PythonException) {
         guard let pointer else { throw PythonException.pending }
         self.pointer = pointer
     }
 
-    /// Takes a new strong reference to a borrowed object.
+    /// Takes a new strong reference to a borrowed object (never fails).
     @inlinable
     public init(borrowing pointer: PyObjectPointer) {
         fk_incref(pointer)
@@ -35,6 +36,7 @@ public struct PyRef: ~Copyable {
 
     /// Gives up ownership: the caller (usually CPython, as a return value)
     /// now owns the reference.
+    /// - Returns: the object, whose reference the caller must release or hand on.
     @inlinable
     public consuming func release() -> PyObjectPointer {
         let pointer = self.pointer
@@ -51,7 +53,7 @@ public struct PyRef: ~Copyable {
     /// The name of the object's type, as Python's `type(x).__name__` shows it in messages.
     public var typeName: String { PyRef.typeName(of: pointer) }
 
-    /// The name of a borrowed object's type.
+    /// The name of a borrowed object's type, as `typeName` gives it.
     public static func typeName(of object: PyObjectPointer) -> String {
         let full = String(cString: fk_type_name(object))
         // tp_name of C types may be dotted ("numpy.int64"): messages use the last part, as CPython does.

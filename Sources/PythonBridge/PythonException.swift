@@ -4,6 +4,7 @@
 /// Python. Throw it from any function body; the bridge sets the exception
 /// and returns NULL to the interpreter.
 public struct PythonException: Error, Sendable, CustomStringConvertible {
+    /// The Python exception class.
     public enum Kind: Sendable, Equatable {
         case typeError, valueError, overflowError, memoryError, indexError, runtimeError
         case keyboardInterrupt
@@ -16,19 +17,26 @@ public struct PythonException: Error, Sendable, CustomStringConvertible {
     }
 
     public var kind: Kind
+    /// The message (not used for `.pending` and `.keyboardInterrupt`; an empty one
+    /// makes `.memoryError` a bare MemoryError(), as CPython raises it).
     public var message: String
 
+    /// - Parameters:
+    ///   - kind: the exception class.
+    ///   - message: its message, the text `str(exception)` gives.
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
+    // One maker per kind: `throw .typeError("f() argument 'x' must be int, not str")`.
     public static func typeError(_ message: String) -> Self { Self(.typeError, message) }
     public static func valueError(_ message: String) -> Self { Self(.valueError, message) }
     public static func overflowError(_ message: String) -> Self { Self(.overflowError, message) }
     public static func memoryError(_ message: String = "") -> Self { Self(.memoryError, message) }
     public static func runtimeError(_ message: String) -> Self { Self(.runtimeError, message) }
     public static var keyboardInterrupt: Self { Self(.keyboardInterrupt, "") }
+    /// OSError(errno, strerror(errno)[, filename]): the subclass for that errno.
     public static func osError(errno: Int32, filename: String? = nil) -> Self {
         Self(.osError(errno: errno, filename: filename), String(cString: fk_strerror(errno)))
     }
@@ -89,6 +97,7 @@ public struct PythonException: Error, Sendable, CustomStringConvertible {
 /// Conform your error type (in the module that declares the Python
 /// functions) and throw it straight from a function body.
 public protocol PythonExceptionConvertible: Error {
+    /// The Python exception this error is raised as.
     var pythonException: PythonException { get }
 }
 
@@ -107,5 +116,5 @@ func raise(_ error: any Error) {
     }
 }
 
-/// Drops the exception the interpreter holds, if any.
+/// Drops the exception the interpreter holds, if any (the GIL must be held).
 public func clearPendingException() { PyErr_Clear() }

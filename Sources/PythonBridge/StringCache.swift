@@ -31,8 +31,11 @@ public struct StringCache {
 
     let entries: UnsafeMutablePointer<Entry>
 
-    /// A str of `bytes` (ASCII, at most `maximumLength`; not checked): the kept
-    /// one when it holds these bytes, else a new one, kept from now on.
+    /// A str of ASCII bytes: the kept one when it holds these bytes, else a new one,
+    /// kept from now on (longer strings are made, never kept).
+    /// - Parameter bytes: every byte below 0x80 (not checked).
+    /// - Returns: the str, a new reference (a kept one has its hash computed).
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
     public func string(ascii bytes: UnsafeBufferPointer<UInt8>) throws(PythonException) -> PyRef {
         guard bytes.count <= StringCache.maximumLength, bytes.count > 0 else { return try .string(ascii: bytes) }
         var key = (UInt64(0), UInt64(0))  // the bytes, zero-padded to 16
@@ -65,8 +68,11 @@ extension StringCache {
     }
 }
 
-/// Runs `body` with the process's string cache, or with nil while another use is
-/// in progress (or when its memory cannot be had). The GIL must be held.
+/// Runs `body` with the process's string cache. The GIL must be held.
+/// - Parameter body: gets the cache; nil while another use is in progress (or
+///   when its memory cannot be had): then it makes its strs itself.
+/// - Returns: what `body` returns.
+/// - Throws: what `body` throws.
 public func withStringCache<R>(_ body: (StringCache?) throws -> R) rethrows -> R {
     if StringCache.inUse { return try body(nil) }
     if StringCache.entries == nil {

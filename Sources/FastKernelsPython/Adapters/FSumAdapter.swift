@@ -43,7 +43,7 @@ func fsumOfSequence(_ sequence: PyObjectPointer, items: UnsafeBufferPointer<PyOb
     // math.fsum's own algorithm, item by item, as a list iterator reads them.
     var ordered = FSumSequence()
     var position = 0
-    while let item = sequenceItem(sequence, position) {
+    while let item = sequenceItem(sequence, at: position) {
         position += 1
         guard ordered.add(try convertToDouble(item.pointer)) else { break }
         if position & 0xFFFF == 0 { try checkSignals() }

@@ -4,7 +4,10 @@
 // (Any bytes-like object, through the buffer protocol: `BytesView` in Buffer.swift.)
 
 extension PyRef {
-    /// A Python bytes object holding a copy of `bytes`.
+    /// A new Python bytes object.
+    /// - Parameter bytes: the bytes to copy.
+    /// - Returns: the bytes object, a new reference.
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
     public static func bytes(copying bytes: [UInt8]) throws(PythonException) -> PyRef {
         let object = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { PyBytes_FromStringAndSize($0.baseAddress, $0.count) }
@@ -12,15 +15,23 @@ extension PyRef {
         return try PyRef(owning: object)
     }
 
-    /// A Python bytes object holding a copy of `data`.
+    /// A new Python bytes object.
+    /// - Parameter data: the bytes to copy, borrowed for the call.
+    /// - Returns: the bytes object, a new reference.
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
     public static func bytes(_ data: UnsafeRawBufferPointer) throws(PythonException) -> PyRef {
         try PyRef(owning: PyBytes_FromStringAndSize(
             data.baseAddress?.assumingMemoryBound(to: CChar.self), data.count))
     }
 }
 
-/// Runs `body` on the bytes of a Python `bytes` object (borrowed, valid during
-/// the call, no copy), or returns nil when the object is not `bytes`.
+/// Runs `body` on the bytes of a Python `bytes` object, in place (no copy).
+/// - Parameters:
+///   - object: any object, borrowed.
+///   - body: gets the bytes, valid during the call.
+/// - Returns: what `body` returns; nil, without calling it, when `object` is not
+///   a bytes (or an instance of a subclass).
+/// - Throws: what `body` throws.
 public func withBytesValue<R: ~Copyable>(of object: PyObjectPointer,
                               _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
     guard fk_bytes_check(object) != 0 else { return nil }

@@ -5,7 +5,9 @@
 
 extension PyRef {
     /// The module `name` if the program already imported it (`sys.modules[name]`),
-    /// without importing it; nil otherwise.
+    /// without importing it.
+    /// - Returns: the module, a new reference; nil when it is not imported (no
+    ///   exception left pending).
     public static func importedModule(_ name: StaticString) -> PyRef? {
         let key = name.withUTF8Buffer { utf8 in
             utf8.withMemoryRebound(to: CChar.self) { PyUnicode_FromString($0.baseAddress!) }
@@ -22,9 +24,15 @@ extension PyRef {
         return try? PyRef(owning: module)
     }
 
-    /// `import name`: the module, importing it when needed.
     /// `module.name`, imported at the first call and kept in `cache` (one reference,
     /// for the life of the process) for the next ones. The GIL must be held.
+    /// - Parameters:
+    ///   - name: the attribute.
+    ///   - module: the module's full name ("collections").
+    ///   - cache: nil at first; the attribute from then on (the same variable for
+    ///     every call with these names).
+    /// - Returns: the attribute, a new reference.
+    /// - Throws: `.pending`: ImportError, AttributeError, what importing raised.
     public static func attribute(_ name: StaticString, ofModule module: StaticString,
                                  cache: inout PyObjectPointer?) throws(PythonException) -> PyRef {
         if let cache { return PyRef(borrowing: cache) }
@@ -33,6 +41,9 @@ extension PyRef {
         return value
     }
 
+    /// `import name`: the module, importing it when needed.
+    /// - Returns: the module, a new reference.
+    /// - Throws: `.pending` (ImportError, or what importing the module raised).
     public static func importModule(_ name: StaticString) throws(PythonException) -> PyRef {
         let module = name.withUTF8Buffer { utf8 in
             utf8.withMemoryRebound(to: CChar.self) { PyImport_ImportModule($0.baseAddress!) }
@@ -40,7 +51,10 @@ extension PyRef {
         return try PyRef(owning: module)
     }
 
-    /// The built-in function (or other object) `name` of the `builtins` module.
+    /// The built-in function (or other object) `name` of the `builtins` module,
+    /// as the running frame sees it.
+    /// - Returns: the object, a new reference.
+    /// - Throws: RuntimeError when there are no builtins or no such name.
     public static func builtin(_ name: StaticString) throws(PythonException) -> PyRef {
         guard let builtins = PyEval_GetBuiltins() else { throw .runtimeError("no builtins") }
         let object = name.withUTF8Buffer { utf8 in

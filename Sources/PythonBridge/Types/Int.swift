@@ -3,19 +3,28 @@
 // int: Swift integers to Python ints and back, and the int type checks.
 
 extension PyRef {
-    /// A Python int.
+    /// A new Python int.
+    /// - Parameter value: any `Int`.
+    /// - Returns: the int, a new reference.
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
     @inlinable
     public static func int(_ value: Int) throws(PythonException) -> PyRef {
         try PyRef(owning: PyLong_FromLongLong(Int64(value)))
     }
 
-    /// A Python int.
+    /// A new Python int.
+    /// - Parameter value: any `UInt64`.
+    /// - Returns: the int, a new reference.
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
     @inlinable
     public static func int(_ value: UInt64) throws(PythonException) -> PyRef {
         try PyRef(owning: PyLong_FromUnsignedLongLong(value))
     }
 
-    /// A Python int holding a 128-bit integer (exact).
+    /// A new Python int holding a 128-bit integer exactly.
+    /// - Parameter value: any `Int128`.
+    /// - Returns: the int, a new reference.
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
     public static func int(_ value: Int128) throws(PythonException) -> PyRef {
         if let small = Int64(exactly: value) { return try .int(Int(small)) }
         var littleEndian = value.littleEndian
@@ -25,7 +34,12 @@ extension PyRef {
         return try PyRef(owning: object)
     }
 
-    /// The non-negative Python int whose little-endian 64-bit words these are (exact, any size, O(n)).
+    /// A new non-negative Python int of any size, exactly.
+    /// - Parameter words: its magnitude as 64-bit words, least significant first
+    ///   (none: 0).
+    /// - Returns: the int, a new reference.
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
+    /// - Complexity: O(n) in the number of words.
     public static func int(littleEndianWords words: UnsafeBufferPointer<UInt64>) throws(PythonException) -> PyRef {
         guard let base = words.baseAddress, words.count > 0 else { return try .int(0 as UInt64) }
         #if _endian(little)
@@ -55,8 +69,11 @@ public enum IntegerConversion: Equatable, Sendable {
 }
 
 /// Reads a Python int (bool included, as in Python; objects with `__index__`
-/// such as numpy integers too) as a Swift `Int`. Throws only when `__index__`
-/// itself raised (the exception is pending).
+/// such as numpy integers too) as a Swift `Int`, as `operator.index(x)` would.
+/// - Parameter object: any object, borrowed.
+/// - Returns: the value; `.outOfRange` beyond 64 bits; `.notAnInteger` for an
+///   object that is not an int and has no `__index__` (nothing raised).
+/// - Throws: `.pending` only when `__index__` itself raised.
 @inlinable @inline(__always)
 public func integerValue(of object: PyObjectPointer) throws(PythonException) -> IntegerConversion {
     if fk_long_check(object) != 0 {
@@ -79,8 +96,10 @@ func indexValue(of object: PyObjectPointer) throws(PythonException) -> IntegerCo
 }
 
 /// The value of an int of any int type (int subclasses and bool included, read
-/// as int, without calling their methods) when it fits 64 bits; nil for
-/// anything else.
+/// as int, without calling their methods).
+/// - Parameter object: any object, borrowed.
+/// - Returns: the value when it fits 64 bits; nil for a larger int or anything
+///   that is not an int (no exception left pending).
 public func anyIntValue(_ object: PyObjectPointer) -> Int64? {
     guard fk_long_check(object) != 0 else { return nil }
     var overflow: Int32 = 0

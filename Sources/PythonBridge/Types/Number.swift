@@ -13,7 +13,11 @@ public enum ScalarNumber: Equatable, Sendable {
     case other
 }
 
-/// Reads an exact int (or a bool, as 0 or 1) that fits 64 bits, or an exact float, without calling into the interpreter.
+/// Reads an exact int (or a bool, as 0 or 1) that fits 64 bits, or an exact
+/// float, without calling into the interpreter: the fast path of every loop
+/// over a list's numbers.
+/// - Parameter object: any object, borrowed.
+/// - Returns: `.int` or `.float`; `.other` for anything else (never raises).
 @inlinable @inline(__always)
 public func scalarNumber(_ object: PyObjectPointer) -> ScalarNumber {
     let type = fk_type_of(object)
@@ -25,6 +29,10 @@ public func scalarNumber(_ object: PyObjectPointer) -> ScalarNumber {
 
 extension PyRef {
     /// `self + other` (PyNumber_Add: the same dispatch as the `+` operator on objects).
+    /// - Parameter other: any object, borrowed.
+    /// - Returns: the sum, a new reference.
+    /// - Throws: `.pending` with what `+` raised (TypeError for unsupported operands,
+    ///   or the operands' own `__add__`/`__radd__` exception).
     public func adding(_ other: PyObjectPointer) throws(PythonException) -> PyRef {
         try PyRef(owning: PyNumber_Add(pointer, other))
     }

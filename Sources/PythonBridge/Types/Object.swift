@@ -5,11 +5,17 @@
 
 extension PyRef {
     /// `self(argument)`.
+    /// - Parameter argument: the one positional argument.
+    /// - Returns: the call's result, a new reference.
+    /// - Throws: `.pending` with what the call raised.
     public func call(_ argument: borrowing PyRef) throws(PythonException) -> PyRef {
         try PyRef(owning: PyObject_CallOneArg(pointer, argument.pointer))
     }
 
     /// `self(*arguments)` (positional arguments only).
+    /// - Parameter arguments: borrowed objects, passed in order.
+    /// - Returns: the call's result, a new reference.
+    /// - Throws: `.pending` with what the call raised.
     public func call(_ arguments: [PyObjectPointer]) throws(PythonException) -> PyRef {
         let result = arguments.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: Optional<PyObjectPointer>.self) { items in
@@ -20,6 +26,10 @@ extension PyRef {
     }
 
     /// `self.name()`: calls a method without arguments.
+    /// - Parameter name: the method's name.
+    /// - Returns: the call's result, a new reference.
+    /// - Throws: `.pending`: AttributeError when there is no such attribute, what
+    ///   the call raised.
     public func callMethod(_ name: StaticString) throws(PythonException) -> PyRef {
         let methodName = try PyRef(owning: name.withUTF8Buffer { utf8 in
             utf8.withMemoryRebound(to: CChar.self) { PyUnicode_FromStringAndSize($0.baseAddress, $0.count) }
@@ -30,6 +40,13 @@ extension PyRef {
 
     /// `self.name()`, the method's name made once (interned) and kept in `cache`
     /// for the life of the process: no name string, no bound method a call.
+    /// - Parameters:
+    ///   - name: the method's name.
+    ///   - cache: nil at first; the interned name from then on (the same variable
+    ///     for every call with this name).
+    /// - Returns: the call's result, a new reference.
+    /// - Throws: `.pending`: AttributeError when there is no such method, what the
+    ///   call raised.
     public func callMethod(_ name: StaticString, cache: inout PyObjectPointer?) throws(PythonException) -> PyRef {
         if cache == nil {
             cache = name.withUTF8Buffer { utf8 in
@@ -41,6 +58,9 @@ extension PyRef {
     }
 
     /// `self.name`.
+    /// - Parameter name: the attribute's name.
+    /// - Returns: its value, a new reference.
+    /// - Throws: `.pending` (AttributeError, or what a property raised).
     public func attribute(_ name: StaticString) throws(PythonException) -> PyRef {
         let value = name.withUTF8Buffer { utf8 in
             utf8.withMemoryRebound(to: CChar.self) { PyObject_GetAttrString(pointer, $0.baseAddress!) }
@@ -51,6 +71,10 @@ extension PyRef {
     /// `type.__new__(type)`: a new instance made by the type's `tp_new` alone,
     /// without calling `__init__` (for types whose `__init__` adds nothing to an
     /// empty instance, such as `collections.Counter`).
+    /// - Parameter type: a type object.
+    /// - Returns: the instance, a new reference.
+    /// - Throws: `.pending`: TypeError when `type` is not a type or cannot be
+    ///   instantiated, what `tp_new` raised.
     public static func newEmptyInstance(of type: borrowing PyRef) throws(PythonException) -> PyRef {
         try PyRef(owning: fk_new_instance(type.pointer))
     }
@@ -65,7 +89,12 @@ public enum TypeRelation: Sendable, Equatable {
 }
 
 /// Whether the type of `object` is the type whose `tp_name` is `name`, a
-/// subclass of it, or neither (by walking the `tp_base` chain).
+/// subclass of it, or neither, by walking the `tp_base` chain (each type's
+/// base whose layout it extends).
+/// - Parameters:
+///   - object: any object, borrowed.
+///   - name: a `tp_name`, such as "numpy.ndarray".
+/// - Returns: `.exact`, `.subclass` with the object's type's qualified name, or `.unrelated`.
 public func relation(of object: PyObjectPointer, toTypeNamed name: StaticString) -> TypeRelation {
     var type: UnsafeMutablePointer<PyTypeObject>? = fk_type_of(object)
     var depth = 0
@@ -83,7 +112,7 @@ public func relation(of object: PyObjectPointer, toTypeNamed name: StaticString)
 
 /// True when `object`'s type is exactly the one named `name` (its `tp_name`,
 /// such as "numpy.ndarray"): an exact-type test for a type of a module this
-/// library does not import.
+/// library does not import. O(length of the name); never raises.
 public func hasExactType(_ object: PyObjectPointer, named name: StaticString) -> Bool {
     guard let typeName = fk_type_name(object) else { return false }
     return name.withUTF8Buffer { utf8 in
@@ -91,7 +120,8 @@ public func hasExactType(_ object: PyObjectPointer, named name: StaticString) ->
     }
 }
 
-/// `module.QualName` of an object's type, for messages ("numpy.ma.MaskedArray").
+/// `module.QualName` of an object's type, for messages ("numpy.ma.MaskedArray";
+/// the bare name for a builtin type, `tp_name` when `__qualname__` cannot be read).
 public func qualifiedTypeName(of object: PyObjectPointer) -> String {
     let type = fk_type(object)
     func attribute(_ name: StaticString) -> String? {

@@ -6,9 +6,16 @@
 
 extension PyRef {
     /// A new empty list.
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
     public static func list() throws(PythonException) -> PyRef { try PyRef(owning: PyList_New(0)) }
 
-    /// A new list of `count` items, item `index` made by `item(index)`.
+    /// A new list of `count` items.
+    /// - Parameters:
+    ///   - count: the length, at least 0.
+    ///   - item: makes item `index`, in order from 0; the list takes its reference.
+    /// - Returns: the list, a new reference.
+    /// - Throws: `.pending` (MemoryError) when the list cannot be made; what `item`
+    ///   throws (the items made so far are released with the list).
     public static func list(count: Int, _ item: (Int) throws(PythonException) -> PyRef) throws(PythonException) -> PyRef {
         let list = try PyRef(owning: PyList_New(count))
         for index in 0..<count {
@@ -18,15 +25,21 @@ extension PyRef {
         return list
     }
 
-    /// Appends `item` to this list.
+    /// Appends `item` to this list (which takes a reference to it).
+    /// - Throws: `.pending` (MemoryError) when the list cannot grow.
     public func append(_ item: borrowing PyRef) throws(PythonException) {
         guard PyList_Append(pointer, item.pointer) == 0 else { throw .pending }
     }
 
-    /// Item `index` of this list, borrowed.
+    /// Item `index` of this list, borrowed (not checked: `0 <= index < len(list)`).
     public func listItem(_ index: Int) -> PyObjectPointer { fk_list_item(pointer, index)! }
 
     /// A new tuple of two items.
+    /// - Parameters:
+    ///   - first: item 0; the tuple takes this reference.
+    ///   - second: item 1; the tuple takes this reference.
+    /// - Returns: the tuple, a new reference.
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
     public static func tuple(_ first: consuming PyRef, _ second: consuming PyRef) throws(PythonException) -> PyRef {
         let tuple = try PyRef(owning: PyTuple_New(2))
         PyTuple_SetItem(tuple.pointer, 0, first.release())
@@ -34,7 +47,8 @@ extension PyRef {
         return tuple
     }
 
-    /// A new tuple of two ints.
+    /// A new tuple of two ints, `(first, second)`.
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
     public static func tuple(_ first: Int, _ second: Int) throws(PythonException) -> PyRef {
         try .tuple(try .int(first), try .int(second))
     }
@@ -43,9 +57,12 @@ extension PyRef {
 /// True for an exact list.
 public func isExactList(_ object: PyObjectPointer) -> Bool { fk_list_check_exact(object) != 0 }
 
-/// The items of an exact list or an exact tuple, borrowed, as a C array; nil for
-/// any other object (subclasses included: they may override iteration). Valid
-/// while no Python code runs: a list's array moves when the list changes.
+/// The items of an exact list or an exact tuple, borrowed, as a C array, read in place.
+/// - Parameter object: any object, borrowed.
+/// - Returns: the items, valid while no Python code runs (a list's array moves
+///   when the list changes); nil for any other object (subclasses included: they
+///   may override iteration).
+/// - Complexity: O(1).
 public func exactSequenceItems(_ object: PyObjectPointer) -> UnsafeBufferPointer<PyObjectPointer?>? {
     if fk_list_check_exact(object) != 0 {
         return UnsafeBufferPointer(start: UnsafePointer(fk_list_items(object)), count: fk_list_size(object))
@@ -56,10 +73,14 @@ public func exactSequenceItems(_ object: PyObjectPointer) -> UnsafeBufferPointer
     return nil
 }
 
-/// Item `index` of an exact list or tuple as iterating it would give it now, or
-/// nil past its current end (a list may shrink while Python code runs: this is
-/// the check a list iterator makes on every step). A new reference.
-public func sequenceItem(_ sequence: PyObjectPointer, _ index: Int) -> PyRef? {
+/// Item `index` of a list or tuple as iterating it would give it now: the
+/// check a list iterator makes on every step (a list may shrink while Python
+/// code runs).
+/// - Parameters:
+///   - sequence: a list or a tuple (not checked), borrowed.
+///   - index: at least 0.
+/// - Returns: the item, a new reference; nil past the sequence's current end.
+public func sequenceItem(_ sequence: PyObjectPointer, at index: Int) -> PyRef? {
     if fk_list_check(sequence) != 0 {
         guard index < fk_list_size(sequence) else { return nil }
         return PyRef(borrowing: fk_list_item(sequence, index)!)
@@ -69,6 +90,10 @@ public func sequenceItem(_ sequence: PyObjectPointer, _ index: Int) -> PyRef? {
 }
 
 /// `target[:] = items` for a list.
+/// - Parameters:
+///   - target: a list (not checked), borrowed.
+///   - items: any iterable, borrowed.
+/// - Throws: `.pending` with what iterating `items` raised, MemoryError.
 public func replaceListContents(_ target: PyObjectPointer, with items: PyObjectPointer) throws(PythonException) {
     guard PyList_SetSlice(target, 0, fk_list_size(target), items) == 0 else { throw .pending }
 }
@@ -86,7 +111,8 @@ public struct OwnedReferences: ~Copyable {
     /// The number of references held.
     public var count: Int { storedCount }
 
-    /// Room for `capacity` references; nil without the memory.
+    /// Room for `capacity` references (at least one is made).
+    /// - Returns: nil without the memory (nothing raised).
     public init?(capacity: Int) {
         let capacity = max(capacity, 1)
         let (bytes, overflow) = capacity.multipliedReportingOverflow(by: MemoryLayout<PyObjectPointer>.stride)
@@ -112,9 +138,12 @@ public struct OwnedReferences: ~Copyable {
     @inline(__always)
     public subscript(_ index: Int) -> PyObjectPointer { objects[index] }
 
-    /// A new list of all the objects in another order: element i is `object(i)`,
-    /// which must give every object held here exactly as many times as it is held
-    /// (a permutation). The references move to the list.
+    /// A new list of all the objects in another order. The references move to the list.
+    /// - Parameter object: gives item i of the list, for i in `0..<count`: every
+    ///   object held here exactly as many times as it is held (a permutation).
+    /// - Returns: the list, a new reference.
+    /// - Throws: `.pending` (MemoryError) when the list cannot be made (the
+    ///   references are then released).
     public consuming func makeList(_ object: (Int) -> PyObjectPointer) throws(PythonException) -> PyRef {
         guard let list = PyList_New(count) else {
             _ = consume self  // deinit releases the references
@@ -134,9 +163,11 @@ public struct OwnedReferences: ~Copyable {
         return true
     }
 
-    /// Puts the objects back into `list`, which must `match` them, in another
-    /// order: item i becomes `object(i)`, a permutation as for `makeList`. The list
-    /// keeps its references (a permutation of them); this array's are released.
+    /// Puts the objects back into `list` in another order. The list keeps its
+    /// references (a permutation of them); this array's are released.
+    /// - Parameters:
+    ///   - list: an exact list that `matches(list:)` these objects.
+    ///   - object: gives item i, a permutation as for `makeList`.
     public consuming func store(into list: PyObjectPointer, _ object: (Int) -> PyObjectPointer) {
         for index in 0..<count { fk_list_store(list, index, object(index)) }
     }

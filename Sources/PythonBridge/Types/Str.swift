@@ -4,7 +4,10 @@
 // type checks.
 
 extension PyRef {
-    /// A Python str from Swift's (always valid) UTF-8.
+    /// A new Python str.
+    /// - Parameter value: any Swift string (its UTF-8 is always valid).
+    /// - Returns: the str, a new reference.
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
     public static func string(_ value: String) throws(PythonException) -> PyRef {
         var value = value
         let object = value.withUTF8 { utf8 in
@@ -13,13 +16,20 @@ extension PyRef {
         return try PyRef(owning: object)
     }
 
-    /// A str decoded from UTF-8 bytes (strict: invalid bytes raise UnicodeDecodeError).
+    /// A new str decoded from UTF-8 bytes, strictly.
+    /// - Parameter bytes: UTF-8, borrowed for the call.
+    /// - Returns: the str, a new reference.
+    /// - Throws: `.pending`: UnicodeDecodeError for invalid UTF-8, MemoryError.
     public static func string(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(PythonException) -> PyRef {
         let object = bytes.withMemoryRebound(to: CChar.self) { PyUnicode_DecodeUTF8($0.baseAddress, $0.count, nil) }
         return try PyRef(owning: object)
     }
 
-    /// A str of ASCII bytes: every byte must be below 0x80 (not checked).
+    /// A new str of ASCII bytes, copied without decoding.
+    /// - Parameter bytes: every byte below 0x80 (not checked: a larger byte makes
+    ///   an invalid str).
+    /// - Returns: the str, a new reference.
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
     public static func string(ascii bytes: UnsafeBufferPointer<UInt8>) throws(PythonException) -> PyRef {
         let object = bytes.withMemoryRebound(to: CChar.self) { fk_unicode_from_ascii($0.baseAddress, $0.count) }
         return try PyRef(owning: object)
@@ -59,11 +69,11 @@ public func stringValue(of object: PyObjectPointer) throws(PythonException) -> S
     }
 }
 
-/// True for a str.
+/// True for a str (or an instance of a subclass).
 public func isString(_ object: PyObjectPointer) -> Bool { fk_unicode_check(object) != 0 }
 
 /// True for an exact str.
 public func isExactString(_ object: PyObjectPointer) -> Bool { fk_unicode_check_exact(object) != 0 }
 
-/// True when the str holds only ASCII characters.
+/// True when the str holds only ASCII characters (the object must be a str: not checked).
 public func isASCIIString(_ object: PyObjectPointer) -> Bool { fk_unicode_is_ascii(object) != 0 }
