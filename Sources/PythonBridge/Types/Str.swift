@@ -49,6 +49,7 @@ extension PyRef {
 /// - Throws: `PythonException.pending` (UnicodeEncodeError) for a str holding
 ///   lone surrogates, which UTF-8 cannot encode.
 /// - Complexity: O(1) for an ASCII str or one read before; O(n) the first time otherwise.
+@inlinable
 public func utf8Bytes(of object: PyObjectPointer) throws(PythonException) -> UnsafeRawBufferPointer? {
     guard fk_unicode_check(object) != 0 else { return nil }
     var size: Py_ssize_t = 0
