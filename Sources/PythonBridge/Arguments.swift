@@ -115,7 +115,7 @@ public struct Arguments: ~Copyable {
     ///   - index: the parameter.
     ///   - defaultValue: the value when it was not given.
     /// - Throws: TypeError for an object that is not an int; what `__index__` raised.
-    @inlinable
+    @inlinable @inline(__always)
     public func flag(_ index: Int, default defaultValue: Bool) throws(PythonException) -> Bool {
         guard self[index] != nil else { return defaultValue }
         return try clampedInt(index) != 0
