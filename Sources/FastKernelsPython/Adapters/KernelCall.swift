@@ -10,6 +10,7 @@ let arrayGILThreshold = 1 << 15
 
 extension Arguments {
     /// The `threads` argument: None (or not given) means all cores; otherwise an int >= 1.
+    @inline(__always)
     func threadCount(_ index: Int) throws(PythonException) -> Int {
         guard isGiven(index) else { return availableCores() }
         let threads = try clampedInt(index)
