@@ -2,6 +2,15 @@
 // (`matmulRowCombination`), written once over `MatmulVector` and compiled per tier like
 // the register kernel (the AVX2 entry points are at the end). See docs/matmul.md.
 
+/// A mask of the last `count` lanes of a V (the lanes of a vector read to end at a row's
+/// end that lie past the last whole vector).
+@inlinable @inline(__always)
+func lastLanes<V: SIMD>(_ count: Int, of _: V.Type) -> SIMDMask<V.MaskStorage> {
+    var mask = SIMDMask<V.MaskStorage>(repeating: false)
+    for lane in 0..<V.scalarCount where lane >= V.scalarCount &- count { mask[lane] = true }
+    return mask
+}
+
 /// y[i * yStride] = sum over p of a[i * aRowStride + p] * x[p], for i in 0..<rows: a
 /// matrix (rows adjacent along p) times a contiguous vector, four rows at a time so that
 /// each load of x serves four multiply-adds. Sums in V-wide partial sums, then across them.
@@ -17,8 +26,7 @@ public func matmulRowDots<V: MatmulVector>(rows: Int, depth: Int, a: UnsafePoint
     // end (when the row holds one): a scalar loop there was a chain of dependent adds,
     // 12 a row for 300 float32 columns, which took a third of the product's time.
     let tail = whole < depth && whole > 0
-    var tailLanes = SIMDMask<V.MaskStorage>(repeating: false)
-    for lane in 0..<lanes where lane >= whole &+ lanes &- depth { tailLanes[lane] = true }
+    let tailLanes = lastLanes(depth &- whole, of: V.self)
     let xTail = tail ? V().replacing(with: raw.loadUnaligned(fromByteOffset: (depth &- lanes) &* width, as: V.self),
                                      where: tailLanes) : V()
     @inline(__always) func dots<let R: Int>(_ first: Int, _: InlineArray<R, Int>.Type) {
@@ -104,8 +112,7 @@ public func matmulRowCombination<V: MatmulVector>(columns: Int, depth: Int, a: U
         let count = min(block, columns &- start)
         let whole = count / lanes * lanes
         let out = UnsafeMutableRawPointer(y + start)
-        var tailLanes = SIMDMask<V.MaskStorage>(repeating: false)
-        for lane in 0..<lanes where lane >= whole &+ lanes &- count { tailLanes[lane] = true }
+        let tailLanes = lastLanes(count &- whole, of: V.self)
         var j = 0
         while j < whole {
             out.storeBytes(of: zero, toByteOffset: j &* width, as: V.self)

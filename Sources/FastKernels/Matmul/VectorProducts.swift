@@ -17,7 +17,7 @@ func multiplyByVector<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: M
     // contiguous range of rows in pieces of about 2^20 multiply-adds, with Ctrl-C polled
     // between them.
     let piece = max(4, (1 << 20) / k / 4 * 4)
-    let workers = max(1, min(effectiveWorkers(threads), (m + 3) / 4, vectorProductWorkers(bytes: m, k, size)))
+    let workers = max(1, min(effectiveWorkers(threads), (m + 3) / 4, vectorProductWorkers(rows: m, columns: k, elementSize: size)))
     let stopped = StopFlag()
     let sharedA = SharedPointer(UnsafeMutablePointer(mutating: aOrigin)), sharedX = SharedPointer(UnsafeMutablePointer(mutating: x))
     let sharedY = SharedPointer(y)
@@ -47,7 +47,7 @@ func multiplyVectorByMatrix<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, 
     // Columns go to workers in units of 16 (whole cache lines of y, whichever the type).
     let unit = 16, units = (n + unit - 1) / unit
     let piece = max(1, (1 << 20) / k / unit) * unit
-    let workers = max(1, min(effectiveWorkers(threads), units, vectorProductWorkers(bytes: k, n, size)))
+    let workers = max(1, min(effectiveWorkers(threads), units, vectorProductWorkers(rows: k, columns: n, elementSize: size)))
     let stopped = StopFlag()
     runWorkers(workers, isCancelled: isCancelled) { worker, workers in
         let part = partition(units, parts: workers, index: worker)
@@ -65,8 +65,10 @@ func multiplyVectorByMatrix<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, 
 /// AVX-512 Xeon, L2 2 MiB, threads=2 over threads=1 for a matrix times a vector: float64
 /// 450 x 450 (1.6 MB) 1.04, 500 x 500 (2 MB) 0.71, 650 x 650 0.36; float32 600 x 600
 /// (1.4 MB) 1.19, 700 x 700 (2 MB) 0.78). So one per 85% of L2.
-func vectorProductWorkers(bytes rows: Int, _ columns: Int, _ size: Int) -> Int {
-    let bytes = rows.multipliedReportingOverflow(by: columns).partialValue.multipliedReportingOverflow(by: size)
+func vectorProductWorkers(rows: Int, columns: Int, elementSize: Int) -> Int {
+    let elements = rows.multipliedReportingOverflow(by: columns)
+    let bytes = elements.partialValue.multipliedReportingOverflow(by: elementSize)
+    guard !elements.overflow, !bytes.overflow else { return Int.max }
     let perWorker = max(1, CacheSizes.current.level2 / 20 * 17)
-    return bytes.overflow ? Int.max : max(1, (bytes.partialValue + perWorker - 1) / perWorker)
+    return max(1, (bytes.partialValue + perWorker - 1) / perWorker)
 }
