@@ -1,4 +1,5 @@
 import KernelLoops
+import KernelLoopsAVX512
 import Synchronization
 
 // The AVX2 quicksort of KernelLoops (SortAVX2.swift) for arrays of 32- and 64-bit
@@ -96,7 +97,11 @@ enum FloatSortOutcome {
     case unavailable
 }
 
-/// An element type with the AVX2 quicksort's entry points.
+/// The tier of the vector quicksort: AVX-512 (KernelLoopsAVX512/SortAVX512.swift) where
+/// `InstructionSet.selected` has it, otherwise AVX2 (`vectorSort` needs at least that).
+let vectorSortTier = InstructionSet.selected
+
+/// An element type with the vector quicksort's entry points (the AVX-512 or AVX2 tier).
 protocol VectorSortable {
     /// `splitAVX2`: parts whose separate sorts make a sorted whole.
     static func split(_ values: UnsafeMutablePointer<Self>, _ count: Int) -> Int
@@ -104,30 +109,42 @@ protocol VectorSortable {
 }
 
 extension Int64: VectorSortable {
-    static func split(_ values: UnsafeMutablePointer<Int64>, _ count: Int) -> Int { splitAVX2(values, count: count) }
+    static func split(_ values: UnsafeMutablePointer<Int64>, _ count: Int) -> Int {
+        vectorSortTier == .avx512 ? splitAVX512(values, count: count) : splitAVX2(values, count: count)
+    }
     static func sort(_ values: UnsafeMutablePointer<Int64>, _ count: Int, isCancelled: () -> Bool) -> VectorSortOutcome {
-        sortAVX2(values, count: count, isCancelled: isCancelled)
+        vectorSortTier == .avx512 ? sortAVX512(values, count: count, isCancelled: isCancelled)
+                                  : sortAVX2(values, count: count, isCancelled: isCancelled)
     }
 }
 
 extension Int32: VectorSortable {
-    static func split(_ values: UnsafeMutablePointer<Int32>, _ count: Int) -> Int { splitAVX2(values, count: count) }
+    static func split(_ values: UnsafeMutablePointer<Int32>, _ count: Int) -> Int {
+        vectorSortTier == .avx512 ? splitAVX512(values, count: count) : splitAVX2(values, count: count)
+    }
     static func sort(_ values: UnsafeMutablePointer<Int32>, _ count: Int, isCancelled: () -> Bool) -> VectorSortOutcome {
-        sortAVX2(values, count: count, isCancelled: isCancelled)
+        vectorSortTier == .avx512 ? sortAVX512(values, count: count, isCancelled: isCancelled)
+                                  : sortAVX2(values, count: count, isCancelled: isCancelled)
     }
 }
 
 extension Double: VectorSortable {
-    static func split(_ values: UnsafeMutablePointer<Double>, _ count: Int) -> Int { splitAVX2(values, count: count) }
+    static func split(_ values: UnsafeMutablePointer<Double>, _ count: Int) -> Int {
+        vectorSortTier == .avx512 ? splitAVX512(values, count: count) : splitAVX2(values, count: count)
+    }
     static func sort(_ values: UnsafeMutablePointer<Double>, _ count: Int, isCancelled: () -> Bool) -> VectorSortOutcome {
-        sortAVX2(values, count: count, isCancelled: isCancelled)
+        vectorSortTier == .avx512 ? sortAVX512(values, count: count, isCancelled: isCancelled)
+                                  : sortAVX2(values, count: count, isCancelled: isCancelled)
     }
 }
 
 extension Float: VectorSortable {
-    static func split(_ values: UnsafeMutablePointer<Float>, _ count: Int) -> Int { splitAVX2(values, count: count) }
+    static func split(_ values: UnsafeMutablePointer<Float>, _ count: Int) -> Int {
+        vectorSortTier == .avx512 ? splitAVX512(values, count: count) : splitAVX2(values, count: count)
+    }
     static func sort(_ values: UnsafeMutablePointer<Float>, _ count: Int, isCancelled: () -> Bool) -> VectorSortOutcome {
-        sortAVX2(values, count: count, isCancelled: isCancelled)
+        vectorSortTier == .avx512 ? sortAVX512(values, count: count, isCancelled: isCancelled)
+                                  : sortAVX2(values, count: count, isCancelled: isCancelled)
     }
 }
 

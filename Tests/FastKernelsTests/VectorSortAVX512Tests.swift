@@ -1,0 +1,108 @@
+import XCTest
+import KernelLoops
+import KernelLoopsAVX512
+@testable import FastKernels
+
+/// The AVX-512 quicksort (KernelLoopsAVX512/SortAVX512.swift) against the standard
+/// library's sort: every size through its register widths (8 and 16 lanes), its leaves
+/// (up to 8 registers of 64-bit lanes, 16 of 32-bit ones) and its unrolled partition
+/// (16 registers and more), orders that defeat pivots, the heap-sort fallback, the splits
+/// for parallel sorts, and cancellation. Runs on CPUs with AVX-512 only.
+final class VectorSortAVX512Tests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipUnless(InstructionSet.supported >= .avx512, "this CPU has no AVX-512")
+    }
+
+    func orders<T: FixedWidthInteger>(_: T.Type, count: Int) -> [[T]] {
+        var rng = SystemRandomNumberGenerator()
+        let random = (0..<count).map { _ in T.random(in: .min ... .max, using: &rng) }
+        let few = (0..<count).map { _ in T(truncatingIfNeeded: Int.random(in: -2...2, using: &rng)) }
+        let ascending = (0..<count).map { T(truncatingIfNeeded: $0) }
+        let organPipe = (0..<count).map { T(truncatingIfNeeded: min($0, count - $0)) }
+        let extremes = (0..<count).map { _ in Bool.random(using: &rng) ? T.min : T.max }
+        return [random, few, ascending, Array(ascending.reversed()), organPipe, extremes,
+                [T](repeating: .max, count: count), [T](repeating: .min, count: count)]
+    }
+
+    func check<T: FixedWidthInteger>(_: T.Type, count: Int, maximumDepth: Int? = nil,
+                                     sort: (UnsafeMutablePointer<T>, Int, Int?) -> VectorSortOutcome) {
+        for values in orders(T.self, count: count) {
+            var sorted = values
+            let outcome = sorted.withUnsafeMutableBufferPointer { sort($0.baseAddress!, count, maximumDepth) }
+            XCTAssertEqual(outcome, .sorted)
+            XCTAssertEqual(sorted, values.sorted(), "count \(count), depth \(String(describing: maximumDepth))")
+        }
+    }
+
+    func testIntegersAtEverySizeUpTo600() {
+        for count in 1...600 {
+            check(Int64.self, count: count) { sortAVX512($0, count: $1, maximumDepth: $2, isCancelled: { false }) }
+            check(Int32.self, count: count) { sortAVX512($0, count: $1, maximumDepth: $2, isCancelled: { false }) }
+        }
+    }
+
+    func testLargeArraysAndTheHeapSortFallback() {
+        for count in [4_099, 70_001] {
+            for depth in count < 10_000 ? [nil, 0, 1, 3] : [nil, 3] as [Int?] {
+                check(Int64.self, count: count, maximumDepth: depth) {
+                    sortAVX512($0, count: $1, maximumDepth: $2, isCancelled: { false })
+                }
+                check(Int32.self, count: count, maximumDepth: depth) {
+                    sortAVX512($0, count: $1, maximumDepth: $2, isCancelled: { false })
+                }
+            }
+        }
+    }
+
+    func testDoublesAndFloatsAtEverySizeUpTo600() {
+        var rng = SystemRandomNumberGenerator()
+        for count in 1...600 {
+            let doubles = (0..<count).map { _ in Double.random(in: -1e6...1e6, using: &rng) }
+            let specials = (0..<count).map { _ in [1.0, -1.0, .infinity, -.infinity, 2.5][Int.random(in: 0..<5, using: &rng)] }
+            for values in [doubles, specials, doubles.sorted(), Array(doubles.sorted().reversed())] {
+                var sorted = values
+                XCTAssertEqual(sorted.withUnsafeMutableBufferPointer {
+                    sortAVX512($0.baseAddress!, count: count, isCancelled: { false })
+                }, .sorted)
+                XCTAssertEqual(sorted, values.sorted(), "doubles, count \(count)")
+                let floats = values.map { Float($0) }
+                for depth in [nil, 1] as [Int?] {
+                    var sortedFloats = floats
+                    XCTAssertEqual(sortedFloats.withUnsafeMutableBufferPointer {
+                        sortAVX512($0.baseAddress!, count: count, maximumDepth: depth, isCancelled: { false })
+                    }, .sorted)
+                    XCTAssertEqual(sortedFloats, floats.sorted(), "floats, count \(count)")
+                }
+            }
+        }
+    }
+
+    func testSplitsOrderTheParts() {
+        var rng = SystemRandomNumberGenerator()
+        for count in [256, 1_000, 65_537] {
+            for values in orders(Int64.self, count: count) {
+                var data = values
+                let k = data.withUnsafeMutableBufferPointer { splitAVX512($0.baseAddress!, count: count) }
+                XCTAssertTrue((0...count).contains(k))
+                if k > 0 && k < count { XCTAssertLessThanOrEqual(data[..<k].max()!, data[k...].min()!) }
+                XCTAssertEqual(data.sorted(), values.sorted())
+            }
+            let floats = (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
+            var data = floats
+            let k = data.withUnsafeMutableBufferPointer { splitAVX512($0.baseAddress!, count: count) }
+            if k > 0 && k < count { XCTAssertLessThanOrEqual(data[..<k].max()!, data[k...].min()!) }
+            XCTAssertEqual(data.sorted(), floats.sorted())
+        }
+    }
+
+    func testCancellationLeavesAPermutation() {
+        var values = (0..<200_000).map { Int32($0 &* 7919 % 200_000) }
+        let outcome = values.withUnsafeMutableBufferPointer { sortAVX512($0.baseAddress!, count: $0.count, isCancelled: { true }) }
+        XCTAssertEqual(outcome, .cancelled)
+        XCTAssertEqual(Set(values).count, 200_000)
+    }
+
+    func testTheSortEntryPointTakesThisTier() {
+        XCTAssertEqual(vectorSortTier, InstructionSet.selected)
+    }
+}
