@@ -102,13 +102,22 @@ enum FloatSortOutcome {
 let vectorSortTier = InstructionSet.selected
 
 /// An element type with the vector quicksort's entry points (the AVX-512 or AVX2 tier).
-protocol VectorSortable {
+protocol VectorSortable: Comparable {
     /// `splitAVX2`: parts whose separate sorts make a sorted whole.
     static func split(_ values: UnsafeMutablePointer<Self>, _ count: Int) -> Int
     static func sort(_ values: UnsafeMutablePointer<Self>, _ count: Int, isCancelled: () -> Bool) -> VectorSortOutcome
+    /// Moves the elements below `pivot` first (any count); returns how many there are.
+    static func partition(_ values: UnsafeMutablePointer<Self>, _ count: Int, pivot: Self) -> Int
+    /// The least value greater than `x` (never NaN), or nil when there is none.
+    static func above(_ x: Self) -> Self?
 }
 
 extension Int64: VectorSortable {
+    static func partition(_ values: UnsafeMutablePointer<Int64>, _ count: Int, pivot: Int64) -> Int {
+        vectorSortTier == .avx512 ? partitionAVX512(values, count: count, pivot: pivot)
+                                  : partitionAVX2(values, count: count, pivot: pivot)
+    }
+    static func above(_ x: Int64) -> Int64? { x == .max ? nil : x + 1 }
     static func split(_ values: UnsafeMutablePointer<Int64>, _ count: Int) -> Int {
         vectorSortTier == .avx512 ? splitAVX512(values, count: count) : splitAVX2(values, count: count)
     }
@@ -119,6 +128,11 @@ extension Int64: VectorSortable {
 }
 
 extension Int32: VectorSortable {
+    static func partition(_ values: UnsafeMutablePointer<Int32>, _ count: Int, pivot: Int32) -> Int {
+        vectorSortTier == .avx512 ? partitionAVX512(values, count: count, pivot: pivot)
+                                  : partitionAVX2(values, count: count, pivot: pivot)
+    }
+    static func above(_ x: Int32) -> Int32? { x == .max ? nil : x + 1 }
     static func split(_ values: UnsafeMutablePointer<Int32>, _ count: Int) -> Int {
         vectorSortTier == .avx512 ? splitAVX512(values, count: count) : splitAVX2(values, count: count)
     }
@@ -129,6 +143,11 @@ extension Int32: VectorSortable {
 }
 
 extension Double: VectorSortable {
+    static func partition(_ values: UnsafeMutablePointer<Double>, _ count: Int, pivot: Double) -> Int {
+        vectorSortTier == .avx512 ? partitionAVX512(values, count: count, pivot: pivot)
+                                  : partitionAVX2(values, count: count, pivot: pivot)
+    }
+    static func above(_ x: Double) -> Double? { x == .infinity ? nil : x.nextUp }
     static func split(_ values: UnsafeMutablePointer<Double>, _ count: Int) -> Int {
         vectorSortTier == .avx512 ? splitAVX512(values, count: count) : splitAVX2(values, count: count)
     }
@@ -139,6 +158,11 @@ extension Double: VectorSortable {
 }
 
 extension Float: VectorSortable {
+    static func partition(_ values: UnsafeMutablePointer<Float>, _ count: Int, pivot: Float) -> Int {
+        vectorSortTier == .avx512 ? partitionAVX512(values, count: count, pivot: pivot)
+                                  : partitionAVX2(values, count: count, pivot: pivot)
+    }
+    static func above(_ x: Float) -> Float? { x == .infinity ? nil : x.nextUp }
     static func split(_ values: UnsafeMutablePointer<Float>, _ count: Int) -> Int {
         vectorSortTier == .avx512 ? splitAVX512(values, count: count) : splitAVX2(values, count: count)
     }
@@ -148,9 +172,11 @@ extension Float: VectorSortable {
     }
 }
 
-/// The AVX2 quicksort on `threads` workers (one below `parallelVectorSortMinimum`
+/// The vector quicksort on `threads` workers (one below `parallelVectorSortMinimum`
 /// elements): the largest part is split until there are four parts a worker (or the
-/// parts are small), on this thread, and the workers then sort the parts, largest first.
+/// parts are small), and the workers then sort the parts, largest first. Parts of
+/// `parallelSplitMinimum` elements or more are split by all workers together
+/// (`parallelSplit`), smaller ones on this thread.
 /// - Complexity: the splits read the largest parts once each: O(count log workers).
 func sortVectors<T: VectorSortable>(_ values: UnsafeMutablePointer<T>, _ count: Int, threads: Int,
                                     isCancelled: () -> Bool) -> VectorSortOutcome {
@@ -168,7 +194,9 @@ func sortVectors<T: VectorSortable>(_ values: UnsafeMutablePointer<T>, _ count: 
         for k in 1..<partCount where parts[k].count > parts[largest].count { largest = k }
         let part = parts[largest]
         if part.count < parallelVectorSortMinimum / 2 { break }
-        let lows = T.split(values + part.lowerBound, part.count)
+        let lows = part.count >= parallelSplitMinimum
+            ? parallelSplit(values + part.lowerBound, part.count, workers: workers, isCancelled: isCancelled)
+            : T.split(values + part.lowerBound, part.count)
         if lows == part.count || lows == 0 { break }  // all equal: nothing to split
         parts[largest] = part.lowerBound..<(part.lowerBound + lows)
         parts[partCount] = (part.lowerBound + lows)..<part.upperBound

@@ -713,3 +713,37 @@ public func scanFloatsAVX2(_ values: UnsafePointer<Float>, count: Int)
     return (negatives, positives, nans != zero)
 }
 
+
+// Partitions by a given pivot, for splitting one range among several workers (as the
+// AVX-512 tier's `partitionAVX512`): returns how many elements are below `pivot` (they
+// come first). Any count; the permutation tables must exist (`vectorSortAvailable`).
+
+@inline(__always)
+func partitionPiece<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, pivot: L.Scalar, _ lanes: L.Type) -> Int {
+    if n >= 2 * L.width { return partitionVectors(p, n, pivot: pivot, lanes) }
+    var low = 0
+    for i in 0..<n where p[i] < pivot {
+        let x = p[i]
+        p[i] = p[low]
+        p[low] = x
+        low += 1
+    }
+    return low
+}
+
+@inline(never)
+public func partitionAVX2(_ values: UnsafeMutablePointer<Int64>, count: Int, pivot: Int64) -> Int {
+    partitionPiece(values, count, pivot: pivot, Lanes64.self)
+}
+@inline(never)
+public func partitionAVX2(_ values: UnsafeMutablePointer<Int32>, count: Int, pivot: Int32) -> Int {
+    partitionPiece(values, count, pivot: pivot, Lanes32.self)
+}
+@inline(never)
+public func partitionAVX2(_ values: UnsafeMutablePointer<Double>, count: Int, pivot: Double) -> Int {
+    partitionPiece(values, count, pivot: pivot, LanesDouble.self)
+}
+@inline(never)
+public func partitionAVX2(_ values: UnsafeMutablePointer<Float>, count: Int, pivot: Float) -> Int {
+    partitionPiece(values, count, pivot: pivot, LanesFloat.self)
+}

@@ -679,3 +679,38 @@ public func splitAVX512(_ values: UnsafeMutablePointer<Int32>, count: Int) -> In
 public func splitAVX512(_ values: UnsafeMutablePointer<Double>, count: Int) -> Int { splitRegisters(values, count, DoubleLanes.self) }
 @inline(never)
 public func splitAVX512(_ values: UnsafeMutablePointer<Float>, count: Int) -> Int { splitRegisters(values, count, FloatLanes.self) }
+
+// Partitions by a given pivot, for splitting one range among several workers (each
+// partitions a piece with the same pivot; FastKernels then swaps the misplaced
+// elements across the pieces). Returns how many elements are below `pivot` (they come
+// first). Any count: pieces under two registers are partitioned element by element.
+
+@inline(__always)
+func partitionPiece<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, pivot: L.Scalar, _ lanes: L.Type) -> Int {
+    if n >= 2 * L.width { return partitionRegisters(p, n, pivot: pivot, lanes) }
+    var low = 0
+    for i in 0..<n where p[i] < pivot {
+        let x = p[i]
+        p[i] = p[low]
+        p[low] = x
+        low += 1
+    }
+    return low
+}
+
+@inline(never)
+public func partitionAVX512(_ values: UnsafeMutablePointer<Int64>, count: Int, pivot: Int64) -> Int {
+    partitionPiece(values, count, pivot: pivot, Int64Lanes.self)
+}
+@inline(never)
+public func partitionAVX512(_ values: UnsafeMutablePointer<Int32>, count: Int, pivot: Int32) -> Int {
+    partitionPiece(values, count, pivot: pivot, Int32Lanes.self)
+}
+@inline(never)
+public func partitionAVX512(_ values: UnsafeMutablePointer<Double>, count: Int, pivot: Double) -> Int {
+    partitionPiece(values, count, pivot: pivot, DoubleLanes.self)
+}
+@inline(never)
+public func partitionAVX512(_ values: UnsafeMutablePointer<Float>, count: Int, pivot: Float) -> Int {
+    partitionPiece(values, count, pivot: pivot, FloatLanes.self)
+}

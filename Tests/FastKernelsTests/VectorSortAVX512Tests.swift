@@ -106,3 +106,48 @@ final class VectorSortAVX512Tests: XCTestCase {
         XCTAssertEqual(vectorSortTier, InstructionSet.selected)
     }
 }
+
+/// The split of one range by all workers at once (ParallelSplit.swift), on whichever
+/// vector tier this CPU selects: the parts ordered, the whole a permutation, for worker
+/// counts that leave pieces of every size and for values that defeat the pivot.
+final class ParallelSplitTests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipUnless(InstructionSet.selected >= .avx2, "the vector sorts need AVX2")
+    }
+
+    func checkSplit<T: VectorSortable>(_ values: [T], workers: Int, _ label: String) {
+        var data = values
+        let k = data.withUnsafeMutableBufferPointer {
+            parallelSplit($0.baseAddress!, $0.count, workers: workers, isCancelled: { false })
+        }
+        XCTAssertTrue((1...values.count).contains(k), "\(label): k = \(k)")
+        if k < values.count {
+            XCTAssertLessThanOrEqual(data[..<k].max()!, data[k...].min()!, label)
+        }
+        XCTAssertEqual(data.sorted(), values.sorted(), "\(label): not a permutation")
+    }
+
+    func testSplitsAtEveryWorkerCount() {
+        var rng = SystemRandomNumberGenerator()
+        for count in [18, 100, 1_001, 70_001] {
+            let random = (0..<count).map { _ in Int64.random(in: .min ... .max, using: &rng) }
+            let few = (0..<count).map { _ in Int64.random(in: 0...2, using: &rng) }
+            let leastFirst = [Int64](repeating: 5, count: count - 1) + [9]  // the pivot is the least value
+            let equal = [Int32](repeating: -7, count: count)
+            let floats = (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
+            let doubles = (0..<count).map { _ in [0.0, -0.0, 1, .infinity][Int.random(in: 0..<4, using: &rng)] }
+            for workers in [1, 2, 3, 7] {
+                checkSplit(random, workers: workers, "random int64, \(count), \(workers) workers")
+                checkSplit(few, workers: workers, "few int64, \(count), \(workers) workers")
+                checkSplit(leastFirst, workers: workers, "pivot least, \(count), \(workers) workers")
+                checkSplit(floats, workers: workers, "floats, \(count), \(workers) workers")
+                checkSplit(doubles, workers: workers, "doubles, \(count), \(workers) workers")
+                var data = equal
+                let k = data.withUnsafeMutableBufferPointer {
+                    parallelSplit($0.baseAddress!, $0.count, workers: workers, isCancelled: { false })
+                }
+                XCTAssertEqual(k, count, "all equal: not split")
+            }
+        }
+    }
+}

@@ -144,6 +144,26 @@ def test_reverse_keeps_nans_last(dtype):
     np.testing.assert_array_equal(result, np.concatenate([ordered[~nans][::-1], ordered[nans]]))
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "float64", "float32"])
+@pytest.mark.parametrize("threads", [2, 3, 5])
+def test_large_arrays_split_by_all_workers_equal_the_stable_sort(dtype, threads):
+    """From 262,144 elements the parts are split by all workers at once (ParallelSplit.swift): every
+    worker count, values that defeat the pivot (few distinct, all equal, the least value most common,
+    sorted, reversed), and zeros of both signs in input order, bit for bit against a stable sort."""
+    rng = np.random.default_rng(21)
+    n = 300_007
+    kinds = [random_array(dtype, n, seed=3) if dtype.startswith("int") else (rng.standard_normal(n) * 100).astype(dtype),
+             rng.integers(-2, 3, n).astype(dtype),
+             np.full(n, 7, dtype),
+             np.where(rng.random(n) < 0.9, -5, rng.integers(-5, 100, n)).astype(dtype),
+             np.arange(n).astype(dtype), np.arange(n)[::-1].astype(dtype)]
+    if dtype.startswith("float"):
+        kinds.append(rng.choice(np.array([0.0, -0.0, 1.0, -1.0], dtype), n))
+    for a in kinds:
+        want = np.sort(a, kind="stable")  # numpy's stable sort keeps -0.0 and 0.0 in input order
+        assert fastkernels.sort(a, threads=threads).tobytes() == want.tobytes()
+
+
 @pytest.mark.parametrize("threads", [1, 2, 3, None])
 def test_buffer_results_do_not_depend_on_threads(threads):
     a = random_array("float64", 1_000_003, seed=2)
