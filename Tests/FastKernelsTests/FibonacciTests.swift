@@ -172,8 +172,39 @@ final class NaiveRecursionTests: XCTestCase {
     /// The loop-expanded recursion against the plain recursive definition, value for value.
     func testLoopExpandedRecursionEqualsTextbookRecursion() {
         func textbook(_ n: UInt64) -> UInt64 { n < 2 ? n : textbook(n - 1) + textbook(n - 2) }
+        for n in UInt64(0)...30 {
+            XCTAssertEqual(naiveFibonacci(n) as UInt64, textbook(n), "n=\(n)")
+        }
+    }
+
+    /// The same algorithm as the textbook recursion, not a shortcut: summing values that
+    /// also count what was added, every leaf of the naive call tree (F(n+1) of them) is
+    /// reached exactly once and every internal node is one addition (F(n+1) - 1).
+    func testLoopExpandedRecursionVisitsTheWholeCallTree() {
+        struct CountedSum: NaiveFibonacciValue {
+            var value: UInt64, leaves: UInt64, additions: UInt64
+            init(value: UInt64, leaves: UInt64, additions: UInt64) {
+                (self.value, self.leaves, self.additions) = (value, leaves, additions)
+            }
+            init(leaf n: UInt64) {
+                precondition(n < 2, "a leaf is fib(0) or fib(1)")
+                self.init(value: n, leaves: 1, additions: 0)
+            }
+            static var zero: CountedSum { CountedSum(value: 0, leaves: 0, additions: 0) }
+            func adding(_ other: CountedSum) -> CountedSum {
+                // Adding to the empty sum is not a node of the tree.
+                let node: UInt64 = leaves > 0 && other.leaves > 0 ? 1 : 0
+                return CountedSum(value: value + other.value, leaves: leaves + other.leaves,
+                                  additions: additions + other.additions + node)
+            }
+        }
+        func textbookLeaves(_ n: UInt64) -> UInt64 { n < 2 ? 1 : textbookLeaves(n - 1) + textbookLeaves(n - 2) }
         for n in UInt64(0)...25 {
-            XCTAssertEqual(naiveFibonacci(n), textbook(n), "n=\(n)")
+            let sum: CountedSum = naiveFibonacci(n)
+            XCTAssertEqual(sum.value, fibonacciUInt64(Int(n)), "n=\(n)")
+            XCTAssertEqual(sum.leaves, textbookLeaves(n), "n=\(n)")
+            XCTAssertEqual(sum.leaves, fibonacciUInt64(Int(n) + 1), "n=\(n)")
+            XCTAssertEqual(sum.additions, sum.leaves - 1, "n=\(n)")
         }
     }
 }
