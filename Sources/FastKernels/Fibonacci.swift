@@ -287,7 +287,7 @@ func shiftLeft(_ r: MutableLimbs, _ a: Limbs, _ n: Int, by bits: Int) -> UInt64 
 // MARK: - Naive recursion
 
 /// F(n) by the naive doubly recursive definition, `fib(n-1) + fib(n-2)`:
-/// exponential time (about 1.6^n calls) and no memoisation. This is the
+/// exponential time (a call tree of about 1.6^n nodes) and no memoisation. This is the
 /// benchmark kernel of Python-versus-native comparisons; use `fibonacci` for
 /// real work.
 ///

@@ -34,7 +34,7 @@ let fibonacciRecursiveFunction = Function("fibonacci_recursive", "n, /", doc: ""
     Return the n-th Fibonacci number by naive double recursion, natively.
 
     This runs exactly the textbook benchmark algorithm,
-    fib(n) = fib(n-1) + fib(n-2) with no memoisation (about 1.6**n calls),
+    fib(n) = fib(n-1) + fib(n-2) with no memoisation (a call tree of about 1.6**n nodes),
     so that it can be compared with the same function in pure Python. Use
     fibonacci() for real work.
 
