@@ -127,6 +127,41 @@ final class ParallelSplitTests: XCTestCase {
         XCTAssertEqual(data.sorted(), values.sorted(), "\(label): not a permutation")
     }
 
+    /// `partitionAVX2` and `partitionAVX512` (the tier this CPU has) by pivots inside, below
+    /// and above the values, at every piece size around their register widths.
+    func testPartitionByAGivenPivotOnEachTier() {
+        var rng = SystemRandomNumberGenerator()
+        func check<T: VectorSortable>(_ values: [T], _ pivot: T, _ partition: (UnsafeMutablePointer<T>, Int, T) -> Int,
+                                      _ label: String) {
+            var data = values
+            let lows = data.withUnsafeMutableBufferPointer { partition($0.baseAddress!, $0.count, pivot) }
+            XCTAssertEqual(lows, values.filter { $0 < pivot }.count, label)
+            XCTAssertTrue(data[..<lows].allSatisfy { $0 < pivot } && data[lows...].allSatisfy { !($0 < pivot) }, label)
+            XCTAssertEqual(data.sorted(), values.sorted(), "\(label): not a permutation")
+        }
+        let tiers: [(String, Bool)] = [("avx2", true), ("avx512", InstructionSet.supported >= .avx512)]
+        for count in Array(0...70) + [255, 256, 1_000, 4_097] {
+            let ints = (0..<count).map { _ in Int64.random(in: -100...100, using: &rng) }
+            let floats = (0..<count).map { _ in Float.random(in: -100...100, using: &rng) }
+            for pivot in [-101, -3, 0, 50, 101] {
+                for (tier, available) in tiers where available {
+                    let label = "\(tier), count \(count), pivot \(pivot)"
+                    if tier == "avx2" {
+                        check(ints, Int64(pivot), { partitionAVX2($0, count: $1, pivot: $2) }, label)
+                        check(ints.map { Int32($0) }, Int32(pivot), { partitionAVX2($0, count: $1, pivot: $2) }, label)
+                        check(floats, Float(pivot), { partitionAVX2($0, count: $1, pivot: $2) }, label)
+                        check(floats.map { Double($0) }, Double(pivot), { partitionAVX2($0, count: $1, pivot: $2) }, label)
+                    } else {
+                        check(ints, Int64(pivot), { partitionAVX512($0, count: $1, pivot: $2) }, label)
+                        check(ints.map { Int32($0) }, Int32(pivot), { partitionAVX512($0, count: $1, pivot: $2) }, label)
+                        check(floats, Float(pivot), { partitionAVX512($0, count: $1, pivot: $2) }, label)
+                        check(floats.map { Double($0) }, Double(pivot), { partitionAVX512($0, count: $1, pivot: $2) }, label)
+                    }
+                }
+            }
+        }
+    }
+
     func testSplitsAtEveryWorkerCount() {
         var rng = SystemRandomNumberGenerator()
         for count in [18, 100, 1_001, 70_001] {
