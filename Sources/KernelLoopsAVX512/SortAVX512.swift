@@ -555,6 +555,61 @@ func sortInRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int,
 /// registers gain 5-10% for 32-bit lanes and lose as much for 64-bit ones.)
 @inline(__always) func leafRegisters<L: Lanes512>(_: L.Type) -> Int { L.width == 8 ? 8 : 16 }
 
+/// The lane indices (for `vpermt2d`: 0-15 the first register, 16-31 the second) that
+/// interleave two registers of 16 lanes of 32 bits by groups of `group` lanes (1, 2, 4;
+/// otherwise 8): the low result takes the even groups of each alternately, the high one
+/// the odd groups. One stage of a 16 x 16 transpose.
+@inline(__always)
+func interleaveIndices(group: Int) -> (SIMD16<Int32>, SIMD16<Int32>) {
+    switch group {
+    case 1: return (SIMD16<Int32>(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30),
+                   SIMD16<Int32>(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31))
+    case 2: return (SIMD16<Int32>(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29),
+                   SIMD16<Int32>(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31))
+    case 4: return (SIMD16<Int32>(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27),
+                   SIMD16<Int32>(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31))
+    default: return (SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
+                    SIMD16<Int32>(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31))
+    }
+}
+
+/// Sorts the elements of sixteen registers of 16 lanes of 32 bits: each column sorted
+/// across the registers by Batcher's odd-even merge network (63 comparators, each a
+/// whole-register min and max), then the 16 x 16 lanes transposed in four stages of
+/// two-register permutations, so that each register holds a sorted column: 190
+/// instructions where sorting each register within itself took 480.
+@inline(__always)
+func sortSixteenRegistersByColumns<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, _: L.Type) {
+    @inline(__always) func exchange(_ i: Int, _ j: Int) {
+        let a = r[i], b = r[j]
+        r[i] = L.minimum(a, b)
+        r[j] = L.maximum(a, b)
+    }
+    // Batcher's odd-even merge sort of 16 inputs (checked on all 2^16 inputs of 0s and 1s).
+    exchange(0, 1); exchange(2, 3); exchange(4, 5); exchange(6, 7); exchange(8, 9); exchange(10, 11); exchange(12, 13); exchange(14, 15)
+    exchange(0, 2); exchange(1, 3); exchange(4, 6); exchange(5, 7); exchange(8, 10); exchange(9, 11); exchange(12, 14); exchange(13, 15)
+    exchange(1, 2); exchange(5, 6); exchange(9, 10); exchange(13, 14); exchange(0, 4); exchange(1, 5); exchange(2, 6); exchange(3, 7)
+    exchange(8, 12); exchange(9, 13); exchange(10, 14); exchange(11, 15); exchange(2, 4); exchange(3, 5); exchange(10, 12); exchange(11, 13)
+    exchange(1, 2); exchange(3, 4); exchange(5, 6); exchange(9, 10); exchange(11, 12); exchange(13, 14); exchange(0, 8); exchange(1, 9)
+    exchange(2, 10); exchange(3, 11); exchange(4, 12); exchange(5, 13); exchange(6, 14); exchange(7, 15); exchange(4, 8); exchange(5, 9)
+    exchange(6, 10); exchange(7, 11); exchange(2, 4); exchange(3, 5); exchange(6, 8); exchange(7, 9); exchange(10, 12); exchange(11, 13)
+    exchange(1, 2); exchange(3, 4); exchange(5, 6); exchange(7, 8); exchange(9, 10); exchange(11, 12); exchange(13, 14)
+    @inline(__always) func interleave(_ r: inout InlineArray<16, __m512i>, _ i: Int, _ j: Int, group: Int) {
+        let (low, high) = interleaveIndices(group: group)
+        let x = r[i], y = r[j]
+        r[i] = _mm512_permutex2var_epi32(x, unsafeBitCast(low, to: __m512i.self), y)
+        r[j] = _mm512_permutex2var_epi32(x, unsafeBitCast(high, to: __m512i.self), y)
+    }
+    interleave(&r, 0, 1, group: 1); interleave(&r, 2, 3, group: 1); interleave(&r, 4, 5, group: 1); interleave(&r, 6, 7, group: 1)
+    interleave(&r, 8, 9, group: 1); interleave(&r, 10, 11, group: 1); interleave(&r, 12, 13, group: 1); interleave(&r, 14, 15, group: 1)
+    interleave(&r, 0, 2, group: 2); interleave(&r, 1, 3, group: 2); interleave(&r, 4, 6, group: 2); interleave(&r, 5, 7, group: 2)
+    interleave(&r, 8, 10, group: 2); interleave(&r, 9, 11, group: 2); interleave(&r, 12, 14, group: 2); interleave(&r, 13, 15, group: 2)
+    interleave(&r, 0, 4, group: 4); interleave(&r, 1, 5, group: 4); interleave(&r, 2, 6, group: 4); interleave(&r, 3, 7, group: 4)
+    interleave(&r, 8, 12, group: 4); interleave(&r, 9, 13, group: 4); interleave(&r, 10, 14, group: 4); interleave(&r, 11, 15, group: 4)
+    interleave(&r, 0, 8, group: 8); interleave(&r, 1, 9, group: 8); interleave(&r, 2, 10, group: 8); interleave(&r, 3, 11, group: 8)
+    interleave(&r, 4, 12, group: 8); interleave(&r, 5, 13, group: 8); interleave(&r, 6, 14, group: 8); interleave(&r, 7, 15, group: 8)
+}
+
 /// Sorts 8 to 16 registers' worth of elements (`n` > 8 registers), as `sortInRegisters`
 /// does up to 8: each register sorted, then runs of 1, 2, 4 and 8 registers merged in
 /// pairs by bitonic merges across registers (the second run reversed, the pairs' minima
@@ -567,7 +622,18 @@ func sortSixteenRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n:
         let count = n &- k &* width
         return count >= width ? L.allLanes : count <= 0 ? 0 : (1 << count) - 1
     }
-    var r = InlineArray<16, __m512i> { k in L.sortLanes(L.load(p + k &* width, mask: mask(k), filler: filler)) }
+    @inline(__always) func raw(_ k: Int) -> __m512i { L.load(p + k &* width, mask: mask(k), filler: filler) }
+    var r: InlineArray<16, __m512i>
+    // By columns for floats only: for Int32 lanes the compiler spills twice as many registers
+    // (599 stack accesses against 344) and the leaf measured 5-13% slower than sorting each
+    // register within itself; for floats 25% faster (1M and 100K elements, against np.sort).
+    if width == 16 && L.Scalar.self == Float.self {
+        r = [raw(0), raw(1), raw(2), raw(3), raw(4), raw(5), raw(6), raw(7),
+             raw(8), raw(9), raw(10), raw(11), raw(12), raw(13), raw(14), raw(15)]
+        sortSixteenRegistersByColumns(&r, L.self)
+    } else {
+        r = InlineArray<16, __m512i> { k in L.sortLanes(raw(k)) }
+    }
     // Called with constant arguments only: each call's loops are then unrolled and the
     // registers stay registers (with the run length a loop variable, they went to the stack).
     @inline(__always) func merge(_ base: Int, _ run: Int) {
