@@ -3,6 +3,32 @@ import KernelLoops
 import Synchronization
 @testable import FastKernels
 
+/// Orders that defeat pivots, for the vector sorts' tests (AVX2 and AVX-512): random,
+/// few distinct values, ascending, descending, organ pipe, the extremes, all equal.
+func sortTestOrders<T: FixedWidthInteger>(_: T.Type, count: Int) -> [[T]] {
+    var rng = SystemRandomNumberGenerator()
+    let random = (0..<count).map { _ in T.random(in: .min ... .max, using: &rng) }
+    let few = (0..<count).map { _ in T(truncatingIfNeeded: Int.random(in: -2...2, using: &rng)) }
+    let ascending = (0..<count).map { T(truncatingIfNeeded: $0) }
+    let organPipe = (0..<count).map { T(truncatingIfNeeded: min($0, count - $0)) }
+    let extremes = (0..<count).map { _ in Bool.random(using: &rng) ? T.min : T.max }
+    return [random, few, ascending, Array(ascending.reversed()), organPipe, extremes,
+            [T](repeating: .max, count: count), [T](repeating: .min, count: count)]
+}
+
+/// Sorts each of `sortTestOrders` with `sort` and compares with the standard library's sort.
+func checkEverySortOrder<T: FixedWidthInteger>(_: T.Type, count: Int, maximumDepth: Int? = nil,
+                                               sort: (UnsafeMutablePointer<T>, Int, Int?) -> VectorSortOutcome,
+                                               file: StaticString = #filePath, line: UInt = #line) {
+    for values in sortTestOrders(T.self, count: count) {
+        var sorted = values
+        let outcome = sorted.withUnsafeMutableBufferPointer { sort($0.baseAddress!, count, maximumDepth) }
+        XCTAssertEqual(outcome, .sorted, file: file, line: line)
+        XCTAssertEqual(sorted, values.sorted(), "count \(count), depth \(String(describing: maximumDepth))",
+                       file: file, line: line)
+    }
+}
+
 /// The AVX2 quicksort (KernelLoops/SortAVX2.swift) against the standard library's sort,
 /// at every size around its vector widths and leaves, on orders that defeat pivots, and
 /// with its depth limit forced low so that the heap sort finishes ranges.
@@ -11,46 +37,25 @@ final class VectorSortTests: XCTestCase {
         try XCTSkipUnless(InstructionSet.supported >= .avx2, "this CPU has no AVX2")
     }
 
-    func orders<T: FixedWidthInteger>(_: T.Type, count: Int) -> [[T]] {
-        var rng = SystemRandomNumberGenerator()
-        let random = (0..<count).map { _ in T.random(in: .min ... .max, using: &rng) }
-        let few = (0..<count).map { _ in T(truncatingIfNeeded: Int.random(in: -2...2, using: &rng)) }
-        let ascending = (0..<count).map { T(truncatingIfNeeded: $0) }
-        let organPipe = (0..<count).map { T(truncatingIfNeeded: min($0, count - $0)) }
-        let extremes = (0..<count).map { _ in Bool.random(using: &rng) ? T.min : T.max }
-        return [random, few, ascending, Array(ascending.reversed()), organPipe, extremes,
-                [T](repeating: .max, count: count), [T](repeating: .min, count: count)]
-    }
-
-    func checkEveryOrder<T: FixedWidthInteger>(_: T.Type, count: Int, maximumDepth: Int? = nil,
-                                               sort: (UnsafeMutablePointer<T>, Int, Int?) -> VectorSortOutcome) {
-        for values in orders(T.self, count: count) {
-            var sorted = values
-            let outcome = sorted.withUnsafeMutableBufferPointer { sort($0.baseAddress!, count, maximumDepth) }
-            XCTAssertEqual(outcome, .sorted)
-            XCTAssertEqual(sorted, values.sorted(), "count \(count), depth \(String(describing: maximumDepth))")
-        }
-    }
-
     func testInt64AtEverySizeUpTo300() {
         for count in 1...300 {
-            checkEveryOrder(Int64.self, count: count) { sortAVX2($0, count: $1, maximumDepth: $2, isCancelled: { false }) }
+            checkEverySortOrder(Int64.self, count: count) { sortAVX2($0, count: $1, maximumDepth: $2, isCancelled: { false }) }
         }
     }
 
     func testInt32AtEverySizeUpTo300() {
         for count in 1...300 {
-            checkEveryOrder(Int32.self, count: count) { sortAVX2($0, count: $1, maximumDepth: $2, isCancelled: { false }) }
+            checkEverySortOrder(Int32.self, count: count) { sortAVX2($0, count: $1, maximumDepth: $2, isCancelled: { false }) }
         }
     }
 
     func testLargeArraysAndTheHeapSortFallback() {
         for count in [4_099, 70_001] {
             for depth in count < 10_000 ? [nil, 0, 1, 3] : [nil, 3] as [Int?] {
-                checkEveryOrder(Int64.self, count: count, maximumDepth: depth) {
+                checkEverySortOrder(Int64.self, count: count, maximumDepth: depth) {
                     sortAVX2($0, count: $1, maximumDepth: $2, isCancelled: { false })
                 }
-                checkEveryOrder(Int32.self, count: count, maximumDepth: depth) {
+                checkEverySortOrder(Int32.self, count: count, maximumDepth: depth) {
                     sortAVX2($0, count: $1, maximumDepth: $2, isCancelled: { false })
                 }
             }
