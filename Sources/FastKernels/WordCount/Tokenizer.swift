@@ -40,6 +40,11 @@ public final class Tokenizer {
     var pendingNext = 0
     /// Set when the token buffer could not grow.
     var failed = false
+    /// The boundary masks of a window of text (`BoundaryMasks`): whitespace, then
+    /// non-ASCII, `boundaryWindowBlocks` each; then 64 bytes for a partial last block.
+    var masks: UnsafeMutablePointer<UInt64>
+
+    static let maskWords = 2 * boundaryWindowBlocks + 8
 
     /// Nil when the memory cannot be had.
     public init?() {
@@ -48,14 +53,21 @@ public final class Tokenizer {
             deallocateChecked(buffer, count: 4096)
             return nil
         }
+        guard let masks = allocateChecked(UInt64.self, Tokenizer.maskWords) else {
+            deallocateChecked(buffer, count: 4096)
+            deallocateChecked(pending, count: pendingDepth)
+            return nil
+        }
         bufferCapacity = 4096
         self.buffer = buffer
         self.pending = pending
+        self.masks = masks
     }
 
     deinit {
         deallocateChecked(buffer, count: bufferCapacity)
         deallocateChecked(pending, count: pendingDepth)
+        deallocateChecked(masks, count: Tokenizer.maskWords)
     }
 
     /// Ready to count another text from its start.
@@ -81,38 +93,30 @@ public final class Tokenizer {
     func countTokens(_ text: UnsafeRawBufferPointer, into table: WordTable, final: Bool) -> TokenizeResult {
         guard let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .complete(pending: 0) }
         let n = text.count
+        var masks = BoundaryMasks(base, n, whitespace: self.masks, nonASCII: self.masks + boundaryWindowBlocks,
+                                  tail: UnsafeMutableRawPointer(self.masks + 2 * boundaryWindowBlocks)
+                                      .assumingMemoryBound(to: UInt8.self))
         var i = 0
-        let raw = UnsafeRawPointer(base)
         while i < n {
-            // Whitespace (ASCII) between tokens, eight bytes at a time while they last.
-            while i + 8 <= n {
-                let notSpace = ~whitespaceMask(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & highBits
-                if notSpace == 0 {
-                    i += 8
-                    continue
-                }
-                i += notSpace.trailingZeroBitCount >> 3
-                break
+            // The next token's first byte: the first byte from i on that is not ASCII whitespace.
+            var block = i >> 6
+            var bits = ~masks.whitespaceMask(block) & (~0 << UInt64(i & 63))
+            while bits == 0 {
+                block += 1
+                if block >= masks.blocks { break }
+                bits = ~masks.whitespaceMask(block)
             }
-            while i < n && isASCIIWhitespace(base[i]) { i += 1 }
-            if i == n { break }
-            // The token's run of ASCII non-space bytes (the whole token, in most texts),
-            // found eight bytes at a time: no branch per byte to mispredict.
-            let tokenStart = i
-            var ended = false
-            while i + 8 <= n {
-                let separators = separatorMask(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                if separators == 0 {
-                    i += 8
-                    continue
-                }
-                i += separators.trailingZeroBitCount >> 3
-                ended = true
-                break
+            if bits == 0 { break }  // whitespace to the end (bytes past it count as whitespace)
+            let tokenStart = block << 6 | bits.trailingZeroBitCount
+            // Its run of ASCII non-space bytes (the whole token, in most texts): up to the
+            // first whitespace or non-ASCII byte.
+            bits = masks.separatorMask(block) & (~0 << UInt64(tokenStart & 63))
+            while bits == 0 {
+                block += 1
+                if block >= masks.blocks { break }
+                bits = masks.separatorMask(block)
             }
-            if !ended {
-                while i < n && base[i] < 0x80 && !isASCIIWhitespace(base[i]) { i += 1 }
-            }
+            i = bits == 0 ? n : min(n, block << 6 | bits.trailingZeroBitCount)
             if i < n && base[i] >= 0x80 {
                 // Non-ASCII: validate and look for Unicode whitespace byte by byte.
                 switch slowToken(base, n, tokenStart, asciiEnd: i, final: final, into: table) {
@@ -137,23 +141,29 @@ public final class Tokenizer {
     }
 
     /// Counts an all-ASCII token: for up to 16 bytes, lowered 8 bytes at a time
-    /// straight from the text, without copying it byte by byte.
+    /// straight from the text and masked to its length without a branch (the
+    /// lengths of prose's words change from word to word: branches on them mispredict).
     @inline(__always)
     func asciiToken(_ base: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ length: Int,
                              into table: WordTable) {
         if length <= inlineTokenLength && start + 16 <= n {
             let raw = UnsafeRawPointer(base + start)
-            var key0 = lowerASCII(raw.loadUnaligned(as: UInt64.self))
-            var key1 = lowerASCII(raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            if length < 8 {
-                key0 &= (1 << UInt64(8 * length)) - 1
-                key1 = 0
-            } else if length < 16 {
-                key1 &= (1 << UInt64(8 * (length - 8))) - 1
-            }
+            let lowBits = UInt64(truncatingIfNeeded: min(length, 8) &* 8)  // 8...64
+            let highBits = UInt64(truncatingIfNeeded: max(length &- 8, 0) &* 8)  // 0...64
+            let mask0 = UInt64.max &>> (64 &- lowBits)
+            let mask1 = highBits == 0 ? 0 : UInt64.max &>> (64 &- highBits)
+            let key0 = lowerASCII(raw.loadUnaligned(as: UInt64.self)) & mask0
+            let key1 = lowerASCII(raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & mask1
             enqueue(ShortToken(key0: key0, key1: key1, length: length), into: table)
             return
         }
+        copiedASCIIToken(base, start, length, into: table)
+    }
+
+    /// An ASCII token longer than 16 bytes, or too near the end of the text to
+    /// read 16 bytes: lowered into the token buffer.
+    @inline(never)
+    func copiedASCIIToken(_ base: UnsafePointer<UInt8>, _ start: Int, _ length: Int, into table: WordTable) {
         var tokenLength = 0
         beginToken(&tokenLength)
         for k in start..<(start + length) {

@@ -1,0 +1,35 @@
+import _Builtin_intrinsics.intel
+
+// Word boundaries of UTF-8 text, 64 bytes at a time, for the word-count tokenizer
+// (FastKernels/WordCount/Tokenizer.swift): for each 64-byte block, a mask of its
+// ASCII whitespace bytes (\t-\r, \x1c-\x1f, space: bit k for byte k) and a mask of
+// its non-ASCII bytes (0x80 and up). Compiled for AVX2; the AVX-512 version is in
+// KernelLoopsAVX512, the baseline one in FastKernels. Raw pointers and SIMD types
+// only (see docs/architecture.md, tier rules).
+
+/// Writes the masks of `blocks` 64-byte blocks of `text` (all readable) to
+/// `whitespace[0..<blocks]` and `nonASCII[0..<blocks]`.
+@inline(never)
+public func wordBoundaryMasksAVX2(_ text: UnsafePointer<UInt8>, _ blocks: Int,
+                                  _ whitespace: UnsafeMutablePointer<UInt64>,
+                                  _ nonASCII: UnsafeMutablePointer<UInt64>) {
+    let tab = _mm256_set1_epi8(0x09), fileSeparator = _mm256_set1_epi8(0x1C)
+    let four = _mm256_set1_epi8(4), zero = _mm256_setzero_si256()
+    for block in 0..<blocks {
+        let p = UnsafeRawPointer(text + block &* 64)
+        let x0 = _mm256_loadu_si256(p.assumingMemoryBound(to: __m256i.self))
+        let x1 = _mm256_loadu_si256((p + 32).assumingMemoryBound(to: __m256i.self))
+        // A byte is whitespace when x - 9 or x - 0x1c (mod 256) is at most 4: then the
+        // saturating subtraction of 4 leaves 0.
+        let w0 = _mm256_min_epu8(_mm256_subs_epu8(_mm256_sub_epi8(x0, tab), four),
+                                 _mm256_subs_epu8(_mm256_sub_epi8(x0, fileSeparator), four))
+        let w1 = _mm256_min_epu8(_mm256_subs_epu8(_mm256_sub_epi8(x1, tab), four),
+                                 _mm256_subs_epu8(_mm256_sub_epi8(x1, fileSeparator), four))
+        let ws0 = UInt64(UInt32(bitPattern: _mm256_movemask_epi8(_mm256_cmpeq_epi8(w0, zero))))
+        let ws1 = UInt64(UInt32(bitPattern: _mm256_movemask_epi8(_mm256_cmpeq_epi8(w1, zero))))
+        let hi0 = UInt64(UInt32(bitPattern: _mm256_movemask_epi8(x0)))
+        let hi1 = UInt64(UInt32(bitPattern: _mm256_movemask_epi8(x1)))
+        whitespace[block] = ws0 | ws1 << 32
+        nonASCII[block] = hi0 | hi1 << 32
+    }
+}

@@ -1,0 +1,23 @@
+import _Builtin_intrinsics.intel
+
+// Word boundaries of UTF-8 text, 64 bytes at a time, with AVX-512BW: one load per
+// block, compares straight into 64-bit masks. What the masks mean: see
+// KernelLoops/WordBoundaries.swift (the AVX2 version).
+
+/// Writes the masks of `blocks` 64-byte blocks of `text` (all readable) to
+/// `whitespace[0..<blocks]` and `nonASCII[0..<blocks]`.
+@inline(never)
+public func wordBoundaryMasksAVX512(_ text: UnsafePointer<UInt8>, _ blocks: Int,
+                                    _ whitespace: UnsafeMutablePointer<UInt64>,
+                                    _ nonASCII: UnsafeMutablePointer<UInt64>) {
+    let tab = _mm512_set1_epi8(0x09), fileSeparator = _mm512_set1_epi8(0x1C), four = _mm512_set1_epi8(4)
+    for block in 0..<blocks {
+        let x = _mm512_loadu_si512(UnsafeRawPointer(text + block &* 64))
+        // Whitespace: x - 9 or x - 0x1c (mod 256) at most 4, so that subtracting 4 with
+        // saturation leaves 0 (testn: the mask of the zero bytes).
+        let w = _mm512_min_epu8(_mm512_subs_epu8(_mm512_sub_epi8(x, tab), four),
+                                _mm512_subs_epu8(_mm512_sub_epi8(x, fileSeparator), four))
+        whitespace[block] = _mm512_testn_epi8_mask(w, w)
+        nonASCII[block] = _mm512_movepi8_mask(x)
+    }
+}
