@@ -29,11 +29,11 @@ func countedWord(_ slot: UnsafePointer<WordSlot>, arena: UnsafeMutablePointer<UI
     return CountedWord(key0: slot.pointee.key0, key1: slot.pointee.key1, count: slot.pointee.count, code: code << 58)
 }
 
-/// A token being merged: its hand-over form, its full hash and its first
-/// occurrence as (table << 32) | ordinal.
+/// A token being merged: its hand-over form, its identity (its tag's length code
+/// and hash bits) and its first occurrence as (table << 32) | ordinal.
 struct MergedWord {
     var word: CountedWord
-    var hash: UInt64
+    var identity: UInt64
     var first: UInt64
 }
 /// Merges compacted tables (one per share of the text, in text order) into one
@@ -41,8 +41,13 @@ struct MergedWord {
 /// in partition `p`: it gathers them from every table into a table of its own,
 /// indexed by other bits of the hash than the source tables (so tokens arriving
 /// in their source tables' slot order do not cluster), summing counts and
-/// keeping the earliest occurrence. The partitions are disjoint; their tokens
-/// are then sorted by first occurrence. Linear in the number of distinct tokens.
+/// keeping the earliest occurrence. Partitions and indexes come from the hash bits
+/// the slots' tags keep: the merge reads each slot once per pass, sequentially,
+/// and touches a long token's bytes only to compare them with an equal tag's. The
+/// partitions are disjoint; each worker then writes its tokens to their place in
+/// (table, ordinal) order, an array with one place for every token of every table
+/// (tables' distinct counts added up: no sort needed), and one pass closes the gaps
+/// of tokens first seen in an earlier table. Linear in the number of distinct tokens.
 func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) throws(KernelError) -> WordList {
     let partitions = tables.count
     var total = 0
@@ -55,6 +60,14 @@ func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) t
     let sharedEntries = SharedPointer(entries.base), sharedCounts = SharedPointer(counts.base)
     let sharedCapacities = SharedPointer(capacities.base)
     let sources = UncheckedSendable(tables)
+    // Where each table's ordinals start in the array in order of first occurrence;
+    // a place no token takes keeps code 0 (zeroed memory).
+    guard let offsets = CheckedBuffer(Int.self, count: partitions, repeating: 0),
+          let words = allocateMapped(CountedWord.self, max(total, 1), zeroed: true) else { throw .outOfMemory }
+    var mapped = true  // `words` still to be freed on an error
+    defer { if mapped { deallocateMapped(words, count: max(total, 1)) } }
+    for t in 1..<max(partitions, 1) { offsets[t] = offsets[t - 1] + tables[t - 1].distinctCount }
+    let sharedOffsets = SharedPointer(offsets.base), sharedWords = SharedPointer(words)
     let failure = Atomic<Int>(0)  // 1 cancelled, 2 out of memory
     withoutActuallyEscaping(isCancelled) { isCancelled in
         runWorkers(partitions, isCancelled: isCancelled) { partition, partitions in
@@ -66,7 +79,7 @@ func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) t
                         failure.store(1, ordering: .relaxed)
                         return
                     }
-                    if partitionOf(table.hash(of: table.slots + index), partitions) == partition { mine += 1 }
+                    if partitionOf(tag: table.slots[index].tag, partitions) == partition { mine += 1 }
                 }
             }
             var bits = 4
@@ -87,20 +100,20 @@ func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) t
                         return
                     }
                     let slot = table.slots + slotIndex
-                    let hash = table.hash(of: slot)
-                    guard partitionOf(hash, partitions) == partition else { continue }
+                    let identity = slot.pointee.tag & tagIdentityMask
+                    guard partitionOf(tag: identity, partitions) == partition else { continue }
                     let word = countedWord(slot, arena: table.arena)
                     let first = UInt64(tableIndex) << 32 | UInt64(table.ordinal(slot))
-                    var position = Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
+                    var position = Int(truncatingIfNeeded: (identity &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
                     while true {
                         let existing = Int(index[position])
                         if existing < 0 {
                             index[position] = Int32(used)
-                            (list + used).initialize(to: MergedWord(word: word, hash: hash, first: first))
+                            (list + used).initialize(to: MergedWord(word: word, identity: identity, first: first))
                             used += 1
                             break
                         }
-                        if list[existing].hash == hash && sameToken(list[existing].word, word) {
+                        if list[existing].identity == identity && sameToken(list[existing].word, word) {
                             list[existing].word.count &+= word.count
                             list[existing].first = min(list[existing].first, first)
                             break
@@ -110,6 +123,10 @@ func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) t
                 }
             }
             sharedCounts.pointer[partition] = used
+            for i in 0..<used {
+                let first = list[i].first
+                sharedWords.pointer[sharedOffsets.pointer[Int(first >> 32)] + Int(first & 0xFFFF_FFFF)] = list[i].word
+            }
         }
     }
     switch failure.load(ordering: .relaxed) {
@@ -117,37 +134,24 @@ func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) t
     case 2: throw .outOfMemory
     default: break
     }
-    // All partitions' tokens, sorted by first occurrence.
+    // Close the gaps (in place, order kept).
     var distinct = 0
-    for p in 0..<partitions { distinct += counts[p] }
-    guard let keyed = KeyedItems(count: distinct) else { throw .outOfMemory }
-    var next = 0
-    for p in 0..<partitions {
-        guard let list = entries[p] else { continue }
-        for i in 0..<counts[p] {
-            keyed.items[next] = KeyedItem(key: list[i].first, object: UInt(p) << 40 | UInt(i))
-            next += 1
-        }
+    for position in 0..<total where words[position].code != 0 {
+        if position & 0xFFFFF == 0xFFFFF && isCancelled() { throw .cancelled }
+        words[distinct] = words[position]
+        distinct += 1
     }
-    try keyed.sort(count: distinct, threads: threads, isCancelled: isCancelled)
-    guard let words = allocateMapped(CountedWord.self, max(distinct, 1)) else { throw .outOfMemory }
-    for position in 0..<distinct {
-        if position & 0xFFFF == 0xFFFF && isCancelled() {
-            deallocateMapped(words, count: max(distinct, 1))
-            throw .cancelled
-        }
-        let object = keyed.items[position].object
-        guard let list = entries[Int(object >> 40)] else { throw .outOfMemory }
-        words[position] = list[Int(object & 0xFF_FFFF_FFFF)].word
-    }
+    mapped = false
     for table in tables { table.releaseSlots() }  // the words are copied: only the arenas are still needed
-    return WordList(words: words, count: distinct, tables: tables)
+    return WordList(words: words, count: distinct, capacity: max(total, 1), tables: tables)
 }
 
-/// The partition (0..<partitions) of a token with this hash: from its top bits.
+/// The partition (0..<partitions) of the token whose slot has this tag: from the
+/// top of the 26 hash bits the tag keeps (bits 38-63 of the hash: independent of
+/// the low bits that place the token in its table).
 @inline(__always)
-func partitionOf(_ hash: UInt64, _ partitions: Int) -> Int {
-    Int(truncatingIfNeeded: ((hash >> 32) &* UInt64(partitions)) >> 32)
+func partitionOf(tag: UInt64, _ partitions: Int) -> Int {
+    Int(truncatingIfNeeded: (((tag >> 32) & 0x3FF_FFFF) &* UInt64(partitions)) >> 26)
 }
 
 /// Whether two hand-over forms hold the same token.

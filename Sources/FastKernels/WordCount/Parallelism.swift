@@ -25,6 +25,17 @@ let mergeNanosecondsPerWord = 200.0
 /// into the table the first worker then goes on with: 1/16 of the text.
 let vocabularySampleParts = 16
 
+/// `FASTKERNELS_WORD_COUNT_PARALLEL` (read once): "always" or "never" overrides the
+/// estimate below for texts of `parallelWordCountThreshold` bytes and more, so that the
+/// tests can run the merge on any text and the benchmarks can measure both paths.
+let forcedParallelWordCount: Bool? = {
+    switch environmentValue("FASTKERNELS_WORD_COUNT_PARALLEL")?.lowercased() {
+    case "always": true
+    case "never": false
+    default: nil
+    }
+}()
+
 /// Whether counting `remaining` more bytes on `workers` workers (each into its own
 /// table, then merged) is faster than on one. The vocabulary of a share is
 /// estimated from the sample counted so far by Heaps' law, D(x) = D(s) * (x / s)^β,
@@ -33,6 +44,7 @@ let vocabularySampleParts = 16
 func parallelCountPays(sampleBytes: Int, distinctAtHalf: Int, distinct: Int, remaining: Int,
                        workers: Int) -> Bool {
     guard workers > 1, remaining > 0 else { return false }
+    if let forced = forcedParallelWordCount { return forced }
     guard sampleBytes > 0, distinct > 0 else { return true }  // no words yet: nothing to merge
     let growth = distinctAtHalf > 0 ? log2(Double(distinct) / Double(distinctAtHalf)) : 1
     let beta = min(1, max(0.3, growth))

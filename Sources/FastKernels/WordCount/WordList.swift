@@ -26,6 +26,8 @@ public struct WordList: ~Copyable {
     /// Several tables: the merged tokens, in order.
     let words: UnsafeMutablePointer<CountedWord>?
     public let count: Int
+    /// Places allocated at `words` (at least `count`).
+    let wordsCapacity: Int
     let tables: [WordTable]
     /// Bytes at the start of `words` already given back to the system.
     var released = 0
@@ -34,19 +36,21 @@ public struct WordList: ~Copyable {
         self.order = order
         words = nil
         self.count = count
+        wordsCapacity = 0
         tables = [table]
     }
 
-    init(words: UnsafeMutablePointer<CountedWord>, count: Int, tables: [WordTable]) {
+    init(words: UnsafeMutablePointer<CountedWord>, count: Int, capacity: Int, tables: [WordTable]) {
         order = nil
         self.words = words
         self.count = count
+        wordsCapacity = capacity
         self.tables = tables
     }
 
     deinit {
         deallocateMapped(order, count: max(count, 1))
-        deallocateMapped(words, count: max(count, 1))
+        deallocateMapped(words, count: wordsCapacity)
         if order != nil, tables.count == 1 { ShortTextCounts.giveBack(tables[0]) }
     }
 
