@@ -29,6 +29,14 @@ func environmentValue(_ name: String) -> String? {
     getenv(name).map { String(cString: $0) }
 }
 
+/// CPU time this thread has run, in nanoseconds (`CLOCK_THREAD_CPUTIME_ID`: time the
+/// thread waited for a core does not count); nil where the clock is missing.
+func threadCPUNanoseconds() -> Int? {
+    var time = timespec()
+    guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return nil }
+    return time.tv_sec * 1_000_000_000 + time.tv_nsec
+}
+
 /// The number of CPUs online (`sysconf(_SC_NPROCESSORS_ONLN)`), at least 1.
 func onlineCPUCount() -> Int {
     max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))

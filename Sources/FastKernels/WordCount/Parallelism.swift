@@ -14,13 +14,16 @@ import func Darwin.pow
 // text, source code, word lists) can make the merge cost more than the workers
 // save: then one worker counts everything. See docs/threads.md.
 
-/// Tokenizing and counting, per byte of text (measured on this project's machines:
-/// AMD EPYC, about 2-3 ns a byte of prose).
+/// Tokenizing and counting, per byte of text, when the sample's own time is not
+/// known (no thread CPU clock). Measured on the sample otherwise: from under 2 ns a
+/// byte of prose to several times that for source code, and more on a slow machine.
 let tokenizeNanosecondsPerByte = 2.5
-/// Merging, per distinct word of a worker's table: gathering it into its partition,
-/// ordering by first occurrence, the new tables' page faults, handing the merged list over
-/// (measured with benchmarks/calibrate_threads.py: about 200 ns).
-let mergeNanosecondsPerWord = 200.0
+/// Merging, per distinct word of a worker's table, all partition workers together:
+/// reading its slot (twice), inserting it into its partition's table, writing it to its
+/// place in first-occurrence order (measured as the CPU time threads=2 adds to threads=1
+/// on 30-45 MB texts with 100K-450K distinct words: about 40-60 ns; the partition
+/// workers share it).
+let mergeNanosecondsPerWord = 60.0
 /// The first part of a large text is counted by one worker before the decision,
 /// into the table the first worker then goes on with: 1/16 of the text.
 let vocabularySampleParts = 16
@@ -37,12 +40,13 @@ let forcedParallelWordCount: Bool? = {
 }()
 
 /// Whether counting `remaining` more bytes on `workers` workers (each into its own
-/// table, then merged) is faster than on one. The vocabulary of a share is
+/// table, then merged) is faster than on one, tokenizing taking `nanosecondsPerByte`
+/// (the sample's own rate). The vocabulary of a share is
 /// estimated from the sample counted so far by Heaps' law, D(x) = D(s) * (x / s)^β,
 /// with β fitted to the distinct words at half (`distinctAtHalf`) and all
 /// (`distinct`) of its `sampleBytes`.
 func parallelCountPays(sampleBytes: Int, distinctAtHalf: Int, distinct: Int, remaining: Int,
-                       workers: Int) -> Bool {
+                       workers: Int, nanosecondsPerByte: Double = tokenizeNanosecondsPerByte) -> Bool {
     guard workers > 1, remaining > 0 else { return false }
     if let forced = forcedParallelWordCount { return forced }
     guard sampleBytes > 0, distinct > 0 else { return true }  // no words yet: nothing to merge
@@ -50,8 +54,8 @@ func parallelCountPays(sampleBytes: Int, distinctAtHalf: Int, distinct: Int, rem
     let beta = min(1, max(0.3, growth))
     let share = Double(remaining) / Double(workers)
     let perShare = Double(distinct) * pow(max(share / Double(sampleBytes), 1), beta)
-    let saved = Double(remaining) * (1 - 1 / Double(workers)) * tokenizeNanosecondsPerByte
-    let merge = Double(workers) * perShare * mergeNanosecondsPerWord
+    let saved = Double(remaining) * (1 - 1 / Double(workers)) * nanosecondsPerByte
+    let merge = perShare * mergeNanosecondsPerWord  // workers tables' words, on workers threads
     return saved > merge
 }
 
@@ -64,10 +68,16 @@ func countVocabularySample<Invalid>(
     count: (_ from: Int, _ to: Int) throws(KernelError) -> Invalid?
 ) throws(KernelError) -> (invalid: Invalid?, parallel: Bool) {
     var distinctAtHalf = 0
+    let started = threadCPUNanoseconds()
     for (from, to) in [(start, half), (half, end)] where to > from {
         if let invalid = try count(from, to) { return (invalid, false) }
         if to == half { distinctAtHalf = table.distinctCount }
     }
+    var perByte = tokenizeNanosecondsPerByte
+    if let started, let ended = threadCPUNanoseconds(), end > start {
+        perByte = min(max(Double(ended - started) / Double(end - start), 0.2), 100)
+    }
     return (nil, parallelCountPays(sampleBytes: end - start, distinctAtHalf: distinctAtHalf,
-                                   distinct: table.distinctCount, remaining: remaining, workers: workers))
+                                   distinct: table.distinctCount, remaining: remaining, workers: workers,
+                                   nanosecondsPerByte: perByte))
 }
