@@ -113,6 +113,51 @@ final class WordCountTests: XCTestCase {
         }
     }
 
+    func testBoundaryMasksOfEveryTierAgreeWithTheBytes() {
+        // Every byte value at every position of a block: the masks of each tier the CPU
+        // has (the baseline always) mark ASCII whitespace and non-ASCII bytes, nothing else.
+        let blocks = 64
+        var bytes = [UInt8](repeating: 0, count: blocks * 64)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for i in bytes.indices {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            bytes[i] = i < 256 * 16 ? UInt8(truncatingIfNeeded: i / 16 + i) : UInt8(truncatingIfNeeded: state >> 56)
+        }
+        let tiers = InstructionSet.allCases.filter { $0 <= InstructionSet.supported }
+        for tier in tiers {
+            let name = tier.name
+            var whitespace = [UInt64](repeating: 0, count: blocks), nonASCII = [UInt64](repeating: 0, count: blocks)
+            bytes.withUnsafeBufferPointer { text in
+                whitespace.withUnsafeMutableBufferPointer { ws in
+                    nonASCII.withUnsafeMutableBufferPointer { high in
+                        computeBoundaryMasks(text.baseAddress!, blocks, ws.baseAddress!, high.baseAddress!, tier: tier)
+                    }
+                }
+            }
+            for (i, byte) in bytes.enumerated() {
+                let bit = UInt64(1) << UInt64(i % 64)
+                XCTAssertEqual(whitespace[i / 64] & bit != 0, isASCIIWhitespace(byte), "\(name): byte \(byte)")
+                XCTAssertEqual(nonASCII[i / 64] & bit != 0, byte >= 0x80, "\(name): byte \(byte)")
+            }
+        }
+    }
+
+    func testTokensAtEveryBlockAlignment() throws {
+        // A token ending, starting or cut by Unicode whitespace at each offset of a 64-byte
+        // block, and texts ending at each offset of their last block.
+        for space in ["\t", " ", "\u{1C}", "\u{A0}", "\u{3000}"] {
+            for offset in 0..<130 {
+                let text = String(repeating: "x", count: offset) + space + "Ab" + space + "é" + " q"
+                let tokens = text.split(whereSeparator: { $0.isWhitespace || $0 == "\u{1C}" }).map { $0.lowercased() }
+                assertSame(try counts(text), expected(tokens))
+            }
+        }
+        for length in 0..<200 {
+            let text = String(String(repeating: "Ab cD ", count: 40).prefix(length))
+            assertSame(try counts(text), expected(text.split(separator: " ").map { $0.lowercased() }))
+        }
+    }
+
     func testMergingManyTablesIsLinear() throws {
         // Distinct words only, on 2 workers: the merge must not cluster (it once took quadratic time).
         let tokens = (0..<600_000).map { "w\($0)" }

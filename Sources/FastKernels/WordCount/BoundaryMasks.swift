@@ -14,12 +14,14 @@ let boundaryWindowBlocks = 1024
 /// The tier that computes the masks, chosen once.
 let boundaryMaskTier = InstructionSet.selected
 
-/// The masks of `blocks` whole 64-byte blocks of `text`, by the selected tier.
+/// The masks of `blocks` whole 64-byte blocks of `text`, by the selected tier (or
+/// `tier`, which the CPU must have: for tests).
 @inline(__always)
 func computeBoundaryMasks(_ text: UnsafePointer<UInt8>, _ blocks: Int,
-                          _ whitespace: UnsafeMutablePointer<UInt64>, _ nonASCII: UnsafeMutablePointer<UInt64>) {
+                          _ whitespace: UnsafeMutablePointer<UInt64>, _ nonASCII: UnsafeMutablePointer<UInt64>,
+                          tier: InstructionSet = boundaryMaskTier) {
     #if arch(x86_64)
-    switch boundaryMaskTier {
+    switch tier {
     case .avx512: return wordBoundaryMasksAVX512(text, blocks, whitespace, nonASCII)
     case .avx2: return wordBoundaryMasksAVX2(text, blocks, whitespace, nonASCII)
     case .baseline: break
