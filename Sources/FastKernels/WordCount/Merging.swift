@@ -30,7 +30,7 @@ func countedWord(_ slot: UnsafePointer<WordSlot>, arena: UnsafeMutablePointer<UI
 }
 
 /// A token being merged: its hand-over form, its identity (its tag's length code
-/// and hash bits) and its first occurrence as (table << 32) | ordinal.
+/// and hash bits) and its first occurrence: its place in the merged order.
 struct MergedWord {
     var word: CountedWord
     var identity: UInt64
@@ -48,7 +48,12 @@ struct MergedWord {
 /// (table, ordinal) order, an array with one place for every token of every table
 /// (tables' distinct counts added up: no sort needed), and one pass closes the gaps
 /// of tokens first seen in an earlier table. Linear in the number of distinct tokens.
-func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) throws(KernelError) -> WordList {
+/// - Parameter placements: for each table, its runs of ordinals (first ordinal, place
+///   of that ordinal in the order of first occurrence), by first ordinal: a word at
+///   ordinal o of table t goes to the place of t's last run that starts at or before o,
+///   plus o minus that start (`WordCounter.placements()`).
+func mergedWords(_ tables: [WordTable], placements: [[(firstOrdinal: Int, place: Int)]],
+                 isCancelled: () -> Bool) throws(KernelError) -> WordList {
     let partitions = tables.count
     var total = 0
     for table in tables { total += table.distinctCount }
@@ -60,14 +65,12 @@ func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) t
     let sharedEntries = SharedPointer(entries.base), sharedCounts = SharedPointer(counts.base)
     let sharedCapacities = SharedPointer(capacities.base)
     let sources = UncheckedSendable(tables)
-    // Where each table's ordinals start in the array in order of first occurrence;
-    // a place no token takes keeps code 0 (zeroed memory).
-    guard let offsets = CheckedBuffer(Int.self, count: partitions, repeating: 0),
-          let words = allocateMapped(CountedWord.self, max(total, 1), zeroed: true) else { throw .outOfMemory }
+    // The words in order of first occurrence, one place for each word of each table; a
+    // place no word takes (its word was in an earlier chunk too) keeps code 0 (zeroed memory).
+    guard let words = allocateMapped(CountedWord.self, max(total, 1), zeroed: true) else { throw .outOfMemory }
     var mapped = true  // `words` still to be freed on an error
     defer { if mapped { deallocateMapped(words, count: max(total, 1)) } }
-    for t in 1..<max(partitions, 1) { offsets[t] = offsets[t - 1] + tables[t - 1].distinctCount }
-    let sharedOffsets = SharedPointer(offsets.base), sharedWords = SharedPointer(words)
+    let sharedWords = SharedPointer(words), sharedPlacements = UncheckedSendable(placements)
     let failure = Atomic<Int>(0)  // 1 cancelled, 2 out of memory
     withoutActuallyEscaping(isCancelled) { isCancelled in
         runWorkers(partitions, isCancelled: isCancelled) { partition, partitions in
@@ -94,6 +97,7 @@ func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) t
             defer { deallocateChecked(index, count: 1 << bits) }
             var used = 0
             for (tableIndex, table) in sources.value.enumerated() {
+                let runs = sharedPlacements.value[tableIndex]
                 for slotIndex in 0..<table.distinctCount {
                     if slotIndex & 0xFFFF == 0 && (failure.load(ordering: .relaxed) != 0 || isCancelled()) {
                         failure.store(1, ordering: .relaxed)
@@ -103,7 +107,7 @@ func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) t
                     let identity = slot.pointee.tag & tagIdentityMask
                     guard partitionOf(tag: identity, partitions) == partition else { continue }
                     let word = countedWord(slot, arena: table.arena)
-                    let first = UInt64(tableIndex) << 32 | UInt64(table.ordinal(slot))
+                    let first = UInt64(place(of: table.ordinal(slot), in: runs))
                     var position = Int(truncatingIfNeeded: (identity &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
                     while true {
                         let existing = Int(index[position])
@@ -123,10 +127,7 @@ func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) t
                 }
             }
             sharedCounts.pointer[partition] = used
-            for i in 0..<used {
-                let first = list[i].first
-                sharedWords.pointer[sharedOffsets.pointer[Int(first >> 32)] + Int(first & 0xFFFF_FFFF)] = list[i].word
-            }
+            for i in 0..<used { sharedWords.pointer[Int(list[i].first)] = list[i].word }
         }
     }
     switch failure.load(ordering: .relaxed) {
@@ -144,6 +145,19 @@ func mergedWords(_ tables: [WordTable], threads: Int, isCancelled: () -> Bool) t
     mapped = false
     for table in tables { table.releaseSlots() }  // the words are copied: only the arenas are still needed
     return WordList(words: words, count: distinct, capacity: max(total, 1), tables: tables)
+}
+
+/// The place in the order of first occurrence of the word at `ordinal` of a table whose
+/// runs are `runs` (see `mergedWords`).
+@inline(__always)
+func place(of ordinal: Int, in runs: [(firstOrdinal: Int, place: Int)]) -> Int {
+    if runs.count == 1 { return runs[0].place + ordinal - runs[0].firstOrdinal }
+    var low = 0, high = runs.count - 1  // the last run starting at or before `ordinal`
+    while low < high {
+        let middle = (low + high + 1) / 2
+        if runs[middle].firstOrdinal <= ordinal { low = middle } else { high = middle - 1 }
+    }
+    return runs[low].place + ordinal - runs[low].firstOrdinal
 }
 
 /// The partition (0..<partitions) of the token whose slot has this tag: from the

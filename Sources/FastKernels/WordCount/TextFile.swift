@@ -14,7 +14,7 @@ let fileChunk = 1 << 23
 /// Counts the tokens of the file open at `descriptor`, from its current
 /// position to its end, a chunk at a time: memory holds the chunks and the
 /// tables, whatever the file's size. A regular file is cut at ASCII whitespace
-/// into one region per worker, each read with `pread`; pipes, FIFOs and
+/// into regions that the workers take in order, each read with `pread`; pipes, FIFOs and
 /// terminals are read in order by one worker, and a read that waits for data
 /// polls `isCancelled` every 20 ms.
 ///
@@ -63,41 +63,51 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
         }
         if let (at, bytes) = sample.invalid { return .invalid(at: at, bytes: bytes) }
         if sample.parallel {
-            cuts = try regionBoundaries(descriptor, from: sampleEnd, length: rest, parts: workers)
-            counter = try counter.adding(workers: cuts.count - 2, expectedBytes: rest)
+            cuts = try regionBoundaries(descriptor, from: sampleEnd, length: rest, parts: workers * fileChunksPerWorker)
+            counter = try counter.adding(workers: workers - 1, expectedBytes: rest)
         } else {
             cuts = [sampleEnd, start + length]
         }
     }
-    let chunk = max(fileChunk / (cuts.count - 1), 1 << 20)
+    let chunk = max(fileChunk / counter.tables.count, 1 << 20)
     let firstInvalid = Atomic<Int>(Int.max)
     guard let invalidSlots = CheckedBuffer(InvalidBytes?.self, count: cuts.count - 1, repeating: nil) else {
         throw .outOfMemory
     }
     let invalidBytes = UncheckedSendable(invalidSlots.base)
-    try counter.forEachWorker(isCancelled: isCancelled) { worker, table, tokenizer, isCancelled throws(KernelError) in
-        let regionStart = cuts[worker], regionEnd = cuts[worker + 1]  // the last region: to the end of the file
+    try counter.forEachChunk(cuts.count - 1, isCancelled: isCancelled) { region, table, tokenizer, isCancelled throws(KernelError) in
+        let regionStart = cuts[region], regionEnd = cuts[region + 1]  // the last region: to the end of the file
+        if firstInvalid.load(ordering: .relaxed) < regionStart - start { return false }  // an earlier one is invalid
+        let last = region == cuts.count - 2
         var offset = regionStart
-        let found = try countChunks(into: table, tokenizer, encoding: encoding, chunk: chunk,
+        // A buffer no larger than the region needs (a longer token grows it).
+        let size = last ? chunk : min(chunk, max(regionEnd - regionStart, 1 << 16))
+        let found = try countChunks(into: table, tokenizer, encoding: encoding, chunk: size,
                                     isCancelled: isCancelled) { buffer, count, _ throws(KernelError) in
-            let wanted = worker == cuts.count - 2 ? count : min(count, regionEnd - offset)
+            let wanted = last ? count : min(count, regionEnd - offset)
             guard wanted > 0 else { return 0 }
             let got = try readSome(descriptor, buffer, wanted, at: offset, isCancelled: isCancelled)
             offset += got
             return got
         }
         if let (at, bytes) = found {
-            invalidBytes.value[worker] = bytes
+            invalidBytes.value[region] = bytes
             _ = firstInvalid.min(regionStart - start + at, ordering: .relaxed)
         }
+        return true
     }
     let first = firstInvalid.load(ordering: .relaxed)
     if first != Int.max {
-        let worker = (0..<(cuts.count - 1)).last { cuts[$0] - start <= first } ?? 0
-        return .invalid(at: first, bytes: invalidBytes.value[worker] ?? InvalidBytes(nil, available: 0))
+        let region = (0..<(cuts.count - 1)).last { cuts[$0] - start <= first } ?? 0
+        return .invalid(at: first, bytes: invalidBytes.value[region] ?? InvalidBytes(nil, available: 0))
     }
     return .words(try counter.orderedWords(threads: threads, isCancelled: isCancelled))
 }
+
+/// A regular file counted by several workers is cut into this many regions per worker,
+/// taken in file order by whichever worker is free (see `chunksPerWorker`); fewer than
+/// for a text in memory, since each region is read through a buffer of its own.
+let fileChunksPerWorker = 4
 
 /// Offsets that cut the `length` bytes of the file from `start` into about
 /// `parts` regions, each cut just after an ASCII whitespace byte (a token never

@@ -39,24 +39,33 @@ public func countWords(_ text: UnsafeRawBufferPointer, threads: Int,
         }
         if let at = sample.invalid { return .invalid(at: at, bytes: InvalidBytes(bytes + at, available: n - at)) }
         if sample.parallel {
-            cuts = shareBoundaries(bytes + sampleEnd, n - sampleEnd, parts: workers).map { $0 + sampleEnd }
-            counter = try counter.adding(workers: cuts.count - 2, expectedBytes: n - sampleEnd)
+            cuts = shareBoundaries(bytes + sampleEnd, n - sampleEnd, parts: workers * chunksPerWorker)
+                .map { $0 + sampleEnd }
+            counter = try counter.adding(workers: workers - 1, expectedBytes: n - sampleEnd)
         } else {
             cuts = [sampleEnd, n]
         }
     }
     let invalid = Atomic<Int>(Int.max)
-    let shares = cuts
-    try counter.forEachWorker(isCancelled: isCancelled) { worker, table, tokenizer, isCancelled throws(KernelError) in
-        let share = UnsafeRawBufferPointer(start: bytes + shares[worker], count: shares[worker + 1] - shares[worker])
-        if let at = try countSlices(of: share, into: table, tokenizer, isCancelled: isCancelled) {
-            _ = invalid.min(shares[worker] + at, ordering: .relaxed)
+    let chunks = cuts
+    try counter.forEachChunk(cuts.count - 1, isCancelled: isCancelled) { chunk, table, tokenizer, isCancelled throws(KernelError) in
+        if invalid.load(ordering: .relaxed) < chunks[chunk] { return false }  // an earlier chunk is invalid: stop
+        let text = UnsafeRawBufferPointer(start: bytes + chunks[chunk], count: chunks[chunk + 1] - chunks[chunk])
+        if let at = try countSlices(of: text, into: table, tokenizer, isCancelled: isCancelled) {
+            _ = invalid.min(chunks[chunk] + at, ordering: .relaxed)
         }
+        return true
     }
     let first = invalid.load(ordering: .relaxed)
     if first != Int.max { return .invalid(at: first, bytes: InvalidBytes(bytes + first, available: n - first)) }
     return .words(try counter.orderedWords(threads: threads, isCancelled: isCancelled))
 }
+
+/// A text counted by several workers is cut into this many chunks per worker, which
+/// the workers take in text order as they become free: a worker slowed down (by
+/// another process on its core, by a harder part of the text) takes fewer, instead of
+/// the others waiting for it at the end.
+let chunksPerWorker = 8
 
 /// Counts `text` (a whole share: its end ends a token) into `table`, a slice of
 /// about a megabyte at a time with a poll of `isCancelled` between slices.
@@ -106,6 +115,9 @@ func countSlicesPolling(of text: UnsafeRawBufferPointer, into table: WordTable, 
 final class WordCounter {
     let tables: [WordTable]
     let tokenizers: [Tokenizer]
+    /// Which table counted which chunk of the text from which of its ordinals on
+    /// (`forEachChunk`); empty when each table counted one part, in table order.
+    var runs: [[ChunkRun]] = []
     /// False once another counter took over the tokenizers (`adding`): they are not this one's to keep.
     var ownsTokenizers = true
 
@@ -187,6 +199,37 @@ final class WordCounter {
         }
     }
 
+    /// Counts `chunks` parts of a text (in text order) on every worker at once: each
+    /// worker takes the next chunk not yet taken, in order, and counts it into its table
+    /// with `body(chunk, table, tokenizer, isCancelled)`, until none is left or `body`
+    /// returns false. Table 0 may hold a first part already (chunk -1: the sample).
+    /// The first error any worker throws is thrown.
+    func forEachChunk(_ chunks: Int, isCancelled: () -> Bool,
+                      _ body: (Int, WordTable, Tokenizer, () -> Bool) throws(KernelError) -> Bool) throws(KernelError) {
+        let next = Atomic<Int>(0)
+        guard let starts = CheckedBuffer(Int.self, count: max(chunks, 1), repeating: 0),
+              let takers = CheckedBuffer(Int.self, count: max(chunks, 1), repeating: -1) else { throw .outOfMemory }
+        let sharedStarts = SharedPointer(starts.base), sharedTakers = SharedPointer(takers.base)
+        try withoutActuallyEscaping(body) { body throws(KernelError) in
+            try forEachWorker(isCancelled: isCancelled) { worker, table, tokenizer, isCancelled throws(KernelError) in
+                while true {
+                    let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    if chunk >= chunks { return }
+                    sharedStarts.pointer[chunk] = table.distinctCount
+                    sharedTakers.pointer[chunk] = worker
+                    if try !body(chunk, table, tokenizer, isCancelled) { return }
+                }
+            }
+        }
+        // Each table's runs: the sample first (table 0), then its chunks in the order it took them.
+        var runs = [[ChunkRun]](repeating: [], count: tables.count)
+        runs[0].append(ChunkRun(chunk: -1, firstOrdinal: 0))
+        for chunk in 0..<chunks where takers[chunk] >= 0 {
+            runs[takers[chunk]].append(ChunkRun(chunk: chunk, firstOrdinal: starts[chunk]))
+        }
+        self.runs = runs
+    }
+
     /// The merged counts in the order of first occurrence. Ends the counter's use.
     func orderedWords(threads: Int, isCancelled: () -> Bool) throws(KernelError) -> WordList {
         if tables.contains(where: { $0.outOfMemory }) { throw .outOfMemory }
@@ -194,7 +237,46 @@ final class WordCounter {
             try table.compact(isCancelled: isCancelled)
         }
         if tables.count == 1 { return try wordsInOrder(of: tables[0], isCancelled: isCancelled) }
-        return try mergedWords(tables, threads: threads, isCancelled: isCancelled)
+        return try mergedWords(tables, placements: placements(), isCancelled: isCancelled)
+    }
+}
+
+/// A chunk of text one table counted, and the ordinal its first new word got there.
+struct ChunkRun {
+    var chunk: Int
+    var firstOrdinal: Int
+}
+
+extension WordCounter {
+    /// Where each table's words go in the order of first occurrence: for each table, its
+    /// runs as (first ordinal, place of that ordinal), ordered by first ordinal. The order
+    /// of first occurrence is that of (chunk, ordinal): a chunk's new words (in the table
+    /// that counted it) follow those of all earlier chunks, in the order of their ordinals.
+    func placements() -> [[(firstOrdinal: Int, place: Int)]] {
+        guard !runs.isEmpty else {  // one part per table, in table order
+            var place = 0
+            return tables.map { table in
+                defer { place += table.distinctCount }
+                return [(firstOrdinal: 0, place: place)]
+            }
+        }
+        // New words of each run (up to the table's next run), then places in chunk order.
+        var all: [(chunk: Int, table: Int, run: Int, newWords: Int)] = []
+        for (t, tableRuns) in runs.enumerated() {
+            for (k, run) in tableRuns.enumerated() {
+                let end = k + 1 < tableRuns.count ? tableRuns[k + 1].firstOrdinal : tables[t].distinctCount
+                all.append((chunk: run.chunk, table: t, run: k, newWords: end - run.firstOrdinal))
+            }
+        }
+        all.sort { $0.chunk < $1.chunk }
+        var result = runs.map { $0.map { (firstOrdinal: $0.firstOrdinal, place: 0) } }
+        var place = 0
+        for entry in all {
+            result[entry.table][entry.run].place = place
+            place += entry.newWords
+        }
+        for t in result.indices where result[t].isEmpty { result[t] = [(firstOrdinal: 0, place: place)] }
+        return result
     }
 }
 
