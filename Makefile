@@ -72,6 +72,7 @@ bench: build
 bench-targets: build
 	$(VPY) benchmarks/fibonacci.py
 	$(VPY) benchmarks/numeric.py
+	$(VPY) benchmarks/sort.py
 	$(VPY) benchmarks/word_count.py
 	$(VPY) benchmarks/sizes.py
 	OPENBLAS_THREAD_TIMEOUT=4 $(VPY) benchmarks/matmul.py
