@@ -8,8 +8,9 @@ import KernelLoops
 // - the partition compresses each vector twice in registers (vpcompressq/d: the
 //   lanes below the pivot packed to the front, then the others), no permutation
 //   table: the lows are stored in full at the left end of the output, the highs by a
-//   masked store that ends at its right end. (Compressing stores to memory are
-//   microcoded on some AMD CPUs; compressing in registers is fast everywhere.)
+//   masked store that ends at its right end. (Compressing stores to memory measured
+//   the same on the Intel machine, but they are microcoded on AMD's Zen 4, where
+//   x86-simd-sort had to avoid them; compressing in registers is fast on both.)
 // - 64-bit lanes have min and max instructions (vpminsq/vpmaxsq), and a layer of a
 //   sorting network is a min and a max merged under a mask register.
 // - comparisons give mask registers directly: one bit per lane.
@@ -119,15 +120,6 @@ extension Lanes512 {
     @inline(__always) static func compress(_ v: __m512i, _ mask: Int) -> __m512i {
         width == 8 ? _mm512_maskz_compress_epi64(UInt8(truncatingIfNeeded: mask), v)
                    : _mm512_maskz_compress_epi32(UInt16(truncatingIfNeeded: mask), v)
-    }
-
-    /// Stores the lanes of `v` whose bit is set in `mask` packed together from `p`.
-    @inline(__always) static func compressStore(_ v: __m512i, _ mask: Int, _ p: UnsafeMutablePointer<Scalar>) {
-        if width == 8 {
-            _mm512_mask_compressstoreu_epi64(UnsafeMutableRawPointer(p), UInt8(truncatingIfNeeded: mask), v)
-        } else {
-            _mm512_mask_compressstoreu_epi32(UnsafeMutableRawPointer(p), UInt16(truncatingIfNeeded: mask), v)
-        }
     }
 
     /// Stores the lanes of `v` whose bit is set in `mask` (the others' memory untouched).
@@ -284,8 +276,8 @@ func partitionRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: I
     @inline(__always) func place(_ v: __m512i) {
         let mask = L.lessMask(v, pivots)
         let lows = mask.nonzeroBitCount, highs = width &- lows
-        L.compressStore(v, mask, p + low)
-        L.compressStore(v, ~mask & L.allLanes, p + (high &- highs))
+        storeRegister(L.compress(v, mask), p + low)
+        L.store(L.compress(v, ~mask & L.allLanes), p + (high &- highs), mask: L.allLanes >> lows)
         low &+= lows
         high &-= highs
     }
