@@ -48,3 +48,22 @@ let bridgeRaiseFunction = Function("_raise", "kind, message='', /, *, errno=None
     case let kind: throw args.error(0, .valueError, "names no exception kind: '\(kind)'")
     }
 }
+
+/// `_ignore_signals_released(seconds, /)`: with the GIL released, polls for signals for
+/// `seconds` and ignores what the polls find, then returns None, as a kernel would whose
+/// worker pool ran the handler after the kernel's own last look. A Ctrl-C meanwhile must
+/// still reach the caller as KeyboardInterrupt (not a result with an exception set).
+let bridgeIgnoreSignalsFunction = Function("_ignore_signals_released", "seconds, /", doc: """
+    Poll for signals with the GIL released for seconds, ignoring them, and return None. For tests.
+    """) { args in
+    let seconds = try args.double(0)
+    guard seconds.isFinite && seconds >= 0 && seconds <= 60 else {
+        throw args.error(0, .valueError, "must be between 0 and 60")
+    }
+    try withGILReleased { gil in
+        let clock = ContinuousClock()
+        let end = clock.now + .seconds(seconds)
+        while clock.now < end { _ = gil.checkSignals() }
+    }
+    return .none
+}

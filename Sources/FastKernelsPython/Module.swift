@@ -28,5 +28,6 @@ public func PyInit__native() -> UnsafeMutableRawPointer? {
             bridgeEchoFunction,
             bridgeParseFunction,
             bridgeRaiseFunction,
+            bridgeIgnoreSignalsFunction,
         ])
 }

@@ -59,7 +59,10 @@ public final class ReleasedGIL: @unchecked Sendable {
 /// microsecond: releasing and re-taking the GIL costs tens of nanoseconds.
 ///
 /// If a signal handler raised while the body ran, that exception (usually
-/// KeyboardInterrupt) is what the caller sees, whatever the body threw.
+/// KeyboardInterrupt) is what the caller sees, whatever the body threw or returned:
+/// a poll that ran the handler (a worker pool's, while it waits) may have come after
+/// the body's own last look, and returning a result with the exception set would be
+/// a SystemError.
 ///
 /// - Parameter body: the work; gets the released state, for `checkSignals()`.
 /// - Returns: what `body` returns.
@@ -68,12 +71,15 @@ public final class ReleasedGIL: @unchecked Sendable {
 public func withGILReleased<R: ~Copyable>(_ body: (ReleasedGIL) throws -> R) throws -> R {
     let gil = ReleasedGIL()
     defer { gil.reacquire() }
+    let result: R
     do {
-        return try body(gil)
+        result = try body(gil)
     } catch {
         if gil.signalRaised { throw PythonException.pending }
         throw error
     }
+    if gil.signalRaised { throw PythonException.pending }
+    return result
 }
 
 /// With the GIL held: runs pending signal handlers (Python's own, such as the

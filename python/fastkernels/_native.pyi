@@ -31,6 +31,9 @@ def _parse(a: SupportsIndex, b: SupportsIndex = 2, /, c: SupportsIndex = 3, *, d
 def _raise(kind: str, message: str = "", /, *, errno: int | None = None, filename: str | None = None) -> None:
     """Raise the exception the bridge maps from a Swift error of the given kind. For tests."""
 
+def _ignore_signals_released(seconds: float, /) -> None:
+    """Poll for signals with the GIL released for seconds, ignoring them, and return None. For tests."""
+
 def sort(values: Any, /, *, reverse: bool = False, threads: int | None = None) -> Any:
     """Return a new sorted container of values."""
 
