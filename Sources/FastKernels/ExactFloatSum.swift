@@ -102,7 +102,16 @@ public struct ExactFloatSum {
 
     /// Adds everything `other` holds (exact: the order of merges never matters).
     public mutating func merge(_ other: borrowing ExactFloatSum) {
-        let theirs = other.storage.span
+        other.storage.span.withUnsafeBufferPointer { mergeState($0.baseAddress!) }
+    }
+
+    /// `merge`, from an accumulator in memory (no copy of it).
+    mutating func merge(_ other: UnsafePointer<ExactFloatSum>) {
+        UnsafeRawPointer(other).withMemoryRebound(to: Int64.self, capacity: ExactSumLayout.totalSlots) { mergeState($0) }
+    }
+
+    /// Both `merge`s: adds the state of another accumulator, `ExactSumLayout.totalSlots` slots at `theirs`.
+    private mutating func mergeState(_ theirs: UnsafePointer<Int64>) {
         withState { state in
             for i in ExactSumLayout.chunksOffset..<ExactSumLayout.binsOffset { state[i] &+= theirs[i] }
             state[ExactSumLayout.countSlot] &+= theirs[ExactSumLayout.countSlot]
@@ -111,24 +120,7 @@ public struct ExactFloatSum {
             state[ExactSumLayout.specialsSlot] |= theirs[ExactSumLayout.specialsSlot]
             // Each chunk now holds at most the two pending counts' worth, plus a normalised digit each.
             state[ExactSumLayout.pendingSlot] &+= theirs[ExactSumLayout.pendingSlot] &+ 2
-        }
-        if storage[ExactSumLayout.pendingSlot] >= ExactSumLayout.normalizeThreshold {
-            withState { exactNormalize($0) }
-        }
-    }
-
-    /// `merge`, from an accumulator in memory (no copy of it).
-    mutating func merge(_ other: UnsafePointer<ExactFloatSum>) {
-        UnsafeRawPointer(other).withMemoryRebound(to: Int64.self, capacity: ExactSumLayout.totalSlots) { theirs in
-            withState { state in
-                for i in ExactSumLayout.chunksOffset..<ExactSumLayout.binsOffset { state[i] &+= theirs[i] }
-                state[ExactSumLayout.countSlot] &+= theirs[ExactSumLayout.countSlot]
-                state[ExactSumLayout.maxExponentSlot] = max(state[ExactSumLayout.maxExponentSlot],
-                                                            theirs[ExactSumLayout.maxExponentSlot])
-                state[ExactSumLayout.specialsSlot] |= theirs[ExactSumLayout.specialsSlot]
-                state[ExactSumLayout.pendingSlot] &+= theirs[ExactSumLayout.pendingSlot] &+ 2
-                if state[ExactSumLayout.pendingSlot] >= ExactSumLayout.normalizeThreshold { exactNormalize(state) }
-            }
+            if state[ExactSumLayout.pendingSlot] >= ExactSumLayout.normalizeThreshold { exactNormalize(state) }
         }
     }
 
