@@ -7,13 +7,16 @@ let parallelThresholdsFunction = Function("_parallel_thresholds", "", doc: """
     sort takes), 'sort_array_avx2' (elements of an int32/int64/float32/float64
     array on a CPU with AVX2: the vector quicksort), 'sum_list' (items of an int list),
     'sum_int_array' and 'fsum_array' (elements), 'word_count' (bytes of text),
-    'matmul' (multiply-adds). For benchmarks/calibrate_threads.py and bug reports.
+    'matmul' (multiply-adds); and 'word_count_short', the most bytes of text
+    word_count counts in scratch memory with the GIL held (no tables kept, no
+    workers). For benchmarks/calibrate_threads.py and bug reports.
     """) { _ in
     let dict = try PyRef.dict()
     for (name, value) in [("sort", singleLevelSortLimit), ("sort_array_avx2", parallelVectorSortMinimum),
                           ("sum_list", parallelSequenceSumThreshold),
                           ("sum_int_array", parallelIntegerSumThreshold), ("fsum_array", parallelFSumThreshold),
-                          ("word_count", parallelWordCountThreshold), ("matmul", matmulParallelThreshold)] {
+                          ("word_count", parallelWordCountThreshold), ("matmul", matmulParallelThreshold),
+                          ("word_count_short", shortTextLimit)] {
         try dict.setItem(PyRef.string(name), PyRef.int(value))
     }
     return dict

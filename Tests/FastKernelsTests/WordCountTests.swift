@@ -12,7 +12,7 @@ final class WordCountTests: XCTestCase {
             var words: [(String, Int, Bool)] = []
             for index in 0..<list.count {
                 list.withToken(index) { bytes, count, ascii in
-                    words.append((String(decoding: bytes, as: UTF8.self), count, ascii))
+                    words.append((String(decoding: bytes, as: UTF8.self), count, ascii == .ascii))
                 }
             }
             return words

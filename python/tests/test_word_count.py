@@ -82,6 +82,88 @@ def test_nul_bom_and_surrogates():
     assert same(fastkernels.word_count("\ufeffhello".encode()), idiom("\ufeffhello"))
 
 
+# Characters the short-text path lowers itself (Latin-1 capitals, C3 80-9E but \xd7) or keeps as
+# they are (Latin-1 signs and small letters, general punctuation, super- and subscripts), beside
+# the ones it leaves to str.lower() and spellings that lower to the same key from both sides:
+# "K\u2019" (Kelvin sign) lowers to "k\u2019", which the short path keeps as it is.
+LATIN1 = "".join(map(chr, range(0xC0, 0x100))) + "\x80\x9f\xa1\xaa\xb5\xba\xbf\xd7\xf7"
+PUNCTUATION = "\u2010\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u2030\u2044\u2070\u2071\u207f\u20ac"
+LOWERING_ALPHABET = LATIN1 + PUNCTUATION + "KkΣσİı" + "Kk" * 5 + " \n\xa0\u2028" * 4
+
+
+@given(st.text(alphabet=LOWERING_ALPHABET, max_size=200))
+def test_latin1_and_punctuation_equal_the_idiom(text):
+    assert same(fastkernels.word_count(text), idiom(text))
+    assert same(fastkernels.word_count(text.encode()), idiom(text))
+
+
+def test_spellings_that_lower_alike_from_both_paths_keep_the_first_ones_place():
+    for text in ["k\u2019 K\u2019 x k\u2019", "K\u2019 k\u2019", "\xc0 \xe0 \xc0\u2019 \xe0\u2019",
+                 "Σ\xe0 σ\xc0 ς\xe0", "\xc9T\xc9 \xe9t\xe9 \xc9t\xe9\u2026"]:
+        assert same(fastkernels.word_count(text), idiom(text)), text
+
+
+def short_limit():
+    from fastkernels import _native
+
+    return _native._parallel_thresholds()["word_count_short"]
+
+
+@pytest.mark.parametrize("delta", [-3, -2, -1, 0, 1, 2])
+def test_texts_around_the_short_text_limit(delta):
+    """The last bytes below and above the short path's limit: words cut by the limit, a character of
+    several bytes straddling it, invalid UTF-8 right at it, a vocabulary as large as the text allows."""
+    limit = short_limit()
+    n = limit + delta
+    words = ["alpha", "Beta", "\xc9t\xe9", "\u2019q", "日本", "K"]
+    text = (" ".join(words) * (n // 20 + 1)).encode()[:n]
+    text = text.decode("utf-8", "ignore")
+    assert same(fastkernels.word_count(text), idiom(text))
+    data = text.encode()
+    assert same(fastkernels.word_count(data), idiom(data.decode()))
+    # Every token distinct: the index grows to its largest size.
+    distinct = " ".join(f"{i:x}" for i in range(n)).encode()[:n].decode()
+    assert same(fastkernels.word_count(distinct), idiom(distinct))
+    # Invalid UTF-8 in the last byte, and a sequence cut off by the end.
+    for bad in (b"a" * (n - 1) + b"\xff", b"b " * ((n - 2) // 2) + b"\xe2\x80"):
+        with pytest.raises(UnicodeDecodeError) as raised:
+            fastkernels.word_count(bad)
+        with pytest.raises(UnicodeDecodeError) as expected:
+            bad.decode("utf-8")
+        assert (raised.value.start, raised.value.reason) == (expected.value.start, expected.value.reason)
+
+
+def test_tokens_that_differ_only_past_their_first_8_or_16_bytes():
+    """The short path compares short tokens by words of 8 bytes, masked to their length."""
+    stems = ["a" * k for k in range(1, 40)]
+    tokens = []
+    for stem in stems:
+        tokens += [stem, stem + "b", stem + "\x00", stem.upper(), stem + "\xe9", stem + "\xc9"]
+    text = " ".join(tokens + tokens[::-1])
+    assert same(fastkernels.word_count(text), idiom(text))
+    assert same(fastkernels.word_count(text.encode()), idiom(text))
+
+
+def test_short_texts_on_a_thread_with_a_small_stack():
+    import threading
+
+    results = []
+    limit = short_limit()
+    texts = ["Ab " * (n // 3) + "\xc9" * (n % 3) for n in (0, 10, 300, 1000, 1500, 5000, limit)]
+
+    def count():
+        results.extend(list(fastkernels.word_count(text).items()) == list(idiom(text).items()) for text in texts)
+
+    old = threading.stack_size(64 * 1024)
+    try:
+        thread = threading.Thread(target=count)
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(old)
+    assert results == [True] * len(texts)
+
+
 def long_text(seed, size):
     import random
 

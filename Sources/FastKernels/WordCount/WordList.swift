@@ -55,10 +55,11 @@ public struct WordList: ~Copyable {
     }
 
     /// Calls `body` with the bytes of token `index` (valid during the call), its
-    /// count and whether it is all ASCII (then already lowered). Tokens before
-    /// the last `release(before:)` must not be read.
+    /// count and `.ascii` when it is all ASCII (then already lowered), else
+    /// `.needsLower`. Tokens before the last `release(before:)` must not be read.
     @inline(__always)
-    public func withToken<R, E: Error>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>, Int, Bool) throws(E) -> R)
+    public func withToken<R, E: Error>(_ index: Int,
+                                       _ body: (UnsafeBufferPointer<UInt8>, Int, TokenLowering) throws(E) -> R)
         throws(E) -> R {
         if let order {
             let table = tables[0]
@@ -66,18 +67,19 @@ public struct WordList: ~Copyable {
             let bytes = table.tokenBytes(slot)
             let ascii = slot.pointee.tag >> 58 == longTokenCode
                 ? !bytes.contains { $0 >= 0x80 } : (slot.pointee.key0 | slot.pointee.key1) & highBits == 0
-            return try body(bytes, slot.pointee.count, ascii)
+            return try body(bytes, slot.pointee.count, ascii ? .ascii : .needsLower)
         }
         let word = words! + index
         let code = word.pointee.code >> 58
         if code == longTokenCode {
             let bytes = UnsafeBufferPointer(start: UnsafePointer<UInt8>(bitPattern: UInt(word.pointee.key0)),
                                             count: Int(word.pointee.key1))
-            return try body(bytes, word.pointee.count, !bytes.contains { $0 >= 0x80 })
+            return try body(bytes, word.pointee.count, bytes.contains { $0 >= 0x80 } ? .needsLower : .ascii)
         }
         let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(word).assumingMemoryBound(to: UInt8.self),
                                         count: Int(code))
-        return try body(bytes, word.pointee.count, (word.pointee.key0 | word.pointee.key1) & highBits == 0)
+        return try body(bytes, word.pointee.count,
+                        (word.pointee.key0 | word.pointee.key1) & highBits == 0 ? .ascii : .needsLower)
     }
 
     /// Starts loading token `index`'s memory (a slot somewhere in a large table)

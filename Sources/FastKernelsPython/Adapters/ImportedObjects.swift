@@ -10,6 +10,8 @@ enum PythonFallback {
     nonisolated(unsafe) static var sortInPlaceFunction: PyObjectPointer?
     nonisolated(unsafe) static var wordCountFunction: PyObjectPointer?
     nonisolated(unsafe) static var copyName: PyObjectPointer?
+    /// The interned name "lower" (word counts lower non-ASCII words by str.lower()).
+    nonisolated(unsafe) static var lowerName: PyObjectPointer?
 
     static func sort() throws(PythonException) -> PyRef {
         try PyRef.attribute("sort", ofModule: "fastkernels._general", cache: &sortFunction)
@@ -62,6 +64,7 @@ func forgetInterpreterObjects() {
     PythonFallback.sortInPlaceFunction = nil
     PythonFallback.wordCountFunction = nil
     PythonFallback.copyName = nil
+    PythonFallback.lowerName = nil
     PythonMatmul.cached = nil
     PythonMatmul.empty = nil
     CounterType.cached = nil

@@ -36,6 +36,14 @@ extension Arguments {
 /// Counts the tokens of UTF-8 text into `counts`: None, or the offset of the first invalid byte.
 func countUTF8Words(_ text: UnsafeRawBufferPointer, into counts: PyObjectPointer, threads: Int,
                     args: borrowing Arguments) throws -> PyRef {
+    if text.count == 0 { return .none }
+    // Short texts: counted here, with the GIL held, in scratch memory (the general
+    // kernel's tables, workers and result lists cost more than counting a paragraph).
+    if text.count <= shortTextLimit,
+       try withShortTextWords(text, { (words: inout ShortTextWords) throws in try storeOrderedWords(&words, into: counts) })
+        != nil {
+        return .none
+    }
     let result = try args.runKernel(releasingGIL: text.count >= 1 << 16) { isCancelled throws(KernelError) in
         try countWords(text, threads: threads, isCancelled: isCancelled)
     }
@@ -59,49 +67,58 @@ func storeWordCounts(_ result: consuming WordCountResult, into counts: PyObjectP
         guard reportingInvalidBytes else { return try .int(offset) }
         return try .tuple(PyRef.int(offset), PyRef.bytes(copying: bytes.array))
     case .words(var words):
-        let dict = PyRef(borrowing: counts)
-        // The non-ASCII words, lowered, in order (the list made at the first one).
-        var lowered: PyRef? = nil
-        var asciiCollision = false
-        for index in 0..<words.count {
-            if index & 0xFFFF == 0xFFFF { try checkSignals() }
-            try words.withToken(index) { bytes, _, ascii throws(PythonException) in
-                guard !ascii else { return }
-                let word = try PyRef.string(utf8: bytes).callMethod("lower")
-                if isASCIIString(word.pointer) { asciiCollision = true }
-                if lowered == nil { lowered = try PyRef.list() }
-                try lowered!.append(word)
-            }
-        }
-        var nextLowered = 0
-        try withStringCache { cache in  // the strs of words counted before, hashed already
-        for index in 0..<words.count {
-            words.prefetch(index + 8)
-            try words.withToken(index) { bytes, count, ascii throws(PythonException) in
-                if ascii {
-                    let key = if let cache, index < cachedHandOverWords {
-                        try cache.string(ascii: bytes)
-                    } else {
-                        try PyRef.string(ascii: bytes)
-                    }
-                    if asciiCollision {
-                        try dict.addToItem(key, count)
-                    } else {
-                        try dict.setItem(key, PyRef.int(count))
-                    }
-                } else {
-                    let key = PyRef(borrowing: lowered!.listItem(nextLowered))
-                    nextLowered += 1
-                    try dict.addToItem(key, count)
-                }
-            }
-            if index & 0xFFFF == 0xFFFF {
-                words.release(before: index)
-                try checkSignals()  // a vocabulary of millions takes a while to hand over
-            }
-        }
-        }
+        try storeOrderedWords(&words, into: counts)
         return .none
+    }
+}
+
+/// Fills the empty dict `counts` from `words` (see `storeWordCounts`).
+func storeOrderedWords<Words: OrderedWordSequence & ~Copyable>(_ words: inout Words,
+                                                               into counts: PyObjectPointer) throws {
+    let dict = PyRef(borrowing: counts)
+    // The non-ASCII words, lowered, in order (the list made at the first one).
+    var lowered: PyRef? = nil
+    var asciiCollision = false
+    for index in 0..<words.count {
+        if index & 0xFFFF == 0xFFFF { try checkSignals() }
+        try words.withToken(index) { bytes, _, kind throws(PythonException) in
+            guard kind == .needsLower else { return }
+            let word = try PyRef.string(utf8: bytes).callMethod("lower", cache: &PythonFallback.lowerName)
+            if isASCIIString(word.pointer) { asciiCollision = true }
+            if lowered == nil { lowered = try PyRef.list() }
+            try lowered!.append(word)
+        }
+    }
+    var nextLowered = 0
+    try withStringCache { cache in  // the strs of words counted before, hashed already
+    for index in 0..<words.count {
+        words.prefetch(index + 8)
+        try words.withToken(index) { bytes, count, kind throws(PythonException) in
+            switch kind {
+            case .ascii:
+                let key = if let cache, index < cachedHandOverWords {
+                    try cache.string(ascii: bytes)
+                } else {
+                    try PyRef.string(ascii: bytes)
+                }
+                if asciiCollision {
+                    try dict.addToItem(key, count)
+                } else {
+                    try dict.setItem(key, PyRef.int(count))
+                }
+            case .lowered:  // its own key; a word that needs lowering may lower to it
+                try dict.addToItem(PyRef.string(utf8: bytes), count)
+            case .needsLower:
+                let key = PyRef(borrowing: lowered!.listItem(nextLowered))
+                nextLowered += 1
+                try dict.addToItem(key, count)
+            }
+        }
+        if index & 0xFFFF == 0xFFFF {
+            words.release(before: index)
+            try checkSignals()  // a vocabulary of millions takes a while to hand over
+        }
+    }
     }
 }
 
