@@ -204,4 +204,47 @@ final class WordCountTests: XCTestCase {
             assertSame(result.map { ($0.0, $0.1) }, reference)
         }
     }
+
+    /// The short-text path's tokens, counts and kinds, or nil when it declined the text.
+    func shortWords(_ text: [UInt8]) -> [(String, Int, TokenLowering)]? {
+        text.withUnsafeBytes { bytes in
+            withShortTextWords(bytes) { (list: inout ShortTextWords) -> [(String, Int, TokenLowering)] in
+                (0..<list.count).map { index in
+                    list.withToken(index) { bytes, count, kind in (String(decoding: bytes, as: UTF8.self), count, kind) }
+                }
+            }
+        }
+    }
+
+    func testShortTextsCountAsTheGeneralKernelDoes() {
+        // ASCII: the same words, counts and order as the general kernel, at lengths around 8 and 16.
+        var generator = SystemRandomNumberGenerator()
+        let vocabulary = (1...40).map { String(repeating: "aB", count: $0).prefix($0) }.map(String.init)
+            + ["x", "X", "y\u{0}", "\u{1c}z", "zz"]
+        for _ in 0..<200 {
+            let count = Int.random(in: 0...300, using: &generator)
+            let separators = [" ", "\n", "\t\t", "\u{1f}", "\u{3000}", "\u{a0}"]
+            let text = (0..<count).map { _ in vocabulary.randomElement(using: &generator)! + separators.randomElement(using: &generator)! }
+                .joined()
+            let short = shortWords(Array(text.utf8))!
+            XCTAssertEqual(short.map { $0.0 }, (try? counts(text).map { $0.0 }) ?? [], text)
+            XCTAssertEqual(short.map { $0.1 }, (try? counts(text).map { $0.1 }) ?? [], text)
+        }
+    }
+
+    func testShortTextsLowerLatin1AndKeepPunctuation() {
+        let words = shortWords(Array("\u{C9}T\u{C9} \u{E9}t\u{E9} \u{D7} \u{2019}Q \u{3A3}A caf\u{C9}\u{2026}".utf8))!
+        XCTAssertEqual(words.map { $0.0 }, ["\u{E9}t\u{E9}", "\u{D7}", "\u{2019}q", "\u{3A3}a", "caf\u{E9}\u{2026}"])
+        XCTAssertEqual(words.map { $0.1 }, [2, 1, 1, 1, 1])
+        XCTAssertEqual(words.map { $0.2 }, [.lowered, .lowered, .lowered, .needsLower, .lowered])
+    }
+
+    func testShortTextsDeclineInvalidUTF8AndLongTexts() {
+        XCTAssertNil(shortWords([0x61, 0x20, 0xFF]))
+        XCTAssertNil(shortWords([0x61, 0x20, 0xC3]))  // cut off by the end
+        XCTAssertNil(shortWords([0xED, 0xA0, 0x80]))  // a surrogate
+        XCTAssertNil(shortWords([UInt8](repeating: 0x61, count: shortTextLimit + 1)))
+        XCTAssertEqual(shortWords([UInt8](repeating: 0x61, count: shortTextLimit))?.first?.1, 1)
+        XCTAssertEqual(shortWords([])?.count, 0)
+    }
 }

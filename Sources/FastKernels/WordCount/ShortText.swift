@@ -22,9 +22,11 @@ public enum TokenLowering: Sendable {
     case needsLower
 }
 
-/// A distinct token of a short text: where its (lowered) bytes are in the scratch
-/// copy of the text, its count, its hash.
+/// A distinct token of a short text: its first 16 bytes (zero-padded), where its
+/// (lowered) bytes are in the scratch copy of the text, its count, its hash.
 struct ShortTextEntry {
+    var key0: UInt64
+    var key1: UInt64
     var hash: UInt32
     var start: UInt32
     /// The length (bits 0-29) and the TokenLowering (bits 30-31: 0, 1, 2).
@@ -132,39 +134,30 @@ func countShortText<R, E: Error>(_ text: UnsafeRawBufferPointer, _ scratch: Unsa
     return try body(&words)
 }
 
-/// Copies `n` bytes, lowering the capitals of ASCII and of Latin-1 (U+00C0-U+00DE
-/// but U+00D7, whose UTF-8 is C3 80-9E: the second byte gets 0x20), eight bytes
-/// at a time where they are all ASCII.
+/// Copies `n` bytes, ASCII capitals lowered, eight bytes at a time (bytes from 0x80 on
+/// are copied as they are; the tokenizer lowers the Latin-1 capitals it meets).
 @inline(__always)
 func copyLowering(_ source: UnsafePointer<UInt8>, _ target: UnsafeMutablePointer<UInt8>, _ n: Int) {
     var i = 0
-    var previous: UInt8 = 0
     let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(target)
     while i + 8 <= n {
-        let word = from.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        if word & highBits == 0 {
-            to.storeBytes(of: lowerASCII(word), toByteOffset: i, as: UInt64.self)
-            previous = 0
-            i += 8
-            continue
-        }
-        for k in i..<i + 8 {
-            target[k] = loweredByte(source[k], after: previous)
-            previous = source[k]
-        }
+        to.storeBytes(of: lowerASCIIBytes(from.loadUnaligned(fromByteOffset: i, as: UInt64.self)), toByteOffset: i,
+                      as: UInt64.self)
         i += 8
     }
     while i < n {
-        target[i] = loweredByte(source[i], after: previous)
-        previous = source[i]
+        let b = source[i]
+        target[i] = b &- 65 < 26 ? b | 0x20 : b
         i += 1
     }
 }
 
+/// ASCII capitals of eight bytes lowered at once; bytes from 0x80 on left as they are.
 @inline(__always)
-func loweredByte(_ b: UInt8, after previous: UInt8) -> UInt8 {
-    if b < 0x80 { return b &- 65 < 26 ? b | 0x20 : b }
-    return previous == 0xC3 && b <= 0x9E && b != 0x97 ? b | 0x20 : b
+func lowerASCIIBytes(_ x: UInt64) -> UInt64 {
+    let y = x & 0x7F7F_7F7F_7F7F_7F7F  // no carries between bytes below
+    let atLeastA = y &+ 0x3F3F_3F3F_3F3F_3F3F, aboveZ = y &+ 0x2525_2525_2525_2525
+    return x | (((atLeastA ^ aboveZ) & ~x & highBits) >> 2)
 }
 
 /// True for the ASCII whitespace of str.isspace(): \t \n \v \f \r, \x1c-\x1f, space.
@@ -173,14 +166,14 @@ func isASCIISpace(_ b: UInt8) -> Bool {
     b <= 0x20 && (UInt64(0x1_F000_3E00) >> UInt64(b)) & 1 != 0
 }
 
-/// 1 when `str.lower()` leaves the (valid, lowered by `copyLowering`) UTF-8 sequence
-/// of `size` bytes at `p` unchanged: U+0080-U+00FF (Latin-1, capitals already
-/// lowered; the rest is punctuation, signs and small letters) and U+2000-U+207F
+/// 1 when `str.lower()` leaves the valid UTF-8 sequence of `size` bytes at `p`
+/// unchanged: U+0080-U+00BF (Latin-1 signs and punctuation; U+00C0-U+00FF, whose
+/// capitals the tokenizer lowers, do not come here) and U+2000-U+207F
 /// (general punctuation, super- and subscripts: none cased); 2 otherwise.
 @inline(__always)
 func loweringKind(_ p: UnsafePointer<UInt8>, _ size: Int) -> UInt32 {
     switch size {
-    case 2: return p[0] <= 0xC3 ? 1 : 2
+    case 2: return p[0] == 0xC2 ? 1 : 2
     case 3: return p[0] == 0xE2 && p[1] <= 0x81 ? 1 : 2
     default: return 2
     }
@@ -193,10 +186,10 @@ func loweringKind(_ p: UnsafePointer<UInt8>, _ size: Int) -> UInt32 {
 @inline(__always)
 func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, _ entries: UnsafeMutablePointer<ShortTextEntry>,
                       _ index: UnsafeMutablePointer<UInt16>, maximumCapacity: Int) -> Int? {
-    var capacity = min(shortTextFirstIndexCapacity, maximumCapacity)
-    index.initialize(repeating: 0, count: capacity)
+    var table = ShortTextTable(entries: entries, index: index, capacity: min(shortTextFirstIndexCapacity, maximumCapacity),
+                               maximumCapacity: maximumCapacity)
+    index.initialize(repeating: 0, count: table.capacity)
     let raw = UnsafeRawPointer(p)
-    var distinct = 0
     var i = 0
     while i < n {
         // The next byte that is not ASCII whitespace (the spaces past the end stop the search).
@@ -210,13 +203,29 @@ func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, _ entries: UnsafeMuta
         i += bits.trailingZeroBitCount >> 3
         if i >= n { break }
         let start = i
+        // Most tokens: up to 16 ASCII bytes, then ASCII whitespace (or the end). Their
+        // end, key and hash without a branch on their length.
+        let word0 = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        let word1 = raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+        let ends0 = separatorMask(word0), ends1 = separatorMask(word1)
+        if ends0 | ends1 != 0 {
+            let length = ends0 != 0 ? ends0.trailingZeroBitCount >> 3 : 8 + ends1.trailingZeroBitCount >> 3
+            if i + length >= n || p[i + length] < 0x80 {
+                // (A token running to the end stops at the spaces past it.)
+                let key0 = word0 & ~(~0 << UInt64(8 * min(length, 8)))
+                let key1 = word1 & ~(~0 << UInt64(8 * max(length - 8, 0)))
+                table.add(key0: key0, key1: key1, tagged: UInt32(truncatingIfNeeded: length), start: start, p)
+                i += length
+                continue
+            }
+        }
+        // The others: longer, or with non-ASCII characters (or whitespace).
         var kind: UInt32 = 0
         if p[i] >= 0x80 {
             let size = sequenceLength(p, i, n)
             if size < 0 { return nil }
             if isUnicodeWhitespace(p, i, size) { i += size; continue }
         }
-        // The token: up to the next whitespace; ASCII runs eight bytes at a time.
         while true {
             bits = separatorMask(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             while bits == 0 {
@@ -225,6 +234,14 @@ func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, _ entries: UnsafeMuta
             }
             i += bits.trailingZeroBitCount >> 3
             if i >= n || p[i] < 0x80 { break }  // ASCII whitespace or the end
+            if p[i] == 0xC3 && p[i + 1] & 0xC0 == 0x80 && i + 1 < n {
+                // U+00C0-U+00FF: the capitals (C3 80-9E but 97) lowered in place.
+                let second = p[i + 1]
+                if second <= 0x9E && second != 0x97 { UnsafeMutablePointer(mutating: p)[i + 1] = second | 0x20 }
+                kind = max(kind, 1)
+                i += 2
+                continue
+            }
             let size = sequenceLength(p, i, n)
             if size < 0 { return nil }
             if isUnicodeWhitespace(p, i, size) { break }
@@ -233,43 +250,58 @@ func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, _ entries: UnsafeMuta
         }
         i = min(i, n)
         let length = i - start
-        let hash = shortTextHash(p + start, length)
-        let tagged = UInt32(truncatingIfNeeded: length) | kind << 30
+        let key0 = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self) & lowBytesMask(min(length, 8))
+        let key1 = raw.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self) & lowBytesMask(max(min(length, 16) - 8, 0))
+        table.add(key0: key0, key1: key1, tagged: UInt32(truncatingIfNeeded: length) | kind << 30, start: start, p)
+    }
+    return table.distinct
+}
+
+/// The entries and index of a short text's tokens.
+struct ShortTextTable {
+    let entries: UnsafeMutablePointer<ShortTextEntry>
+    let index: UnsafeMutablePointer<UInt16>
+    var capacity: Int
+    let maximumCapacity: Int
+    var distinct = 0
+
+    init(entries: UnsafeMutablePointer<ShortTextEntry>, index: UnsafeMutablePointer<UInt16>, capacity: Int,
+         maximumCapacity: Int) {
+        self.entries = entries
+        self.index = index
+        self.capacity = capacity
+        self.maximumCapacity = maximumCapacity
+    }
+
+    /// Counts the token at `p[start...]` whose first 16 bytes (zero-padded) are `key0`,
+    /// `key1`, and whose length and kind are `tagged`.
+    @inline(__always)
+    mutating func add(key0: UInt64, key1: UInt64, tagged: UInt32, start: Int, _ p: UnsafePointer<UInt8>) {
+        let length = Int(tagged & 0x3FFF_FFFF)
+        let hash = length <= 16 ? shortTextHash(key0, key1, length) : shortTextHash(p + start, length)
         var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
         while true {
             let position = Int(index[slot])
             if position == 0 {
-                entries[distinct] = ShortTextEntry(hash: hash, start: UInt32(truncatingIfNeeded: start),
-                                                   lengthAndKind: tagged, count: 1)
+                entries[distinct] = ShortTextEntry(key0: key0, key1: key1, hash: hash,
+                                                   start: UInt32(truncatingIfNeeded: start), lengthAndKind: tagged, count: 1)
                 distinct += 1
                 index[slot] = UInt16(truncatingIfNeeded: distinct)
                 if distinct * 2 > capacity && capacity < maximumCapacity {
                     capacity *= 2
                     reindex(entries, distinct, index, capacity)
                 }
-                break
+                return
             }
             let entry = entries + (position - 1)
-            if entry.pointee.hash == hash && entry.pointee.lengthAndKind == tagged
-                && shortTextEqual(p + Int(entry.pointee.start), p + start, length) {
+            if (entry.pointee.key0 ^ key0) | (entry.pointee.key1 ^ key1) | UInt64(entry.pointee.lengthAndKind ^ tagged) == 0
+                && (length <= 16 || bytesEqual(p + Int(entry.pointee.start) + 16, p + start + 16, length - 16)) {
                 entry.pointee.count &+= 1
-                break
+                return
             }
             slot = (slot + 1) & (capacity - 1)
         }
     }
-    return distinct
-}
-
-/// Equality of two tokens of a short text (readable up to 16 bytes past their ends).
-@inline(__always)
-func shortTextEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ length: Int) -> Bool {
-    guard length <= 16 else { return bytesEqual(a, b, length) }
-    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-    let first = ra.loadUnaligned(as: UInt64.self) ^ rb.loadUnaligned(as: UInt64.self)
-    if length <= 8 { return first & lowBytesMask(length) == 0 }
-    let second = ra.loadUnaligned(fromByteOffset: 8, as: UInt64.self) ^ rb.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-    return first == 0 && second & lowBytesMask(length - 8) == 0
 }
 
 /// The low `count` bytes (0-8) of a word set.
@@ -289,22 +321,16 @@ func reindex(_ entries: UnsafePointer<ShortTextEntry>, _ count: Int, _ index: Un
     }
 }
 
-/// The hash of a token of a short text (its bytes readable and zero up to 16 past its end).
+/// The hash of a token of at most 16 bytes, from its zero-padded words and length.
+@inline(__always)
+func shortTextHash(_ key0: UInt64, _ key1: UInt64, _ length: Int) -> UInt32 {
+    let hash = shortHash(key0, key1 ^ UInt64(length))
+    return UInt32(truncatingIfNeeded: hash ^ (hash >> 32))
+}
+
+/// The hash of a longer token.
 @inline(__always)
 func shortTextHash(_ p: UnsafePointer<UInt8>, _ length: Int) -> UInt32 {
-    let hash: UInt64
-    if length <= 16 {
-        let raw = UnsafeRawPointer(p)
-        var key0 = raw.loadUnaligned(as: UInt64.self), key1 = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-        if length <= 8 {
-            key0 &= lowBytesMask(length)
-            key1 = 0
-        } else {
-            key1 &= lowBytesMask(length - 8)
-        }
-        hash = shortHash(key0, key1 ^ UInt64(length))
-    } else {
-        hash = wordHash(p, length)
-    }
+    let hash = wordHash(p, length)
     return UInt32(truncatingIfNeeded: hash ^ (hash >> 32))
 }
