@@ -74,14 +74,17 @@ public struct ShortTextWords: ~Copyable, OrderedWordSequence {
     public mutating func release(before index: Int) {}
 }
 
-/// The bytes of scratch `withShortTextWords` needs for a text of `n` bytes: the
-/// entries, the largest index, the lowered copy and 16 bytes of spaces after it.
+/// The scratch `withShortTextWords` needs for a text of `n` bytes: the entries, the
+/// largest index, the lowered copy padded with spaces to whole 64-byte blocks (at least
+/// 16 of them), and the blocks' whitespace and non-ASCII masks.
 @inline(__always)
-func shortTextScratch(_ n: Int) -> (entries: Int, indexCapacity: Int, bytes: Int) {
+func shortTextScratch(_ n: Int) -> (entries: Int, indexCapacity: Int, blocks: Int, bytes: Int) {
     let entries = n / 2 + 1
     var capacity = 8
     while capacity < 2 * entries { capacity *= 2 }
-    return (entries, capacity, entries * MemoryLayout<ShortTextEntry>.stride + capacity * 2 + n + 16)
+    let blocks = (n + 16 + 63) >> 6
+    return (entries, capacity, blocks,
+            entries * MemoryLayout<ShortTextEntry>.stride + blocks * 16 + capacity * 2 + blocks * 64)
 }
 
 /// The first index size; it doubles whenever the table is half full.
@@ -118,16 +121,20 @@ let shortTextStackBytes = 4096
 
 @inline(__always)
 func countShortText<R, E: Error>(_ text: UnsafeRawBufferPointer, _ scratch: UnsafeMutableRawPointer,
-                                 _ layout: (entries: Int, indexCapacity: Int, bytes: Int),
+                                 _ layout: (entries: Int, indexCapacity: Int, blocks: Int, bytes: Int),
                                  _ body: (inout ShortTextWords) throws(E) -> R) throws(E) -> R? {
     let n = text.count
     let entries = scratch.bindMemory(to: ShortTextEntry.self, capacity: layout.entries)
-    let index = (scratch + layout.entries * MemoryLayout<ShortTextEntry>.stride)
-        .bindMemory(to: UInt16.self, capacity: layout.indexCapacity)
-    let lowered = (UnsafeMutableRawPointer(index) + layout.indexCapacity * 2).bindMemory(to: UInt8.self, capacity: n + 16)
+    let masks = (scratch + layout.entries * MemoryLayout<ShortTextEntry>.stride)
+        .bindMemory(to: UInt64.self, capacity: 2 * layout.blocks)
+    let index = UnsafeMutableRawPointer(masks + 2 * layout.blocks).bindMemory(to: UInt16.self, capacity: layout.indexCapacity)
+    let lowered = (UnsafeMutableRawPointer(index) + layout.indexCapacity * 2)
+        .bindMemory(to: UInt8.self, capacity: layout.blocks * 64)
     if let source = text.baseAddress?.assumingMemoryBound(to: UInt8.self) { copyLowering(source, lowered, n) }
-    (lowered + n).initialize(repeating: 0x20, count: 16)  // spaces: every scan stops there
-    guard let count = countShortTokens(lowered, n, entries, index, maximumCapacity: layout.indexCapacity) else {
+    (lowered + n).initialize(repeating: 0x20, count: layout.blocks * 64 - n)  // spaces: every scan stops there
+    computeBoundaryMasks(lowered, layout.blocks, masks, masks + layout.blocks)
+    guard let count = countShortTokens(lowered, n, masks, masks + layout.blocks, entries, index,
+                                       maximumCapacity: layout.indexCapacity) else {
         return nil
     }
     var words = ShortTextWords(text: lowered, entries: entries, count: count)
@@ -179,82 +186,82 @@ func loweringKind(_ p: UnsafePointer<UInt8>, _ size: Int) -> UInt32 {
     }
 }
 
-/// Splits the lowered text `p[0..<n]` (readable to n + 16, the 16 bytes past the end
-/// spaces) into tokens and counts them into `entries` (in order of first occurrence)
-/// through `index`.
+/// Splits the lowered text `p[0..<n]` (followed by spaces to the end of its last
+/// 64-byte block, at least 16) into tokens and counts them into `entries` (in order of
+/// first occurrence) through `index`, walking from token to token by the blocks'
+/// masks of whitespace and non-ASCII bytes.
 /// - Returns: the number of distinct tokens, or nil for invalid UTF-8.
 @inline(__always)
-func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, _ entries: UnsafeMutablePointer<ShortTextEntry>,
+func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, _ whitespace: UnsafePointer<UInt64>,
+                      _ nonASCII: UnsafePointer<UInt64>, _ entries: UnsafeMutablePointer<ShortTextEntry>,
                       _ index: UnsafeMutablePointer<UInt16>, maximumCapacity: Int) -> Int? {
     var table = ShortTextTable(entries: entries, index: index, capacity: min(shortTextFirstIndexCapacity, maximumCapacity),
                                maximumCapacity: maximumCapacity)
     index.initialize(repeating: 0, count: table.capacity)
     let raw = UnsafeRawPointer(p)
     var i = 0
-    while i < n {
+    while true {
         // The next byte that is not ASCII whitespace (the spaces past the end stop the search).
-        var bits = ~whitespaceMask(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & highBits
+        var block = i >> 6
+        var bits = ~whitespace[block] & (~0 << UInt64(i & 63))
         while bits == 0 {
-            i += 8
-            if i >= n { break }
-            bits = ~whitespaceMask(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & highBits
+            block += 1
+            if block << 6 >= n { return table.distinct }
+            bits = ~whitespace[block]
         }
-        if bits == 0 { break }
-        i += bits.trailingZeroBitCount >> 3
-        if i >= n { break }
-        let start = i
-        // Most tokens: up to 16 ASCII bytes, then ASCII whitespace (or the end). Their
-        // end, key and hash without a branch on their length.
-        let word0 = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        let word1 = raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
-        let ends0 = separatorMask(word0), ends1 = separatorMask(word1)
-        if ends0 | ends1 != 0 {
-            let length = ends0 != 0 ? ends0.trailingZeroBitCount >> 3 : 8 + ends1.trailingZeroBitCount >> 3
-            if i + length >= n || p[i + length] < 0x80 {
-                // (A token running to the end stops at the spaces past it.)
-                let key0 = word0 & ~(~0 << UInt64(8 * min(length, 8)))
-                let key1 = word1 & ~(~0 << UInt64(8 * max(length - 8, 0)))
-                table.add(key0: key0, key1: key1, tagged: UInt32(truncatingIfNeeded: length), start: start, p)
-                i += length
-                continue
-            }
+        let start = block << 6 | bits.trailingZeroBitCount
+        if start >= n { return table.distinct }
+        // Its run of ASCII bytes: up to the next whitespace or non-ASCII byte.
+        bits = (whitespace[block] | nonASCII[block]) & (~0 << UInt64(start & 63))
+        while bits == 0 {
+            block += 1
+            bits = whitespace[block] | nonASCII[block]
         }
-        // The others: longer, or with non-ASCII characters (or whitespace).
+        i = block << 6 | bits.trailingZeroBitCount
+        let length = i - start
+        if p[i] < 0x80 && length <= 16 {
+            // Most tokens: up to 16 ASCII bytes, then ASCII whitespace (or the end).
+            let key0 = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self) & ~(~0 << UInt64(8 * min(length, 8)))
+            let key1 = raw.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self)
+                & ~(~0 << UInt64(8 * max(length - 8, 0)))
+            table.add(key0: key0, key1: key1, tagged: UInt32(truncatingIfNeeded: length), start: start, p)
+            continue
+        }
+        // The others: longer, or with non-ASCII characters (or non-ASCII whitespace).
         var kind: UInt32 = 0
-        if p[i] >= 0x80 {
+        if i == start {
             let size = sequenceLength(p, i, n)
             if size < 0 { return nil }
             if isUnicodeWhitespace(p, i, size) { i += size; continue }
         }
-        while true {
-            bits = separatorMask(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            while bits == 0 {
-                i += 8
-                bits = separatorMask(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            }
-            i += bits.trailingZeroBitCount >> 3
-            if i >= n || p[i] < 0x80 { break }  // ASCII whitespace or the end
+        while p[i] >= 0x80 {
             if p[i] == 0xC3 && p[i + 1] & 0xC0 == 0x80 && i + 1 < n {
                 // U+00C0-U+00FF: the capitals (C3 80-9E but 97) lowered in place.
                 let second = p[i + 1]
                 if second <= 0x9E && second != 0x97 { UnsafeMutablePointer(mutating: p)[i + 1] = second | 0x20 }
                 kind = max(kind, 1)
                 i += 2
-                continue
+            } else {
+                let size = sequenceLength(p, i, n)
+                if size < 0 { return nil }
+                if isUnicodeWhitespace(p, i, size) { break }
+                kind = max(kind, loweringKind(p + i, size))
+                i += size
             }
-            let size = sequenceLength(p, i, n)
-            if size < 0 { return nil }
-            if isUnicodeWhitespace(p, i, size) { break }
-            kind = max(kind, loweringKind(p + i, size))
-            i += size
+            // On to the next whitespace or non-ASCII byte.
+            block = i >> 6
+            bits = (whitespace[block] | nonASCII[block]) & (~0 << UInt64(i & 63))
+            while bits == 0 {
+                block += 1
+                bits = whitespace[block] | nonASCII[block]
+            }
+            i = block << 6 | bits.trailingZeroBitCount
         }
-        i = min(i, n)
-        let length = i - start
-        let key0 = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self) & lowBytesMask(min(length, 8))
-        let key1 = raw.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self) & lowBytesMask(max(min(length, 16) - 8, 0))
-        table.add(key0: key0, key1: key1, tagged: UInt32(truncatingIfNeeded: length) | kind << 30, start: start, p)
+        let total = i - start
+        let key0 = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self) & lowBytesMask(min(total, 8))
+        let key1 = raw.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self) & lowBytesMask(max(min(total, 16) - 8, 0))
+        table.add(key0: key0, key1: key1, tagged: UInt32(truncatingIfNeeded: total) | kind << 30, start: start, p)
     }
-    return table.distinct
 }
 
 /// The entries and index of a short text's tokens.
