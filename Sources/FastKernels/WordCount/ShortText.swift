@@ -1,3 +1,5 @@
+import CPUFeatures
+
 // Counting the words of a short text (a sentence, a paragraph, a web page) with the
 // least fixed cost: one scratch block (on the stack when it fits), a scalar
 // tokenizer, a table laid out as CPython's dicts are (dense entries in order of
@@ -43,6 +45,9 @@ public protocol OrderedWordSequence: ~Copyable {
     /// count and what its bytes are to `str.lower()`.
     func withToken<R, E: Error>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>, Int, TokenLowering) throws(E) -> R)
         throws(E) -> R
+    /// The first 16 bytes of token `index` as two zero-padded words, and its length
+    /// (the words are meaningful for tokens of up to 16 bytes only).
+    func keys(_ index: Int) -> (key0: UInt64, key1: UInt64, length: Int)
     /// A hint that token `index` will be read soon.
     func prefetch(_ index: Int)
     /// The tokens before `index` will not be read again.
@@ -50,6 +55,12 @@ public protocol OrderedWordSequence: ~Copyable {
 }
 
 extension WordList: OrderedWordSequence {}
+
+/// Starts loading the cache line at `address` (a hint; no effect on results).
+@inline(__always)
+public func prefetchForRead(_ address: UnsafeRawPointer) {
+    fk_prefetch_for_read(address)
+}
 
 /// The distinct tokens of a short text, valid during `withShortTextWords`'s body.
 public struct ShortTextWords: ~Copyable, OrderedWordSequence {
@@ -65,6 +76,12 @@ public struct ShortTextWords: ~Copyable, OrderedWordSequence {
         let length = Int(entry.lengthAndKind & 0x3FFF_FFFF)
         let kind: TokenLowering = switch entry.lengthAndKind >> 30 { case 0: .ascii; case 1: .lowered; default: .needsLower }
         return try body(UnsafeBufferPointer(start: text + Int(entry.start), count: length), Int(entry.count), kind)
+    }
+
+    @inline(__always)
+    public func keys(_ index: Int) -> (key0: UInt64, key1: UInt64, length: Int) {
+        let entry = entries[index]
+        return (entry.key0, entry.key1, Int(entry.lengthAndKind & 0x3FFF_FFFF))
     }
 
     @inline(__always)

@@ -82,6 +82,20 @@ public struct WordList: ~Copyable {
                         (word.pointee.key0 | word.pointee.key1) & highBits == 0 ? .ascii : .needsLower)
     }
 
+    /// The first 16 bytes of token `index` (zero-padded) and its length; the words
+    /// are meaningful for tokens of up to 16 bytes only.
+    @inline(__always)
+    public func keys(_ index: Int) -> (key0: UInt64, key1: UInt64, length: Int) {
+        if let order {
+            let slot = tables[0].slots + Int(order[index])
+            let code = slot.pointee.tag >> 58
+            return (slot.pointee.key0, slot.pointee.key1, code == longTokenCode ? Int.max : Int(code))
+        }
+        let word = words! + index
+        let code = word.pointee.code >> 58
+        return (word.pointee.key0, word.pointee.key1, code == longTokenCode ? Int.max : Int(code))
+    }
+
     /// Starts loading token `index`'s memory (a slot somewhere in a large table)
     /// a few tokens before it is read.
     @inline(__always)

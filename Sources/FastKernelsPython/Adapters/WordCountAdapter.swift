@@ -93,11 +93,21 @@ func storeOrderedWords<Words: OrderedWordSequence & ~Copyable>(_ words: inout Wo
     try withStringCache { cache in  // the strs of words counted before, hashed already
     for index in 0..<words.count {
         words.prefetch(index + 8)
+        if let cache, index + 4 < min(words.count, cachedHandOverWords) {
+            let ahead = words.keys(index + 4)
+            if ahead.length <= StringCache.maximumLength {
+                prefetchForRead(cache.entryAddress(key0: ahead.key0, key1: ahead.key1, length: ahead.length))
+            }
+        }
         try words.withToken(index) { bytes, count, kind throws(PythonException) in
             switch kind {
             case .ascii:
                 let key = if let cache, index < cachedHandOverWords {
-                    try cache.string(ascii: bytes)
+                    if bytes.count <= StringCache.maximumLength {
+                        try cache.string(ascii: bytes, key0: words.keys(index).key0, key1: words.keys(index).key1)
+                    } else {
+                        try PyRef.string(ascii: bytes)
+                    }
                 } else {
                     try PyRef.string(ascii: bytes)
                 }
