@@ -44,7 +44,9 @@ public func deallocateChecked<T>(_ memory: UnsafeMutablePointer<T>?, count: Int)
 /// threshold, after which the interpreter's own large blocks, such as a growing
 /// dict's tables, would stay in the heap when freed). Mapped memory reads as zero.
 /// Release it with `deallocateMapped(_:count:)` and the same count.
-func allocateMapped<T>(_: T.Type, _ count: Int) -> UnsafeMutablePointer<T>? {
+/// - Parameter hugePages: false for memory of which only a little is touched, here and
+///   there (a huge page is zeroed whole at its first touch: 2 MiB for a few bytes).
+func allocateMapped<T>(_: T.Type, _ count: Int, hugePages: Bool = true) -> UnsafeMutablePointer<T>? {
     guard count >= 0 else { return nil }
     let (size, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
     guard !overflow, size <= Int.max - 2 * hugePage else { return nil }
@@ -64,7 +66,7 @@ func allocateMapped<T>(_: T.Type, _ count: Int) -> UnsafeMutablePointer<T>? {
     if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + length), tail) }
     guard let memory = UnsafeMutableRawPointer(bitPattern: aligned) else { return nil }
     #if os(Linux)
-    _ = madvise(memory, length, Int32(MADV_HUGEPAGE))
+    if hugePages { _ = madvise(memory, length, Int32(MADV_HUGEPAGE)) }
     #endif
     return memory.bindMemory(to: T.self, capacity: count)
 }

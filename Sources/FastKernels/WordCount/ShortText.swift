@@ -1,17 +1,18 @@
 import CPUFeatures
 
-// Counting the words of a short text (a sentence, a paragraph, a web page) with the
-// least fixed cost: one scratch block (on the stack when it fits), a scalar
-// tokenizer, a table laid out as CPython's dicts are (dense entries in order of
-// first occurrence, a small index of 16-bit positions that grows with the
+// Counting the words of a text below 1 MiB (a sentence, a paragraph, a web page, a
+// chapter) with the least fixed cost: one scratch block (on the stack when it fits),
+// a tokenizer walking 64-byte masks, a table laid out as CPython's dicts are (dense entries in order of
+// first occurrence, a small index of 32-bit positions that grows with the
 // vocabulary), no objects, no threads, no locks. See docs/word_count.md and
 // docs/sizes.md.
 
-/// Texts up to this many bytes (48 KiB) are counted by `withShortTextWords`: on real
-/// English, Spanish and Python source it was 1.2-1.5x faster than the general kernel
-/// up to 48 KB and even at 64 KB (docs/sizes.md). At most 2^17 - 4: the index holds
-/// 16-bit positions of at most n / 2 + 1 distinct tokens.
-public let shortTextLimit = 3 << 14
+/// Texts up to this many bytes (all below the size from which several workers may
+/// count, 1 MiB) are counted by `withShortTextWords`, in one pass over one scratch
+/// block: on real English, Spanish and Python source it took 0.7-0.9x the time of
+/// the general kernel (its windows of masks, pending-token ring, tables kept and
+/// compacted, result list) at every size from a sentence to 1 MB (docs/sizes.md).
+public let shortTextLimit = parallelWordCountThreshold - 1
 
 /// What a token's bytes are, as `str.lower()` sees them.
 public enum TokenLowering: Sendable {
@@ -101,7 +102,7 @@ func shortTextScratch(_ n: Int) -> (entries: Int, indexCapacity: Int, blocks: In
     while capacity < 2 * entries { capacity *= 2 }
     let blocks = (n + 16 + 63) >> 6
     return (entries, capacity, blocks,
-            entries * MemoryLayout<ShortTextEntry>.stride + blocks * 16 + capacity * 2 + blocks * 64)
+            entries * MemoryLayout<ShortTextEntry>.stride + blocks * 16 + capacity * 4 + blocks * 64)
 }
 
 /// The first index size; it doubles whenever the table is half full.
@@ -115,9 +116,13 @@ let shortTextFirstIndexCapacity = 64
 /// - Returns: what `body` returns; nil, without calling it, when the text is longer
 ///   than `shortTextLimit`, is not valid UTF-8 (the general kernel then reports
 ///   where) or its scratch memory cannot be had.
+/// - Parameter counting: runs the count it is given (the Python adapter: with the GIL
+///   released, for long texts); the body then runs on the caller's thread.
 /// - Complexity: O(n) time (expected: one index probe per token); O(n) scratch
-///   memory (about 11n bytes), on the stack up to 4 KiB.
+///   memory (up to about 25n bytes, of which about 1.3n bytes plus 50 per distinct token
+///   are touched), on the stack up to 4 KiB.
 public func withShortTextWords<R, E: Error>(_ text: UnsafeRawBufferPointer,
+                                            counting: (() -> Int?) throws(E) -> Int? = { $0() },
                                             _ body: (inout ShortTextWords) throws(E) -> R) throws(E) -> R? {
     let n = text.count
     guard n <= shortTextLimit else { return nil }
@@ -125,12 +130,14 @@ public func withShortTextWords<R, E: Error>(_ text: UnsafeRawBufferPointer,
     // On the stack only when small: a thread may have as little as 32 KiB of it.
     if layout.bytes <= shortTextStackBytes {
         return try withUnsafeTemporaryAllocation(byteCount: layout.bytes, alignment: 16) { (scratch) throws(E) -> R? in
-            try countShortText(text, scratch.baseAddress!, layout, body)
+            try countShortText(text, scratch.baseAddress!, layout, counting, body)
         }
     }
-    guard let scratch = allocateChecked(UInt8.self, layout.bytes) else { return nil }
-    defer { deallocateChecked(scratch, count: layout.bytes) }
-    return try countShortText(text, UnsafeMutableRawPointer(scratch), layout, body)
+    // Mapped from 2 MiB (returned to the system at once), in small pages: most of the
+    // entries and index are never touched.
+    guard let scratch = allocateMapped(UInt8.self, layout.bytes, hugePages: false) else { return nil }
+    defer { deallocateMapped(scratch, count: layout.bytes) }
+    return try countShortText(text, UnsafeMutableRawPointer(scratch), layout, counting, body)
 }
 
 /// Scratch up to this size is taken from the stack.
@@ -139,21 +146,23 @@ let shortTextStackBytes = 4096
 @inline(__always)
 func countShortText<R, E: Error>(_ text: UnsafeRawBufferPointer, _ scratch: UnsafeMutableRawPointer,
                                  _ layout: (entries: Int, indexCapacity: Int, blocks: Int, bytes: Int),
+                                 _ counting: (() -> Int?) throws(E) -> Int?,
                                  _ body: (inout ShortTextWords) throws(E) -> R) throws(E) -> R? {
     let n = text.count
     let entries = scratch.bindMemory(to: ShortTextEntry.self, capacity: layout.entries)
     let masks = (scratch + layout.entries * MemoryLayout<ShortTextEntry>.stride)
         .bindMemory(to: UInt64.self, capacity: 2 * layout.blocks)
-    let index = UnsafeMutableRawPointer(masks + 2 * layout.blocks).bindMemory(to: UInt16.self, capacity: layout.indexCapacity)
-    let lowered = (UnsafeMutableRawPointer(index) + layout.indexCapacity * 2)
+    let index = UnsafeMutableRawPointer(masks + 2 * layout.blocks).bindMemory(to: UInt32.self, capacity: layout.indexCapacity)
+    let lowered = (UnsafeMutableRawPointer(index) + layout.indexCapacity * 4)
         .bindMemory(to: UInt8.self, capacity: layout.blocks * 64)
-    if let source = text.baseAddress?.assumingMemoryBound(to: UInt8.self) { copyLowering(source, lowered, n) }
-    (lowered + n).initialize(repeating: 0x20, count: layout.blocks * 64 - n)  // spaces: every scan stops there
-    computeBoundaryMasks(lowered, layout.blocks, masks, masks + layout.blocks)
-    guard let count = countShortTokens(lowered, n, masks, masks + layout.blocks, entries, index,
-                                       maximumCapacity: layout.indexCapacity) else {
-        return nil
+    let counted = try counting {
+        if let source = text.baseAddress?.assumingMemoryBound(to: UInt8.self) { copyLowering(source, lowered, n) }
+        (lowered + n).initialize(repeating: 0x20, count: layout.blocks * 64 - n)  // spaces: every scan stops there
+        computeBoundaryMasks(lowered, layout.blocks, masks, masks + layout.blocks)
+        return countShortTokens(lowered, n, masks, masks + layout.blocks, entries, index,
+                                maximumCapacity: layout.indexCapacity)
     }
+    guard let count = counted else { return nil }
     var words = ShortTextWords(text: lowered, entries: entries, count: count)
     return try body(&words)
 }
@@ -211,7 +220,7 @@ func loweringKind(_ p: UnsafePointer<UInt8>, _ size: Int) -> UInt32 {
 @inline(__always)
 func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, _ whitespace: UnsafePointer<UInt64>,
                       _ nonASCII: UnsafePointer<UInt64>, _ entries: UnsafeMutablePointer<ShortTextEntry>,
-                      _ index: UnsafeMutablePointer<UInt16>, maximumCapacity: Int) -> Int? {
+                      _ index: UnsafeMutablePointer<UInt32>, maximumCapacity: Int) -> Int? {
     var table = ShortTextTable(entries: entries, index: index, capacity: min(shortTextFirstIndexCapacity, maximumCapacity),
                                maximumCapacity: maximumCapacity)
     index.initialize(repeating: 0, count: table.capacity)
@@ -284,12 +293,12 @@ func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, _ whitespace: UnsafeP
 /// The entries and index of a short text's tokens.
 struct ShortTextTable {
     let entries: UnsafeMutablePointer<ShortTextEntry>
-    let index: UnsafeMutablePointer<UInt16>
+    let index: UnsafeMutablePointer<UInt32>
     var capacity: Int
     let maximumCapacity: Int
     var distinct = 0
 
-    init(entries: UnsafeMutablePointer<ShortTextEntry>, index: UnsafeMutablePointer<UInt16>, capacity: Int,
+    init(entries: UnsafeMutablePointer<ShortTextEntry>, index: UnsafeMutablePointer<UInt32>, capacity: Int,
          maximumCapacity: Int) {
         self.entries = entries
         self.index = index
@@ -310,7 +319,7 @@ struct ShortTextTable {
                 entries[distinct] = ShortTextEntry(key0: key0, key1: key1, hash: hash,
                                                    start: UInt32(truncatingIfNeeded: start), lengthAndKind: tagged, count: 1)
                 distinct += 1
-                index[slot] = UInt16(truncatingIfNeeded: distinct)
+                index[slot] = UInt32(truncatingIfNeeded: distinct)
                 if distinct * 2 > capacity && capacity < maximumCapacity {
                     capacity *= 2
                     reindex(entries, distinct, index, capacity)
@@ -335,13 +344,13 @@ func lowBytesMask(_ count: Int) -> UInt64 {
 }
 
 /// Rebuilds the index at a new capacity from the entries.
-func reindex(_ entries: UnsafePointer<ShortTextEntry>, _ count: Int, _ index: UnsafeMutablePointer<UInt16>,
+func reindex(_ entries: UnsafePointer<ShortTextEntry>, _ count: Int, _ index: UnsafeMutablePointer<UInt32>,
              _ capacity: Int) {
     index.initialize(repeating: 0, count: capacity)
     for position in 0..<count {
         var slot = Int(truncatingIfNeeded: entries[position].hash) & (capacity - 1)
         while index[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
-        index[slot] = UInt16(truncatingIfNeeded: position + 1)
+        index[slot] = UInt32(truncatingIfNeeded: position + 1)
     }
 }
 

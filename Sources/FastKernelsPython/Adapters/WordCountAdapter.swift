@@ -40,8 +40,10 @@ func countUTF8Words(_ text: UnsafeRawBufferPointer, into counts: PyObjectPointer
     // Short texts: counted here, with the GIL held, in scratch memory (the general
     // kernel's tables, workers and result lists cost more than counting a paragraph).
     if text.count <= shortTextLimit,
-       try withShortTextWords(text, { (words: inout ShortTextWords) throws in try storeOrderedWords(&words, into: counts) })
-        != nil {
+       try withShortTextWords(text, counting: { (count: () -> Int?) throws -> Int? in
+           // From 64 KiB, as for the general kernel, the GIL is released while counting.
+           text.count < 1 << 16 ? count() : try withGILReleased { _ in count() }
+       }, { (words: inout ShortTextWords) throws in try storeOrderedWords(&words, into: counts) }) != nil {
         return .none
     }
     let result = try args.runKernel(releasingGIL: text.count >= 1 << 16) { isCancelled throws(KernelError) in
