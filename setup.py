@@ -8,7 +8,9 @@ Metadata lives in pyproject.toml.
 """
 from __future__ import annotations
 
+import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -66,6 +68,22 @@ class build_swift_ext(build_ext):
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(built, destination)
         print(f"copied {built} -> {destination}", flush=True)
+        write_build_info(destination.parent / "_build_info.json", command[0], env)
+        if getattr(self, "editable_mode", False) or self.inplace:
+            # An editable install copies only the extension itself into the source tree.
+            write_build_info(ROOT / "python" / "fastkernels" / "_build_info.json", command[0], env)
+
+
+def write_build_info(path: Path, swift: str, env: dict) -> None:
+    """What built the extension, for `fastkernels.show_config()` (the package reads it)."""
+    version = subprocess.run([swift, "--version"], env=env, capture_output=True, text=True).stdout.strip()
+    info = {
+        "swift": version.splitlines()[0] if version else None,
+        "python": f"{platform.python_implementation()} {platform.python_version()} ({sys.implementation.cache_tag})",
+        "machine": platform.machine(),
+        "static_swift_stdlib": True,
+    }
+    path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
 
 setup(

@@ -25,6 +25,7 @@ public func PyInit__native() -> UnsafeMutableRawPointer? {
             buffersOverlapFunction,
             instructionSetFunction,
             parallelThresholdsFunction,
+            configurationFunction,
             bridgeEchoFunction,
             bridgeParseFunction,
             bridgeRaiseFunction,

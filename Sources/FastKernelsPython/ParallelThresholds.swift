@@ -8,9 +8,14 @@ let parallelThresholdsFunction = Function("_parallel_thresholds", "", doc: """
     array on a CPU with AVX2: the vector quicksort), 'sum_list' (items of an int list),
     'sum_int_array' and 'fsum_array' (elements), 'word_count' (bytes of text),
     'matmul' (multiply-adds); and 'word_count_short', the most bytes of text
-    word_count counts in scratch memory with the GIL held (no tables kept, no
-    workers). For benchmarks/calibrate_threads.py and bug reports.
+    word_count counts in one pass over one block of scratch memory (no tables
+    kept, no workers). For benchmarks/calibrate_threads.py and bug reports.
     """) { _ in
+    try parallelThresholds()
+}
+
+/// The dict `_parallel_thresholds()` returns.
+func parallelThresholds() throws(PythonException) -> PyRef {
     let dict = try PyRef.dict()
     for (name, value) in [("sort", singleLevelSortLimit), ("sort_array_avx2", parallelVectorSortMinimum),
                           ("sum_list", parallelSequenceSumThreshold),

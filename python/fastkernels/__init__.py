@@ -51,8 +51,28 @@ def _check_thread_environment() -> None:
 
 _check_thread_environment()
 
-__all__ = ["fibonacci", "fibonacci_recursive", "fsum", "matmul", "sort", "sort_inplace", "sum", "word_count",
-           "word_count_file"]
+__all__ = ["fibonacci", "fibonacci_recursive", "fsum", "matmul", "show_config", "sort", "sort_inplace", "sum",
+           "word_count", "word_count_file"]
+
+
+def show_config(mode: str = "stdout") -> Optional[dict[str, Any]]:
+    """Print what fastkernels found on this machine, or return it as a dict.
+
+    The version and where it is installed, the Swift compiler that built it, the
+    interpreter, the CPU and the instruction-set tier each kernel family runs on
+    (baseline, AVX2 or AVX-512; ``FASTKERNELS_ISA`` may select a lower one), the
+    number of threads ``threads=None`` resolves to and why (CPU affinity, a cgroup
+    CPU quota or ``FASTKERNELS_NUM_THREADS``), and the versions of the optional
+    libraries the benchmarks use. ``python -m fastkernels info --json`` prints the
+    same as JSON, for bug reports.
+
+    mode: ``"stdout"`` (the default) prints the report and returns None;
+    ``"dicts"`` returns it as a dict and prints nothing (as ``numpy.show_config``).
+    Raises ValueError for another mode.
+    """
+    from ._config import show_config as show
+
+    return show(mode)
 
 
 def word_count_file(path: Union[str, bytes, int, os.PathLike[str], os.PathLike[bytes]], /, *,

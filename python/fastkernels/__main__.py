@@ -1,13 +1,15 @@
-"""``python -m fastkernels``: the command line. One command so far: ``bench``."""
+"""``python -m fastkernels``: the command line: ``bench`` and ``info``."""
 from __future__ import annotations
 
 import sys
 
-USAGE = """usage: python -m fastkernels bench [options]
+USAGE = """usage: python -m fastkernels {bench,info} [options]
 
 commands:
   bench   measure fastkernels against pure Python, numpy and polars on this machine
           (python -m fastkernels bench --help for its options)
+  info    what fastkernels found on this machine: version, build, CPU tiers, threads
+          (--json for bug reports)
 """
 
 
@@ -15,6 +17,10 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
         return 0 if argv else 2
+    if argv[0] == "info":
+        from ._config import main as info
+
+        return info(argv[1:])
     if argv[0] != "bench":
         sys.stderr.write(f"python -m fastkernels: unknown command {argv[0]!r}\n\n{USAGE}")
         return 2

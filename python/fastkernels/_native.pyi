@@ -87,5 +87,8 @@ def _isa() -> str:
 def _buffers_overlap(a: object, b: object, /) -> bool:
     """True when the memory of the two buffers' elements (from the lowest to the"""
 
+def _config() -> dict[str, Any]:
+    """What the kernels found on this machine and chose (see fastkernels.show_config())."""
+
 def _parallel_thresholds() -> dict[str, int]:
     """The sizes from which each kernel uses more than one worker (when threads"""

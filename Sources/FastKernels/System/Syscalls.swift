@@ -25,7 +25,7 @@ func valueOrErrno<Value: BinaryInteger>(isCancelled: () -> Bool = { false },
 }
 
 /// The value of the environment variable `name`, or nil when it is not set.
-func environmentValue(_ name: String) -> String? {
+public func environmentValue(_ name: String) -> String? {
     getenv(name).map { String(cString: $0) }
 }
 

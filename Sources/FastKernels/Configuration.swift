@@ -1,0 +1,52 @@
+import CPUFeatures
+
+// What the kernels found on this machine and chose, for `fastkernels.show_config()`
+// and `python -m fastkernels info` (bug reports). Nothing here changes a result.
+
+/// The instruction-set tier each kernel family runs on this CPU, in a fixed order.
+/// A family runs the highest of its own tiers that is at most `InstructionSet.selected`.
+public func kernelTiers() -> [(family: String, tier: InstructionSet)] {
+    let avx2AtMost = min(InstructionSet.selected, .avx2)
+    return [
+        ("sum", avx2AtMost),                                  // Sum.swift: AVX2 loops, else SWAR
+        ("fsum", avx2AtMost),                                 // ExactFloatSum.swift
+        ("sort_array", vectorSortTier >= .avx2 ? vectorSortTier : .baseline),  // vector quicksort, else radix
+        ("sort_list", .baseline),                             // radix and merge sorts of keyed items
+        ("word_count", boundaryMaskTier),                     // 64-byte boundary masks
+        ("matmul", InstructionSet.selected),                  // register micro-kernels
+        ("fibonacci", .baseline),
+    ]
+}
+
+/// How many threads `threads=None` resolves to, and why.
+public struct ThreadReport: Sendable {
+    /// What `threads=None` means: the most workers a kernel uses.
+    public let threads: Int
+    /// "FASTKERNELS_NUM_THREADS", "cgroup CPU quota" or "CPU affinity".
+    public let source: String
+    /// CPUs in this process's affinity mask (0 when it cannot be read).
+    public let affinityCPUs: Int
+    /// CPUs online.
+    public let onlineCPUs: Int
+    /// The cgroup CPU quota in whole CPUs, when one is set.
+    public let cgroupQuota: Int?
+    /// The raw value of FASTKERNELS_NUM_THREADS, when set (valid or not).
+    public let environment: String?
+}
+
+/// The thread count `threads=None` resolves to (`availableCores()`) and where it comes from.
+public func threadReport() -> ThreadReport {
+    let affinity = Int(fk_affinity_cpu_count())
+    let quota = cgroupCPUQuota()
+    let source: String
+    if threadLimitFromEnvironment() != nil {
+        source = "FASTKERNELS_NUM_THREADS"
+    } else if let quota, quota < (affinity > 0 ? affinity : onlineCPUCount()) {
+        source = "cgroup CPU quota"
+    } else {
+        source = "CPU affinity"
+    }
+    return ThreadReport(threads: availableCores(), source: source, affinityCPUs: max(affinity, 0),
+                        onlineCPUs: onlineCPUCount(), cgroupQuota: quota,
+                        environment: environmentValue("FASTKERNELS_NUM_THREADS"))
+}
