@@ -22,7 +22,8 @@ public func kernelTiers() -> [(family: String, tier: InstructionSet)] {
 public struct ThreadReport: Sendable {
     /// What `threads=None` means: the most workers a kernel uses.
     public let threads: Int
-    /// "FASTKERNELS_NUM_THREADS", "cgroup CPU quota" or "CPU affinity".
+    /// "thread limit" (set at run time, by threadpoolctl), "FASTKERNELS_NUM_THREADS",
+    /// "cgroup CPU quota" or "CPU affinity".
     public let source: String
     /// CPUs in this process's affinity mask (0 when it cannot be read).
     public let affinityCPUs: Int
@@ -39,7 +40,10 @@ public func threadReport() -> ThreadReport {
     let affinity = Int(fk_affinity_cpu_count())
     let quota = cgroupCPUQuota()
     let source: String
-    if threadLimitFromEnvironment() != nil {
+    let limit = WorkerPool.threadLimit.load(ordering: .relaxed)
+    if limit > 0 && limit < detectedCores() {
+        source = "thread limit"
+    } else if threadLimitFromEnvironment() != nil {
         source = "FASTKERNELS_NUM_THREADS"
     } else if let quota, quota < (affinity > 0 ? affinity : onlineCPUCount()) {
         source = "cgroup CPU quota"

@@ -21,12 +21,28 @@ import Synchronization
 /// integer; otherwise the CPUs this process may run on (its affinity mask,
 /// limited by a cgroup CPU quota when one is set). Read once, the first time a
 /// kernel asks; a forked child reads it again.
+///
+/// A limit set at run time (`setThreadLimit`, which threadpoolctl's
+/// `threadpool_limits` calls) lowers it further, for every kernel from then on.
 public func availableCores() -> Int {
+    let limit = WorkerPool.threadLimit.load(ordering: .relaxed)
+    return limit > 0 ? min(limit, detectedCores()) : detectedCores()
+}
+
+/// `FASTKERNELS_NUM_THREADS`, or the CPUs this process may run on: read once.
+func detectedCores() -> Int {
     let cached = WorkerPool.coreCount.load(ordering: .relaxed)
     if cached > 0 { return cached }
     let count = threadLimitFromEnvironment() ?? usableCPUCount()
     WorkerPool.coreCount.store(count, ordering: .relaxed)
     return count
+}
+
+/// Sets the most threads any kernel uses from now on (`limit` >= 1), or removes the
+/// limit (`limit` <= 0). Kernels running at the time keep their workers. No job
+/// ever has more threads working on it than the limit at its start.
+public func setThreadLimit(_ limit: Int) {
+    WorkerPool.threadLimit.store(max(limit, 0), ordering: .relaxed)
 }
 
 /// The number of workers a kernel asked for `threads` should use: at least 1,
@@ -187,8 +203,12 @@ struct StopFlag: ~Copyable, @unchecked Sendable {
 struct PoolJob {
     let body: (Int) -> Void
     let taskCount: Int
+    /// Pool threads that may work on the job at once (the caller is one more).
+    let maximumHelpers: Int
     var nextTask = 0
     var finishedTasks = 0
+    /// Pool threads running one of its tasks now.
+    var helpers = 0
     var next: UnsafeMutablePointer<PoolJob>? = nil
 }
 
@@ -199,8 +219,10 @@ final class WorkerPool: @unchecked Sendable {
     /// The pool (nil only when the memory for its mutex could not be had:
     /// jobs then run on the calling thread).
     static let shared = WorkerPool()
-    /// `availableCores()`, once known (0 before).
+    /// `detectedCores()`, once known (0 before).
     static let coreCount = Atomic<Int>(0)
+    /// The limit `setThreadLimit` set (0: none).
+    static let threadLimit = Atomic<Int>(0)
 
     /// Stack size of a worker thread: the kernels' frames are small.
     static let stackBytes = 1 << 21
@@ -274,17 +296,18 @@ final class WorkerPool: @unchecked Sendable {
     /// Runs `body(task)` for every task in `0..<tasks`, on the calling thread and
     /// as many pool threads as are free, and returns when every call has returned.
     func run(tasks: Int, isCancelled: () -> Bool, _ body: (Int) -> Void) {
-        guard isUsable, tasks > 1 else {
+        let helpers = min(tasks, availableCores()) - 1
+        guard isUsable, helpers > 0 else {
             for task in 0..<tasks { body(task) }
             return
         }
         withoutActuallyEscaping(body) { body in
             withUnsafeTemporaryAllocation(of: PoolJob.self, capacity: 1) { memory in
                 let job = memory.baseAddress!
-                job.initialize(to: PoolJob(body: body, taskCount: tasks))
+                job.initialize(to: PoolJob(body: body, taskCount: tasks, maximumHelpers: helpers))
                 lock()
                 enqueue(job)
-                startThreads(upTo: min(tasks, availableCores()) - 1)
+                startThreads(upTo: helpers)
                 pthread_cond_broadcast(workAvailable!)
                 // The caller works too, then waits for the tasks other threads took.
                 while job.pointee.nextTask < tasks {
@@ -361,17 +384,22 @@ final class WorkerPool: @unchecked Sendable {
         blockSignals()
         lock()
         while true {
-            guard let job = jobs else {
+            // The oldest job with a task to hand out and room for one more helper.
+            var candidate = jobs
+            while let job = candidate, job.pointee.helpers >= job.pointee.maximumHelpers { candidate = job.pointee.next }
+            guard let job = candidate else {
                 pthread_cond_wait(workAvailable!, mutex!)
                 continue
             }
             let task = job.pointee.nextTask
             job.pointee.nextTask += 1
+            job.pointee.helpers += 1
             if job.pointee.nextTask == job.pointee.taskCount { dequeue(job) }
             let body = job.pointee.body
             unlock()
             body(task)
             lock()
+            job.pointee.helpers -= 1
             job.pointee.finishedTasks += 1
             if job.pointee.finishedTasks == job.pointee.taskCount { pthread_cond_broadcast(jobFinished!) }
         }

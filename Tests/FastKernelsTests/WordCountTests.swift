@@ -208,7 +208,7 @@ final class WordCountTests: XCTestCase {
     /// The short-text path's tokens, counts and kinds, or nil when it declined the text.
     func shortWords(_ text: [UInt8]) -> [(String, Int, TokenLowering)]? {
         text.withUnsafeBytes { bytes in
-            withShortTextWords(bytes) { (list: inout ShortTextWords) -> [(String, Int, TokenLowering)] in
+            withShortTextWords(bytes, counting: { count in count() }) { (list: inout ShortTextWords) -> [(String, Int, TokenLowering)] in
                 (0..<list.count).map { index in
                     list.withToken(index) { bytes, count, kind in (String(decoding: bytes, as: UTF8.self), count, kind) }
                 }

@@ -90,4 +90,30 @@ final class WorkerPoolTests: XCTestCase {
         }
         XCTAssertThrowsError(try withScratch(UInt64.self, count: Int.max / 4) { _ throws(KernelError) in })
     }
+
+    /// The limit threadpoolctl sets: no job has more threads working on it at once than the
+    /// limit at its start (the pool's threads exist already: an unlimited job started them).
+    func testARunTimeLimitCapsTheThreadsOfEveryJob() {
+        defer { setThreadLimit(0) }
+        let detected = detectedCores()
+        runWorkers(detected) { _, _ in usleep(1_000) }  // start the pool's threads
+        for limit in [1, 2] {
+            setThreadLimit(limit)
+            XCTAssertEqual(availableCores(), min(limit, detected))
+            let running = Atomic<Int>(0), most = Atomic<Int>(0)
+            let caller = pthread_self()
+            let others = Atomic<Int>(0)
+            WorkerPool.shared.run(tasks: 16, isCancelled: { false }) { _ in
+                let now = running.wrappingAdd(1, ordering: .relaxed).newValue
+                _ = most.max(now, ordering: .relaxed)
+                if pthread_equal(pthread_self(), caller) == 0 { others.wrappingAdd(1, ordering: .relaxed) }
+                usleep(2_000)
+                running.wrappingSubtract(1, ordering: .relaxed)
+            }
+            XCTAssertLessThanOrEqual(most.load(ordering: .relaxed), min(limit, detected))
+            if limit == 1 { XCTAssertEqual(others.load(ordering: .relaxed), 0) }
+        }
+        setThreadLimit(0)
+        XCTAssertEqual(availableCores(), detected)
+    }
 }

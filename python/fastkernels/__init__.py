@@ -51,6 +51,10 @@ def _check_thread_environment() -> None:
 
 _check_thread_environment()
 
+from . import _threadpoolctl  # noqa: E402
+
+_threadpoolctl.install()
+
 __all__ = ["fibonacci", "fibonacci_recursive", "fsum", "matmul", "show_config", "sort", "sort_inplace", "sum",
            "word_count", "word_count_file"]
 

@@ -50,12 +50,12 @@ def test_vector_instructions_stay_in_their_instruction_set_modules():
 
 
 @pytest.mark.skipif(shutil.which("nm") is None, reason="nm not available")
-def test_extension_exports_only_its_init_function():
+def test_extension_exports_only_its_init_and_thread_limit_functions():
     lines = subprocess.run(["nm", "-D", "--defined-only", native.__file__], capture_output=True, text=True,
                            check=True).stdout.splitlines()
     entries = [line.split()[-2:] for line in lines if len(line.split()) >= 2]  # [type, name]
     exported = [name for kind, name in entries if kind.isupper()]  # global or weak: what other objects can bind
-    assert exported == ["PyInit__native"]
+    assert sorted(exported) == ["PyInit__native", "fastkernels_get_num_threads", "fastkernels_set_num_threads"]
     # The version script makes everything else local. The table may still list a few local
     # entries (functions whose address the code loads through the GOT): those bind to nothing.
     assert all(kind.islower() for kind, name in entries if name.startswith("$s"))
@@ -73,6 +73,7 @@ def test_wheel_holds_package_stubs_and_extension(tmp_path):
     assert "fastkernels/_native.pyi" in names
     assert "fastkernels/py.typed" in names
     assert "fastkernels/__main__.py" in names  # python -m fastkernels bench
+    assert "fastkernels/_build_info.json" in names  # show_config(): the Swift compiler that built it
     assert "fastkernels/bench/workloads.py" in names
     assert [n for n in names if n.startswith("fastkernels/_native.") and n.endswith(".so")]
     assert not [n for n in names if "tests" in n]

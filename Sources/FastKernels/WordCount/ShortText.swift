@@ -122,7 +122,7 @@ let shortTextFirstIndexCapacity = 64
 ///   memory (up to about 25n bytes, of which about 1.3n bytes plus 50 per distinct token
 ///   are touched), on the stack up to 4 KiB.
 public func withShortTextWords<R, E: Error>(_ text: UnsafeRawBufferPointer,
-                                            counting: (() -> Int?) throws(E) -> Int? = { $0() },
+                                            counting: (() -> Int?) throws(E) -> Int?,
                                             _ body: (inout ShortTextWords) throws(E) -> R) throws(E) -> R? {
     let n = text.count
     guard n <= shortTextLimit else { return nil }
