@@ -7,19 +7,23 @@
 #   make bench-targets  the issues' target checks (benchmarks/*.py: C, wc -w, threads)
 #   make fuzz     the differential fuzzer for FUZZ_SECONDS (default 600), corpus in fuzz-corpus/
 #   make sanitize the XCTest suite under AddressSanitizer and ThreadSanitizer
-#   make wheel    a wheel in dist/
+#   make wheel    a wheel in dist/ (this venv's Python, tagged linux_x86_64)
+#   make wheels   a manylinux wheel per CPython 3.9-3.13 found here (pyenv, PATH), in dist/
+#   make sdist    the source distribution, in dist/
+#   make test-matrix  the pytest suite against each version's installed wheel, no Swift on PATH (nox)
 #   make clean    remove every build output and the venv
 #
 # Needs the Swift toolchain and python3 with pip and venv. Everything else
 # (the pinned Python packages of requirements-dev.txt) goes into .venv.
 
 PYTHON ?= python3
+comma := ,
 SWIFT ?= $(shell command -v swift || echo /opt/swift/usr/bin/swift)
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: all build test swift-test pytest bench bench-targets wheel clean fuzz sanitize asan tsan
+.PHONY: all build test swift-test pytest bench bench-targets wheel wheels sdist test-matrix clean fuzz sanitize asan tsan
 
 all: build
 
@@ -81,7 +85,19 @@ bench-targets: build
 wheel: $(STAMP)
 	SWIFT=$(SWIFT) $(VPY) -m pip wheel --no-build-isolation --no-deps --wheel-dir dist .
 
+# One wheel per CPython 3.9-3.13 on this machine, repaired by auditwheel to its manylinux tag.
+wheels: $(STAMP)
+	SWIFT=$(SWIFT) $(VPY) tools/build_wheels.py $(if $(VERSIONS),--versions $(VERSIONS))
+
+sdist: $(STAMP)
+	$(VPY) -m build --sdist --outdir dist .
+	$(VPY) -m twine check dist/fastkernels-*.tar.gz
+
+# The suite against each version's installed wheel (built by `make wheels` first when missing).
+test-matrix: $(STAMP)
+	SWIFT=$(SWIFT) $(VENV)/bin/nox -f noxfile.py -s $(if $(VERSIONS),$(foreach v,$(subst $(comma), ,$(VERSIONS)),tests-$(v)),tests)
+
 clean:
-	rm -rf .build .build-asan .build-tsan build dist python/*.egg-info $(VENV) .pytest_cache .hypothesis \
+	rm -rf .build .build-asan .build-tsan build dist python/*.egg-info $(VENV) .pytest_cache .hypothesis .nox \
 	  fuzz-corpus fuzz-crashes
 	rm -f python/fastkernels/_native*.so

@@ -24,11 +24,24 @@ sys.path.insert(0, str(ROOT / "tools"))
 import swiftpm_python  # noqa: E402
 
 
+NO_SWIFT = """
+fastkernels: building from source needs the Swift toolchain (Swift 6.0 or newer), and it
+was not found: not in the SWIFT environment variable, not on PATH, not at /opt/swift.
+
+  - To use fastkernels you do not need Swift: install a binary wheel
+    (`pip install --only-binary fastkernels fastkernels`); wheels exist for CPython 3.9-3.13
+    on Linux x86-64 (manylinux).
+  - To build it: install Swift from https://www.swift.org/install/ (Linux: the tarball for
+    your distribution, unpacked anywhere), then put its usr/bin on PATH or set
+    SWIFT=/path/to/usr/bin/swift, and run pip again.
+"""
+
+
 def find_swift() -> str:
     for candidate in (os.environ.get("SWIFT"), shutil.which("swift"), "/opt/swift/usr/bin/swift"):
         if candidate and Path(candidate).exists():
             return candidate
-    sys.exit("fastkernels: the Swift toolchain was not found (set SWIFT=/path/to/swift or put swift on PATH)")
+    sys.exit(NO_SWIFT)
 
 
 class SwiftExtension(Extension):
@@ -85,6 +98,11 @@ def write_build_info(path: Path, swift: str, env: dict) -> None:
     }
     path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
+
+# Fail at once, not from deep inside setuptools, when a build needs Swift and there is none
+# (egg_info, sdist and the metadata hooks do not).
+if any(command in sys.argv for command in ("build", "build_ext", "bdist_wheel", "install", "develop", "editable_wheel")):
+    find_swift()
 
 setup(
     ext_modules=[SwiftExtension("fastkernels._native", product="_native")],

@@ -1,7 +1,9 @@
 """The built extension and the wheel: what a user installs."""
+import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -10,6 +12,10 @@ import pytest
 import fastkernels._native as native
 
 ROOT = Path(__file__).resolve().parents[2]
+# The version matrix (noxfile.py) runs the suite against an installed wheel, with no Swift and no
+# build tools: the tests that build from the source tree or type-check it are for the dev venv.
+INSTALLED = os.environ.get("FASTKERNELS_TEST_INSTALLED") == "1"
+from_source = pytest.mark.skipif(INSTALLED, reason="builds or checks the source tree (dev venv only)")
 
 
 @pytest.mark.skipif(shutil.which("ldd") is None, reason="ldd not available")
@@ -61,6 +67,7 @@ def test_extension_exports_only_its_init_and_thread_limit_functions():
     assert all(kind.islower() for kind, name in entries if name.startswith("$s"))
 
 
+@from_source
 def test_wheel_holds_package_stubs_and_extension(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-build-isolation", "--no-deps",
@@ -79,6 +86,7 @@ def test_wheel_holds_package_stubs_and_extension(tmp_path):
     assert not [n for n in names if "tests" in n]
 
 
+@from_source
 def test_stubs_match_the_module():
     # mypy.stubtest of the whole extension module: what the hand-written _native.pyi declares
     # (functions, signatures, defaults) must match fastkernels._native as built; names the stub
@@ -90,8 +98,55 @@ def test_stubs_match_the_module():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@from_source
 def test_package_type_checks_strictly():
     # The Python API's annotations and the stubs must agree with each other under mypy --strict.
     result = subprocess.run([sys.executable, "-m", "mypy", "--strict", str(ROOT / "python" / "fastkernels")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@from_source
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None or not Path("/opt/swift").is_dir(),
+                    reason="hides /opt/swift in a private mount namespace: needs root and unshare")
+def test_building_without_swift_says_at_once_what_is_needed(tmp_path):
+    """No Swift on PATH, none in SWIFT, /opt/swift hidden: the build stops before setuptools
+    does anything, with a message naming what is missing and where to get it."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    path = os.pathsep.join(p for p in ["/usr/bin", "/bin"] if not (Path(p) / "swift").exists())
+    script = (f"mount --bind {empty} /opt/swift && cd {ROOT} && "
+              f"{sys.executable} setup.py build_ext --build-lib {tmp_path / 'lib'} --build-temp {tmp_path / 'tmp'}")
+    result = subprocess.run(["unshare", "--mount", "sh", "-c", script], capture_output=True, text=True,
+                            env={"PATH": path, "HOME": str(tmp_path)}, timeout=120)
+    if "mount" in result.stderr and "permission denied" in result.stderr.lower():
+        pytest.skip("mount namespaces are not allowed here")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "needs the Swift toolchain" in result.stderr and "https://www.swift.org/install/" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "lib").exists()
+
+
+@from_source
+def test_sdist_holds_what_the_build_needs_and_builds(tmp_path):
+    pytest.importorskip("build")
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True, cwd=ROOT)
+    (sdist,) = tmp_path.glob("fastkernels-*.tar.gz")
+    names = {name.split("/", 1)[1] for name in tarfile.open(sdist).getnames() if "/" in name}
+    for needed in ["Package.swift", "setup.py", "pyproject.toml", "README.md", "LICENSE", "tools/swiftpm_python.py",
+                   "Sources/CPython/shim.h", "Sources/CPython/module.modulemap", "Sources/FastKernelsPython/exports.map",
+                   "Sources/CPUFeatures/cpu_features.c", "Sources/CPUFeatures/include/cpu_features.h",
+                   "Sources/FastKernels/WordCount/ShortText.swift", "python/fastkernels/__init__.py",
+                   "python/fastkernels/_native.pyi", "python/fastkernels/py.typed"]:
+        assert needed in names, needed
+    sources = [n for n in names if n.startswith("Sources/") and n.endswith(".swift")]
+    assert len(sources) == len(list((ROOT / "Sources").rglob("*.swift")))
+    assert not [n for n in names if n.endswith(".so") or n.startswith(("Tests/", "python/tests/", ".build"))]
+    # And it builds: a wheel from the sdist alone (a full SwiftPM release build, a few minutes).
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--wheel-dir", str(tmp_path / "wheel"), str(sdist)], check=True, cwd=tmp_path)
+    (wheel,) = (tmp_path / "wheel").glob("fastkernels-*.whl")
+    built = zipfile.ZipFile(wheel).namelist()
+    assert [n for n in built if n.startswith("fastkernels/_native.") and n.endswith(".so")]
+    assert "fastkernels/_build_info.json" in built

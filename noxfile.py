@@ -1,0 +1,59 @@
+"""The version matrix (issue 13): ``nox -s tests`` (``make test-matrix``).
+
+For every CPython 3.9-3.13 on this machine (nox skips the missing ones and says so): a fresh
+venv, the manylinux wheel ``make wheels`` built for that version installed into it (from
+dist/; built first when missing), the test dependencies, then the pytest suite run against
+the installed package, with no Swift on PATH: using fastkernels must need no toolchain.
+The tests that build from source or read the source tree skip themselves there
+(FASTKERNELS_TEST_INSTALLED=1).
+
+    nox -s tests                 every version found
+    nox -s tests-3.9 tests-3.13  the oldest and newest (what CI runs)
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
+# What the tests import besides fastkernels (numpy is the reference of several kernels).
+TEST_REQUIREMENTS = ["pytest", "hypothesis", "numpy", "threadpoolctl"]
+
+nox.options.error_on_missing_interpreters = False
+nox.options.reuse_existing_virtualenvs = False
+
+
+def wheel_for(session: nox.Session) -> Path:
+    tag = "cp" + session.python.replace(".", "")  # type: ignore[union-attr]
+    wheels = sorted((ROOT / "dist").glob(f"fastkernels-*-{tag}-{tag}-manylinux*.whl"))
+    if not wheels:
+        session.log(f"no {tag} wheel in dist/: building it (tools/build_wheels.py)")
+        subprocess.run([sys.executable, str(ROOT / "tools" / "build_wheels.py"), "--versions", session.python],
+                       check=True, cwd=ROOT)
+        wheels = sorted((ROOT / "dist").glob(f"fastkernels-*-{tag}-{tag}-manylinux*.whl"))
+    if not wheels:
+        session.error(f"no {tag} manylinux wheel could be built")
+    return wheels[-1]
+
+
+@nox.session(python=VERSIONS)
+def tests(session: nox.Session) -> None:
+    wheel = wheel_for(session)
+    session.install(*TEST_REQUIREMENTS)
+    session.install("--no-deps", "--force-reinstall", str(wheel))
+    # No Swift anywhere on PATH: the session's venv and the system's directories only.
+    path = os.pathsep.join(entry for entry in os.environ.get("PATH", "").split(os.pathsep)
+                           if entry and not (Path(entry) / "swift").exists())
+    assert shutil.which("swift", path=path) is None
+    with session.chdir(session.create_tmp()):  # not the source tree: `import fastkernels` is the installed one
+        session.run("python", "-c", "import fastkernels, sys; assert 'site-packages' in fastkernels.__file__, "
+                    "fastkernels.__file__; print(fastkernels.__file__)")
+        session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "python" / "tests"),
+                    *session.posargs,
+                    env={"PATH": os.pathsep.join([str(Path(session.bin)), path]), "FASTKERNELS_TEST_INSTALLED": "1"})
