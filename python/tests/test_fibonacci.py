@@ -154,8 +154,8 @@ def test_signature_and_docstring(function):
 
 def test_public_api():
     assert fastkernels.__all__ == [
-        "fibonacci", "fibonacci_recursive", "fsum", "matmul", "sort", "sort_inplace", "sum", "word_count",
-        "word_count_file"
+        "fibonacci", "fibonacci_recursive", "fsum", "matmul", "show_config", "sort", "sort_inplace", "sum",
+        "word_count", "word_count_file"
     ]
     assert isinstance(fastkernels.__version__, str)
     assert all(callable(getattr(fastkernels, name)) for name in fastkernels.__all__)

@@ -150,3 +150,40 @@ def test_sdist_holds_what_the_build_needs_and_builds(tmp_path):
     built = zipfile.ZipFile(wheel).namelist()
     assert [n for n in built if n.startswith("fastkernels/_native.") and n.endswith(".so")]
     assert "fastkernels/_build_info.json" in built
+
+
+@from_source
+def test_make_wheels_gives_a_manylinux_wheel_that_runs_without_swift(tmp_path):
+    """tools/build_wheels.py for this interpreter: a manylinux-tagged wheel, which a fresh venv
+    installs and runs (the README's examples, show_config) with no Swift on PATH."""
+    pytest.importorskip("auditwheel")
+    version = "%d.%d" % sys.version_info[:2]
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, str(ROOT / "tools" / "build_wheels.py"), "--versions", version, "--dist", str(dist)],
+                   check=True, cwd=ROOT, capture_output=True)
+    (wheel,) = dist.glob("fastkernels-*.whl")
+    tag = "cp" + version.replace(".", "")
+    assert f"-{tag}-{tag}-manylinux_" in wheel.name and wheel.name.endswith("_x86_64.whl"), wheel.name
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    # Install by unpacking into the venv's site-packages (a wheel is a zip; no pip, no network).
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    zipfile.ZipFile(wheel).extractall(site)
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
+                           if p and not (Path(p) / "swift").exists())
+    script = (
+        "import doctest, fastkernels, json, sys\n"
+        "assert fastkernels.__file__.startswith(sys.prefix), fastkernels.__file__\n"
+        f"failures, tried = doctest.testfile({str(ROOT / 'README.md')!r}, module_relative=False,"
+        " optionflags=doctest.ELLIPSIS)\n"
+        "info = fastkernels.show_config(mode='dicts')\n"
+        "print(json.dumps([failures, tried, info['build']['swift']]))\n"
+    )
+    result = subprocess.run([str(python), "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                            env={"PATH": path, "HOME": str(tmp_path)}, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    failures, tried, swift = __import__("json").loads(result.stdout.splitlines()[-1])
+    assert tried > 0 and failures == 0
+    assert swift.startswith("Swift version")
