@@ -29,6 +29,27 @@ nox.options.error_on_missing_interpreters = False
 nox.options.reuse_existing_virtualenvs = False
 
 
+def expose_interpreters() -> None:
+    """nox finds `python3.X` on PATH; pyenv keeps its interpreters elsewhere. Links to the ones
+    tools/build_wheels.py finds (the same it builds the wheels with) go first on PATH."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from build_wheels import find_interpreter
+
+    links = ROOT / ".nox" / "interpreters"
+    links.mkdir(parents=True, exist_ok=True)
+    for version in VERSIONS:
+        found = find_interpreter(version)
+        link = links / f"python{version}"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        if found:
+            link.symlink_to(found)
+    os.environ["PATH"] = os.pathsep.join([str(links), os.environ.get("PATH", "")])
+
+
+expose_interpreters()
+
+
 def wheel_for(session: nox.Session) -> Path:
     tag = "cp" + session.python.replace(".", "")  # type: ignore[union-attr]
     wheels = sorted((ROOT / "dist").glob(f"fastkernels-*-{tag}-{tag}-manylinux*.whl"))

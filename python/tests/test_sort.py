@@ -332,7 +332,8 @@ TIER_SORT_CHECK = textwrap.dedent("""
                 inputs = [rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True),
                           rng.integers(0, 3, n).astype(dtype),
                           np.sort(rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True))[::-1].copy(),
-                          np.where(rng.random(n) < 0.5, info.min, info.max).astype(dtype)]
+                          # the extremes as scalars of the dtype (numpy >= 2.5 would make Python ints int64)
+                          np.where(rng.random(n) < 0.5, np.array(info.min, dtype), np.array(info.max, dtype))]
             else:
                 specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1e-310, -1e-310, 2.0], dtype)
                 payload = np.array([0x7FF8_0000_0000_0123], dtype=np.uint64).view(np.float64).astype(dtype)

@@ -238,12 +238,7 @@ func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, _ whitespace: UnsafeP
         let start = block << 6 | bits.trailingZeroBitCount
         if start >= n { return table.distinct }
         // Its run of ASCII bytes: up to the next whitespace or non-ASCII byte.
-        bits = (whitespace[block] | nonASCII[block]) & (~0 << UInt64(start & 63))
-        while bits == 0 {
-            block += 1
-            bits = whitespace[block] | nonASCII[block]
-        }
-        i = block << 6 | bits.trailingZeroBitCount
+        i = nextSeparator(from: start, whitespace, nonASCII)
         let length = i - start
         if p[i] < 0x80 && length <= 16 {
             // Most tokens: up to 16 ASCII bytes, then ASCII whitespace (or the end).
@@ -274,20 +269,26 @@ func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, _ whitespace: UnsafeP
                 kind = max(kind, loweringKind(p + i, size))
                 i += size
             }
-            // On to the next whitespace or non-ASCII byte.
-            block = i >> 6
-            bits = (whitespace[block] | nonASCII[block]) & (~0 << UInt64(i & 63))
-            while bits == 0 {
-                block += 1
-                bits = whitespace[block] | nonASCII[block]
-            }
-            i = block << 6 | bits.trailingZeroBitCount
+            i = nextSeparator(from: i, whitespace, nonASCII)
         }
         let total = i - start
         let key0 = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self) & lowBytesMask(min(total, 8))
         let key1 = raw.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self) & lowBytesMask(max(min(total, 16) - 8, 0))
         table.add(key0: key0, key1: key1, tagged: UInt32(truncatingIfNeeded: total) | kind << 30, start: start, p)
     }
+}
+
+/// The first position from `position` on that holds ASCII whitespace or a non-ASCII byte
+/// (the spaces past the end of the text stop the search).
+@inline(__always)
+func nextSeparator(from position: Int, _ whitespace: UnsafePointer<UInt64>, _ nonASCII: UnsafePointer<UInt64>) -> Int {
+    var block = position >> 6
+    var bits = (whitespace[block] | nonASCII[block]) & (~0 << UInt64(position & 63))
+    while bits == 0 {
+        block += 1
+        bits = whitespace[block] | nonASCII[block]
+    }
+    return block << 6 | bits.trailingZeroBitCount
 }
 
 /// The entries and index of a short text's tokens.
