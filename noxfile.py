@@ -2,7 +2,7 @@
 
 For every CPython 3.9-3.13 on this machine (nox skips the missing ones and says so): a fresh
 venv, the manylinux wheel ``make wheels`` built for that version installed into it (from
-dist/; built first when missing), the test dependencies, then the pytest suite run against
+dist/; built first when missing or older than the sources), the test dependencies, then the pytest suite run against
 the installed package, with no Swift on PATH: using fastkernels must need no toolchain.
 The tests that build from source or read the source tree skip themselves there
 (FASTKERNELS_TEST_INSTALLED=1).
@@ -50,9 +50,20 @@ def expose_interpreters() -> None:
 expose_interpreters()
 
 
+def newest_source() -> float:
+    """When the newest file a wheel is built from was changed."""
+    files = [ROOT / "Package.swift", ROOT / "setup.py", ROOT / "pyproject.toml", *ROOT.glob("Sources/**/*"),
+             *ROOT.glob("python/fastkernels/**/*.py"), *ROOT.glob("python/fastkernels/**/*.pyi")]
+    return max(path.stat().st_mtime for path in files if path.is_file())
+
+
 def wheel_for(session: nox.Session) -> Path:
     tag = "cp" + session.python.replace(".", "")  # type: ignore[union-attr]
     wheels = sorted((ROOT / "dist").glob(f"fastkernels-*-{tag}-{tag}-manylinux*.whl"))
+    if wheels and wheels[-1].stat().st_mtime < newest_source():
+        session.log(f"{wheels[-1].name} is older than the sources: building it again")
+        wheels[-1].unlink()
+        wheels = []
     if not wheels:
         session.log(f"no {tag} wheel in dist/: building it (tools/build_wheels.py)")
         subprocess.run([sys.executable, str(ROOT / "tools" / "build_wheels.py"), "--versions", session.python],
