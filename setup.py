@@ -81,14 +81,17 @@ class build_swift_ext(build_ext):
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(built, destination)
         print(f"copied {built} -> {destination}", flush=True)
-        write_build_info(destination.parent / "_build_info.json", command[0], env)
+        targets = [destination.parent]
         if getattr(self, "editable_mode", False) or self.inplace:
             # An editable install copies only the extension itself into the source tree.
-            write_build_info(ROOT / "python" / "fastkernels" / "_build_info.json", command[0], env)
+            targets.append(ROOT / "python" / "fastkernels")
+        info = build_info(command[0], env)
+        for directory in targets:
+            (directory / "_build_info.json").write_text(info, encoding="utf-8")
 
 
-def write_build_info(path: Path, swift: str, env: dict) -> None:
-    """What built the extension, for `fastkernels.show_config()` (the package reads it)."""
+def build_info(swift: str, env: dict) -> str:
+    """What built the extension, as JSON, for `fastkernels.show_config()` (the package reads it)."""
     version = subprocess.run([swift, "--version"], env=env, capture_output=True, text=True).stdout.strip()
     info = {
         "swift": version.splitlines()[0] if version else None,
@@ -96,7 +99,7 @@ def write_build_info(path: Path, swift: str, env: dict) -> None:
         "machine": platform.machine(),
         "static_swift_stdlib": True,
     }
-    path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return json.dumps(info, indent=2) + "\n"
 
 
 # Fail at once, not from deep inside setuptools, when a build needs Swift and there is none

@@ -62,24 +62,23 @@ def main() -> int:
             continue
         print(f"CPython {version}: {interpreter}", flush=True)
         start = time.monotonic()
-        with tempfile.TemporaryDirectory() as raw:
-            result = subprocess.run([interpreter, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", raw,
+        with tempfile.TemporaryDirectory() as work:
+            raw, fixed = Path(work) / "raw", Path(work) / "fixed"
+            result = subprocess.run([interpreter, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(raw),
                                      str(ROOT)], cwd=ROOT, env=env)
-            wheels = list(Path(raw).glob("fastkernels-*.whl"))
+            wheels = list(raw.glob("fastkernels-*.whl"))
             if result.returncode != 0 or len(wheels) != 1:
                 failed.append(version)
                 continue
-            before = set(dist.glob("*.whl"))
-            repaired = subprocess.run([sys.executable, "-m", "auditwheel", "repair", "--wheel-dir", str(dist),
+            repaired = subprocess.run([sys.executable, "-m", "auditwheel", "repair", "--wheel-dir", str(fixed),
                                        str(wheels[0])], env=env, capture_output=True, text=True)
-            if repaired.returncode != 0:
+            outputs = list(fixed.glob("fastkernels-*.whl"))
+            if repaired.returncode != 0 or len(outputs) != 1:
                 sys.stderr.write(repaired.stdout + repaired.stderr)
                 failed.append(version)
                 continue
-            new = sorted(set(dist.glob("*.whl")) - before) or [dist / line.split()[-1]
-                                                                 for line in repaired.stderr.splitlines()
-                                                                 if "Fixed-up wheel written to" in line]
-            built.append((version, new[0].name if new else "?", time.monotonic() - start))
+            wheel = Path(shutil.move(str(outputs[0]), str(dist / outputs[0].name)))  # replaces an older build
+            built.append((version, wheel.name, time.monotonic() - start))
     print()
     for version, name, seconds in built:
         print(f"  {version:5}  {seconds:6.1f} s  {name}")

@@ -45,7 +45,7 @@ public func threadReport() -> ThreadReport {
         source = "thread limit"
     } else if threadLimitFromEnvironment() != nil {
         source = "FASTKERNELS_NUM_THREADS"
-    } else if let quota, quota < (affinity > 0 ? affinity : onlineCPUCount()) {
+    } else if let quota, quota < unquotedCPUCount() {
         source = "cgroup CPU quota"
     } else {
         source = "CPU affinity"

@@ -63,10 +63,15 @@ func threadLimitFromEnvironment() -> Int? {
 
 /// CPUs in this process's affinity mask, limited by a cgroup CPU quota.
 func usableCPUCount() -> Int {
-    var count = Int(fk_affinity_cpu_count())
-    if count <= 0 { count = onlineCPUCount() }
+    var count = unquotedCPUCount()
     if let quota = cgroupCPUQuota() { count = min(count, quota) }
     return max(1, count)
+}
+
+/// CPUs in this process's affinity mask (the online CPUs when it cannot be read).
+func unquotedCPUCount() -> Int {
+    let count = Int(fk_affinity_cpu_count())
+    return count > 0 ? count : onlineCPUCount()
 }
 
 /// The CPU quota of this process's cgroup (and its ancestors), rounded up to

@@ -35,12 +35,12 @@ let configurationFunction = Function("_config", "", doc: """
 
 /// A str, or None for nil.
 func optionalString(_ value: String?) throws(PythonException) -> PyRef {
-    guard let value else { return PyRef(borrowing: noneObject()) }
+    guard let value else { return .none }
     return try .string(value)
 }
 
 /// An int, or None for nil.
 func optionalInt(_ value: Int?) throws(PythonException) -> PyRef {
-    guard let value else { return PyRef(borrowing: noneObject()) }
+    guard let value else { return .none }
     return try .int(value)
 }

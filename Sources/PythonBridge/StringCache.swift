@@ -31,25 +31,14 @@ public struct StringCache {
 
     let entries: UnsafeMutablePointer<Entry>
 
-    /// A str of ASCII bytes: the kept one when it holds these bytes, else a new one,
-    /// kept from now on (longer strings are made, never kept).
-    /// - Parameter bytes: every byte below 0x80 (not checked).
-    /// - Returns: the str, a new reference (a kept one has its hash computed).
-    /// - Throws: `.pending` (MemoryError) when it cannot be made.
-    public func string(ascii bytes: UnsafeBufferPointer<UInt8>) throws(PythonException) -> PyRef {
-        guard bytes.count <= StringCache.maximumLength, bytes.count > 0 else { return try .string(ascii: bytes) }
-        var key = (UInt64(0), UInt64(0))  // the bytes, zero-padded to 16
-        withUnsafeMutableBytes(of: &key) { raw in
-            raw.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        }
-        return try string(ascii: bytes, key0: key.0, key1: key.1)
-    }
-
-    /// `string(ascii:)` for a caller that has the bytes as two words already.
+    /// A str of 1 to 16 ASCII bytes: the kept one when it holds these bytes, else a new
+    /// one, kept from now on.
     /// - Parameters:
     ///   - bytes: 1 to 16 bytes, every one below 0x80 (not checked).
     ///   - key0: the first eight bytes, zero-padded (little-endian: byte 0 lowest).
-    ///   - key1: the next eight, zero-padded.
+    ///   - key1: the next eight, zero-padded (the callers have the bytes as these words already).
+    /// - Returns: the str, a new reference (a kept one has its hash computed).
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
     @inline(__always)
     public func string(ascii bytes: UnsafeBufferPointer<UInt8>, key0: UInt64, key1: UInt64) throws(PythonException) -> PyRef {
         let entry = entries + StringCache.slot(key0, key1, bytes.count)

@@ -114,19 +114,7 @@ def format_config(info: dict[str, Any]) -> str:
 
 
 def show_config(mode: str = "stdout") -> dict[str, Any] | None:
-    """Print what fastkernels found on this machine, or return it as a dict.
-
-    The version and where it is installed, the Swift compiler that built it, the
-    interpreter, the CPU and the instruction-set tier each kernel family runs on
-    (baseline, AVX2 or AVX-512: ``FASTKERNELS_ISA`` may select a lower one), the
-    number of threads ``threads=None`` resolves to and why (CPU affinity, a cgroup
-    CPU quota or ``FASTKERNELS_NUM_THREADS``), and the versions of the optional
-    libraries the benchmarks use. ``python -m fastkernels info --json`` prints the
-    same as JSON, for bug reports.
-
-    mode: ``"stdout"`` (the default) prints the report and returns None;
-    ``"dicts"`` returns it as a dict, printing nothing (as ``numpy.show_config``).
-    """
+    """``fastkernels.show_config()``: see its docstring."""
     if mode == "dicts":
         return config()
     if mode != "stdout":

@@ -18,14 +18,14 @@ func separatorMask(_ x: UInt64) -> UInt64 {
     whitespaceMask(x) | (x & highBits)
 }
 
-/// ASCII letters of eight bytes lowered at once (every byte below 0x80): a byte
-/// gets 0x20 added where it lies in 'A'...'Z'.
+/// ASCII letters of eight bytes lowered at once: a byte gets 0x20 added where it lies
+/// in 'A'...'Z'; bytes from 0x80 on are left as they are.
 @inline(__always)
 func lowerASCII(_ x: UInt64) -> UInt64 {
-    let high: UInt64 = 0x8080_8080_8080_8080
-    let atLeastA = x &+ 0x3F3F_3F3F_3F3F_3F3F      // high bit set where byte >= 'A'
-    let aboveZ = x &+ 0x2525_2525_2525_2525        // high bit set where byte > 'Z'
-    return x | (((atLeastA ^ aboveZ) & high) >> 2)
+    let y = x & 0x7F7F_7F7F_7F7F_7F7F           // no byte can carry into the next below
+    let atLeastA = y &+ 0x3F3F_3F3F_3F3F_3F3F   // high bit set where byte >= 'A'
+    let aboveZ = y &+ 0x2525_2525_2525_2525     // high bit set where byte > 'Z'
+    return x | (((atLeastA ^ aboveZ) & ~x & highBits) >> 2)
 }
 
 /// Bytes that are whitespace on their own: \t \n \v \f \r, \x1c-\x1f, space.

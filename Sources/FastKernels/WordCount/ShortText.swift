@@ -35,6 +35,8 @@ struct ShortTextEntry {
     /// The length (bits 0-29) and the TokenLowering (bits 30-31: 0, 1, 2).
     var lengthAndKind: UInt32
     var count: UInt32
+
+    var length: Int { Int(lengthAndKind & 0x3FFF_FFFF) }
 }
 
 /// Any sequence of distinct tokens with their counts, in the order of their first
@@ -74,15 +76,14 @@ public struct ShortTextWords: ~Copyable, OrderedWordSequence {
                                        _ body: (UnsafeBufferPointer<UInt8>, Int, TokenLowering) throws(E) -> R)
         throws(E) -> R {
         let entry = entries[index]
-        let length = Int(entry.lengthAndKind & 0x3FFF_FFFF)
         let kind: TokenLowering = switch entry.lengthAndKind >> 30 { case 0: .ascii; case 1: .lowered; default: .needsLower }
-        return try body(UnsafeBufferPointer(start: text + Int(entry.start), count: length), Int(entry.count), kind)
+        return try body(UnsafeBufferPointer(start: text + Int(entry.start), count: entry.length), Int(entry.count), kind)
     }
 
     @inline(__always)
     public func keys(_ index: Int) -> (key0: UInt64, key1: UInt64, length: Int) {
         let entry = entries[index]
-        return (entry.key0, entry.key1, Int(entry.lengthAndKind & 0x3FFF_FFFF))
+        return (entry.key0, entry.key1, entry.length)
     }
 
     @inline(__always)
@@ -174,7 +175,7 @@ func copyLowering(_ source: UnsafePointer<UInt8>, _ target: UnsafeMutablePointer
     var i = 0
     let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(target)
     while i + 8 <= n {
-        to.storeBytes(of: lowerASCIIBytes(from.loadUnaligned(fromByteOffset: i, as: UInt64.self)), toByteOffset: i,
+        to.storeBytes(of: lowerASCII(from.loadUnaligned(fromByteOffset: i, as: UInt64.self)), toByteOffset: i,
                       as: UInt64.self)
         i += 8
     }
@@ -183,20 +184,6 @@ func copyLowering(_ source: UnsafePointer<UInt8>, _ target: UnsafeMutablePointer
         target[i] = b &- 65 < 26 ? b | 0x20 : b
         i += 1
     }
-}
-
-/// ASCII capitals of eight bytes lowered at once; bytes from 0x80 on left as they are.
-@inline(__always)
-func lowerASCIIBytes(_ x: UInt64) -> UInt64 {
-    let y = x & 0x7F7F_7F7F_7F7F_7F7F  // no carries between bytes below
-    let atLeastA = y &+ 0x3F3F_3F3F_3F3F_3F3F, aboveZ = y &+ 0x2525_2525_2525_2525
-    return x | (((atLeastA ^ aboveZ) & ~x & highBits) >> 2)
-}
-
-/// True for the ASCII whitespace of str.isspace(): \t \n \v \f \r, \x1c-\x1f, space.
-@inline(__always)
-func isASCIISpace(_ b: UInt8) -> Bool {
-    b <= 0x20 && (UInt64(0x1_F000_3E00) >> UInt64(b)) & 1 != 0
 }
 
 /// 1 when `str.lower()` leaves the valid UTF-8 sequence of `size` bytes at `p`
@@ -242,9 +229,8 @@ func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, _ whitespace: UnsafeP
         let length = i - start
         if p[i] < 0x80 && length <= 16 {
             // Most tokens: up to 16 ASCII bytes, then ASCII whitespace (or the end).
-            let key0 = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self) & ~(~0 << UInt64(8 * min(length, 8)))
-            let key1 = raw.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self)
-                & ~(~0 << UInt64(8 * max(length - 8, 0)))
+            let key0 = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self) & lowBytesMask(length)
+            let key1 = raw.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self) & lowBytesMask(length - 8)
             table.add(key0: key0, key1: key1, tagged: UInt32(truncatingIfNeeded: length), start: start, p)
             continue
         }
@@ -272,8 +258,8 @@ func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, _ whitespace: UnsafeP
             i = nextSeparator(from: i, whitespace, nonASCII)
         }
         let total = i - start
-        let key0 = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self) & lowBytesMask(min(total, 8))
-        let key1 = raw.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self) & lowBytesMask(max(min(total, 16) - 8, 0))
+        let key0 = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self) & lowBytesMask(total)
+        let key1 = raw.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self) & lowBytesMask(total - 8)
         table.add(key0: key0, key1: key1, tagged: UInt32(truncatingIfNeeded: total) | kind << 30, start: start, p)
     }
 }
@@ -299,19 +285,11 @@ struct ShortTextTable {
     let maximumCapacity: Int
     var distinct = 0
 
-    init(entries: UnsafeMutablePointer<ShortTextEntry>, index: UnsafeMutablePointer<UInt32>, capacity: Int,
-         maximumCapacity: Int) {
-        self.entries = entries
-        self.index = index
-        self.capacity = capacity
-        self.maximumCapacity = maximumCapacity
-    }
-
     /// Counts the token at `p[start...]` whose first 16 bytes (zero-padded) are `key0`,
     /// `key1`, and whose length and kind are `tagged`.
     @inline(__always)
     mutating func add(key0: UInt64, key1: UInt64, tagged: UInt32, start: Int, _ p: UnsafePointer<UInt8>) {
-        let length = Int(tagged & 0x3FFF_FFFF)
+        let length = Int(tagged & 0x3FFF_FFFF)  // ShortTextEntry.length of the entry it becomes
         let hash = length <= 16 ? shortTextHash(key0, key1, length) : shortTextHash(p + start, length)
         var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
         while true {
@@ -338,10 +316,11 @@ struct ShortTextTable {
     }
 }
 
-/// The low `count` bytes (0-8) of a word set.
+/// The low `count` bytes of a word set (none for `count` <= 0, all for `count` >= 8),
+/// without a branch.
 @inline(__always)
 func lowBytesMask(_ count: Int) -> UInt64 {
-    count >= 8 ? ~0 : (1 << UInt64(8 * count)) &- 1
+    ~(~0 << UInt64(8 * min(max(count, 0), 8)))
 }
 
 /// Rebuilds the index at a new capacity from the entries.

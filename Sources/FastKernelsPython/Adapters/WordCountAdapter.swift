@@ -33,20 +33,24 @@ extension Arguments {
     }
 }
 
+/// Bytes of text from which a count releases the GIL while it counts (the hand-over to
+/// the Counter holds it).
+let wordCountGILThreshold = 1 << 16
+
 /// Counts the tokens of UTF-8 text into `counts`: None, or the offset of the first invalid byte.
 func countUTF8Words(_ text: UnsafeRawBufferPointer, into counts: PyObjectPointer, threads: Int,
                     args: borrowing Arguments) throws -> PyRef {
     if text.count == 0 { return .none }
-    // Short texts: counted here, with the GIL held, in scratch memory (the general
-    // kernel's tables, workers and result lists cost more than counting a paragraph).
+    let releasingGIL = text.count >= wordCountGILThreshold
+    // Texts below 1 MiB: counted in one block of scratch memory (the general kernel's
+    // tables, workers and result lists cost more than counting a paragraph).
     if text.count <= shortTextLimit,
        try withShortTextWords(text, counting: { (count: () -> Int?) throws -> Int? in
-           // From 64 KiB, as for the general kernel, the GIL is released while counting.
-           text.count < 1 << 16 ? count() : try withGILReleased { _ in count() }
+           releasingGIL ? try withGILReleased { _ in count() } : count()
        }, { (words: inout ShortTextWords) throws in try storeOrderedWords(&words, into: counts) }) != nil {
         return .none
     }
-    let result = try args.runKernel(releasingGIL: text.count >= 1 << 16) { isCancelled throws(KernelError) in
+    let result = try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) in
         try countWords(text, threads: threads, isCancelled: isCancelled)
     }
     return try storeWordCounts(result, into: counts)
@@ -104,12 +108,8 @@ func storeOrderedWords<Words: OrderedWordSequence & ~Copyable>(_ words: inout Wo
         try words.withToken(index) { bytes, count, kind throws(PythonException) in
             switch kind {
             case .ascii:
-                let key = if let cache, index < cachedHandOverWords {
-                    if bytes.count <= StringCache.maximumLength {
-                        try cache.string(ascii: bytes, key0: words.keys(index).key0, key1: words.keys(index).key1)
-                    } else {
-                        try PyRef.string(ascii: bytes)
-                    }
+                let key = if let cache, index < cachedHandOverWords, bytes.count <= StringCache.maximumLength {
+                    try cache.string(ascii: bytes, key0: words.keys(index).key0, key1: words.keys(index).key1)
                 } else {
                     try PyRef.string(ascii: bytes)
                 }
