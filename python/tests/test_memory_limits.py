@@ -74,6 +74,12 @@ CHILD = textwrap.dedent("""
         threads = int(case.rsplit("-", 1)[1])
         expected = Counter(open(path, encoding="utf-8").read().lower().split())
         run = lambda: fastkernels.word_count_file(path, threads=threads)
+    elif case == "word-count-short":
+        # Just under 1 MiB: the short path (its scratch is sized for a text of distinct words).
+        data = (" ".join(f"Wörd{i}" for i in range(120_000)) * 2).encode()[: (1 << 20) - 64].decode("utf-8", "ignore")
+        assert len(data.encode()) < fastkernels._native._parallel_thresholds()["word_count_short"]
+        expected = Counter(data.lower().split())
+        run = lambda: fastkernels.word_count(data)
     elif case.startswith("word-count-"):
         threads = int(case.rsplit("-", 1)[1])
         data = "word " * 4_000_000 + " ".join(f"w{i}" for i in range(200_000))
@@ -134,7 +140,7 @@ CHILD = textwrap.dedent("""
 """)
 
 CASES = ["sum-array", "sum-float-array", "sum-list", "sum-range", "fsum-array", "fsum-list", "sort-list",
-         "sort-array", "sort-inplace-array", "sort-inplace-list", "word-count-1", "word-count-2",
+         "sort-array", "sort-inplace-array", "sort-inplace-list", "word-count-short", "word-count-1", "word-count-2",
          "word-count-64", "word-count-file-1", "word-count-file-256", "huge-token", "fibonacci", "matmul-array",
          "matmul-int-stack", "matmul-in-place", "matmul-vector", "matmul-lists"]
 HEADROOMS_MB = [2, 4, 8, 16, 48, 128, 384]
