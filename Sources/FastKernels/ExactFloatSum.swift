@@ -89,7 +89,7 @@ public struct ExactFloatSum {
 
     /// Adds an exact integer: the sum of `count` integers of at most 32 bits
     /// each (|total| < 2^95), which are their own doubles.
-    mutating func addInteger(_ total: Int128, count: Int) {
+    public mutating func addInteger(_ total: Int128, count: Int) {
         withState { state in
             // Units are 2^-1074: the integer's bit 0 is at position 1074.
             exactAddScaled(state, Int64(truncatingIfNeeded: total & ((1 << 62) - 1)), at: 1074)
@@ -186,6 +186,33 @@ public struct ExactFloatSum {
                 digits.update(from: state, count: ExactSumLayout.binsOffset)
                 return exactRoundedValue(digits)
             }
+        }
+    }
+
+    /// Which special values were added: `specialNaN | specialPositiveInfinity | specialNegativeInfinity`.
+    public var specialValues: Int { Int(truncatingIfNeeded: storage[ExactSumLayout.specialsSlot]) }
+    public static let specialNaN = Int(ExactSumLayout.nanSeen)
+    public static let specialPositiveInfinity = Int(ExactSumLayout.positiveInfinitySeen)
+    public static let specialNegativeInfinity = Int(ExactSumLayout.negativeInfinitySeen)
+
+    /// Bytes of `withIntegerBytes`' integer: 71 base-2^32 digits and a signed 64-bit top chunk.
+    public static let integerByteCount = 4 * (ExactSumLayout.chunkCount - 1) + 8
+
+    /// Runs `body` with the exact sum of the finite values as an integer N (the sum
+    /// is N * 2^-1074), in `integerByteCount` little-endian two's-complement bytes.
+    public mutating func withIntegerBytes<R: ~Copyable, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try withUnsafeTemporaryAllocation(byteCount: Self.integerByteCount, alignment: 8) { bytes throws(E) -> R in
+            withState { state in
+                exactNormalize(state)
+                let chunks = state + ExactSumLayout.chunksOffset
+                let digits = ExactSumLayout.chunkCount - 1
+                // Normalised: digits 0..<71 in 0..<2^32, the last chunk the signed rest.
+                for i in 0..<digits {
+                    bytes.storeBytes(of: UInt32(truncatingIfNeeded: chunks[i]).littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+                }
+                bytes.storeBytes(of: chunks[digits].littleEndian, toByteOffset: 4 * digits, as: Int64.self)
+            }
+            return try body(UnsafeRawBufferPointer(bytes))
         }
     }
 

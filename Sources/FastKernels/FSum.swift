@@ -268,3 +268,32 @@ func sequentialFSum<T: FSumElement>(_ values: StridedBuffer<T>,
     }
     return sequence.finish()
 }
+
+/// The exact sum of an array's finite values (each converted as float() converts
+/// it) and which special values it holds: the partial that chunked sums merge
+/// exactly (fastkernels.dask.fsum). Unlike `fsum`, it never runs math.fsum's
+/// ordered process: the exact sum does not depend on the order.
+///
+/// - Complexity: O(n), `fsum`'s exact pass (on up to `threads` workers from
+///   2^19 elements). Memory: O(threads) accumulators.
+/// - Throws: `.cancelled`, `.outOfMemory`.
+@_specialize(exported: true, where T == Int8)
+@_specialize(exported: true, where T == UInt8)
+@_specialize(exported: true, where T == Int16)
+@_specialize(exported: true, where T == UInt16)
+@_specialize(exported: true, where T == Int32)
+@_specialize(exported: true, where T == UInt32)
+@_specialize(exported: true, where T == Int64)
+@_specialize(exported: true, where T == UInt64)
+@_specialize(exported: true, where T == Float)
+@_specialize(exported: true, where T == Double)
+public func exactPartialSum<T: FSumElement>(_ values: StridedBuffer<T>, threads: Int,
+                                            isCancelled: () -> Bool = { false }) throws(KernelError) -> ExactFloatSum {
+    var sum = ExactFloatSum()
+    if let total = try T.fsumExactIntegerSum(values, threads: threads, isCancelled: isCancelled) {
+        sum.addInteger(total, count: values.count)
+    } else {
+        try addExactly(values, to: &sum, threads: threads, isCancelled: isCancelled)
+    }
+    return sum
+}

@@ -33,3 +33,45 @@ let fsumFunction = Function("fsum", "values, /, *, threads=None", doc: """
     }
     return try fsumResult(sequence.outcome)
 }
+
+// _fsum_partial(values, /, threads=None): the exact, mergeable partial of a chunked
+// fsum (fastkernels.dask): (N, specials), the sum of the finite values being
+// exactly N * 2**-1074 and specials the inf and nan seen (1 nan, 2 +inf, 4 -inf).
+let fsumPartialFunction = Function("_fsum_partial", "values, /, threads=None", doc: """
+    Return (N, specials) for a 1-D numeric buffer: the exact sum of its finite
+    values (each as float() converts it) is N * 2**-1074; specials has bit 1 if
+    a nan, 2 if +inf, 4 if -inf is among them. Partials of chunks add exactly
+    (N1 + N2, s1 | s2): fastkernels.dask.fsum rounds their total once.
+    """) { args in
+    let threads = try args.threadCount(1)
+    let values = try args.object(0)
+    guard let buffer = try args.numericBuffer(values, argument: 0) else {
+        throw PythonException.typeError("_fsum_partial() argument 1 must be a 1-D numeric buffer, not \(PyRef.typeName(of: values))")
+    }
+    var partial = try buffer.visitElements(with: BufferExactPartial(threads: threads, releasingGIL: buffer.count >= arrayGILThreshold),
+                                           args: args)
+    let units = try partial.withIntegerBytes { bytes throws(PythonException) in try PyRef.int(signedLittleEndianBytes: bytes) }
+    return try .tuple(units, .int(partial.specialValues))
+}
+
+/// The exact partial sum of a buffer's elements, each as a float (a bool buffer's non-zero bytes are 1.0).
+struct BufferExactPartial: ElementVisitor {
+    let threads: Int
+    let releasingGIL: Bool
+
+    func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>,
+                                        args: borrowing Arguments) throws -> ExactFloatSum {
+        try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) -> ExactFloatSum in
+            try exactPartialSum(elements, threads: threads, isCancelled: isCancelled)
+        }
+    }
+
+    func visit(bools: StridedBuffer<UInt8>, args: borrowing Arguments) throws -> ExactFloatSum {
+        try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) -> ExactFloatSum in
+            let count = try countNonZero(bools, threads: threads, isCancelled: isCancelled)
+            var sum = ExactFloatSum()
+            sum.addInteger(Int128(count), count: bools.count)
+            return sum
+        }
+    }
+}

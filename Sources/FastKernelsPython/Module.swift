@@ -12,6 +12,7 @@ public func PyInit__native() -> UnsafeMutableRawPointer? {
             fibonacciRecursiveFunction,
             sumFunction,
             fsumFunction,
+            fsumPartialFunction,
             sortFunction,
             sortInPlaceFunction,
             sortBufferFunction,

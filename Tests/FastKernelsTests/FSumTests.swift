@@ -442,6 +442,50 @@ final class FSumTests: XCTestCase {
         for threads in [1, 2] { XCTAssertEqual(try kernel(values, threads: threads), .infMinusInf) }
     }
 
+    /// The integer N (sum = N * 2^-1074) of `withIntegerBytes`, as bytes.
+    func integerBytes(_ sum: ExactFloatSum) -> [UInt8] {
+        var sum = sum
+        return sum.withIntegerBytes { Array($0) }
+    }
+
+    func partial<T: FSumElement>(_ values: [T], threads: Int = 1) throws -> ExactFloatSum {
+        var values = values
+        return try values.withUnsafeMutableBufferPointer {
+            try exactPartialSum(StridedBuffer(UnsafeBufferPointer($0)), threads: threads)
+        }
+    }
+
+    func testExactPartialSumsAreIntegersThatMergeExactly() throws {
+        // 1.0 is 2^1074 units: bit 2 of byte 134; -1.0 is its two's complement.
+        var one = [UInt8](repeating: 0, count: ExactFloatSum.integerByteCount)
+        one[134] = 4
+        XCTAssertEqual(integerBytes(try partial([1.0])), one)
+        XCTAssertEqual(integerBytes(try partial([0.5, 0.25, 0.25])), one)
+        var minusOne = [UInt8](repeating: 0xFF, count: ExactFloatSum.integerByteCount)
+        minusOne[134] = 0xFC
+        for i in 0..<134 { minusOne[i] = 0 }
+        XCTAssertEqual(integerBytes(try partial([-1.0])), minusOne)
+        XCTAssertEqual(integerBytes(try partial([5e-324]))[0], 1)
+        XCTAssertEqual(integerBytes(try partial([Int32(1), -2, 2]))[134], 4)  // the integer path
+        // Any split, merged, holds the same integer as the whole, on every thread count.
+        var generator = SystemRandomNumberGenerator()
+        let values = (0..<300_000).map { _ in Double.random(in: -1...1) * Double(sign: .plus, exponent: Int.random(in: -1000...1000, using: &generator), significand: 1) }
+        let whole = integerBytes(try partial(values, threads: 1))
+        XCTAssertEqual(integerBytes(try partial(values, threads: 3)), whole)
+        for cut in [0, 1, 77_777, values.count] {
+            var merged = try partial(Array(values[..<cut]))
+            merged.merge(try partial(Array(values[cut...])))
+            XCTAssertEqual(integerBytes(merged), whole)
+            XCTAssertEqual(merged.roundedValue, try partial(values).roundedValue)
+        }
+        // Special values are flagged, not summed.
+        let specials = try partial([1.0, .nan, .infinity, 2.0])
+        XCTAssertEqual(specials.specialValues, ExactFloatSum.specialNaN | ExactFloatSum.specialPositiveInfinity)
+        XCTAssertEqual(integerBytes(specials), integerBytes(try partial([3.0])))
+        XCTAssertEqual(try partial([-Double.infinity]).specialValues, ExactFloatSum.specialNegativeInfinity)
+        XCTAssertEqual(try partial([Float.nan]).specialValues, ExactFloatSum.specialNaN)
+    }
+
     func testCancellation() {
         let values = [Double](repeating: 1, count: 1 << 20)
         for threads in [1, 2] {

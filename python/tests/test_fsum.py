@@ -1,4 +1,5 @@
 """fastkernels.fsum against math.fsum: the same float (bit for bit) or the same exception."""
+import builtins
 import math
 import struct
 from decimal import Decimal
@@ -119,3 +120,40 @@ def test_masked_arrays_are_refused():
 def test_bad_threads(threads, error):
     with pytest.raises(error, match=r"^fsum\(\) argument 'threads'"):
         fastkernels.fsum([1.0], threads=threads)
+
+
+# ---- _fsum_partial: the exact partial behind fastkernels.dask.fsum ------------------------------
+
+@pytest.mark.parametrize("typecode", ["b", "B", "h", "H", "i", "I", "l", "L", "q", "Q", "f", "d"])
+def test_exact_partials_are_the_exact_sums(typecode):
+    import array
+    import random
+    from fractions import Fraction
+
+    rng = random.Random(typecode)
+    if typecode in "fd":
+        values = [rng.uniform(-1, 1) * 2.0 ** rng.randint(-126, 127) for _ in range(3000)]
+    else:
+        bits = array.array(typecode).itemsize * 8
+        low, high = (0, 2**bits - 1) if typecode.isupper() else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+        values = [rng.randint(low, high) for _ in range(3000)] + [low, high]
+    buffer = array.array(typecode, values)
+    units, specials = fastkernels._native._fsum_partial(buffer)
+    assert specials == 0
+    assert Fraction(units, 2**1074) == builtins.sum(Fraction(float(v)) for v in buffer.tolist())
+    assert units / 2**1074 == math.fsum(buffer)
+    for threads in (1, 2, 3):
+        assert fastkernels._native._fsum_partial(buffer, threads) == (units, 0)
+
+
+def test_exact_partials_flag_special_values_and_reject_other_objects():
+    import array
+
+    partial = fastkernels._native._fsum_partial
+    assert partial(array.array("d", [1.5, math.nan, 2.0])) == (7 << 1073, 1)
+    assert partial(array.array("d", [math.inf, -math.inf]))[1] == 6
+    assert partial(array.array("d")) == (0, 0)
+    assert partial(memoryview(b"\x01\x00\x02").cast("?")) == (2 << 1074, 0)
+    assert partial(array.array("d", [-5e-324])) == (-1, 0)
+    with pytest.raises(TypeError, match="must be a 1-D numeric buffer, not list"):
+        partial([1.0])

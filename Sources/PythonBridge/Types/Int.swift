@@ -34,6 +34,15 @@ extension PyRef {
         return try PyRef(owning: object)
     }
 
+    /// A new Python int of any size, exactly, from its little-endian
+    /// two's-complement bytes (none: 0).
+    /// - Returns: the int, a new reference.
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
+    public static func int(signedLittleEndianBytes bytes: UnsafeRawBufferPointer) throws(PythonException) -> PyRef {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return try .int(0 as UInt64) }
+        return try PyRef(owning: fk_long_from_signed_le_bytes(base.assumingMemoryBound(to: UInt8.self), bytes.count))
+    }
+
     /// A new non-negative Python int of any size, exactly.
     /// - Parameter words: its magnitude as 64-bit words, least significant first
     ///   (none: 0).

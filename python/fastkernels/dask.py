@@ -1,0 +1,498 @@
+"""fastkernels on Dask: the native kernels as the per-task step of a distributed job.
+
+``pip install 'fastkernels[dask]'``. Importing fastkernels never imports dask;
+importing this module does.
+
+- :func:`word_count_files`: ``Counter`` of the words of many files (a corpus, local
+  or behind any fsspec URL), counted natively on the workers, block by block.
+- :func:`sum` and :func:`fsum`: exact sums of a ``dask.array.Array`` (a
+  ``da.reduction`` whose chunk step is the native kernel and whose combine step
+  is exact), the same answer for every chunking and every number of workers.
+
+Each function computes its result (it does not return a lazy collection), on
+``client`` when given, else on the current ``dask.distributed`` client when
+there is one, else on dask's default scheduler. Only partial results move
+between processes: a ``Counter`` per block, an int per chunk. See
+docs/distributed.md.
+"""
+from __future__ import annotations
+
+import builtins
+import codecs
+import errno
+import os
+import re
+from collections import Counter
+
+from . import _native
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, Union
+
+    PathArgument = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+__all__ = ["fsum", "sum", "word_count_files"]
+
+# The bytes at which a block may end: ASCII whitespace. In UTF-8, ASCII and Latin-1 such a
+# byte is always a whole character, and str.split() separates words there; str.lower()'s
+# only context rule (a final sigma) looks at letters, never across whitespace. So the words
+# of the blocks, in order, are the words of the file.
+_ASCII_WHITESPACE = re.compile(rb"[\t\n\x0b\x0c\r\x1c-\x1f ]")
+# Codecs whose blocks are cut at whitespace and counted natively (codecs.lookup names).
+_NATIVE_CODECS = {"utf-8": "utf-8", "ascii": "ascii", "iso8859-1": "latin-1"}
+# Fan-in of the tree reductions.
+_SPLIT_EVERY = 8
+_SEARCH_STEP = 1 << 16
+
+
+# ---------------------------------------------------------------------------------------------
+# word_count_files
+
+def word_count_files(urlpath: Union[PathArgument, list[PathArgument], tuple[PathArgument, ...]], /, *,
+                     encoding: Optional[str] = "utf-8", blocksize: Union[int, str, None] = "64MiB",
+                     client: Any = None, storage_options: Optional[dict[str, Any]] = None) -> Counter[str]:
+    """Return the ``Counter`` of the words of every file, counted on Dask.
+
+    Equals ``c = Counter(); for path in paths: c.update(open(path,
+    encoding=encoding).read().lower().split())`` over the files in order (a list
+    in its order, a glob's matches sorted, as ``dask.bag.read_text`` orders them):
+    keys, counts and the order of first occurrence. Each file is its own text (a
+    word never spans two files, as in ``read_text``).
+
+    urlpath: a path, a glob, or a list of them; any URL fsspec opens (``s3://``,
+    ``gs://``... with their fsspec packages; ``storage_options`` go to the file
+    system). blocksize: the bytes per task (an int, or a string such as
+    ``"64MiB"``; None: one task per file); each block is cut at ASCII whitespace,
+    so no word spans two blocks, and counted natively with the GIL released. With
+    UTF-8, ASCII and Latin-1 files are split into blocks; any other encoding is
+    decoded by Python's codec, one task per file. ``encoding=None`` means what
+    ``open()`` uses here. client: a ``distributed.Client`` (default: the current
+    one, or dask's default scheduler when there is none).
+
+    Raises, before any work is scheduled: FileNotFoundError for a missing path or
+    a glob that matches nothing, IsADirectoryError for a directory, LookupError
+    for an unknown encoding, TypeError/ValueError for bad arguments. A file that
+    does not decode raises the UnicodeDecodeError ``read()`` would raise (the
+    first such file, positions counted from its start), with the file named in a
+    note.
+    """
+    if encoding is None:
+        from . import _default_text_encoding
+
+        encoding = _default_text_encoding()
+    elif not isinstance(encoding, str):
+        raise TypeError(f"word_count_files() argument 'encoding' must be str or None, not {type(encoding).__name__}")
+    codec = codecs.lookup(encoding).name
+    native = _NATIVE_CODECS.get(codec)
+    step = _parse_blocksize(blocksize) if native is not None else None
+    if storage_options is not None and not isinstance(storage_options, dict):
+        raise TypeError("word_count_files() argument 'storage_options' must be a dict or None, "
+                        f"not {type(storage_options).__name__}")
+    files = _expand_paths(urlpath, storage_options or {})
+    if not files:
+        return Counter()
+
+    from dask.delayed import delayed
+
+    specs = []
+    for fs, path, size in files:
+        if size == 0 and native is not None:
+            continue  # no words (a codec Python decodes still reads it: a BOM alone may be an error)
+        for start in range(0, max(size, 1), step or max(size, 1)):
+            specs.append((fs, path, start, min(size, start + step) if step else size, size))
+    if not specs:
+        return Counter()
+    client = _current_client(client)
+    threads = 1 if len(specs) >= _worker_slots(client) else None
+    parts = [delayed(_count_block, pure=False)(fs, path, start, stop, size, native or codec, threads)
+             for fs, path, start, stop, size in specs]
+    total = _tree(parts, _merge_counts)
+    result = _compute(total, client)
+    if isinstance(result, _DecodeFailure):
+        result.raise_error()
+    if not isinstance(result, Counter):  # pragma: no cover - a merge always returns one of the two
+        raise TypeError(f"word_count_files(): a task returned {type(result).__name__}")
+    return result
+
+
+def _parse_blocksize(blocksize: Any) -> Optional[int]:
+    if blocksize is None:
+        return None
+    if isinstance(blocksize, str):
+        from dask.utils import parse_bytes
+
+        try:
+            size = int(parse_bytes(blocksize))
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"word_count_files() argument 'blocksize' is not a size: {blocksize!r}") from error
+    elif isinstance(blocksize, bool):
+        raise TypeError("word_count_files() argument 'blocksize' must be int, str or None, not bool")
+    else:
+        import operator
+
+        try:
+            size = operator.index(blocksize)
+        except TypeError:
+            raise TypeError("word_count_files() argument 'blocksize' must be int, str or None, "
+                            f"not {type(blocksize).__name__}") from None
+    if size < 1:
+        raise ValueError(f"word_count_files() argument 'blocksize' must be at least 1 byte, got {size}")
+    return size
+
+
+def _expand_paths(urlpath: Any, storage_options: dict[str, Any]) -> list[tuple[Any, str, int]]:
+    """(file system, path, size) of every file, in order; raises for what is missing."""
+    from fsspec.core import url_to_fs  # type: ignore[import-untyped, unused-ignore]
+
+    if isinstance(urlpath, (str, bytes, os.PathLike)):
+        items = [urlpath]
+    elif isinstance(urlpath, (list, tuple)):
+        items = list(urlpath)
+    else:
+        raise TypeError("word_count_files() argument 'urlpath' must be a path, a glob or a list of them, "
+                        f"not {type(urlpath).__name__}")
+    files: list[tuple[Any, str, int]] = []
+    for item in items:
+        if not isinstance(item, (str, bytes, os.PathLike)):
+            raise TypeError(f"word_count_files() argument 'urlpath' must hold paths, not {type(item).__name__}")
+        name = os.fsdecode(os.fspath(item))
+        fs, path = url_to_fs(name, **storage_options)
+        if any(magic in path for magic in "*?["):
+            matches = [match for match in sorted(fs.glob(path)) if fs.isfile(match)]
+            if not matches:
+                raise FileNotFoundError(errno.ENOENT, "no file matches the pattern", name)
+            files.extend((fs, match, int(fs.size(match))) for match in matches)
+            continue
+        try:
+            info = fs.info(path)
+        except FileNotFoundError:
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name) from None
+        if info.get("type") == "directory":
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
+        files.append((fs, path, int(info["size"])))
+    if files and _is_local(files[0][0]):
+        for fs, path, _ in files:
+            if _is_local(fs):
+                open(path, "rb").close()  # PermissionError now, not from a worker
+    return files
+
+
+def _is_local(fs: Any) -> bool:
+    from fsspec.implementations.local import LocalFileSystem  # type: ignore[import-untyped, unused-ignore]
+
+    return isinstance(fs, LocalFileSystem)
+
+
+def _cut(file: Any, offset: int, size: int) -> int:
+    """Where a block that nominally starts at `offset` starts: just after the first
+    ASCII whitespace byte at or after offset - 1 (0 at 0; the end when there is none)."""
+    if offset <= 0:
+        return 0
+    if offset >= size:
+        return size
+    position = offset - 1
+    file.seek(position)
+    while position < size:
+        chunk = file.read(min(_SEARCH_STEP, size - position))
+        if not chunk:
+            break
+        found = _ASCII_WHITESPACE.search(chunk)
+        if found is not None:
+            return position + found.start() + 1
+        position += len(chunk)
+    return size
+
+
+def _count_block(fs: Any, path: str, start: int, stop: int, size: int, encoding: str,
+                 threads: Optional[int]) -> Union[Counter[str], _DecodeFailure]:
+    """The words of the block of `path` (of `size` bytes when planned) that nominally
+    spans [start, stop): from the cut at start to the cut at stop. Runs on a worker.
+    A codec Python decodes takes the whole file in one task."""
+    from . import word_count
+
+    if encoding not in _NATIVE_CODECS.values():
+        return _count_decoded_file(fs, path, encoding)
+    with fs.open(path, "rb") as file:
+        begin = _cut(file, start, size)
+        end = _cut(file, stop, size) if stop < size else size
+        if end <= begin:
+            return Counter()
+        file.seek(begin)
+        data = file.read(end - begin)
+    if len(data) != end - begin:
+        raise ValueError(f"word_count_files(): {path} changed while it was being counted")
+    try:
+        if encoding == "latin-1":
+            return word_count(data.decode("latin-1"), threads=threads)
+        if encoding == "ascii" and not data.isascii():
+            data.decode("ascii")
+        return word_count(data, threads=threads)
+    except UnicodeDecodeError as error:
+        return _DecodeFailure(fs.unstrip_protocol(path), error, begin)
+
+
+def _count_decoded_file(fs: Any, path: str, encoding: str) -> Union[Counter[str], _DecodeFailure]:
+    """A whole file in a codec Python decodes, a chunk at a time (word_count_file's way)."""
+    from . import _count_decoded_chunks
+
+    counts: Counter[str] = Counter()
+    with fs.open(path, "rb") as file:
+        try:
+            _count_decoded_chunks(file, 0, encoding, counts)
+        except UnicodeDecodeError as error:
+            return _DecodeFailure(fs.unstrip_protocol(path), error, 0)
+    return counts
+
+
+class _DecodeFailure:
+    """A block's UnicodeDecodeError, kept (picklable, small) so that the first one in
+    path order is raised, whichever task finished first."""
+
+    __slots__ = ("name", "encoding", "start", "end", "reason", "window")
+
+    def __init__(self, name: str, error: UnicodeDecodeError, offset: int) -> None:
+        self.name = name
+        self.encoding = error.encoding
+        self.start = offset + error.start
+        self.end = offset + error.end
+        self.reason = error.reason
+        self.window = bytes(error.object[error.start:error.end])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_failure, (self.name, self.encoding, self.start, self.end, self.reason, self.window))
+
+    def raise_error(self) -> None:
+        # The idiom's object is the whole file; this one holds zeros before the bad bytes
+        # (allocated lazily by the OS), so that the message shows the byte at `start`.
+        error = UnicodeDecodeError(self.encoding, bytes(self.start) + self.window, self.start, self.end, self.reason)
+        note = f"while decoding {self.name}"
+        if hasattr(error, "add_note"):
+            error.add_note(note)
+        else:  # Python < 3.11: kept where 3.11's traceback (and exceptiongroup) looks
+            error.__notes__ = [note]
+        raise error
+
+
+def _rebuild_failure(name: str, encoding: str, start: int, end: int, reason: str, window: bytes) -> _DecodeFailure:
+    failure = _DecodeFailure.__new__(_DecodeFailure)
+    failure.name, failure.encoding, failure.start, failure.end = name, encoding, start, end
+    failure.reason, failure.window = reason, window
+    return failure
+
+
+def _merge_counts(*parts: Union[Counter[str], _DecodeFailure]) -> Union[Counter[str], _DecodeFailure]:
+    """The counts of consecutive blocks, in order (the first block's words first);
+    the first decode failure instead, if any."""
+    total: Optional[Counter[str]] = None
+    for part in parts:
+        if isinstance(part, _DecodeFailure):
+            return part
+        if total is None:
+            total = part.copy()  # a task's input may be shared: never changed in place
+        elif part:
+            total.update(part)
+    return Counter() if total is None else total
+
+
+# ---------------------------------------------------------------------------------------------
+# sum and fsum of dask arrays
+
+def sum(x: Any, /, *, split_every: Optional[int] = None, client: Any = None) -> int:
+    """Return the exact sum of an integer or bool ``dask.array.Array``, as an int.
+
+    ``builtins.sum(x.compute().ravel().tolist())``: every chunk summed natively and
+    exactly (no wrap-around, any size; a bool array counts its true values), the
+    chunks' ints added exactly in a tree (``split_every`` partials at a time), so
+    the answer is the same for every chunking and every number of workers. Float
+    arrays raise TypeError: the built-in adds floats in order, rounding each time,
+    which no chunked sum reproduces; use :func:`fsum` (correctly rounded, the same
+    for every chunking) or ``x.sum()``.
+    """
+    array = _dask_array(x, "sum")
+    if array.dtype.kind not in "biu":
+        raise TypeError(f"sum() of a dask array of {array.dtype}: only integer and bool arrays have an exact chunked "
+                        f"sum; for floats use fastkernels.dask.fsum (correctly rounded) or x.sum()")
+    return int(_reduce(array, _sum_chunk, "fastkernels-sum", split_every, client))
+
+
+def fsum(x: Any, /, *, split_every: Optional[int] = None, client: Any = None) -> float:
+    """Return the correctly rounded sum of a numeric ``dask.array.Array``, as a float.
+
+    Each chunk's values (each as ``float()`` converts it) are summed exactly by the
+    native kernel into an exact partial (an integer count of 2**-1074, and which of
+    nan, inf and -inf it holds), partials are added exactly in a tree, and the total
+    is rounded once (half to even): the same float for every chunking and every
+    number of workers, and ``math.fsum(x.compute().ravel())`` whenever that
+    returns. Like math.fsum: nan if there is a nan, inf or -inf if there is one
+    infinity (or several of one sign), ValueError("-inf + inf in fsum") for both,
+    OverflowError("intermediate overflow in fsum") when the sum rounds beyond the
+    largest float; an exact zero is +0.0. (math.fsum also raises that
+    OverflowError when a running sum of its own order overflows although the
+    total does not, e.g. [1e308, 1e308, -1e308]; here the result, 1e308, does not
+    depend on an order.) Complex and object arrays raise TypeError.
+    """
+    array = _dask_array(x, "fsum")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"fsum() of a dask array of {array.dtype}: only bool, integer and float arrays can be summed")
+    total = _reduce(array, _fsum_chunk, "fastkernels-fsum", split_every, client)
+    return _round_partial(total)
+
+
+class _FSumPartial:
+    """The exact sum of some floats: ``units * 2**-1074``, plus which special values
+    (nan, +inf, -inf) were among them. Adds exactly; picklable."""
+
+    __slots__ = ("units", "specials")
+    NAN, POSITIVE_INFINITY, NEGATIVE_INFINITY = 1, 2, 4
+
+    def __init__(self, units: int = 0, specials: int = 0) -> None:
+        self.units = units
+        self.specials = specials
+
+    def __add__(self, other: _FSumPartial) -> _FSumPartial:
+        if not isinstance(other, _FSumPartial):
+            return NotImplemented
+        return _FSumPartial(self.units + other.units, self.specials | other.specials)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _FSumPartial):
+            return NotImplemented
+        return self.units == other.units and self.specials == other.specials
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_FSumPartial, (self.units, self.specials))
+
+    def __repr__(self) -> str:
+        return f"_FSumPartial(units={self.units}, specials={self.specials})"
+
+
+def _round_partial(total: _FSumPartial) -> float:
+    """math.fsum's outcome for an exact total: the specials decide, else the rounding."""
+    if total.specials:
+        if total.specials & _FSumPartial.POSITIVE_INFINITY and total.specials & _FSumPartial.NEGATIVE_INFINITY:
+            raise ValueError("-inf + inf in fsum")
+        if total.specials & _FSumPartial.NAN:
+            return float("nan")
+        return float("inf") if total.specials & _FSumPartial.POSITIVE_INFINITY else float("-inf")
+    try:
+        return total.units / (1 << 1074)  # int / int: correctly rounded, half to even; 0 gives +0.0
+    except OverflowError:
+        raise OverflowError("intermediate overflow in fsum") from None
+
+
+def _dask_array(x: Any, function: str) -> Any:
+    import dask.array as da
+
+    if not isinstance(x, da.Array):
+        raise TypeError(f"{function}() argument 'x' must be a dask.array.Array, not {type(x).__name__} "
+                        f"(use fastkernels.{function} for in-memory values)")
+    return x
+
+
+def _reduce(array: Any, chunk: Any, name: str, split_every: Optional[int], client: Any) -> Any:
+    import functools
+
+    import dask.array as da
+
+    import numpy as np
+
+    function = name.split("-")[1]
+    if split_every is not None:
+        if isinstance(split_every, bool) or not isinstance(split_every, int):
+            raise TypeError(f"{function}() argument 'split_every' must be int or None, not {type(split_every).__name__}")
+        if split_every < 2:
+            raise ValueError(f"{function}() argument 'split_every' must be at least 2, got {split_every}")
+    client = _current_client(client)
+    threads = 1 if array.npartitions >= _worker_slots(client) else None
+    reduce: Any = da.reduction
+    reduction = reduce(array, functools.partial(chunk, threads=threads), functools.partial(_combine, False),
+                       combine=functools.partial(_combine, True), dtype=object,
+                       split_every=split_every, concatenate=True, name=name,
+                       meta=np.empty((0,) * array.ndim, dtype=object))
+    return _compute(reduction, client)
+
+
+def _values(block: Any) -> Any:
+    """A chunk's values, one-dimensional (copied only when they are not contiguous)."""
+    import numpy as np
+
+    return np.asarray(block).reshape(-1)
+
+
+def _sum_chunk(block: Any, axis: Any = None, keepdims: bool = False, *, threads: Optional[int] = None) -> Any:
+    values = _values(block)
+    return _partial_array(_native.sum(values, threads=threads) if values.size else 0, block.ndim)
+
+
+def _fsum_chunk(block: Any, axis: Any = None, keepdims: bool = False, *, threads: Optional[int] = None) -> Any:
+    values = _values(block)
+    if values.dtype.kind == "f" and values.dtype.itemsize not in (4, 8):
+        values = values.astype("float64")  # float16 widens exactly; longdouble rounds as float() does
+    units, specials = _native._fsum_partial(values, threads) if values.size else (0, 0)
+    return _partial_array(_FSumPartial(units, specials), block.ndim)
+
+
+def _combine(keep: bool, parts: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The exact total of partials (ints, or _FSumPartial), kept in an array between tree levels."""
+    values = parts.ravel()
+    total = values[0]
+    for part in values[1:]:
+        total = total + part
+    return _partial_array(total, parts.ndim) if keep else total
+
+
+def _partial_array(value: Any, ndim: int) -> Any:
+    """A one-element object array of `ndim` dimensions holding a partial (dask's chunk result)."""
+    import numpy as np
+
+    out = np.empty((1,) * ndim, dtype=object)
+    out[(0,) * ndim] = value
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# scheduling
+
+def _current_client(client: Any) -> Any:
+    """`client`, else the current dask.distributed client, else None (dask's default scheduler)."""
+    if client is not None:
+        return client
+    try:
+        import distributed
+    except ImportError:
+        return None
+    try:
+        current: Any = distributed.default_client
+        return current()
+    except ValueError:
+        return None
+
+
+def _worker_slots(client: Any) -> int:
+    """Tasks that run at once: the cluster's worker threads, or this machine's CPUs."""
+    if client is not None:
+        try:
+            return max(1, int(builtins.sum(client.nthreads().values())))
+        except Exception:  # a closed client: dask will say so when asked to compute
+            return 1
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _tree(parts: list[Any], merge: Any) -> Any:
+    from dask.delayed import delayed
+
+    while len(parts) > 1:
+        parts = [delayed(merge, pure=False)(*parts[i:i + _SPLIT_EVERY]) for i in range(0, len(parts), _SPLIT_EVERY)]
+    return parts[0]
+
+
+def _compute(collection: Any, client: Any) -> Any:
+    if client is not None:
+        return client.compute(collection, sync=True)
+    return collection.compute()
