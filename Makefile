@@ -4,7 +4,7 @@
 #   make test     swift test (XCTest) + pytest; fails if either fails
 #   make bench    the main job: python -m fastkernels bench (fastkernels against
 #                 pure Python, numpy and polars, on this machine)
-#   make bench-targets  the issues' target checks (benchmarks/*.py: C, wc -w, threads)
+#   make bench-targets  the issues' target checks (benchmarks/*.py: C, wc -w, threads, Dask)
 #   make fuzz     the differential fuzzer for FUZZ_SECONDS (default 600), corpus in fuzz-corpus/
 #   make sanitize the XCTest suite under AddressSanitizer and ThreadSanitizer
 #   make wheel    a wheel in dist/ (this venv's Python, tagged linux_x86_64)
@@ -79,6 +79,7 @@ bench-targets: build
 	$(VPY) benchmarks/sort.py
 	$(VPY) benchmarks/word_count.py
 	$(VPY) benchmarks/sizes.py
+	$(VPY) benchmarks/dask_corpus.py --idiom-repeats 1
 	OPENBLAS_THREAD_TIMEOUT=4 $(VPY) benchmarks/matmul.py
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_THREAD_TIMEOUT=4 $(VPY) benchmarks/matmul.py --section floats
 

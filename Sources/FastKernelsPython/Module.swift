@@ -20,6 +20,7 @@ public func PyInit__native() -> UnsafeMutableRawPointer? {
             publicWordCountFunction,
             wordCountFunction,
             wordCountFileFunction,
+            mergeWordCountsFunction,
             matmulFunction,
             matmulBufferFunction,
             matmulListsFunction,

@@ -95,3 +95,44 @@ let wordCountFileFunction = Function("_word_count_fd", "fd, counts, /, encoding,
     }
     return try storeWordCounts(result, into: counts, reportingInvalidBytes: true)
 }
+
+// _merge_word_counts(words, counts, /): the merge step of fastkernels.dask.word_count_files.
+let mergeWordCountsFunction = Function("_merge_word_counts", "words, counts, /", doc: """
+    Merge word counts in fastkernels.dask's encoded form and return the merge in
+    the same form, (words, counts). words: a tuple of bytes, each the words of
+    one part (UTF-8) joined by single spaces; counts: a tuple of bytes, each that
+    part's counts as int64 in native byte order. The merge is Counter.update part
+    after part: counts added, new words last, in order. ValueError for parts not
+    in that form; OverflowError for a count beyond int64.
+    """) { args in
+    let words = try args.object(0), counts = try args.object(1)
+    guard let wordItems = exactSequenceItems(words), !isExactList(words) else { throw args.typeError(0, expected: "tuple") }
+    guard let countItems = exactSequenceItems(counts), !isExactList(counts) else { throw args.typeError(1, expected: "tuple") }
+    guard wordItems.count == countItems.count else {
+        throw PythonException.valueError("_merge_word_counts(): words and counts must have the same length, "
+                                         + "not \(wordItems.count) and \(countItems.count)")
+    }
+    // Tuples of bytes: immutable, kept alive by the caller for the call, so read in place.
+    let count = wordItems.count
+    guard let parts = allocateChecked(EncodedWordCounts.self, max(count, 1)) else {
+        throw PythonException.memoryError("_merge_word_counts(): not enough memory")
+    }
+    defer { deallocateChecked(parts, count: max(count, 1)) }
+    var total = 0
+    for i in 0..<count {
+        guard isExactBytes(wordItems[i]!), isExactBytes(countItems[i]!),
+              let text = try withBytesValue(of: wordItems[i]!, { $0 }),
+              let numbers = try withBytesValue(of: countItems[i]!, { $0 }) else {
+            throw PythonException.typeError("_merge_word_counts(): every part must be bytes")
+        }
+        (parts + i).initialize(to: EncodedWordCounts(words: text, counts: numbers))
+        total += text.count + numbers.count
+    }
+    let merged = try args.runKernel(releasingGIL: total >= wordCountGILThreshold) { isCancelled throws(KernelError) in
+        try mergeWordCounts(UnsafeBufferPointer(start: parts, count: count), isCancelled: isCancelled)
+    }
+    let mergedWords = try PyRef.bytes(count: merged.byteCount)
+    let mergedCounts = try PyRef.bytes(count: 8 * merged.count)
+    merged.write(words: mutableBytes(of: mergedWords.pointer), counts: mutableBytes(of: mergedCounts.pointer))
+    return try .tuple(mergedWords, mergedCounts)
+}

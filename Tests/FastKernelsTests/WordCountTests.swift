@@ -248,3 +248,57 @@ final class WordCountTests: XCTestCase {
         XCTAssertEqual(shortWords([])?.count, 0)
     }
 }
+
+/// The merge of fastkernels.dask's encoded partial counts.
+final class EncodedWordCountsTests: XCTestCase {
+    func merge(_ parts: [(String, [Int64])]) throws(KernelError) -> (String, [Int64]) {
+        // Each part in memory of its own (exactly its size, so that ASan sees any read past it).
+        var memory = [UnsafeMutableRawBufferPointer]()
+        defer { memory.forEach { $0.deallocate() } }
+        func copy(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 8)
+            buffer.copyMemory(from: bytes)
+            memory.append(buffer)
+            return UnsafeRawBufferPointer(buffer)
+        }
+        let encoded = parts.map { words, counts in
+            EncodedWordCounts(words: Array(words.utf8).withUnsafeBytes(copy), counts: counts.withUnsafeBytes(copy))
+        }
+        return try encoded.withUnsafeBufferPointer { buffer throws(KernelError) -> (String, [Int64]) in
+            let result = try mergeWordCounts(buffer)
+            let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(result.byteCount, 1), alignment: 8)
+            let numbers = UnsafeMutableBufferPointer<Int64>.allocate(capacity: max(result.count, 1))
+            defer { bytes.deallocate(); numbers.deallocate() }
+            result.write(words: bytes.baseAddress!, counts: UnsafeMutableRawPointer(numbers.baseAddress!))
+            return (String(decoding: bytes.prefix(result.byteCount), as: UTF8.self), Array(numbers.prefix(result.count)))
+        }
+    }
+
+    func testMergesInFirstOccurrenceOrder() throws {
+        let (words, counts) = try merge([("the cat sat", [2, 1, 1]), ("", []), ("sat on the mat", [1, 1, 1, 1]),
+                                         ("ΣΑΣ cat", [5, -1])])
+        XCTAssertEqual(words, "the cat sat on mat ΣΑΣ")
+        XCTAssertEqual(counts, [3, 0, 2, 1, 1, 5])
+        XCTAssertEqual(try merge([]).0, "")
+    }
+
+    func testManyWordsGrowTheTable() throws {
+        let vocabulary = (0..<5000).map { "w\($0)" + String(repeating: "x", count: $0 % 40) }
+        let first = vocabulary.joined(separator: " ")
+        let second = vocabulary.reversed().joined(separator: " ")
+        let (words, counts) = try merge([(first, Array(repeating: 1, count: 5000)), (second, Array(repeating: 2, count: 5000))])
+        XCTAssertEqual(words, first)
+        XCTAssertEqual(counts, Array(repeating: 3, count: 5000))
+    }
+
+    func testRejectsMalformedPartsAndOverflow() {
+        for (words, counts) in [("a b", [Int64(1)]), ("a", [1, 2]), ("a  b", [1, 1]), (" a", [1]), ("a ", [1]), ("", [1])] {
+            XCTAssertThrowsError(try merge([(words, counts)]), "\(words) \(counts)") { error in
+                guard case KernelError.invalidArgument = error else { return XCTFail("\(error)") }
+            }
+        }
+        XCTAssertThrowsError(try merge([("a", [Int64.max]), ("a", [1])])) { error in
+            guard case KernelError.resultTooLarge = error else { return XCTFail("\(error)") }
+        }
+    }
+}

@@ -22,6 +22,9 @@ def fsum(values: Iterable[SupportsFloat | SupportsIndex] | object, /, *, threads
     """Return an accurate floating-point sum of values, exactly as math.fsum() does."""
 
 # Private: exercise the bridge from the tests.
+def _merge_word_counts(words: tuple[bytes, ...], counts: tuple[bytes, ...], /) -> tuple[bytes, bytes]:
+    """Merge word counts in fastkernels.dask's encoded form; return the merge in the same form."""
+
 def _fsum_partial(values: object, /, threads: int | None = None) -> tuple[int, int]:
     """Return (N, specials): the exact sum of the finite values is N * 2**-1074; specials 1 nan, 2 +inf, 4 -inf."""
 

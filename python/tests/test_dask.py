@@ -472,3 +472,39 @@ def test_sum_errors(function):
 def test_sum_of_floats_points_to_fsum():
     with pytest.raises(TypeError, match="fastkernels.dask.fsum"):
         fkd.sum(da.ones(3, dtype=np.float64))
+
+
+# ---- Ctrl-C ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("where", ["default scheduler", "local cluster"])
+def test_ctrl_c_stops_a_corpus_count(tmp_path, interrupt_child, where):
+    words = " ".join(f"w{i % 50_000}" for i in range(400_000)) + "\n"
+    for i in range(4):
+        (tmp_path / f"{i}.txt").write_text(words * 5)  # 4 files of ~12 MB
+    client = ("import logging, distributed\n"
+              "cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, host='127.0.0.1', "
+              "dashboard_address=None, silence_logs=logging.ERROR)\n"
+              "client = distributed.Client(cluster)\n") if where == "local cluster" else "client = None\n"
+    script = (
+        "import sys\n"
+        "from fastkernels import dask as fkd\n"
+        "if __name__ == '__main__':\n"
+        + "".join("    " + line + "\n" for line in client.splitlines())
+        + f"    paths = sorted(__import__('glob').glob({str(tmp_path / '*.txt')!r}))\n"
+        "    print('ready', flush=True)\n"
+        "    try:\n"
+        "        for _ in range(100):\n"
+        "            fkd.word_count_files(paths, blocksize='4MiB', client=client)\n"
+        "    except KeyboardInterrupt:\n"
+        "        sys.exit(42)\n"
+        "    sys.exit(0)\n")
+    code, elapsed = interrupt_child(script, delay=0.5)
+    assert code == 42
+    assert elapsed < 10.0, f"Ctrl-C honoured after {elapsed:.2f} s"
+
+
+def test_a_path_with_glob_characters_that_exists_is_taken_literally(tmp_path):
+    literal = write(tmp_path, "data[1].txt", "literal file")
+    write(tmp_path, "data1.txt", "globbed file")
+    assert_same_counter(fkd.word_count_files(literal), idiom([literal]))
+    assert_same_counter(fkd.word_count_files(str(tmp_path / "data[12].txt")), idiom([str(tmp_path / "data1.txt")]))

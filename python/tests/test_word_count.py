@@ -445,3 +445,83 @@ def test_real_multilingual_texts(path):
     expected = file_idiom(path)
     assert same(fastkernels.word_count_file(path), expected)
     assert same(fastkernels.word_count(pathlib.Path(path).read_text(encoding="utf-8")), expected)
+
+
+
+# ---- _merge_word_counts: the merge step of fastkernels.dask.word_count_files --------------------
+
+def encode_counts(counter):
+    import array
+
+    return " ".join(counter).encode("utf-8", "surrogatepass"), array.array("q", counter.values()).tobytes()
+
+
+def decode_counts(words, counts):
+    import array
+
+    numbers = array.array("q")
+    numbers.frombytes(counts)
+    keys = words.decode("utf-8", "surrogatepass").split(" ") if words else []
+    assert len(keys) == len(numbers)
+    return list(zip(keys, numbers.tolist()))
+
+
+WORDS = st.text(st.characters(blacklist_categories=("Zs", "Zl", "Zp", "Cc", "Cs")), min_size=1, max_size=12)
+
+
+@given(st.lists(st.dictionaries(WORDS, st.integers(-(2**40), 2**40), max_size=30), max_size=6))
+def test_merge_word_counts_is_counter_update_part_after_part(parts):
+    from fastkernels import _native
+
+    expected = Counter()
+    for part in parts:
+        expected.update(part)
+    encoded = [encode_counts(Counter(part)) for part in parts]
+    words, counts = _native._merge_word_counts(tuple(w for w, _ in encoded), tuple(c for _, c in encoded))
+    assert decode_counts(words, counts) == list(expected.items())
+
+
+def test_merge_word_counts_of_many_words_and_long_ones():
+    from fastkernels import _native
+
+    rng = __import__("random").Random(3)
+    vocabulary = [f"w{i}" for i in range(300_000)] + ["x" * n for n in range(1, 70)] + ["ΣΑΣ", "😀", "日本語"]
+    parts = [Counter(rng.choice(vocabulary) for _ in range(50_000)) for _ in range(5)]
+    expected = Counter()
+    for part in parts:
+        expected.update(part)
+    encoded = [encode_counts(part) for part in parts]
+    words, counts = _native._merge_word_counts(tuple(w for w, _ in encoded), tuple(c for _, c in encoded))
+    assert decode_counts(words, counts) == list(expected.items())
+    assert _native._merge_word_counts((), ()) == (b"", b"")
+
+
+@pytest.mark.parametrize("words, counts, error, message", [
+    ((b"a b",), (b"\x01" + bytes(7),), ValueError, "one non-empty word per count"),
+    ((b"a",), (bytes(16),), ValueError, "one non-empty word per count"),
+    ((b"a  b",), (bytes(16),), ValueError, "one non-empty word per count"),
+    ((b" a",), (bytes(8),), ValueError, "one non-empty word per count"),
+    ((b"a ",), (bytes(8),), ValueError, "one non-empty word per count"),
+    ((b"",), (bytes(8),), ValueError, "one non-empty word per count"),
+    ((b"a",), (bytes(5),), ValueError, "whole 64-bit counts"),
+    ((b"a",), (), ValueError, "same length"),
+    ([b"a"], (bytes(8),), TypeError, "must be tuple"),
+    (("a",), (bytes(8),), TypeError, "every part must be bytes"),
+    ((bytearray(b"a"),), (bytes(8),), TypeError, "every part must be bytes"),
+])
+def test_merge_word_counts_rejects_what_is_not_the_encoded_form(words, counts, error, message):
+    from fastkernels import _native
+
+    with pytest.raises(error, match=message):
+        _native._merge_word_counts(words, counts)
+
+
+def test_merge_word_counts_overflow_is_an_error_not_a_wrap():
+    import struct
+
+    from fastkernels import _native
+
+    big = struct.pack("=q", 2**63 - 1)
+    with pytest.raises(OverflowError, match="64 bits"):
+        _native._merge_word_counts((b"a", b"a"), (big, struct.pack("=q", 1)))
+    assert _native._merge_word_counts((b"a", b"a"), (big, struct.pack("=q", -1)))[1] == struct.pack("=q", 2**63 - 2)

@@ -15,6 +15,13 @@ extension PyRef {
         return try PyRef(owning: object)
     }
 
+    /// A new Python bytes object of `count` bytes, not yet filled: write them
+    /// (`mutableBytes(of:)`) before any Python code sees it.
+    /// - Throws: `.pending` (MemoryError) when it cannot be made.
+    public static func bytes(count: Int) throws(PythonException) -> PyRef {
+        try PyRef(owning: PyBytes_FromStringAndSize(nil, count))
+    }
+
     /// A new Python bytes object.
     /// - Parameter data: the bytes to copy, borrowed for the call.
     /// - Returns: the bytes object, a new reference.
@@ -49,3 +56,9 @@ public func isExactBytes(_ object: PyObjectPointer) -> Bool { fk_bytes_check_exa
 
 /// True for a bytearray (or an instance of a subclass).
 public func isByteArray(_ object: PyObjectPointer) -> Bool { fk_bytearray_check(object) != 0 }
+
+/// The bytes of a bytes object made by `PyRef.bytes(count:)`, to fill it (before
+/// any Python code sees it: bytes are immutable once shared).
+public func mutableBytes(of object: PyObjectPointer) -> UnsafeMutableRawPointer {
+    UnsafeMutableRawPointer(PyBytes_AsString(object)!)
+}

@@ -104,9 +104,12 @@ def run_workloads(names: list[str], sizes: Sizes, progress: Progress, workdir: P
     """Builds and runs the named workloads one after the other (a workload's data is made when it starts)."""
     resources = Resources(workdir, progress.step)
     records: list[CaseRecord] = []
-    for index, name in enumerate(names, 1):
-        workload = WORKLOADS[name]
-        progress.step(f"workload {index}/{len(names)}: {name}, {workload.description}")
-        for case in workload.build(sizes, resources):
-            records.append(run_case(name, case, sizes.repeats, progress))
+    try:
+        for index, name in enumerate(names, 1):
+            workload = WORKLOADS[name]
+            progress.step(f"workload {index}/{len(names)}: {name}, {workload.description}")
+            for case in workload.build(sizes, resources):
+                records.append(run_case(name, case, sizes.repeats, progress))
+    finally:
+        resources.close()
     return records

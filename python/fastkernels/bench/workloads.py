@@ -45,14 +45,16 @@ class Sizes:
     calls: int                       # calls per run when timing call overhead
     sweep: tuple[int, ...] = (10, 100, 1_000, 10_000, 100_000)   # sizes of the `sizes` workload
     sweep_sample: float = 0.002      # seconds a batched sample of small sizes should take
+    dask_corpus: tuple[int, float] = (2, 0.05)  # files and MB per file of the `dask` workload
 
 
 SCALES = {
-    "quick": Sizes(100_000, (20, 25), (90, 10**4, 10**5), 2, 3, 32, 256, (22, 30), 20_000, sweep_sample=0.001),
+    "quick": Sizes(100_000, (20, 25), (90, 10**4, 10**5), 2, 3, 32, 256, (22, 30), 20_000, sweep_sample=0.001,
+                   dask_corpus=(2, 0.25)),
     "default": Sizes(1_000_000, (30, 32), (90, 10**5, 10**6), 43, 5, 128, 1024, (25, 33), 200_000,
-                     sweep=(10, 100, 1_000, 10_000, 100_000, 1_000_000)),
+                     sweep=(10, 100, 1_000, 10_000, 100_000, 1_000_000), dask_corpus=(4, 1.0)),
     "full": Sizes(10_000_000, (30, 32, 35), (90, 10**5, 10**6, 10**7), 200, 9, 128, 2048, (27, 35), 1_000_000,
-                  sweep=(10, 100, 1_000, 10_000, 100_000, 1_000_000)),
+                  sweep=(10, 100, 1_000, 10_000, 100_000, 1_000_000), dask_corpus=(10, 10.0)),
 }
 
 
@@ -124,6 +126,34 @@ class Resources:
         self.workdir = workdir
         self.progress = progress
         self._corpus: dict[float, Path] = {}
+        self._dask: Optional[tuple[Any, Any]] = None
+
+    def dask_client(self) -> Any:
+        """A dask.distributed client of a LocalCluster on loopback: one worker process per CPU,
+        one thread each; closed by `close()` or at exit."""
+        if self._dask is None:
+            import atexit
+            import logging
+
+            import distributed
+
+            self.progress("starting a dask.distributed LocalCluster")
+            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            start_cluster: Any = distributed.LocalCluster
+            connect: Any = distributed.Client
+            cluster = start_cluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                    dashboard_address=None, silence_logs=logging.ERROR)
+            self._dask = (cluster, connect(cluster, set_as_default=False))
+            atexit.register(self.close)
+        return self._dask[1]
+
+    def close(self) -> None:
+        """Stops what the workloads started (the LocalCluster)."""
+        if self._dask is not None:
+            cluster, client = self._dask
+            self._dask = None
+            client.close()
+            cluster.close()
 
     def corpus(self, size_mb: float) -> Path:
         if size_mb not in self._corpus:
@@ -535,6 +565,54 @@ def sizes_workload(sizes: Sizes, resources: Resources) -> list[Case]:
             cases.append(Case(series, size, implementations, same=same, per_call=count,
                               point=Point(series, letter, n, versus, versus_label)))
     return cases
+
+
+@workload("dask", "word counts of many files and an exact fsum on Dask (a LocalCluster), when dask is installed")
+def dask_workload(sizes: Sizes, resources: Resources) -> list[Case]:
+    files, megabytes = sizes.dask_corpus
+    size = f"{files} files x {megabytes:g} MB"
+    if optional_module("distributed") is None or optional_module("dask.bag") is None:
+        resources.progress("dask is not installed (pip install 'fastkernels[dask]'): the dask workload is skipped")
+        return []
+    import dask.array as da
+    import dask.bag as db
+
+    from fastkernels import dask as fkd
+
+    read_text: Any = db.read_text
+    default_rng: Any = da.random.default_rng
+
+    client = resources.dask_client()
+    text = resources.text(int(files * megabytes * 1e6))
+    paths = []
+    for i in range(files):
+        piece = text[len(text) * i // files:len(text) * (i + 1) // files]
+        path = resources.workdir / f"dask-corpus-{i:03}.txt"
+        path.write_text(piece, encoding="utf-8")
+        paths.append(str(path))
+
+    def bag_idiom() -> Counter[str]:
+        bag = read_text(paths).str.lower().str.split().flatten().frequencies()
+        return Counter(dict(client.compute(bag, sync=True)))
+
+    elements = sizes.elements
+    values = default_rng(14).standard_normal(elements, chunks=max(1, elements // 10))
+    values = client.persist(values)
+    workers = len(client.nthreads())
+    return [
+        Case("word frequencies of a corpus on Dask", size, [
+            Implementation("Python", "dask.bag: read_text(p).str.lower().str.split().flatten().frequencies()",
+                           bag_idiom),
+            Implementation("fastkernels", "fastkernels.dask.word_count_files(p)",
+                           lambda: fkd.word_count_files(paths, client=client)),
+        ], note=f"a LocalCluster of {workers} worker processes on loopback, the same for both"),
+        Case("sum of a float64 dask array", f"{count_label(elements)} in 10 chunks", [
+            Implementation("Python", "x.sum().compute() (dask; not exact)",
+                           lambda: float(client.compute(values.sum(), sync=True))),
+            Implementation("fastkernels", "fastkernels.dask.fsum(x) (correctly rounded)",
+                           lambda: fkd.fsum(values, client=client)),
+        ], same=close, note="chunks persisted on the cluster's workers"),
+    ]
 
 
 def build_all(names: list[str], sizes: Sizes, workdir: Optional[Path] = None,
