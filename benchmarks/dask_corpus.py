@@ -111,7 +111,7 @@ def main() -> int:
         print(f"corpus: {len(paths)} files, {total_mb:.0f} MB, from {', '.join(s.name for s in sources)}")
 
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
                 distributed.Client(cluster) as client:
 
             def bag_idiom() -> Counter[str]:

@@ -105,13 +105,8 @@ let fsumBlockLength = 1 << 16
 @_specialize(exported: true, where T == Double)
 public func fsum<T: FSumElement>(_ values: StridedBuffer<T>, threads: Int,
                                  isCancelled: () -> Bool = { false }) throws(KernelError) -> FSumOutcome {
-    var sum = ExactFloatSum()
-    if let total = try T.fsumExactIntegerSum(values, threads: threads, isCancelled: isCancelled) {
-        // Integers of at most 32 bits: exact as doubles, and |sum| < 2^95 cannot overflow.
-        sum.addInteger(total, count: values.count)
-        return .value(sum.rounded())
-    }
-    try addExactly(values, to: &sum, threads: threads, isCancelled: isCancelled)
+    // (Integers of at most 32 bits: |sum| < 2^95, always decided.)
+    var sum = try exactPartialSum(values, threads: threads, isCancelled: isCancelled)
     if let outcome = sum.decide() { return outcome }
     if sum.overflowImpossible {
         // Only inf and nan stand in the way: fsum's outcome is theirs, in order.

@@ -10,7 +10,7 @@ import pytest
 
 from fastkernels import bench
 from fastkernels.bench import report
-from fastkernels.bench.workloads import SCALES, SWEEP_SERIES, WORKLOADS, Case, Implementation, Sizes, build_all
+from fastkernels.bench.workloads import SCALES, SWEEP_SERIES, WORKLOADS, Case, Implementation, Resources, Sizes
 
 TINY = Sizes(elements=2_000, fib_recursive=(12,), fib_exact=(90, 1_000), corpus_mb=0.05, repeats=2,
              matmul_python=8, matmul_native=16, parallel_n=(12, 16), calls=50, sweep=(10, 1_000),
@@ -124,15 +124,19 @@ def test_plot_without_matplotlib_says_so(monkeypatch, capsys):
 def test_each_workload_on_tiny_sizes(name, tmp_path):
     if name == "dask" and not HAS_DASK:
         pytest.skip("dask is not installed")
-    [(_, cases)] = build_all([name], TINY, tmp_path)
-    assert cases
-    for case in cases:
-        record = bench.run_case(name, case, TINY.repeats, quiet())
-        for implementation in record["implementations"]:
-            assert implementation["status"] in ("ok", "missing"), (case.name, implementation)
-        statuses = {i["column"]: i["status"] for i in record["implementations"]}
-        assert statuses["Python"] == "ok"
-        assert statuses["fastkernels"] == "ok" and record["speedup"] > 0
+    resources = Resources(tmp_path)
+    try:
+        cases = WORKLOADS[name].build(TINY, resources)
+        assert cases
+        for case in cases:
+            record = bench.run_case(name, case, TINY.repeats, quiet())
+            for implementation in record["implementations"]:
+                assert implementation["status"] in ("ok", "missing"), (case.name, implementation)
+            statuses = {i["column"]: i["status"] for i in record["implementations"]}
+            assert statuses["Python"] == "ok"
+            assert statuses["fastkernels"] == "ok" and record["speedup"] > 0
+    finally:
+        resources.close()  # the dask workload's LocalCluster: no threads left behind for later tests
 
 
 def test_a_wrong_answer_is_a_failure_not_a_speed():

@@ -29,7 +29,7 @@ from fastkernels import dask as fkd  # noqa: E402
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, silence_logs=logging.ERROR) as cluster:
+                                  dashboard_address=":0", silence_logs=logging.ERROR) as cluster:
         yield cluster
 
 
@@ -318,6 +318,8 @@ def test_functions_and_partial_results_pickle(tmp_path):
             assert loads(dumps(function)) is function
         partial = fkd._FSumPartial(-(2**2000) + 7, fkd._FSumPartial.NAN)
         assert loads(dumps(partial)) == partial
+        words = fkd._WordCounts.encode(fastkernels.word_count("b a B c ΣΑΣ"))
+        assert_same_counter(loads(dumps(words)).decode(), fastkernels.word_count("b a B c ΣΑΣ"))
         counts = fastkernels.word_count("b a B c")
         assert_same_counter(loads(dumps(counts)), counts)
         path = write(tmp_path, "bad.txt", b"ok \xff")
@@ -452,6 +454,12 @@ def test_sums_on_a_local_cluster(client):
     with distributed.get_task_stream(client) as stream:
         fkd.fsum(floats, client=client)
     assert any("fastkernels-fsum" in str(task["key"]) for task in stream.data)
+    for dtype in ("int8", "uint64", "bool", "float16", "float32"):
+        values = random_values(dtype, (300, 7), rng)
+        array = da.from_array(values, chunks=(41, 3))
+        if values.dtype.kind != "f":
+            assert fkd.sum(array, client=client) == builtins_sum(values.ravel().tolist())
+        assert fkd.fsum(array, client=client, split_every=3) == math.fsum(values.ravel().tolist())
 
 
 @pytest.mark.parametrize("function", [fkd.sum, fkd.fsum])
@@ -483,7 +491,7 @@ def test_ctrl_c_stops_a_corpus_count(tmp_path, interrupt_child, where):
         (tmp_path / f"{i}.txt").write_text(words * 5)  # 4 files of ~12 MB
     client = ("import logging, distributed\n"
               "cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, host='127.0.0.1', "
-              "dashboard_address=None, silence_logs=logging.ERROR)\n"
+              "dashboard_address=':0', silence_logs=logging.ERROR)\n"
               "client = distributed.Client(cluster)\n") if where == "local cluster" else "client = None\n"
     script = (
         "import sys\n"

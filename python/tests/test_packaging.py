@@ -82,6 +82,7 @@ def test_wheel_holds_package_stubs_and_extension(tmp_path):
     assert "fastkernels/__main__.py" in names  # python -m fastkernels bench
     assert "fastkernels/_build_info.json" in names  # show_config(): the Swift compiler that built it
     assert "fastkernels/bench/workloads.py" in names
+    assert "fastkernels/dask.py" in names  # fastkernels.dask, the [dask] extra
     assert [n for n in names if n.startswith("fastkernels/_native.") and n.endswith(".so")]
     assert not [n for n in names if "tests" in n]
 

@@ -11,7 +11,6 @@ import array
 import math
 import os
 import random
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -142,7 +141,7 @@ class Resources:
             start_cluster: Any = distributed.LocalCluster
             connect: Any = distributed.Client
             cluster = start_cluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                    dashboard_address=None, silence_logs=logging.ERROR)
+                                    dashboard_address=":0", silence_logs=logging.ERROR)
             self._dask = (cluster, connect(cluster, set_as_default=False))
             atexit.register(self.close)
         return self._dask[1]
@@ -613,10 +612,3 @@ def dask_workload(sizes: Sizes, resources: Resources) -> list[Case]:
                            lambda: fkd.fsum(values, client=client)),
         ], same=close, note="chunks persisted on the cluster's workers"),
     ]
-
-
-def build_all(names: list[str], sizes: Sizes, workdir: Optional[Path] = None,
-              progress: Callable[[str], None] = lambda message: None) -> list[tuple[Workload, list[Case]]]:
-    """The cases of the named workloads (for tests; the CLI builds them one at a time)."""
-    resources = Resources(workdir or Path(tempfile.mkdtemp(prefix="fastkernels-bench-")), progress)
-    return [(WORKLOADS[name], WORKLOADS[name].build(sizes, resources)) for name in names]
