@@ -44,6 +44,8 @@ _NATIVE_CODECS = {"utf-8": "utf-8", "ascii": "ascii", "iso8859-1": "latin-1"}
 # Fan-in of the tree reductions.
 _SPLIT_EVERY = 8
 _SEARCH_STEP = 1 << 16
+# Blocks of one call at most: each is a task of the graph (about a kilobyte of scheduler state).
+_MAX_BLOCKS = 100_000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,6 +107,9 @@ def word_count_files(urlpath: Union[PathArgument, Sequence[PathArgument]], /, *,
             specs.append((fs, path, start, min(size, start + step) if step else size, size))
     if not specs:
         return Counter()
+    if len(specs) > _MAX_BLOCKS:
+        raise ValueError(f"word_count_files(): blocksize={blocksize!r} cuts the files into {len(specs):,} blocks, "
+                         f"more tasks than a graph should hold (at most {_MAX_BLOCKS:,}): use a larger blocksize")
     client = _current_client(client)
     threads = 1 if len(specs) >= _worker_slots(client) else None
     parts = [delayed(_count_block, pure=False)(fs, path, start, stop, size, native or codec, threads)
@@ -160,23 +165,33 @@ def _expand_paths(urlpath: Any, storage_options: dict[str, Any]) -> list[tuple[A
             raise TypeError(f"word_count_files() argument 'urlpath' must hold paths, not {type(item).__name__}")
         name = os.fsdecode(os.fspath(item))
         fs, path = url_to_fs(name, **storage_options)
-        if any(magic in path for magic in "*?[") and not fs.isfile(path):
-            matches = [match for match in sorted(fs.glob(path)) if fs.isfile(match)]
+        if any(magic in path for magic in "*?[") and not fs.exists(path):
+            matches = [match for match in sorted(fs.glob(path)) if not fs.isdir(match)]
             if not matches:
                 raise FileNotFoundError(errno.ENOENT, "no file matches the pattern", name)
-            files.extend((fs, match, int(fs.size(match))) for match in matches)
-            continue
-        try:
-            info = fs.info(path)
-        except FileNotFoundError:
-            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name) from None
-        if info.get("type") == "directory":
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
-        files.append((fs, path, int(info["size"])))
+            files.extend((fs, match, _file_size(fs, match, match)) for match in matches)
+        else:
+            files.append((fs, path, _file_size(fs, path, name)))
     for fs, path, _ in files:
         if _is_local(fs):
             open(path, "rb").close()  # PermissionError now, not from a worker
     return files
+
+
+def _file_size(fs: Any, path: str, name: str) -> int:
+    """The size of a regular file; the error open() would raise for what is not one."""
+    try:
+        info = fs.info(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name) from None
+    kind = info.get("type")
+    if kind == "directory":
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
+    if kind not in (None, "file"):
+        # A FIFO or a device has no size to cut into blocks (and no worker elsewhere could open it).
+        raise ValueError(f"word_count_files() reads regular files; {name} is not one (a pipe or a device: "
+                         f"use fastkernels.word_count_file)")
+    return int(info["size"])
 
 
 def _is_local(fs: Any) -> bool:
@@ -498,6 +513,8 @@ def _partial_array(value: Any, ndim: int) -> Any:
 def _current_client(client: Any) -> Any:
     """`client`, else the current dask.distributed client, else None (dask's default scheduler)."""
     if client is not None:
+        if not callable(getattr(client, "compute", None)) or not callable(getattr(client, "nthreads", None)):
+            raise TypeError(f"argument 'client' must be a distributed.Client or None, not {type(client).__name__}")
         return client
     try:
         import distributed

@@ -516,3 +516,40 @@ def test_a_path_with_glob_characters_that_exists_is_taken_literally(tmp_path):
     write(tmp_path, "data1.txt", "globbed file")
     assert_same_counter(fkd.word_count_files(literal), idiom([literal]))
     assert_same_counter(fkd.word_count_files(str(tmp_path / "data[12].txt")), idiom([str(tmp_path / "data1.txt")]))
+
+
+def test_pipes_are_refused_and_too_many_blocks_too(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="not one .a pipe or a device"):
+        fkd.word_count_files([str(fifo)])
+    with pytest.raises(ValueError, match="not one .a pipe or a device"):
+        fkd.word_count_files(str(tmp_path / "*"))
+    big = write(tmp_path, "big.txt", "word " * 30_000)
+    with pytest.raises(ValueError, match="150,000 blocks"):
+        fkd.word_count_files([big], blocksize=1)
+    assert fkd.word_count_files([big], blocksize=4096) == Counter(word=30_000)
+
+
+@pytest.mark.parametrize("function, argument", [
+    (fkd.word_count_files, "files"), (fkd.sum, "ints"), (fkd.fsum, "ints")])
+def test_a_client_that_is_not_one_is_a_type_error(tmp_path, function, argument):
+    value = [write(tmp_path, "a.txt", "words")] if argument == "files" else da.ones(4, dtype=int, chunks=2)
+    with pytest.raises(TypeError, match="argument 'client' must be a distributed.Client or None, not str"):
+        function(value, client="tcp://127.0.0.1:8786")
+
+
+def test_a_file_that_shrinks_while_it_is_counted_is_an_error(tmp_path):
+    path = write(tmp_path, "a.txt", "alpha beta gamma delta")
+    [(fs, name, size)] = fkd._expand_paths([path], {})
+    with pytest.raises(ValueError, match="changed while it was being counted"):
+        fkd._count_block(fs, name, 0, size + 10, size + 10, "utf-8", 1)
+
+
+def test_sums_of_arrays_with_unknown_chunk_sizes():
+    values = np.arange(-50, 50, dtype=np.int64)
+    array = da.from_array(values, chunks=7)
+    picked = array[array % 3 == 0]  # chunk sizes unknown until computed
+    assert math.isnan(picked.shape[0])
+    assert fkd.sum(picked) == builtins_sum(v for v in values.tolist() if v % 3 == 0)
+    assert fkd.fsum(picked.astype(float) / 7) == math.fsum(v / 7 for v in values.tolist() if v % 3 == 0)
