@@ -100,11 +100,11 @@ def word_count_files(urlpath: Union[PathArgument, Sequence[PathArgument]], /, *,
     from dask.delayed import delayed
 
     specs = []
-    for fs, path, size in files:
+    for fs, path, size, name in files:
         if size == 0 and native is not None:
             continue  # no words (a codec Python decodes still reads it: a BOM alone may be an error)
         for start in range(0, max(size, 1), step or max(size, 1)):
-            specs.append((fs, path, start, min(size, start + step) if step else size, size))
+            specs.append((fs, path, name, start, min(size, start + step) if step else size, size))
     if not specs:
         return Counter()
     if len(specs) > _MAX_BLOCKS:
@@ -112,8 +112,8 @@ def word_count_files(urlpath: Union[PathArgument, Sequence[PathArgument]], /, *,
                          f"more tasks than a graph should hold (at most {_MAX_BLOCKS:,}): use a larger blocksize")
     client = _current_client(client)
     threads = 1 if len(specs) >= _worker_slots(client) else None
-    parts = [delayed(_count_block, pure=False)(fs, path, start, stop, size, native or codec, threads)
-             for fs, path, start, stop, size in specs]
+    parts = [delayed(_count_block, pure=False)(fs, path, name, start, stop, size, native or codec, threads)
+             for fs, path, name, start, stop, size in specs]
     total = _tree(parts, _merge_counts)
     result = _compute(total, client)
     if isinstance(result, _DecodeFailure):
@@ -148,8 +148,8 @@ def _parse_blocksize(blocksize: Any) -> Optional[int]:
     return size
 
 
-def _expand_paths(urlpath: Any, storage_options: dict[str, Any]) -> list[tuple[Any, str, int]]:
-    """(file system, path, size) of every file, in order; raises for what is missing."""
+def _expand_paths(urlpath: Any, storage_options: dict[str, Any]) -> list[tuple[Any, str, int, str]]:
+    """(file system, path, size, name in messages) of every file, in order; raises for what is missing."""
     from fsspec.core import url_to_fs  # type: ignore[import-untyped, unused-ignore]
 
     if isinstance(urlpath, (str, bytes, os.PathLike)):
@@ -159,7 +159,7 @@ def _expand_paths(urlpath: Any, storage_options: dict[str, Any]) -> list[tuple[A
     else:
         raise TypeError("word_count_files() argument 'urlpath' must be a path, a glob or a list of them, "
                         f"not {type(urlpath).__name__}")
-    files: list[tuple[Any, str, int]] = []
+    files: list[tuple[Any, str, int, str]] = []
     for item in items:
         if not isinstance(item, (str, bytes, os.PathLike)):
             raise TypeError(f"word_count_files() argument 'urlpath' must hold paths, not {type(item).__name__}")
@@ -169,10 +169,12 @@ def _expand_paths(urlpath: Any, storage_options: dict[str, Any]) -> list[tuple[A
             matches = [match for match in sorted(fs.glob(path)) if not fs.isdir(match)]
             if not matches:
                 raise FileNotFoundError(errno.ENOENT, "no file matches the pattern", name)
-            files.extend((fs, match, _file_size(fs, match, match)) for match in matches)
+            for match in matches:
+                shown = _display_name(fs, match)
+                files.append((fs, match, _file_size(fs, match, shown), shown))
         else:
-            files.append((fs, path, _file_size(fs, path, name)))
-    for fs, path, _ in files:
+            files.append((fs, path, _file_size(fs, path, name), name))
+    for fs, path, _, _ in files:
         if _is_local(fs):
             open(path, "rb").close()  # PermissionError now, not from a worker
     return files
@@ -225,15 +227,15 @@ def _cut(file: Any, offset: int, size: int) -> int:
     return size
 
 
-def _count_block(fs: Any, path: str, start: int, stop: int, size: int, encoding: str,
+def _count_block(fs: Any, path: str, name: str, start: int, stop: int, size: int, encoding: str,
                  threads: Optional[int]) -> Union[_WordCounts, _DecodeFailure]:
-    """The words of the block of `path` (of `size` bytes when planned) that nominally
-    spans [start, stop): from the cut at start to the cut at stop. Runs on a worker.
-    A codec Python decodes takes the whole file in one task."""
+    """The words of the block of `path` (of `size` bytes when planned; `name` in
+    messages) that nominally spans [start, stop): from the cut at start to the cut
+    at stop. Runs on a worker. A codec Python decodes takes the whole file in one task."""
     from . import word_count
 
     if encoding not in _NATIVE_CODECS.values():
-        return _count_decoded_file(fs, path, encoding)
+        return _count_decoded_file(fs, path, name, encoding)
     with fs.open(path, "rb") as file:
         begin = _cut(file, start, size)
         end = _cut(file, stop, size) if stop < size else size
@@ -242,7 +244,7 @@ def _count_block(fs: Any, path: str, start: int, stop: int, size: int, encoding:
         file.seek(begin)
         data = file.read(end - begin)
     if len(data) != end - begin:
-        raise ValueError(f"word_count_files(): {path} changed while it was being counted")
+        raise ValueError(f"word_count_files(): {name} changed while it was being counted")
     try:
         if encoding == "latin-1":
             return _WordCounts.encode(word_count(data.decode("latin-1"), threads=threads))
@@ -250,10 +252,10 @@ def _count_block(fs: Any, path: str, start: int, stop: int, size: int, encoding:
             data.decode("ascii")
         return _WordCounts.encode(word_count(data, threads=threads))
     except UnicodeDecodeError as error:
-        return _DecodeFailure(_display_name(fs, path), error, begin)
+        return _DecodeFailure(name, error, begin)
 
 
-def _count_decoded_file(fs: Any, path: str, encoding: str) -> Union[_WordCounts, _DecodeFailure]:
+def _count_decoded_file(fs: Any, path: str, name: str, encoding: str) -> Union[_WordCounts, _DecodeFailure]:
     """A whole file in a codec Python decodes, a chunk at a time (word_count_file's way)."""
     from . import _count_decoded_chunks
 
@@ -262,7 +264,7 @@ def _count_decoded_file(fs: Any, path: str, encoding: str) -> Union[_WordCounts,
         try:
             _count_decoded_chunks(file, 0, encoding, counts)
         except UnicodeDecodeError as error:
-            return _DecodeFailure(_display_name(fs, path), error, 0)
+            return _DecodeFailure(name, error, 0)
     return _WordCounts.encode(counts)
 
 

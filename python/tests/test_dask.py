@@ -325,7 +325,8 @@ def test_functions_and_partial_results_pickle(tmp_path):
         path = write(tmp_path, "bad.txt", b"ok \xff")
         with pytest.raises(UnicodeDecodeError) as expected:
             fkd.word_count_files([path])
-        failure = fkd._count_block(*fkd._expand_paths([path], {})[0][:2], 0, 4, 4, "utf-8", 1)
+        fs, name, size, shown = fkd._expand_paths([path], {})[0]
+        failure = fkd._count_block(fs, name, shown, 0, size, size, "utf-8", 1)
         with pytest.raises(UnicodeDecodeError) as again:
             loads(dumps(failure)).raise_error()
         assert str(again.value) == str(expected.value)
@@ -541,9 +542,9 @@ def test_a_client_that_is_not_one_is_a_type_error(tmp_path, function, argument):
 
 def test_a_file_that_shrinks_while_it_is_counted_is_an_error(tmp_path):
     path = write(tmp_path, "a.txt", "alpha beta gamma delta")
-    [(fs, name, size)] = fkd._expand_paths([path], {})
-    with pytest.raises(ValueError, match="changed while it was being counted"):
-        fkd._count_block(fs, name, 0, size + 10, size + 10, "utf-8", 1)
+    [(fs, name, size, shown)] = fkd._expand_paths([path], {})
+    with pytest.raises(ValueError, match="a.txt changed while it was being counted"):
+        fkd._count_block(fs, name, shown, 0, size + 10, size + 10, "utf-8", 1)
 
 
 def test_sums_of_arrays_with_unknown_chunk_sizes():
@@ -553,3 +554,31 @@ def test_sums_of_arrays_with_unknown_chunk_sizes():
     assert math.isnan(picked.shape[0])
     assert fkd.sum(picked) == builtins_sum(v for v in values.tolist() if v % 3 == 0)
     assert fkd.fsum(picked.astype(float) / 7) == math.fsum(v / 7 for v in values.tolist() if v % 3 == 0)
+
+
+def test_any_fsspec_url(tmp_path):
+    """fsspec's in-memory file system stands for a remote one (s3://, gs://): the same code path,
+    names in messages as URLs. (It lives in this process: the default scheduler's threads see it.)"""
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    texts = {"memory://fk-corpus/b.txt": "Beta ALPHA\nΣΑΣ gamma", "memory://fk-corpus/a.txt": "alpha  beta\tbeta"}
+    try:
+        for url, text in texts.items():
+            with fsspec.open(url, "wb") as file:
+                file.write(text.encode())
+        expected = Counter()
+        for url in sorted(texts):
+            expected.update(texts[url].lower().split())
+        for blocksize in (1, 4, None):
+            assert_same_counter(fkd.word_count_files("memory://fk-corpus/*.txt", blocksize=blocksize), expected)
+        with fsspec.open("memory://fk-corpus/c.txt", "wb") as file:
+            file.write(b"fine \xff")
+        with pytest.raises(UnicodeDecodeError) as info:
+            fkd.word_count_files(["memory://fk-corpus/a.txt", "memory://fk-corpus/c.txt"], blocksize=3)
+        assert info.value.start == 5 and info.value.reason == "invalid start byte"
+        assert any("memory://fk-corpus/c.txt" in note for note in info.value.__notes__)
+        with pytest.raises(FileNotFoundError):
+            fkd.word_count_files("memory://fk-corpus/missing.txt")
+    finally:
+        memory.rm("/fk-corpus", recursive=True)
