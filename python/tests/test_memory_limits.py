@@ -89,6 +89,21 @@ CHILD = textwrap.dedent("""
         data = "x" * 30_000_000 + " y"
         expected = Counter(data.split())
         run = lambda: fastkernels.word_count(data.encode(), threads=1)
+    elif case == "merge-word-counts":  # fastkernels.dask's merge of partial counts
+        import array
+        parts = [Counter(f"w{(i * 7 + k) % 300_000}" for i in range(200_000)) for k in range(4)]
+        words = tuple(" ".join(p).encode() for p in parts)
+        counts = tuple(array.array("q", p.values()).tobytes() for p in parts)
+        total = Counter()
+        for p in parts:
+            total.update(p)
+        expected = (" ".join(total).encode(), array.array("q", total.values()).tobytes())
+        run = lambda: fastkernels._native._merge_word_counts(words, counts)
+    elif case == "fsum-partial":  # fastkernels.dask.fsum's exact partial of a chunk
+        data = rng.standard_normal(2_000_000) * 1e300
+        units, _ = fastkernels._native._fsum_partial(data)
+        expected = (units, 0)
+        run = lambda: fastkernels._native._fsum_partial(data)
     elif case == "fibonacci":
         from fastkernels._pure import fibonacci_fast_doubling
         expected = fibonacci_fast_doubling(1_000_000)
@@ -141,7 +156,8 @@ CHILD = textwrap.dedent("""
 
 CASES = ["sum-array", "sum-float-array", "sum-list", "sum-range", "fsum-array", "fsum-list", "sort-list",
          "sort-array", "sort-inplace-array", "sort-inplace-list", "word-count-short", "word-count-1", "word-count-2",
-         "word-count-64", "word-count-file-1", "word-count-file-256", "huge-token", "fibonacci", "matmul-array",
+         "word-count-64", "word-count-file-1", "word-count-file-256", "huge-token", "merge-word-counts", "fsum-partial",
+         "fibonacci", "matmul-array",
          "matmul-int-stack", "matmul-in-place", "matmul-vector", "matmul-lists"]
 HEADROOMS_MB = [2, 4, 8, 16, 48, 128, 384]
 
