@@ -23,7 +23,8 @@ import nox
 ROOT = Path(__file__).resolve().parent
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 # What the tests import besides fastkernels (numpy is the reference of several kernels).
-TEST_REQUIREMENTS = ["pytest", "hypothesis", "numpy", "threadpoolctl"]
+# dask (with distributed): fastkernels.dask is tested on every version too (dask 2024.8 is the last for 3.9).
+TEST_REQUIREMENTS = ["pytest", "hypothesis", "numpy", "threadpoolctl", "dask[array,distributed]"]
 
 nox.options.error_on_missing_interpreters = False
 nox.options.reuse_existing_virtualenvs = False
