@@ -40,32 +40,53 @@ public func exactSum<T: FixedWidthInteger & BufferScalar>(
 ) throws(KernelError) -> Int128 {
     let blocks = (values.count + integerBlockLength - 1) / integerBlockLength
     let workers = values.count < parallelIntegerSumThreshold ? 1 : min(effectiveWorkers(threads), blocks)
-    return try withUnsafeTemporaryAllocation(of: Int128.self, capacity: max(workers, 1)) { partials throws(KernelError) in
-        partials.initialize(repeating: 0)
-        let cancelled = StopFlag()
-        withoutActuallyEscaping(isCancelled) { isCancelled in
-            let shared = SharedPointer(partials.baseAddress!)
-            runWorkers(workers, isCancelled: isCancelled) { worker, workers in
-                withUnsafeTemporaryAllocation(of: T.self, capacity: gatherChunk) { scratch in
-                    var total: Int128 = 0
-                    var block = worker
-                    while block < blocks {
-                        if cancelled.isSet { return }
-                        if isCancelled() { cancelled.set(); return }
-                        let start = block * integerBlockLength
-                        let range = start..<min(start + integerBlockLength, values.count)
-                        values.withChunks(range, chunk: gatherChunk, scratch: scratch.baseAddress!) { p, n in
-                            total += integerBlockSum(p, n)
-                        }
-                        block += workers
-                    }
-                    shared.pointer[worker] = total
-                }
-            }
-        }
-        if cancelled.isSet || isCancelled() { throw .cancelled }
-        return partials.reduce(0, +)
+    if workers <= 1 && values.isContiguous { return try contiguousExactSum(values, isCancelled: isCancelled) }
+    // Per worker: a gather buffer for strided or byte-swapped input (contiguous input needs none).
+    let scratchCount = values.isContiguous ? 0 : gatherChunk
+    guard let scratch = allocateChecked(T.self, max(workers * scratchCount, 1)),
+          let partials = allocateChecked(Int128.self, max(workers, 1)) else { throw .outOfMemory }
+    defer {
+        deallocateChecked(scratch, count: max(workers * scratchCount, 1))
+        deallocateChecked(partials, count: max(workers, 1))
     }
+    partials.initialize(repeating: 0, count: max(workers, 1))
+    let cancelled = StopFlag()
+    withoutActuallyEscaping(isCancelled) { isCancelled in
+        let shared = SharedPointer(partials)
+        let gather = SharedPointer(scratch)
+        runWorkers(workers, isCancelled: isCancelled) { worker, workers in
+            var total: Int128 = 0
+            var block = worker
+            while block < blocks {
+                if cancelled.isSet { return }
+                if isCancelled() { cancelled.set(); return }
+                let start = block * integerBlockLength
+                let range = start..<min(start + integerBlockLength, values.count)
+                values.withChunks(range, chunk: gatherChunk, scratch: gather.pointer + worker * scratchCount) { p, n in
+                    total += integerBlockSum(p, n)
+                }
+                block += workers
+            }
+            shared.pointer[worker] = total
+        }
+    }
+    if cancelled.isSet || isCancelled() { throw .cancelled }
+    return UnsafeBufferPointer(start: partials, count: max(workers, 1)).reduce(0, +)
+}
+
+/// `exactSum` of contiguous values on this thread: no memory besides the registers.
+func contiguousExactSum<T: FixedWidthInteger & BufferScalar>(
+    _ values: StridedBuffer<T>, isCancelled: () -> Bool
+) throws(KernelError) -> Int128 {
+    var total: Int128 = 0
+    var start = 0
+    while start < values.count {
+        if isCancelled() { throw .cancelled }
+        let end = min(start + integerBlockLength, values.count)
+        total += integerBlockSum(values.elements + start, end - start)
+        start = end
+    }
+    return total
 }
 
 @inline(__always)
@@ -102,8 +123,7 @@ func integerBlockSum<T: FixedWidthInteger>(_ p: UnsafePointer<T>, _ n: Int) -> I
 public func addInOrder<T: BufferScalar & FixedWidthInteger>(
     _ values: StridedBuffer<T>, to sum: inout PythonSum, asBool: Bool = false, isCancelled: () -> Bool = { false }
 ) throws(KernelError) {
-    try withUnsafeTemporaryAllocation(of: Int64.self, capacity: gatherChunk) { integers throws(KernelError) in
-        let integers = integers.baseAddress!
+    let converted = try withTemporaryMemory(of: Int64.self, capacity: min(gatherChunk, values.count)) { integers throws(KernelError) in
         try forEachChunk(of: values, isCancelled: isCancelled) { p, n in
             if T.self == UInt64.self {
                 var run = 0  // values below 2^63, added in bulk
@@ -124,6 +144,7 @@ public func addInOrder<T: BufferScalar & FixedWidthInteger>(
             }
         }
     }
+    if converted == nil { throw .outOfMemory }
 }
 
 /// Python's sum() of a float array, continuing `sum`, element after element in
@@ -137,8 +158,9 @@ public func addInOrder<T: BufferScalar & FixedWidthInteger>(
 public func addInOrder<T: BufferScalar & BinaryFloatingPoint>(
     _ values: StridedBuffer<T>, to sum: inout PythonSum, isCancelled: () -> Bool = { false }
 ) throws(KernelError) {
-    try withUnsafeTemporaryAllocation(of: Double.self, capacity: gatherChunk) { floats throws(KernelError) in
-        let floats = floats.baseAddress!
+    // (Double elements are added where they are: no conversion buffer.)
+    let widened = try withTemporaryMemory(of: Double.self, capacity: T.self == Double.self ? 1 : min(gatherChunk, values.count)) {
+        floats throws(KernelError) in
         try forEachChunk(of: values, isCancelled: isCancelled) { p, n in
             if T.self == Double.self {
                 sum.add(floats: UnsafeRawPointer(p).assumingMemoryBound(to: Double.self), count: n)
@@ -148,6 +170,7 @@ public func addInOrder<T: BufferScalar & BinaryFloatingPoint>(
             }
         }
     }
+    if widened == nil { throw .outOfMemory }
 }
 
 /// Calls `body` with the elements of `values` as contiguous native memory, in
@@ -155,15 +178,18 @@ public func addInOrder<T: BufferScalar & BinaryFloatingPoint>(
 @inline(__always)
 func forEachChunk<T: BufferScalar>(of values: StridedBuffer<T>, isCancelled: () -> Bool,
                                    _ body: (UnsafePointer<T>, Int) -> Void) throws(KernelError) {
-    try withUnsafeTemporaryAllocation(of: T.self, capacity: gatherChunk) { scratch throws(KernelError) in
+    // A gather buffer only for strided or byte-swapped input.
+    let gathered = try withTemporaryMemory(of: T.self, capacity: values.isContiguous ? 1 : min(gatherChunk, values.count)) {
+        scratch throws(KernelError) in
         var index = 0
         while index < values.count {
             if index % (1 << 16) == 0 && isCancelled() { throw .cancelled }
             let end = min(index + gatherChunk, values.count)
-            values.withChunks(index..<end, chunk: gatherChunk, scratch: scratch.baseAddress!, body)
+            values.withChunks(index..<end, chunk: gatherChunk, scratch: scratch, body)
             index = end
         }
     }
+    if gathered == nil { throw .outOfMemory }
 }
 
 /// The number of non-zero bytes: the sum of a bool buffer (`?` format), where

@@ -29,6 +29,14 @@ public func availableCores() -> Int {
     return limit > 0 ? min(limit, detectedCores()) : detectedCores()
 }
 
+/// Reads and keeps what the kernels otherwise read on first use: the CPUs this process
+/// may use and the cache sizes. Reading them builds Swift strings and arrays, whose
+/// allocations trap when memory is exhausted; so the module does it when it is imported.
+public func readSystemFacts() {
+    _ = detectedCores()
+    _ = CacheSizes.current
+}
+
 /// `FASTKERNELS_NUM_THREADS`, or the CPUs this process may run on: read once.
 func detectedCores() -> Int {
     let cached = WorkerPool.coreCount.load(ordering: .relaxed)

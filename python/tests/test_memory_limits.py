@@ -203,3 +203,59 @@ def test_more_threads_than_cores_use_no_more_memory():
                              check=True, timeout=120).stdout
         peaks[threads] = int(out) / 1024
     assert peaks[64] < peaks[os.cpu_count() or 1] * 1.3 + 20, peaks
+
+
+EXHAUSTED = textwrap.dedent("""
+    import array, resource, sys
+    import numpy as np
+    import fastkernels
+
+    calls = {
+        "sum-strided": (lambda: fastkernels.sum(data[::2]), lambda: sum(data[::2].tolist())),
+        "sum-float32": (lambda: fastkernels.sum(floats), lambda: sum(floats.tolist())),
+        "sum-bool": (lambda: fastkernels.sum(flags), lambda: sum(flags.tolist())),
+        "sum-list": (lambda: fastkernels.sum(items), lambda: sum(items)),
+        "fsum-list": (lambda: fastkernels.fsum(items), lambda: __import__("math").fsum(items)),
+        "sort-small": (lambda: fastkernels.sort(small), lambda: sorted(small)),
+        "word-count-short": (lambda: fastkernels.word_count(text), lambda: None),
+    }
+    data = np.arange(300_000, dtype=np.int64)
+    floats = np.linspace(0, 1, 300_000, dtype=np.float32)
+    flags = np.arange(300_000) % 3 == 0
+    items = [float(i) for i in range(5000)]
+    small = [float(i % 7) for i in range(200)]
+    text = " ".join(f"w{i}" for i in range(400))
+    expected = {name: reference() for name, (_, reference) in calls.items()}
+    from collections import Counter
+    expected["word-count-short"] = Counter(text.split())
+    # Use up the address space: the limit is what is mapped now plus a little, then blocks until
+    # MemoryError; then every call must give its answer or MemoryError (never a trap or a signal).
+    size = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmSize:")) * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (size + (4 << 20), resource.getrlimit(resource.RLIMIT_AS)[1]))
+    hoard = []
+    for block in (1 << 16, 1 << 12, 1 << 8):
+        try:
+            while True:
+                hoard.append(bytearray(block))
+        except MemoryError:
+            pass
+    outcomes = []
+    for name, (call, _) in calls.items():
+        try:
+            outcomes.append((name, "ok" if call() == expected[name] else "WRONG"))
+        except MemoryError:
+            outcomes.append((name, "memoryerror"))
+    del hoard
+    print(outcomes, flush=True)
+""")
+
+
+def test_calls_when_the_address_space_is_used_up():
+    """Every call gives its answer or MemoryError when malloc fails everywhere: temporary buffers
+    beyond 1 KiB once came from withUnsafeTemporaryAllocation, which traps when its heap fallback
+    fails (a 32 KiB gather buffer in a sum's worker crashed the interpreter)."""
+    for attempt in range(3):
+        child = subprocess.run([sys.executable, "-c", EXHAUSTED], capture_output=True, text=True, timeout=120)
+        assert child.returncode == 0, f"ended with {child.returncode}:\\n{child.stdout}\\n{child.stderr[-3000:]}"
+        outcomes = dict(eval(child.stdout.strip().splitlines()[-1]))
+        assert set(outcomes.values()) <= {"ok", "memoryerror"}, outcomes

@@ -161,6 +161,20 @@ private let threadScratchKey: pthread_key_t? = {
     return key
 }()
 
+/// This thread's kept block (`threadScratchBytes` after a 64-byte header), marked in
+/// use; nil when the thread has none and none can be had, or it is in use already.
+private func takeThreadBlock() -> UnsafeMutableRawPointer? {
+    guard let key = threadScratchKey else { return nil }
+    var block = pthread_getspecific(key)
+    if block == nil, let fresh = allocateChecked(UInt8.self, 64 + threadScratchBytes) {
+        fresh.pointee = 0
+        if pthread_setspecific(key, fresh) == 0 { block = UnsafeMutableRawPointer(fresh) } else { free(fresh) }
+    }
+    guard let block, block.load(as: UInt8.self) == 0 else { return nil }
+    block.storeBytes(of: 1, as: UInt8.self)
+    return block
+}
+
 /// Runs `body` with `count` uninitialised values of `T` (64-byte aligned), from
 /// this thread's kept block when they fit, else from `allocateChecked`.
 /// - Throws: `.outOfMemory` when no memory can be had, or what `body` throws.
@@ -168,18 +182,35 @@ private let threadScratchKey: pthread_key_t? = {
 func withScratch<T, R>(_: T.Type, count: Int,
                        _ body: (UnsafeMutablePointer<T>) throws(KernelError) -> R) throws(KernelError) -> R {
     let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<T>.stride)
-    if !overflow, bytes <= threadScratchBytes, MemoryLayout<T>.alignment <= 64, let key = threadScratchKey {
-        var block = pthread_getspecific(key)
-        if block == nil, let fresh = allocateChecked(UInt8.self, 64 + threadScratchBytes) {
-            fresh.pointee = 0
-            if pthread_setspecific(key, fresh) == 0 { block = UnsafeMutableRawPointer(fresh) } else { free(fresh) }
-        }
-        if let block, block.load(as: UInt8.self) == 0 {
-            block.storeBytes(of: 1, as: UInt8.self)
-            defer { block.storeBytes(of: 0, as: UInt8.self) }
-            return try body((block + 64).bindMemory(to: T.self, capacity: max(count, 1)))
-        }
+    if !overflow, bytes <= threadScratchBytes, MemoryLayout<T>.alignment <= 64, let block = takeThreadBlock() {
+        defer { block.storeBytes(of: 0, as: UInt8.self) }
+        return try body((block + 64).bindMemory(to: T.self, capacity: max(count, 1)))
     }
     guard let scratch = CheckedBuffer(T.self, count: count) else { throw .outOfMemory }
     return try body(scratch.base)
+}
+
+/// Temporary memory that never traps: `count` uninitialised values of `T` on the stack
+/// up to 1 KiB (where `withUnsafeTemporaryAllocation` never allocates), from this
+/// thread's kept block up to `threadScratchBytes`, else from `allocateChecked`; nil,
+/// without calling `body`, when none can be had. (`withUnsafeTemporaryAllocation`
+/// falls back to a heap allocation that traps when malloc fails, as it does under a
+/// memory limit; on the main thread it may even fall back because finding the stack's
+/// bounds reads /proc, which needs memory too.)
+@inline(__always)
+public func withTemporaryMemory<T, R: ~Copyable, E: Error>(of _: T.Type, capacity count: Int,
+                                               _ body: (UnsafeMutablePointer<T>) throws(E) -> R) throws(E) -> R? {
+    let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+    if !overflow, bytes <= 1024, MemoryLayout<T>.alignment <= 16 {
+        return try withUnsafeTemporaryAllocation(of: T.self, capacity: max(count, 1)) { (memory) throws(E) -> R? in
+            try body(memory.baseAddress!)
+        }
+    }
+    if !overflow, bytes <= threadScratchBytes, MemoryLayout<T>.alignment <= 64, let block = takeThreadBlock() {
+        defer { block.storeBytes(of: 0, as: UInt8.self) }
+        return try body((block + 64).bindMemory(to: T.self, capacity: max(count, 1)))
+    }
+    guard let memory = allocateChecked(T.self, max(count, 1)) else { return nil }
+    defer { deallocateChecked(memory, count: max(count, 1)) }
+    return try body(memory)
 }

@@ -128,11 +128,14 @@ public func withShortTextWords<R, E: Error>(_ text: UnsafeRawBufferPointer,
     let n = text.count
     guard n <= shortTextLimit else { return nil }
     let layout = shortTextScratch(n)
-    // On the stack only when small: a thread may have as little as 32 KiB of it.
+    // On the stack up to 1 KiB, then this thread's kept block (a thread may have as little
+    // as 32 KiB of stack; withTemporaryMemory never traps): nil only when no memory at all.
     if layout.bytes <= shortTextStackBytes {
-        return try withUnsafeTemporaryAllocation(byteCount: layout.bytes, alignment: 16) { (scratch) throws(E) -> R? in
-            try countShortText(text, scratch.baseAddress!, layout, counting, body)
+        let counted = try withTemporaryMemory(of: SIMD16<UInt8>.self, capacity: (layout.bytes + 15) / 16) {
+            (scratch) throws(E) -> R? in
+            try countShortText(text, UnsafeMutableRawPointer(scratch), layout, counting, body)
         }
+        return counted ?? nil
     }
     // Mapped from 2 MiB (returned to the system at once), in small pages: most of the
     // entries and index are never touched.

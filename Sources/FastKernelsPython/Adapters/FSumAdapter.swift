@@ -22,8 +22,7 @@ func fsumOfSequence(_ sequence: PyObjectPointer, items: UnsafeBufferPointer<PyOb
     var exact = ExactFloatSum()
     var index = 0
     var plain = true
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: 1024) { chunk in
-        let values = chunk.baseAddress!
+    let added: Void? = withTemporaryMemory(of: Double.self, capacity: 1024) { values in
         while plain && index < items.count {
             var n = 0
             while n < 1024 && index < items.count {
@@ -39,6 +38,7 @@ func fsumOfSequence(_ sequence: PyObjectPointer, items: UnsafeBufferPointer<PyOb
             exact.add(values, count: n)
         }
     }
+    if added == nil { throw PythonException.memoryError("fsum(): not enough memory") }
     if plain, let outcome = exact.decidedOutcome { return try fsumResult(outcome) }
     // math.fsum's own algorithm, item by item, as a list iterator reads them.
     var ordered = FSumSequence()

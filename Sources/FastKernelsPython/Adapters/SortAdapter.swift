@@ -59,12 +59,13 @@ func sortSmallList(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool
 func withSortedSmallItems<R: ~Copyable>(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool,
                              _ body: (UnsafePointer<KeyedItem>) throws -> R) throws -> R? {
     let count = items.count
-    return try withUnsafeTemporaryAllocation(of: KeyedItem.self, capacity: 2 * max(count, 1)) { keyed throws -> R? in
-        let base = keyed.baseAddress!
+    let sorted = try withTemporaryMemory(of: KeyedItem.self, capacity: 2 * max(count, 1)) { base throws -> R? in
         guard readSmallKeys(items, reverse: reverse, into: base) else { return nil }
         try sortSmallKeyedItems(base, scratch: base + max(count, 1), count: count)
         return try body(base)
     }
+    guard let sorted else { throw PythonException.memoryError("sort(): not enough memory to sort \(count) items") }
+    return sorted
 }
 
 /// `KeyedItems.sort` of items in the caller's memory, with the GIL held.

@@ -94,8 +94,9 @@ struct SumInProgress: ~Copyable {
     /// returns the index of the first item that needs Python (or the count).
     mutating func addNatively(_ items: UnsafeBufferPointer<PyObjectPointer?>, from start: Int) -> Int {
         guard generic == nil else { return start }
-        // At most 1,024 items a chunk; fewer for a short sequence, whose buffers then fit the stack.
-        let chunk = min(1024, max(items.count - start, 1))
+        // At most 128 items a chunk: the three buffers then always fit the stack (beyond 1 KiB,
+        // withUnsafeTemporaryAllocation may take the heap, and traps when that fails).
+        let chunk = min(128, max(items.count - start, 1))
         return withUnsafeTemporaryAllocation(of: Int64.self, capacity: chunk) { integerBuffer in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: chunk) { floatBuffer in
                 withUnsafeTemporaryAllocation(of: Bool.self, capacity: chunk) { flagBuffer in
