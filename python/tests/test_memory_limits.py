@@ -259,3 +259,38 @@ def test_calls_when_the_address_space_is_used_up():
         assert child.returncode == 0, f"ended with {child.returncode}:\\n{child.stdout}\\n{child.stderr[-3000:]}"
         outcomes = dict(eval(child.stdout.strip().splitlines()[-1]))
         assert set(outcomes.values()) <= {"ok", "memoryerror"}, outcomes
+
+
+# Every withUnsafeTemporaryAllocation in the sources, with why it stays within 1 KiB (where it
+# never falls back to its trapping heap allocation). A new one must be reviewed and added here,
+# or use withTemporaryMemory (Sources/FastKernels/System/Memory.swift), which cannot trap.
+SMALL_TEMPORARY_ALLOCATIONS = {
+    ("Sources/FastKernelsPython/Adapters/FSumAdapter.swift", "capacity: 2 * count + 1"),  # count <= 60
+    ("Sources/FastKernelsPython/Adapters/SumAdapter.swift", "of: Int64.self, capacity: chunk"),  # chunk <= 128
+    ("Sources/FastKernelsPython/Adapters/SumAdapter.swift", "of: Double.self, capacity: chunk"),
+    ("Sources/FastKernelsPython/Adapters/SumAdapter.swift", "of: Bool.self, capacity: chunk"),
+    ("Sources/PythonBridge/Function.swift", "capacity: parameters.count"),  # a signature's parameters
+    ("Sources/FastKernels/WorkerPool.swift", "of: PoolJob.self, capacity: 1"),
+    ("Sources/FastKernels/System/Memory.swift", "capacity: max(count, 1)"),  # withTemporaryMemory: <= 1 KiB
+    ("Sources/FastKernels/ExactFloatSum.swift", "byteCount: Self.integerByteCount"),  # 292 bytes
+    ("Sources/FastKernels/FSum.swift", "of: Double.self, capacity: 64"),
+}
+
+
+def test_temporary_allocations_that_could_trap_are_reviewed():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    found = set()
+    for folder, _, files in os.walk(os.path.join(root, "Sources")):
+        for name in files:
+            if not name.endswith(".swift"):
+                continue
+            path = os.path.join(folder, name)
+            for line in open(path, encoding="utf-8"):
+                code = line.split("//")[0]
+                if "withUnsafeTemporaryAllocation(" in code:
+                    arguments = code.split("withUnsafeTemporaryAllocation(", 1)[1]
+                    match = [snippet for file, snippet in SMALL_TEMPORARY_ALLOCATIONS
+                             if path.endswith(file) and snippet in arguments]
+                    assert match, f"{os.path.relpath(path, root)}: {line.strip()}"
+                    found.add((os.path.relpath(path, root), match[0]))
+    assert found == SMALL_TEMPORARY_ALLOCATIONS

@@ -47,16 +47,17 @@ func onlineCPUCount() -> Int {
 func readSmallFile(_ path: String) -> String? {
     guard case .success(let descriptor)? = try? valueOrErrno({ open(path, O_RDONLY | O_CLOEXEC) }) else { return nil }
     defer { close(descriptor) }
-    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer -> String? in
+    let capacity = 4096
+    return withTemporaryMemory(of: UInt8.self, capacity: capacity) { buffer -> String? in
         var filled = 0
-        while filled < buffer.count {
+        while filled < capacity {
             guard case .success(let got)? = try? valueOrErrno({
-                read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+                read(descriptor, buffer + filled, capacity - filled)
             }), got > 0 else { break }
             filled += got
         }
-        return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<filled]), as: UTF8.self)
-    }
+        return String(decoding: UnsafeBufferPointer(start: buffer, count: filled), as: UTF8.self)
+    } ?? nil
 }
 
 /// Where a regular file open at `descriptor` is read from and how long it is, or nil
