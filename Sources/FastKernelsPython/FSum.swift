@@ -45,9 +45,7 @@ let fsumPartialFunction = Function("_fsum_partial", "values, /, threads=None", d
     """) { args in
     let threads = try args.threadCount(1)
     let values = try args.object(0)
-    guard let buffer = try args.numericBuffer(values, argument: 0) else {
-        throw PythonException.typeError("_fsum_partial() argument 1 must be a 1-D numeric buffer, not \(PyRef.typeName(of: values))")
-    }
+    guard let buffer = try args.numericBuffer(values, argument: 0) else { throw args.typeError(0, expected: "a 1-D numeric buffer") }
     var partial = try buffer.visitElements(with: BufferExactPartial(threads: threads, releasingGIL: buffer.count >= arrayGILThreshold),
                                            args: args)
     let units = try partial.withIntegerBytes { bytes throws(PythonException) in try PyRef.int(signedLittleEndianBytes: bytes) }

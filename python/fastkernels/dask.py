@@ -12,8 +12,8 @@ importing this module does.
 Each function computes its result (it does not return a lazy collection), on
 ``client`` when given, else on the current ``dask.distributed`` client when
 there is one, else on dask's default scheduler. Only partial results move
-between processes: a ``Counter`` per block, an int per chunk. See
-docs/distributed.md.
+between processes: a block's distinct words and their counts (two bytes
+objects), an int per array chunk. See docs/distributed.md.
 """
 from __future__ import annotations
 
@@ -369,7 +369,7 @@ def sum(x: Any, /, *, split_every: Optional[int] = None, client: Any = None) -> 
     if array.dtype.kind not in "biu":
         raise TypeError(f"sum() of a dask array of {array.dtype}: only integer and bool arrays have an exact chunked "
                         f"sum; for floats use fastkernels.dask.fsum (correctly rounded) or x.sum()")
-    return int(_reduce(array, _sum_chunk, "fastkernels-sum", split_every, client))
+    return int(_reduce(array, _sum_chunk, "sum", split_every, client))
 
 
 def fsum(x: Any, /, *, split_every: Optional[int] = None, client: Any = None) -> float:
@@ -391,7 +391,7 @@ def fsum(x: Any, /, *, split_every: Optional[int] = None, client: Any = None) ->
     array = _dask_array(x, "fsum")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"fsum() of a dask array of {array.dtype}: only bool, integer and float arrays can be summed")
-    total = _reduce(array, _fsum_chunk, "fastkernels-fsum", split_every, client)
+    total = _reduce(array, _fsum_chunk, "fsum", split_every, client)
     return _round_partial(total)
 
 
@@ -448,14 +448,14 @@ def _dask_array(x: Any, function: str) -> Any:
     return x
 
 
-def _reduce(array: Any, chunk: Any, name: str, split_every: Optional[int], client: Any) -> Any:
+def _reduce(array: Any, chunk: Any, function: str, split_every: Optional[int], client: Any) -> Any:
+    """`function`'s da.reduction of `array` (keys named fastkernels-<function>), computed."""
     import functools
 
     import dask.array as da
 
     import numpy as np
 
-    function = name.split("-")[1]
     if split_every is not None:
         if isinstance(split_every, bool) or not isinstance(split_every, int):
             raise TypeError(f"{function}() argument 'split_every' must be int or None, not {type(split_every).__name__}")
@@ -466,7 +466,7 @@ def _reduce(array: Any, chunk: Any, name: str, split_every: Optional[int], clien
     reduce: Any = da.reduction
     reduction = reduce(array, functools.partial(chunk, threads=threads), functools.partial(_combine, False),
                        combine=functools.partial(_combine, True), dtype=object,
-                       split_every=split_every, concatenate=True, name=name,
+                       split_every=split_every, concatenate=True, name=f"fastkernels-{function}",
                        meta=np.empty((0,) * array.ndim, dtype=object))
     return _compute(reduction, client)
 
@@ -479,16 +479,14 @@ def _values(block: Any) -> Any:
 
 
 def _sum_chunk(block: Any, axis: Any = None, keepdims: bool = False, *, threads: Optional[int] = None) -> Any:
-    values = _values(block)
-    return _partial_array(_native.sum(values, threads=threads) if values.size else 0, block.ndim)
+    return _partial_array(_native.sum(_values(block), threads=threads), block.ndim)
 
 
 def _fsum_chunk(block: Any, axis: Any = None, keepdims: bool = False, *, threads: Optional[int] = None) -> Any:
     values = _values(block)
     if values.dtype.kind == "f" and values.dtype.itemsize not in (4, 8):
         values = values.astype("float64")  # float16 widens exactly; longdouble rounds as float() does
-    units, specials = _native._fsum_partial(values, threads) if values.size else (0, 0)
-    return _partial_array(_FSumPartial(units, specials), block.ndim)
+    return _partial_array(_FSumPartial(*_native._fsum_partial(values, threads)), block.ndim)
 
 
 def _combine(keep: bool, parts: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -530,16 +528,18 @@ def _current_client(client: Any) -> Any:
 
 
 def _worker_slots(client: Any) -> int:
-    """Tasks that run at once: the cluster's worker threads, or this machine's CPUs."""
+    """Tasks that run at once: the cluster's worker threads, or the threads of dask's
+    default (threaded) scheduler: its `num_workers` setting, else dask's CPU count
+    (affinity and cgroup quota included)."""
     if client is not None:
         try:
             return max(1, int(builtins.sum(client.nthreads().values())))
         except Exception:  # a closed client: dask will say so when asked to compute
             return 1
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    import dask
+    import dask.system
+
+    return max(1, int(dask.config.get("num_workers", None) or dask.system.CPU_COUNT))
 
 
 def _tree(parts: list[Any], merge: Any) -> Any:

@@ -28,10 +28,7 @@ extension PyRef {
     public static func int(_ value: Int128) throws(PythonException) -> PyRef {
         if let small = Int64(exactly: value) { return try .int(Int(small)) }
         var littleEndian = value.littleEndian
-        let object = withUnsafeBytes(of: &littleEndian) { bytes in
-            fk_long_from_signed_le_bytes(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), 16)
-        }
-        return try PyRef(owning: object)
+        return try withUnsafeBytes(of: &littleEndian) { bytes throws(PythonException) in try .int(signedLittleEndianBytes: bytes) }
     }
 
     /// A new Python int of any size, exactly, from its little-endian

@@ -134,10 +134,11 @@ class Resources:
             import atexit
             import logging
 
+            import dask.system
             import distributed
 
             self.progress("starting a dask.distributed LocalCluster")
-            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            workers = dask.system.CPU_COUNT  # (affinity and cgroup quota included)
             start_cluster: Any = distributed.LocalCluster
             connect: Any = distributed.Client
             cluster = start_cluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
