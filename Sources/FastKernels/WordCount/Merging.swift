@@ -18,6 +18,17 @@ func wordsInOrder(of table: WordTable, isCancelled: () -> Bool) throws(KernelErr
     return WordList(table: table, order: order, count: count)
 }
 
+/// Whether a merge worker stops: another one failed (its reason stays: a worker that stops
+/// because another ran out of memory must not turn that MemoryError into a KeyboardInterrupt),
+/// or the call was cancelled.
+@inline(__always)
+private func stopMerging(_ failure: borrowing Atomic<Int>, _ isCancelled: () -> Bool) -> Bool {
+    if failure.load(ordering: .relaxed) != 0 { return true }
+    guard isCancelled() else { return false }
+    _ = failure.compareExchange(expected: 0, desired: 1, ordering: .relaxed)
+    return true
+}
+
 /// The hand-over form of the token in `slot`.
 @inline(__always)
 func countedWord(_ slot: UnsafePointer<WordSlot>, arena: UnsafeMutablePointer<UInt8>) -> CountedWord {
@@ -78,10 +89,7 @@ func mergedWords(_ tables: [WordTable], placements: [[(firstOrdinal: Int, place:
             var mine = 0
             for table in sources.value {
                 for index in 0..<table.distinctCount {
-                    if index & 0xFFFF == 0xFFFF && (failure.load(ordering: .relaxed) != 0 || isCancelled()) {
-                        failure.store(1, ordering: .relaxed)
-                        return
-                    }
+                    if index & 0xFFFF == 0xFFFF && stopMerging(failure, isCancelled) { return }
                     if partitionOf(tag: table.slots[index].tag, partitions) == partition { mine += 1 }
                 }
             }
@@ -89,7 +97,7 @@ func mergedWords(_ tables: [WordTable], placements: [[(firstOrdinal: Int, place:
             while (1 << bits) < mine * 2 { bits += 1 }
             guard let list = allocateChecked(MergedWord.self, max(mine, 1)),
                   let index = allocateChecked(Int32.self, 1 << bits, repeating: -1) else {
-                failure.store(2, ordering: .relaxed)
+                _ = failure.compareExchange(expected: 0, desired: 2, ordering: .relaxed)
                 return
             }
             sharedEntries.pointer[partition] = list
@@ -99,10 +107,7 @@ func mergedWords(_ tables: [WordTable], placements: [[(firstOrdinal: Int, place:
             for (tableIndex, table) in sources.value.enumerated() {
                 let runs = sharedPlacements.value[tableIndex]
                 for slotIndex in 0..<table.distinctCount {
-                    if slotIndex & 0xFFFF == 0 && (failure.load(ordering: .relaxed) != 0 || isCancelled()) {
-                        failure.store(1, ordering: .relaxed)
-                        return
-                    }
+                    if slotIndex & 0xFFFF == 0 && stopMerging(failure, isCancelled) { return }
                     let slot = table.slots + slotIndex
                     let identity = slot.pointee.tag & tagIdentityMask
                     guard partitionOf(tag: identity, partitions) == partition else { continue }
