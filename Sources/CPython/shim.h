@@ -130,6 +130,12 @@ static inline PyObject *fk_exc_type_error(void) { return PyExc_TypeError; }
 static inline PyObject *fk_exc_value_error(void) { return PyExc_ValueError; }
 static inline PyObject *fk_exc_overflow_error(void) { return PyExc_OverflowError; }
 static inline PyObject *fk_exc_memory_error(void) { return PyExc_MemoryError; }
+/* MemoryError(format % (function, first, second)): format has "%s" then up to two "%zd".
+ * CPython formats it (and raises its own bare MemoryError if even that cannot be had). */
+static inline void fk_raise_memory_error(const char *format, const char *function, Py_ssize_t first,
+                                         Py_ssize_t second) {
+    PyErr_Format(PyExc_MemoryError, format, function, first, second);
+}
 static inline PyObject *fk_exc_os_error(void) { return PyExc_OSError; }
 static inline PyObject *fk_exc_keyboard_interrupt(void) { return PyExc_KeyboardInterrupt; }
 static inline PyObject *fk_exc_runtime_error(void) { return PyExc_RuntimeError; }

@@ -9,12 +9,12 @@ import PythonBridge
 /// ("int", "float", "str", "bytes") and back to Python.
 let bridgeEchoFunction = Function("_echo", "value, /, kind", doc: """
     Round-trip value through the Swift type named by kind (int, float, str, bytes). For tests.
-    """) { args in
+    """) { args throws(PythonException) in
     switch try args.string(1) {
     case "int": return try .int(args.int(0))
     case "float": return try .float(args.double(0))
     case "str": return try .string(args.string(0))
-    case "bytes": return try args.withBytes(0) { try PyRef.bytes($0) }
+    case "bytes": return try args.withBytes(0) { bytes throws(PythonException) in try PyRef.bytes(bytes) }
     case let kind: throw args.error(1, .valueError, "must be 'int', 'float', 'str' or 'bytes', not '\(kind)'")
     }
 }
@@ -22,7 +22,7 @@ let bridgeEchoFunction = Function("_echo", "value, /, kind", doc: """
 /// `_parse(a, b=2, /, c=3, *, d, e=5)`: every parameter kind; returns "a b c d e".
 let bridgeParseFunction = Function("_parse", "a, b=2, /, c=3, *, d, e=5", doc: """
     Parse every kind of parameter and return their values as "a b c d e". For tests.
-    """) { args in
+    """) { args throws(PythonException) in
     let values = [try args.int(0), try args.int(1, default: 2), try args.int(2, default: 3),
                   try args.int(3), try args.int(4, default: 5)]
     return try .string(values.map(String.init).joined(separator: " "))
@@ -31,20 +31,18 @@ let bridgeParseFunction = Function("_parse", "a, b=2, /, c=3, *, d, e=5", doc: "
 /// `_raise(kind, message="", /, *, errno=None, filename=None)`: raises the PythonException of `kind`.
 let bridgeRaiseFunction = Function("_raise", "kind, message='', /, *, errno=None, filename=None", doc: """
     Raise the exception the bridge maps from a Swift error of the given kind. For tests.
-    """) { args in
+    """) { args throws(PythonException) in
     let message = args[1] == nil ? "" : try args.string(1)
     switch try args.string(0) {
     case "TypeError": throw PythonException.typeError(message)
     case "ValueError": throw PythonException.valueError(message)
     case "OverflowError": throw PythonException.overflowError(message)
     case "MemoryError": throw PythonException.memoryError(message)
+    case "MemoryErrorIn": throw PythonException.memoryError(in: message, "%s(): not enough memory for a %zd x %zd result", 3, -4)
     case "KeyboardInterrupt": throw PythonException.keyboardInterrupt
     case "OSError":
         let code = Int32(clamping: try args.int(2))
         throw PythonException.osError(errno: code, filename: args.isGiven(3) ? try args.string(3) : nil)
-    case "other":
-        struct Unexpected: Error {}
-        throw Unexpected()
     case let kind: throw args.error(0, .valueError, "names no exception kind: '\(kind)'")
     }
 }
@@ -55,7 +53,7 @@ let bridgeRaiseFunction = Function("_raise", "kind, message='', /, *, errno=None
 /// still reach the caller as KeyboardInterrupt (not a result with an exception set).
 let bridgeIgnoreSignalsFunction = Function("_ignore_signals_released", "seconds, /", doc: """
     Poll for signals with the GIL released for seconds, ignoring them, and return None. For tests.
-    """) { args in
+    """) { args throws(PythonException) in
     let seconds = try args.double(0)
     guard seconds.isFinite && seconds >= 0 && seconds <= 60 else {
         throw args.error(0, .valueError, "must be between 0 and 60")

@@ -10,7 +10,7 @@ let configurationFunction = Function("_config", "", doc: """
     family's tier), 'threads' (what threads=None resolves to: 'threads',
     'source', 'affinity_cpus', 'online_cpus', 'cgroup_cpu_quota' or None,
     'FASTKERNELS_NUM_THREADS' as set or None) and 'parallel_thresholds'.
-    """) { _ in
+    """) { _ throws(PythonException) in
     let config = try PyRef.dict()
     try config.setItem(PyRef.string("isa_supported"), PyRef.string(InstructionSet.supported.name))
     try config.setItem(PyRef.string("isa_selected"), PyRef.string(InstructionSet.selected.name))

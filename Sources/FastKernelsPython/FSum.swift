@@ -18,7 +18,7 @@ let fsumFunction = Function("fsum", "values, /, *, threads=None", doc: """
     summed exactly with a superaccumulator, vectorized and, for large inputs, on
     several threads with the GIL released; any other iterable is read one item
     at a time. threads (None: all cores) never changes the result.
-    """) { args in
+    """) { args throws(PythonException) in
     let threads = try args.threadCount(1)
     let values = try args.object(0)
     if let items = exactSequenceItems(values) { return try fsumOfSequence(values, items: items) }
@@ -42,7 +42,7 @@ let fsumPartialFunction = Function("_fsum_partial", "values, /, threads=None", d
     values (each as float() converts it) is N * 2**-1074; specials has bit 1 if
     a nan, 2 if +inf, 4 if -inf is among them. Partials of chunks add exactly
     (N1 + N2, s1 | s2): fastkernels.dask.fsum rounds their total once.
-    """) { args in
+    """) { args throws(PythonException) in
     let threads = try args.threadCount(1)
     let values = try args.object(0)
     guard let buffer = try args.numericBuffer(values, argument: 0) else { throw args.typeError(0, expected: "a 1-D numeric buffer") }
@@ -58,13 +58,13 @@ struct BufferExactPartial: ElementVisitor {
     let releasingGIL: Bool
 
     func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>,
-                                        args: borrowing Arguments) throws -> ExactFloatSum {
+                                        args: borrowing Arguments) throws(PythonException) -> ExactFloatSum {
         try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) -> ExactFloatSum in
             try exactPartialSum(elements, threads: threads, isCancelled: isCancelled)
         }
     }
 
-    func visit(bools: StridedBuffer<UInt8>, args: borrowing Arguments) throws -> ExactFloatSum {
+    func visit(bools: StridedBuffer<UInt8>, args: borrowing Arguments) throws(PythonException) -> ExactFloatSum {
         try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) -> ExactFloatSum in
             let count = try countNonZero(bools, threads: threads, isCancelled: isCancelled)
             var sum = ExactFloatSum()

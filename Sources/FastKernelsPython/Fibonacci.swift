@@ -18,7 +18,7 @@ let fibonacciFunction = Function("fibonacci", "n, /", doc: """
     Raises ValueError if n < 0, TypeError if n is not an integer (bool counts
     as int, as in Python; objects with __index__ are accepted), OverflowError
     or MemoryError if the result is too large to be built on this machine.
-    """) { args in
+    """) { args throws(PythonException) in
     let n = try args.clampedInt(0)
     if let small = fibonacciUInt64(n) { return try .int(small) }
     if n == Int.max {
@@ -41,7 +41,7 @@ let fibonacciRecursiveFunction = Function("fibonacci_recursive", "n, /", doc: ""
     n must be in 0..92 (fib(92) is the largest that fits 64 bits): ValueError
     otherwise, TypeError if n is not an integer. For n >= 20 the GIL is
     released; Ctrl-C interrupts it with KeyboardInterrupt.
-    """) { args in
+    """) { args throws(PythonException) in
     let n = try args.clampedInt(0)
     let result = try args.runKernel(releasingGIL: n >= recursiveGILThreshold) { isCancelled throws(KernelError) in
         try fibonacciRecursive(n, isCancelled: isCancelled)

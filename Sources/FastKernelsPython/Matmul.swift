@@ -44,7 +44,7 @@ let matmulFunction = Function("matmul", "a, b, /, *, out=None, threads=None", do
     sizes), batch shapes that do not broadcast, ragged lists and a wrong ``out``;
     TypeError for operands that are neither (strings, dicts, unsupported buffer
     formats, non-numbers in lists); MemoryError when the result cannot be had.
-    """) { args in
+    """) { args throws(PythonException) in
     let a = try args.object(0), b = try args.object(1)
     if !args.isGiven(2), hasExactType(a, named: "numpy.ndarray"), hasExactType(b, named: "numpy.ndarray"),
        let product = try multiplyNumpyArrays(a, b, args: args) {
@@ -67,7 +67,7 @@ let matmulBufferFunction = Function("_matmul", "a, b, out, a_index, b_index, out
     the operand's dimensions minus its core dimensions). vectors: bit 0 set when
     a's core is 1-D (a row vector), bit 1 when b's is (a column vector); out's
     core then drops that dimension. Returns None.
-    """) { args in
+    """) { args throws(PythonException) in
     let threads = try args.threadCount(7)
     let vectors = try args.int(6)
     guard (0...3).contains(vectors) else { throw args.error(6, .valueError, "must be 0, 1, 2 or 3") }
@@ -108,14 +108,14 @@ let matmulListsFunction = Function("_matmul_lists", "a, b, /, threads=None", mes
     float, or every item an int (or bool) small enough that no sum can leave 64
     bits; None otherwise (ragged rows, other types, larger ints), for the exact
     Python path.
-    """) { args in
+    """) { args throws(PythonException) in
     try multiplyLists(try args.object(0), try args.object(1), threads: try args.threadCount(2), args: args) ?? .none
 }
 
 let buffersOverlapFunction = Function("_buffers_overlap", "a, b, /", messageName: "matmul", doc: """
     True when the memory of the two buffers' elements (from the lowest to the
     highest address each can reach) overlaps.
-    """) { args in
+    """) { args throws(PythonException) in
     let a = try args.arrayBuffer(0, writable: false)
     let b = try args.arrayBuffer(1, writable: false)
     let overlap = byteRange(of: a).overlaps(byteRange(of: b))

@@ -10,7 +10,7 @@ let parallelThresholdsFunction = Function("_parallel_thresholds", "", doc: """
     'matmul' (multiply-adds); and 'word_count_short', the most bytes of text
     word_count counts in one pass over one block of scratch memory (no tables
     kept, no workers). For benchmarks/calibrate_threads.py and bug reports.
-    """) { _ in
+    """) { _ throws(PythonException) in
     try parallelThresholds()
 }
 

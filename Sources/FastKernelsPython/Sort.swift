@@ -29,7 +29,7 @@ let sortFunction = Function("sort", "values, /, *, reverse=False, threads=None",
     not depend on it). Anything else takes ``sorted()`` itself. Raises TypeError
     for numpy masked arrays (their buffer does not carry the mask), ValueError for
     threads < 1.
-    """) { args in
+    """) { args throws(PythonException) in
     let reverse = try args.flag(1, default: false)
     let threads = try args.threadCount(2)
     let values = try args.object(0)
@@ -58,7 +58,7 @@ let sortInPlaceFunction = Function("sort_inplace", "values, /, *, reverse=False,
     ``ValueError("list modified during sort")``, as ``list.sort`` does, and keeps
     what that thread put in it: nothing is lost. Raises TypeError for read-only
     buffers, numpy masked arrays and other types.
-    """) { args in
+    """) { args throws(PythonException) in
     let reverse = try args.flag(1, default: false)
     let threads = try args.threadCount(2)
     let values = try args.object(0)
@@ -80,7 +80,7 @@ let sortBufferFunction = Function("_sort_buffer", "values, /, reverse=False, thr
                                   doc: """
     The native part of fastkernels.sort() for a buffer: sorts the writable copy
     values in place and returns True; None when it is not a 1-D numeric buffer.
-    """) { args in
+    """) { args throws(PythonException) in
     let reverse = try args.flag(1, default: false)
     let threads = try args.threadCount(2)
     return try sortBufferInPlace(try args.object(0), reverse: reverse, threads: threads, args: args) ? .bool(true) : .none
@@ -92,7 +92,7 @@ let replaceListFunction = Function("_replace_list", "target, expected, replaceme
     expected, in order; otherwise ValueError("list modified during sort") and
     target is left as it is. The check and the replacement happen together, with
     the GIL held: no other thread can change target in between.
-    """) { args in
+    """) { args throws(PythonException) in
     let target = try args.object(0), expected = try args.object(1), replacement = try args.object(2)
     guard isExactList(target), let old = exactSequenceItems(expected), let current = exactSequenceItems(target) else {
         throw args.typeError(0, expected: "list")

@@ -25,13 +25,16 @@ let sumFunction = Function("sum", "values, /, start=0, *, threads=None", doc: ""
     FASTKERNELS_NUM_THREADS) changes speed, never the result. Raises what the
     built-in raises (TypeError for str start or items + refuses; the iterator's own
     errors), TypeError for numpy masked arrays, ValueError for threads < 1.
-    """) { args in
+    """) { args throws(PythonException) in
     let threads = try args.threadCount(2)
     let values = try args.object(0)
     let start = args[1]
     if let items = exactSequenceItems(values) {
         try rejectStringLikeStart(start)
-        if items.isEmpty { return try start.map { PyRef(borrowing: $0) } ?? .int(0) }  // sum([], start) is start
+        if items.isEmpty {  // sum([], start) is start
+            if let start { return PyRef(borrowing: start) }
+            return try .int(0)
+        }
         if start == nil, items.count <= 16, let total = smallIntegerSum(items) { return try .int(total) }
         return try sumOfSequence(values, items: items, start: start, threads: threads)
     }

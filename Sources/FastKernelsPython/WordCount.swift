@@ -21,7 +21,7 @@ let publicWordCountFunction = Function("word_count", "text, /, *, threads=None",
     (bytearray...) is copied first, so that another thread writing to it cannot
     tear the count. Raises UnicodeDecodeError, exactly as ``bytes.decode('utf-8')``
     would, for invalid UTF-8; TypeError for other types.
-    """) { args in
+    """) { args throws(PythonException) in
     let threads = try args.threadCount(1)
     let text = try args.object(0)
     // Exact str and bytes here; everything else (subclasses, other buffers, lone
@@ -44,7 +44,7 @@ let wordCountFunction = Function("_word_count", "text, counts, /, threads=None",
     -1 for a str that UTF-8 cannot hold (lone surrogates), leaving counts empty.
     A writable buffer is copied first, so that another thread's writes cannot
     tear the count.
-    """) { args in
+    """) { args throws(PythonException) in
     let threads = try args.threadCount(2)
     let text = try args.object(0)
     let counts = try args.emptyDict(1)
@@ -61,7 +61,7 @@ let wordCountFunction = Function("_word_count", "text, counts, /, threads=None",
     // A writable buffer: count a snapshot (another thread may write to it while the GIL is released).
     let size = view.bytes.count
     guard let copy = allocateChecked(UInt8.self, max(size, 1)) else {
-        throw PythonException.memoryError("word_count(): not enough memory to copy a writable buffer of \(size) bytes")
+        throw PythonException.memoryError(in: "word_count", "%s(): not enough memory to copy a writable buffer of %zd bytes", size)
     }
     defer { deallocateChecked(copy, count: max(size, 1)) }
     if let source = view.bytes.baseAddress { copy.update(from: source.assumingMemoryBound(to: UInt8.self), count: size) }
@@ -76,7 +76,7 @@ let wordCountFileFunction = Function("_word_count_fd", "fd, counts, /, encoding,
     the order of first occurrence, and returns None; or returns (offset, bytes):
     the offset (from that position) of the first byte that does not decode and
     the bytes from there (at most 4, all a decoder needs).
-    """) { args in
+    """) { args throws(PythonException) in
     let descriptor = try args.int(0)
     let counts = try args.emptyDict(1)
     let encoding: TextEncoding
@@ -104,7 +104,7 @@ let mergeWordCountsFunction = Function("_merge_word_counts", "words, counts, /",
     part's counts as int64 in native byte order. The merge is Counter.update part
     after part: counts added, new words last, in order. ValueError for parts not
     in that form; OverflowError for a count beyond int64.
-    """) { args in
+    """) { args throws(PythonException) in
     let words = try args.object(0), counts = try args.object(1)
     guard let wordItems = exactSequenceItems(words), !isExactList(words) else { throw args.typeError(0, expected: "tuple") }
     guard let countItems = exactSequenceItems(counts), !isExactList(counts) else { throw args.typeError(1, expected: "tuple") }

@@ -145,7 +145,8 @@ public struct Arguments: ~Copyable {
     ///   - body: gets the bytes, valid during the call.
     /// - Returns: what `body` returns.
     /// - Throws: TypeError "f() argument 'x' must be bytes, not str"; what `body` throws.
-    public func withBytes<R: ~Copyable>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    public func withBytes<R: ~Copyable>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws(PythonException) -> R)
+        throws(PythonException) -> R {
         guard let result = try withBytesValue(of: object(index), body) else {
             throw typeError(index, expected: "bytes")
         }

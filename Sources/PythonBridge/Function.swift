@@ -23,7 +23,7 @@ public struct Parameter: Sendable, Equatable {
 /// The parameter list also becomes `__text_signature__`, so
 /// `inspect.signature` and `help()` show it.
 public final class Function: @unchecked Sendable {
-    public typealias Body = (borrowing Arguments) throws -> PyRef
+    public typealias Body = (borrowing Arguments) throws(PythonException) -> PyRef
 
     public let name: String
     /// The name errors show: the public function a private native one serves.
@@ -48,9 +48,9 @@ public final class Function: @unchecked Sendable {
     ///   - messageName: the function name in error messages, when it is not `name`
     ///     (a private native function behind a public Python one).
     ///   - body: runs with the GIL held; returns the result as an owned reference.
-    ///     What it throws is raised in Python: a `PythonException` as itself, a
-    ///     `PythonExceptionConvertible` error as its `pythonException`, any other
-    ///     error as RuntimeError; an exception already set in the interpreter wins.
+    ///     What it throws is raised in Python; an exception already set in the
+    ///     interpreter wins. The throws are typed: an untyped one would box the
+    ///     error on the heap, which traps when memory is exhausted.
     public init(_ name: String, _ signature: String, messageName: String? = nil, doc: String,
                 _ body: @escaping Body) {
         self.name = name
@@ -96,7 +96,7 @@ public final class Function: @unchecked Sendable {
         do {
             return try body(Arguments(self, args, nargs)).release()
         } catch {
-            raise(error)
+            error.raiseUnlessPending()
             return nil
         }
     }
@@ -107,13 +107,13 @@ public final class Function: @unchecked Sendable {
                              _ kwnames: PyObjectPointer?) -> PyObjectPointer? {
         do {
             return try withUnsafeTemporaryAllocation(of: PyObjectPointer?.self, capacity: parameters.count) {
-                slots throws -> PyObjectPointer in
+                slots throws(PythonException) -> PyObjectPointer in
                 slots.initialize(repeating: nil)
                 try bind(args, nargs, kwnames, into: slots)
                 return try body(Arguments(self, UnsafePointer(slots.baseAddress), parameters.count)).release()
             }
         } catch {
-            raise(error)
+            error.raiseUnlessPending()
             return nil
         }
     }

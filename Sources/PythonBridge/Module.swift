@@ -26,7 +26,7 @@ public func createModule(name: String, doc: String, functions: [Function]) -> Un
         fk_module_def_init(definition, permanentCString(name), permanentCString(doc), methods)
         return UnsafeMutableRawPointer(try PyRef(owning: fk_module_create(definition)).release())
     } catch {
-        raise(error)
+        error.raiseUnlessPending()
         return nil
     }
 }

@@ -5,7 +5,7 @@
 /// and returns NULL to the interpreter.
 public struct PythonException: Error, Sendable, CustomStringConvertible {
     /// The Python exception class.
-    public enum Kind: Sendable, Equatable {
+    public enum Kind: Sendable {
         case typeError, valueError, overflowError, memoryError, indexError, runtimeError
         case keyboardInterrupt
         /// OSError with errno; CPython picks the subclass (FileNotFoundError,
@@ -14,6 +14,11 @@ public struct PythonException: Error, Sendable, CustomStringConvertible {
         /// The exception is already set in the interpreter (a C-API call
         /// failed, or a signal handler raised): leave it as it is.
         case pending
+        /// MemoryError with a message CPython formats from `format` (a printf-style
+        /// C string with "%s" for `function`, then up to two "%zd" for the
+        /// numbers): no Swift string is built, so it can be thrown when memory is
+        /// exhausted (a Swift allocation that fails traps).
+        case memoryErrorFormatted(function: String, format: StaticString, Int, Int)
     }
 
     public var kind: Kind
@@ -34,6 +39,12 @@ public struct PythonException: Error, Sendable, CustomStringConvertible {
     public static func valueError(_ message: String) -> Self { Self(.valueError, message) }
     public static func overflowError(_ message: String) -> Self { Self(.overflowError, message) }
     public static func memoryError(_ message: String = "") -> Self { Self(.memoryError, message) }
+    /// MemoryError "<function>(): <detail>", formatted by CPython without allocating in Swift:
+    /// `.memoryError(in: "sort", "%s(): not enough memory to sort %zd items", count)`.
+    public static func memoryError(in function: String, _ format: StaticString, _ first: Int = 0,
+                                   _ second: Int = 0) -> Self {
+        Self(.memoryErrorFormatted(function: function, format: format, first, second), "")
+    }
     public static func runtimeError(_ message: String) -> Self { Self(.runtimeError, message) }
     public static var keyboardInterrupt: Self { Self(.keyboardInterrupt, "") }
     /// OSError(errno, strerror(errno)[, filename]): the subclass for that errno.
@@ -56,6 +67,9 @@ public struct PythonException: Error, Sendable, CustomStringConvertible {
             PyErr_SetNone(fk_exc_keyboard_interrupt())
         case .memoryError where message.isEmpty:
             _ = PyErr_NoMemory()
+        case .memoryErrorFormatted(let function, let format, let first, let second):
+            let cFormat = UnsafeRawPointer(format.utf8Start).assumingMemoryBound(to: CChar.self)
+            function.withCString { fk_raise_memory_error(cFormat, $0, first, second) }
         case .osError(let code, let filename):
             raiseOSError(code, filename)
         default:
@@ -68,7 +82,7 @@ public struct PythonException: Error, Sendable, CustomStringConvertible {
         case .typeError: fk_exc_type_error()
         case .valueError: fk_exc_value_error()
         case .overflowError: fk_exc_overflow_error()
-        case .memoryError: fk_exc_memory_error()
+        case .memoryError, .memoryErrorFormatted: fk_exc_memory_error()
         case .indexError: fk_exc_index_error()
         case .keyboardInterrupt: fk_exc_keyboard_interrupt()
         case .osError: fk_exc_os_error()
@@ -93,26 +107,12 @@ public struct PythonException: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Errors of other modules that know which Python exception they are.
-/// Conform your error type (in the module that declares the Python
-/// functions) and throw it straight from a function body.
-public protocol PythonExceptionConvertible: Error {
-    /// The Python exception this error is raised as.
-    var pythonException: PythonException { get }
-}
-
-extension PythonException: PythonExceptionConvertible {
-    public var pythonException: PythonException { self }
-}
-
-/// Sets the Python exception for any Swift error (GIL held). An exception
-/// already set by a C-API call or a signal handler wins: it is the real cause.
-func raise(_ error: any Error) {
-    if PyErr_Occurred() != nil { return }
-    if let convertible = error as? any PythonExceptionConvertible {
-        convertible.pythonException.raise()
-    } else {
-        PythonException.runtimeError("fastkernels internal error: \(error)").raise()
+extension PythonException {
+    /// Sets this exception in the interpreter (GIL held), unless one is set already:
+    /// an exception set by a C-API call or a signal handler is the real cause.
+    func raiseUnlessPending() {
+        if PyErr_Occurred() != nil { return }
+        raise()
     }
 }
 

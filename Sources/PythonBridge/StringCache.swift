@@ -87,7 +87,7 @@ extension StringCache {
 ///   when its memory cannot be had): then it makes its strs itself.
 /// - Returns: what `body` returns.
 /// - Throws: what `body` throws.
-public func withStringCache<R>(_ body: (StringCache?) throws -> R) rethrows -> R {
+public func withStringCache<R, E: Error>(_ body: (StringCache?) throws(E) -> R) throws(E) -> R {
     if StringCache.inUse { return try body(nil) }
     if StringCache.entries == nil {
         let bytes = StringCache.capacity * MemoryLayout<StringCache.Entry>.stride

@@ -127,9 +127,15 @@ def test_os_errors_get_their_subclass_errno_and_filename(code, exception):
     assert info.value.strerror
 
 
-def test_unknown_swift_errors_become_runtime_error():
-    with pytest.raises(RuntimeError, match="internal error"):
-        native._raise("other")
+def test_memory_errors_formatted_by_cpython():
+    """The MemoryError a kernel raises when memory is exhausted: its message is formatted by
+    CPython, since a Swift string would need an allocation that traps when it fails."""
+    with pytest.raises(MemoryError) as info:
+        native._raise("MemoryErrorIn", "matmul")
+    assert str(info.value) == "matmul(): not enough memory for a 3 x -4 result"
+    with pytest.raises(MemoryError) as info:
+        native._raise("MemoryErrorIn", "a_much_longer_function_name_than_fits_in_a_small_string")
+    assert str(info.value).startswith("a_much_longer_function_name_than_fits_in_a_small_string(): ")
 
 
 # ---- reference counts ----------------------------------------------------------------

@@ -16,7 +16,7 @@ func fsumResult(_ outcome: FSumOutcome) throws(PythonException) -> PyRef {
 }
 
 /// fsum() of an exact list or tuple.
-func fsumOfSequence(_ sequence: PyObjectPointer, items: UnsafeBufferPointer<PyObjectPointer?>) throws -> PyRef {
+func fsumOfSequence(_ sequence: PyObjectPointer, items: UnsafeBufferPointer<PyObjectPointer?>) throws(PythonException) -> PyRef {
     if items.count <= smallFSumLimit, let outcome = fsumOfShortSequence(items) { return try fsumResult(outcome) }
     // Exactly, while every item is an exact float or an int within 64 bits (read without Python code).
     var exact = ExactFloatSum()
@@ -73,7 +73,7 @@ func fsumOfShortSequence(_ items: UnsafeBufferPointer<PyObjectPointer?>) -> FSum
 }
 
 /// fsum() of a numeric buffer: its elements as floats (a bool buffer's non-zero bytes are 1.0).
-func fsumOfBuffer(_ buffer: borrowing BufferView, threads: Int, args: borrowing Arguments) throws -> PyRef {
+func fsumOfBuffer(_ buffer: borrowing BufferView, threads: Int, args: borrowing Arguments) throws(PythonException) -> PyRef {
     let fsum = BufferFSum(threads: threads, releasingGIL: buffer.count >= arrayGILThreshold)
     return try fsumResult(buffer.visitElements(with: fsum, args: args))
 }
@@ -84,13 +84,13 @@ struct BufferFSum: ElementVisitor {
     let releasingGIL: Bool
 
     func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>,
-                                        args: borrowing Arguments) throws -> FSumOutcome {
+                                        args: borrowing Arguments) throws(PythonException) -> FSumOutcome {
         try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) -> FSumOutcome in
             try fsum(elements, threads: threads, isCancelled: isCancelled)
         }
     }
 
-    func visit(bools: StridedBuffer<UInt8>, args: borrowing Arguments) throws -> FSumOutcome {
+    func visit(bools: StridedBuffer<UInt8>, args: borrowing Arguments) throws(PythonException) -> FSumOutcome {
         try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) -> FSumOutcome in
             .value(Double(try countNonZero(bools, threads: threads, isCancelled: isCancelled)))
         }

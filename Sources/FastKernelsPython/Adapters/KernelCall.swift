@@ -26,15 +26,27 @@ extension Arguments {
     func runKernel<R: ~Copyable>(
         releasingGIL: Bool,
         _ kernel: (_ isCancelled: () -> Bool) throws(KernelError) -> R
-    ) throws -> R {
-        do {
-            if releasingGIL {
-                return try withGILReleased { gil throws(KernelError) -> R in try kernel(gil.checkSignals) }
+    ) throws(PythonException) -> R {
+        var failure: KernelError? = nil
+        var result: R? = nil
+        if releasingGIL {
+            result = try withGILReleased { gil throws(PythonException) -> R? in
+                do throws(KernelError) {
+                    return try kernel(gil.checkSignals)
+                } catch {
+                    failure = error
+                    return nil
+                }
             }
-            return try kernel { false }
-        } catch let error as KernelError {
-            throw pythonException(for: error)
+        } else {
+            do throws(KernelError) {
+                result = try kernel { false }
+            } catch {
+                failure = error
+            }
         }
+        if let failure { throw pythonException(for: failure) }
+        return result.take()!
     }
 
     func pythonException(for error: KernelError) -> PythonException {
@@ -44,7 +56,7 @@ extension Arguments {
         case .resultTooLarge(let reason):
             return .overflowError("\(functionName)(): \(reason)")
         case .outOfMemory:
-            return .memoryError("\(functionName)(): not enough memory for the result")
+            return .memoryError(in: functionName, "%s(): not enough memory for the result")
         case .cancelled:
             return .keyboardInterrupt
         case .inputChanged:

@@ -10,7 +10,7 @@ import PythonBridge
 /// times vector, vector times matrix), of matching core sizes, into a new array made by
 /// numpy.empty, or two 1-D ones (their dot product, a numpy scalar). Nil for anything else.
 func multiplyNumpyArrays(_ a: PyObjectPointer, _ b: PyObjectPointer,
-                         args: borrowing Arguments) throws -> PyRef? {
+                         args: borrowing Arguments) throws(PythonException) -> PyRef? {
     guard let left = try? ArrayBufferView(a, writable: false, describe: ""),
           let right = try? ArrayBufferView(b, writable: false, describe: "") else {
         clearPendingException()
@@ -33,7 +33,7 @@ func multiplyNumpyArrays(_ a: PyObjectPointer, _ b: PyObjectPointer,
         let element = MatrixElement(left.element)
         let aView = matrixView(left, start: left.start, shape: leftShape)
         let bView = matrixView(right, start: right.start, shape: rightShape)
-        try withUnsafeMutableBytes(of: &value) { bytes throws in
+        try withUnsafeMutableBytes(of: &value) { bytes throws(PythonException) in
             let cView = MatrixView(start: bytes.baseAddress!, rows: 1, columns: 1, rowStride: element.byteCount,
                                    columnStride: element.byteCount, element: element)
             try args.runKernel(releasingGIL: matmulReleasesGIL(m: 1, k: left.length(0), n: 1, element: element)) { isCancelled throws(KernelError) in
@@ -110,7 +110,7 @@ enum CoreShape {
 /// The matrix of `view` selected by the index tuple in argument `index`, every
 /// address checked to lie in the exported buffer.
 func coreMatrix(of view: borrowing ArrayBufferView, argument: Int, index: Int, shape: CoreShape,
-                args: borrowing Arguments) throws -> MatrixView {
+                args: borrowing Arguments) throws(PythonException) -> MatrixView {
     let indexObject = try args.object(index)
     guard let items = exactSequenceItems(indexObject) else {
         throw args.typeError(index, expected: "a tuple of ints")
@@ -173,7 +173,7 @@ extension MatrixElement {
 /// ints whose sums stay within 64 bits, as a new list of lists (a list, or a number,
 /// for vectors); nil for anything else.
 func multiplyLists(_ a: PyObjectPointer, _ b: PyObjectPointer, threads: Int,
-                   args: borrowing Arguments) throws -> PyRef? {
+                   args: borrowing Arguments) throws(PythonException) -> PyRef? {
     guard let left = try ListMatrix(a, vectorIsColumn: false), let right = try ListMatrix(b, vectorIsColumn: true),
           left.columns == right.rows, left.isFloat == right.isFloat else { return nil }
     let m = left.rows, k = left.columns, n = right.columns
@@ -183,7 +183,7 @@ func multiplyLists(_ a: PyObjectPointer, _ b: PyObjectPointer, threads: Int,
     }
     let element: MatrixElement = left.isFloat ? .float64 : .int64
     guard let result = CheckedBuffer(UInt64.self, count: m * n) else {
-        throw PythonException.memoryError("matmul(): not enough memory for a \(m) x \(n) result")
+        throw PythonException.memoryError(in: "matmul", "%s(): not enough memory for a %zd x %zd result", m, n)
     }
     let resultView = MatrixView(start: UnsafeMutableRawPointer(result.base), rows: m, columns: n,
                                 rowStride: n * 8, columnStride: 8, element: element)
@@ -241,7 +241,7 @@ struct ListMatrix: ~Copyable {
         let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
         guard !overflow, let values = CheckedBuffer(UInt64.self, count: count) else {
             if overflow { return nil }
-            throw PythonException.memoryError("matmul(): not enough memory to read a \(rows) x \(columns) list")
+            throw PythonException.memoryError(in: "matmul", "%s(): not enough memory to read a %zd x %zd list", rows, columns)
         }
         var sawFloat = false, sawInt = false
         var largest = 0.0

@@ -30,15 +30,15 @@ protocol ElementVisitor {
 
     /// Called with the elements of a buffer of numbers.
     func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>,
-                                        args: borrowing Arguments) throws -> Result
+                                        args: borrowing Arguments) throws(PythonException) -> Result
 
     /// Called with the elements of a bool buffer ('?'), one byte each, true when
     /// not zero. By default they are visited as the numbers 0 and 1 (`UInt8`).
-    func visit(bools: StridedBuffer<UInt8>, args: borrowing Arguments) throws -> Result
+    func visit(bools: StridedBuffer<UInt8>, args: borrowing Arguments) throws(PythonException) -> Result
 }
 
 extension ElementVisitor {
-    func visit(bools: StridedBuffer<UInt8>, args: borrowing Arguments) throws -> Result {
+    func visit(bools: StridedBuffer<UInt8>, args: borrowing Arguments) throws(PythonException) -> Result {
         try visit(bools, args: args)
     }
 }
@@ -47,7 +47,7 @@ extension BufferView {
     /// Calls `visitor` with this buffer's elements typed as their Swift type.
     @inline(__always)
     func visitElements<Visitor: ElementVisitor>(with visitor: Visitor,
-                                                args: borrowing Arguments) throws -> Visitor.Result {
+                                                args: borrowing Arguments) throws(PythonException) -> Visitor.Result {
         switch element {
         case .int8: try visitor.visit(elements(as: Int8.self), args: args)
         case .uint8: try visitor.visit(elements(as: UInt8.self), args: args)

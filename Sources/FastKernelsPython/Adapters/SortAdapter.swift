@@ -36,8 +36,8 @@ func readSmallKeys(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool
 }
 
 /// A new sorted list of a small sequence's items, or nil to decline (see `readSmallKeys`).
-func sortedSmallSequence(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool) throws -> PyRef? {
-    try withSortedSmallItems(items, reverse: reverse) { sorted throws in
+func sortedSmallSequence(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool) throws(PythonException) -> PyRef? {
+    try withSortedSmallItems(items, reverse: reverse) { sorted throws(PythonException) in
         try PyRef.list(count: items.count) { index throws(PythonException) in
             PyRef(borrowing: object(atAddress: sorted[index].object))
         }
@@ -46,7 +46,7 @@ func sortedSmallSequence(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse
 
 /// Sorts a small exact list in place (true), or declines (false; see `readSmallKeys`).
 /// The GIL is held throughout: nothing can change the list meanwhile.
-func sortSmallList(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool) throws -> Bool {
+func sortSmallList(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool) throws(PythonException) -> Bool {
     guard items.count > 1, let slots = UnsafeMutablePointer(mutating: items.baseAddress) else { return true }
     return try withSortedSmallItems(items, reverse: reverse) { sorted in
         for index in 0..<items.count { slots[index] = object(atAddress: sorted[index].object) }
@@ -57,14 +57,14 @@ func sortSmallList(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool
 /// Calls `body` with the keys and objects of a small sequence's items, sorted (keys and
 /// scratch on the stack); nil, without calling it, to decline (see `readSmallKeys`).
 func withSortedSmallItems<R: ~Copyable>(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool,
-                             _ body: (UnsafePointer<KeyedItem>) throws -> R) throws -> R? {
+                             _ body: (UnsafePointer<KeyedItem>) throws(PythonException) -> R) throws(PythonException) -> R? {
     let count = items.count
-    let sorted = try withTemporaryMemory(of: KeyedItem.self, capacity: 2 * max(count, 1)) { base throws -> R? in
+    let sorted = try withTemporaryMemory(of: KeyedItem.self, capacity: 2 * max(count, 1)) { base throws(PythonException) -> R? in
         guard readSmallKeys(items, reverse: reverse, into: base) else { return nil }
         try sortSmallKeyedItems(base, scratch: base + max(count, 1), count: count)
         return try body(base)
     }
-    guard let sorted else { throw PythonException.memoryError("sort(): not enough memory to sort \(count) items") }
+    guard let sorted else { throw PythonException.memoryError(in: "sort", "%s(): not enough memory to sort %zd items", count) }
     return sorted
 }
 
@@ -74,7 +74,7 @@ func sortSmallKeyedItems(_ items: UnsafeMutablePointer<KeyedItem>, scratch: Unsa
     do {
         try KeyedItems.sort(items, scratch: scratch, count: count)
     } catch {
-        throw PythonException.memoryError("sort(): not enough memory to sort \(count) items")
+        throw PythonException.memoryError(in: "sort", "%s(): not enough memory to sort %zd items", count)
     }
 }
 
@@ -92,12 +92,12 @@ struct SortedItems: ~Copyable {
 
     /// Nil when `values` is not an exact list or tuple of exact ints within 64
     /// bits (or bools) or of exact floats.
-    init?(_ values: PyObjectPointer, reverse: Bool, threads: Int, args: borrowing Arguments) throws {
+    init?(_ values: PyObjectPointer, reverse: Bool, threads: Int, args: borrowing Arguments) throws(PythonException) {
         guard let items = exactSequenceItems(values) else { return nil }
         let count = items.count
         guard var references = OwnedReferences(capacity: count), let keyed = KeyedItems(count: count),
               let nanIndices = CheckedIndices(capacity: count) else {
-            throw PythonException.memoryError("\(args.functionName)(): not enough memory to sort \(count) items")
+            throw PythonException.memoryError(in: args.functionName, "%s(): not enough memory to sort %zd items", count)
         }
         var sawInt = false, sawFloat = false
         var keyedCount = 0
@@ -184,7 +184,7 @@ final class CheckedIndices {
 /// Sorts a writable 1-D numeric buffer in place (true), or declines (false).
 /// - Throws: TypeError for a read-only buffer or a numpy subclass.
 func sortBufferInPlace(_ values: PyObjectPointer, reverse: Bool, threads: Int,
-                       args: borrowing Arguments) throws -> Bool {
+                       args: borrowing Arguments) throws(PythonException) -> Bool {
     guard let buffer = try args.numericBuffer(values, argument: 0) else { return false }
     guard !buffer.isReadOnly else {
         throw args.error(0, .typeError, "is a read-only buffer; it cannot be sorted in place")
@@ -200,7 +200,7 @@ struct BufferSortInPlace: ElementVisitor {
     let threads: Int
     let releasingGIL: Bool
 
-    func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>, args: borrowing Arguments) throws {
+    func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>, args: borrowing Arguments) throws(PythonException) {
         try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) in
             try sortInPlace(elements, reverse: reverse, threads: threads, isCancelled: isCancelled)
         }

@@ -15,7 +15,7 @@ let pythonSumRules: PythonSumRules = {
     // What a C compiler made of `total + x` for two NaNs: builtins.sum([a, b]) adds them in the
     // float loop, a + b in float.__add__ (the generic loop's).
     let a = Double(bitPattern: 0x7FF8_0000_0000_0001), b = Double(bitPattern: 0xFFF8_0000_0000_0002)
-    do {
+    do throws(PythonException) {
         let items = try PyRef.list()
         let first = try PyRef.float(a), second = try PyRef.float(b)
         try items.append(first)
@@ -256,7 +256,7 @@ func smallIntegerSum(_ items: UnsafeBufferPointer<PyObjectPointer?>) -> Int? {
 
 /// sum() of a numeric buffer: `builtins.sum(memoryview(values).tolist(), start)`.
 func sumOfBuffer(_ buffer: borrowing BufferView, start: PyObjectPointer?, threads: Int,
-                 args: borrowing Arguments) throws -> PyRef {
+                 args: borrowing Arguments) throws(PythonException) -> PyRef {
     let sum = BufferSum(start: start, threads: threads, releasingGIL: buffer.count >= arrayGILThreshold)
     return try PyRef(owning: buffer.visitElements(with: sum, args: args))
 }
@@ -269,11 +269,11 @@ struct BufferSum: ElementVisitor {
     let releasingGIL: Bool
 
     func visit<Element: NumericElement>(_ elements: StridedBuffer<Element>,
-                                        args: borrowing Arguments) throws -> PyObjectPointer {
+                                        args: borrowing Arguments) throws(PythonException) -> PyObjectPointer {
         try Element.pythonSum(of: elements, start: start, threads: threads, releasingGIL: releasingGIL, args: args).release()
     }
 
-    func visit(bools: StridedBuffer<UInt8>, args: borrowing Arguments) throws -> PyObjectPointer {
+    func visit(bools: StridedBuffer<UInt8>, args: borrowing Arguments) throws(PythonException) -> PyObjectPointer {
         try sumOfIntegers(bools, start: start, threads: threads, releasingGIL: releasingGIL, asBools: true, args: args).release()
     }
 }
@@ -283,19 +283,19 @@ struct BufferSum: ElementVisitor {
 protocol SumElement: BufferScalar {
     /// `builtins.sum(memoryview(values).tolist(), start)` of a buffer of these elements.
     static func pythonSum(of values: StridedBuffer<Self>, start: PyObjectPointer?, threads: Int,
-                          releasingGIL: Bool, args: borrowing Arguments) throws -> PyRef
+                          releasingGIL: Bool, args: borrowing Arguments) throws(PythonException) -> PyRef
 }
 
 extension SumElement where Self: FixedWidthInteger {
     static func pythonSum(of values: StridedBuffer<Self>, start: PyObjectPointer?, threads: Int,
-                          releasingGIL: Bool, args: borrowing Arguments) throws -> PyRef {
+                          releasingGIL: Bool, args: borrowing Arguments) throws(PythonException) -> PyRef {
         try sumOfIntegers(values, start: start, threads: threads, releasingGIL: releasingGIL, args: args)
     }
 }
 
 extension SumElement where Self: BinaryFloatingPoint {
     static func pythonSum(of values: StridedBuffer<Self>, start: PyObjectPointer?, threads: Int,
-                          releasingGIL: Bool, args: borrowing Arguments) throws -> PyRef {
+                          releasingGIL: Bool, args: borrowing Arguments) throws(PythonException) -> PyRef {
         try sumOfFloats(values, start: start, releasingGIL: releasingGIL, args: args)
     }
 }
@@ -307,7 +307,7 @@ extension SumElement where Self: BinaryFloatingPoint {
 func sumOfIntegers<T: FixedWidthInteger & BufferScalar>(
     _ values: StridedBuffer<T>, start: PyObjectPointer?, threads: Int, releasingGIL: Bool, asBools: Bool = false,
     args: borrowing Arguments
-) throws -> PyRef {
+) throws(PythonException) -> PyRef {
     var sum = try SumInProgress(start: start)
     guard sum.isNative else {
         for index in 0..<values.count {
@@ -341,7 +341,7 @@ func sumOfIntegers<T: FixedWidthInteger & BufferScalar>(
 /// float start), or item by item in its generic loop (from any other start).
 func sumOfFloats<T: BinaryFloatingPoint & BufferScalar>(
     _ values: StridedBuffer<T>, start: PyObjectPointer?, releasingGIL: Bool, args: borrowing Arguments
-) throws -> PyRef {
+) throws(PythonException) -> PyRef {
     var sum = try SumInProgress(start: start)
     guard sum.isNative else {
         for index in 0..<values.count {

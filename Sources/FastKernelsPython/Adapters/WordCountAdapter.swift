@@ -39,15 +39,15 @@ let wordCountGILThreshold = 1 << 16
 
 /// Counts the tokens of UTF-8 text into `counts`: None, or the offset of the first invalid byte.
 func countUTF8Words(_ text: UnsafeRawBufferPointer, into counts: PyObjectPointer, threads: Int,
-                    args: borrowing Arguments) throws -> PyRef {
+                    args: borrowing Arguments) throws(PythonException) -> PyRef {
     if text.count == 0 { return .none }
     let releasingGIL = text.count >= wordCountGILThreshold
     // Texts below 1 MiB: counted in one block of scratch memory (the general kernel's
     // tables, workers and result lists cost more than counting a paragraph).
     if text.count <= shortTextLimit,
-       try withShortTextWords(text, counting: { (count: () -> Int?) throws -> Int? in
+       try withShortTextWords(text, counting: { (count: () -> Int?) throws(PythonException) -> Int? in
            releasingGIL ? try withGILReleased { _ in count() } : count()
-       }, { (words: inout ShortTextWords) throws in try storeOrderedWords(&words, into: counts) }) != nil {
+       }, { (words: inout ShortTextWords) throws(PythonException) in try storeOrderedWords(&words, into: counts) }) != nil {
         return .none
     }
     let result = try args.runKernel(releasingGIL: releasingGIL) { isCancelled throws(KernelError) in
@@ -67,7 +67,7 @@ func countUTF8Words(_ text: UnsafeRawBufferPointer, into counts: PyObjectPointer
 /// first occurrence, every key is inserted when its first spelling comes: the
 /// idiom's order. The words' memory is given back as the dict grows.
 func storeWordCounts(_ result: consuming WordCountResult, into counts: PyObjectPointer,
-                     reportingInvalidBytes: Bool = false) throws -> PyRef {
+                     reportingInvalidBytes: Bool = false) throws(PythonException) -> PyRef {
     switch consume result {
     case .invalid(let offset, let bytes):
         guard reportingInvalidBytes else { return try .int(offset) }
@@ -80,7 +80,7 @@ func storeWordCounts(_ result: consuming WordCountResult, into counts: PyObjectP
 
 /// Fills the empty dict `counts` from `words` (see `storeWordCounts`).
 func storeOrderedWords<Words: OrderedWordSequence & ~Copyable>(_ words: inout Words,
-                                                               into counts: PyObjectPointer) throws {
+                                                               into counts: PyObjectPointer) throws(PythonException) {
     let dict = PyRef(borrowing: counts)
     // The non-ASCII words, lowered, in order (the list made at the first one).
     var lowered: PyRef? = nil
@@ -96,7 +96,7 @@ func storeOrderedWords<Words: OrderedWordSequence & ~Copyable>(_ words: inout Wo
         }
     }
     var nextLowered = 0
-    try withStringCache { cache in  // the strs of words counted before, hashed already
+    try withStringCache { cache throws(PythonException) in  // the strs of words counted before, hashed already
     for index in 0..<words.count {
         words.prefetch(index + 8)
         if let cache, index + 4 < min(words.count, cachedHandOverWords) {

@@ -40,11 +40,11 @@ extension PyRef {
 ///   a bytes (or an instance of a subclass).
 /// - Throws: what `body` throws.
 public func withBytesValue<R: ~Copyable>(of object: PyObjectPointer,
-                              _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+                              _ body: (UnsafeRawBufferPointer) throws(PythonException) -> R) throws(PythonException) -> R? {
     guard fk_bytes_check(object) != 0 else { return nil }
     var data: UnsafeMutablePointer<CChar>? = nil
     var size: Py_ssize_t = 0
-    guard PyBytes_AsStringAndSize(object, &data, &size) == 0 else { throw PythonException.pending }
+    guard PyBytes_AsStringAndSize(object, &data, &size) == 0 else { throw .pending }
     return try body(UnsafeRawBufferPointer(start: data, count: size))
 }
 
