@@ -201,6 +201,9 @@ static inline PyObject *fk_unicode_from_ascii(const char *bytes, Py_ssize_t coun
     return s;
 }
 
+/* The character data of a str made by PyUnicode_New (1, 2 or 4 bytes a character, by its maxchar). */
+static inline void *fk_unicode_data(PyObject *s) { return PyUnicode_DATA(s); }
+
 /* ---- exact types, type chains ---- */
 static inline int fk_list_check_exact(PyObject *o) { return PyList_CheckExact(o); }
 static inline int fk_tuple_check_exact(PyObject *o) { return PyTuple_CheckExact(o); }

@@ -6,7 +6,8 @@ import PythonBridge
 // extension would bring a second Swift runtime into the process.
 
 /// `_echo(value, /, kind)`: converts `value` to the Swift type named by `kind`
-/// ("int", "float", "str", "bytes") and back to Python.
+/// ("int", "float", "str", "bytes"; "utf8" and "utf8-cached": bytes to str through the bridge's
+/// UTF-8 decoder and through its string cache) and back to Python.
 let bridgeEchoFunction = Function("_echo", "value, /, kind", doc: """
     Round-trip value through the Swift type named by kind (int, float, str, bytes). For tests.
     """) { args throws(PythonException) in
@@ -15,7 +16,17 @@ let bridgeEchoFunction = Function("_echo", "value, /, kind", doc: """
     case "float": return try .float(args.double(0))
     case "str": return try .string(args.string(0))
     case "bytes": return try args.withBytes(0) { bytes throws(PythonException) in try PyRef.bytes(bytes) }
-    case let kind: throw args.error(1, .valueError, "must be 'int', 'float', 'str' or 'bytes', not '\(kind)'")
+    case "utf8", "utf8-cached":  // bytes decoded by the bridge's own UTF-8 decoder (or its string cache's)
+        let cached = try args.string(1) == "utf8-cached"
+        return try args.withBytes(0) { raw throws(PythonException) in
+            let bytes = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
+            guard cached, (1...StringCache.maximumLength).contains(bytes.count) else { return try PyRef.string(decodingUTF8: bytes) }
+            return try withStringCache { cache throws(PythonException) in
+                guard let cache else { return try PyRef.string(decodingUTF8: bytes) }
+                return try cache.string(utf8: bytes)
+            }
+        }
+    case let kind: throw args.error(1, .valueError, "must be 'int', 'float', 'str', 'bytes', 'utf8' or 'utf8-cached', not '\(kind)'")
     }
 }
 

@@ -1,6 +1,6 @@
 @preconcurrency import CPython
 
-/// Python strs of short ASCII strings made before, kept to be handed out again
+/// Python strs of short strings (ASCII, or any UTF-8) made before, kept to be handed out again
 /// (the idea of orjson's key cache): a str found here costs no allocation, and
 /// its hash is already computed, so inserting it into a dict skips hashing too.
 /// Short strs repeat from one call to the next (the words of texts do, by Zipf's
@@ -46,10 +46,35 @@ public struct StringCache {
            entry.pointee.length == bytes.count {
             return PyRef(borrowing: kept)
         }
-        let made = try PyRef.string(ascii: bytes)
+        return try keep(PyRef.string(ascii: bytes), in: entry, key0: key0, key1: key1, length: bytes.count)
+    }
+
+    /// A str of 1 to 16 bytes of UTF-8 (any characters: the bytes of a str are a key as
+    /// good as ASCII's), as `string(ascii:key0:key1:)` gives one; made by
+    /// `PyRef.string(decodingUTF8:)` when it is not kept.
+    /// - Parameter bytes: 1 to 16 bytes; invalid UTF-8 raises UnicodeDecodeError (and is not kept).
+    /// - Returns: the str, a new reference.
+    /// - Throws: `.pending` (UnicodeDecodeError, MemoryError).
+    @inline(__always)
+    public func string(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(PythonException) -> PyRef {
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
+        let key0 = UInt64(littleEndian: words.0), key1 = UInt64(littleEndian: words.1)
+        let entry = entries + StringCache.slot(key0, key1, bytes.count)
+        if let kept = entry.pointee.string, entry.pointee.key0 == key0, entry.pointee.key1 == key1,
+           entry.pointee.length == bytes.count {
+            return PyRef(borrowing: kept)
+        }
+        return try keep(PyRef.string(decodingUTF8: bytes), in: entry, key0: key0, key1: key1, length: bytes.count)
+    }
+
+    /// Hashes `made` (once: the str keeps it) and keeps it in `entry` in place of what was there.
+    @inline(__always)
+    private func keep(_ made: consuming PyRef, in entry: UnsafeMutablePointer<Entry>, key0: UInt64, key1: UInt64,
+                      length: Int) throws(PythonException) -> PyRef {
         guard PyObject_Hash(made.pointer) != -1 else { throw .pending }  // computed once, kept in the str
         if let old = entry.pointee.string { fk_decref(old) }
-        entry.pointee = Entry(key0: key0, key1: key1, length: bytes.count, string: PyRef(borrowing: made.pointer).release())
+        entry.pointee = Entry(key0: key0, key1: key1, length: length, string: PyRef(borrowing: made.pointer).release())
         return made
     }
 
@@ -87,7 +112,7 @@ extension StringCache {
 ///   when its memory cannot be had): then it makes its strs itself.
 /// - Returns: what `body` returns.
 /// - Throws: what `body` throws.
-public func withStringCache<R, E: Error>(_ body: (StringCache?) throws(E) -> R) throws(E) -> R {
+public func withStringCache<R: ~Copyable, E: Error>(_ body: (StringCache?) throws(E) -> R) throws(E) -> R {
     if StringCache.inUse { return try body(nil) }
     if StringCache.entries == nil {
         let bytes = StringCache.capacity * MemoryLayout<StringCache.Entry>.stride

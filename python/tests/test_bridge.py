@@ -56,6 +56,50 @@ def test_bytes_round_trip(value):
     assert native._echo(value, "bytes") == value
 
 
+def _decoded_like_python(data, kind):
+    """The bridge's UTF-8 decoding of `data` is bytes.decode()'s: the same str, in the same
+    internal width (a str wider than it needs compares unequal to the canonical one, and
+    sys.getsizeof shows the width), or the same UnicodeDecodeError."""
+    try:
+        expected = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        with pytest.raises(UnicodeDecodeError) as info:
+            native._echo(data, kind)
+        assert (info.value.start, info.value.end, info.value.reason) == (error.start, error.end, error.reason)
+        return
+    result = native._echo(data, kind)
+    assert type(result) is str and result == expected
+    assert sys.getsizeof(result) == sys.getsizeof(expected)
+    assert hash(result) == hash(expected)
+
+
+# Characters of every width: ASCII, Latin-1 (1 byte a character), BMP (2), astral (4), and the
+# edges of every UTF-8 sequence length.
+WIDTHS = "az\x7f\x80\xa0\xe9\xff\u0100\u07ff\u0800\u2019\ud7ff\ue000\ufffd\uffff\U00010000\U0001f600\U0010ffff"
+
+
+@given(st.text(alphabet=WIDTHS, max_size=20) | st.text(max_size=20))
+def test_utf8_decoding_gives_pythons_str(text):
+    data = text.encode("utf-8", "surrogatepass")
+    for kind in ("utf8", "utf8-cached", "utf8-cached"):  # the second cached call finds it kept
+        _decoded_like_python(data, kind)
+
+
+@given(st.binary(max_size=20))
+def test_utf8_decoding_of_any_bytes(data):
+    for kind in ("utf8", "utf8-cached", "utf8-cached"):
+        _decoded_like_python(data, kind)
+
+
+@pytest.mark.parametrize("data", [b"\xc0\x80", b"\xc1\xbf", b"\xe0\x80\x80", b"\xe0\x9f\xbf", b"\xed\xa0\x80",
+                                  b"\xed\xbf\xbf", b"\xf0\x80\x80\x80", b"\xf0\x8f\xbf\xbf", b"\xf4\x90\x80\x80",
+                                  b"\xf5\x80\x80\x80", b"\xff", b"\x80", b"a\xe2\x80", b"\xf0\x9f\x98", b"\xe2\x28\xa1"])
+def test_utf8_decoding_rejects_what_python_rejects(data):
+    """Overlong forms, surrogates, values beyond U+10FFFF, stray continuation bytes, cut sequences."""
+    for kind in ("utf8", "utf8-cached"):
+        _decoded_like_python(data, kind)
+
+
 @pytest.mark.parametrize("kind, bad, expected", [("str", b"x", "str"), ("bytes", "x", "bytes"), ("int", 1.5, "int")])
 def test_wrong_types_name_the_argument(kind, bad, expected):
     with pytest.raises(TypeError, match=rf"^_echo\(\) argument 'value' must be {expected}, not {type(bad).__name__}$"):

@@ -89,7 +89,7 @@ func storeOrderedWords<Words: OrderedWordSequence & ~Copyable>(_ words: inout Wo
         if index & 0xFFFF == 0xFFFF { try checkSignals() }
         try words.withToken(index) { bytes, _, kind throws(PythonException) in
             guard kind == .needsLower else { return }
-            let word = try PyRef.string(utf8: bytes).callMethod("lower", cache: &PythonFallback.lowerName)
+            let word = try PyRef.string(decodingUTF8: bytes).callMethod("lower", cache: &PythonFallback.lowerName)
             if isASCIIString(word.pointer) { asciiCollision = true }
             if lowered == nil { lowered = try PyRef.list() }
             try lowered!.append(word)
@@ -119,7 +119,12 @@ func storeOrderedWords<Words: OrderedWordSequence & ~Copyable>(_ words: inout Wo
                     try dict.setItem(key, PyRef.int(count))
                 }
             case .lowered:  // its own key; a word that needs lowering may lower to it
-                try dict.addToItem(PyRef.string(utf8: bytes), count)
+                let key = if let cache, index < cachedHandOverWords, bytes.count <= StringCache.maximumLength {
+                    try cache.string(utf8: bytes)
+                } else {
+                    try PyRef.string(decodingUTF8: bytes)
+                }
+                try dict.addToItem(key, count)
             case .needsLower:
                 let key = PyRef(borrowing: lowered!.listItem(nextLowered))
                 nextLowered += 1
