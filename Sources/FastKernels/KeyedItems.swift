@@ -1,3 +1,5 @@
+import KernelLoops
+
 // (key, object) pairs: how `fastkernels.sort` orders the items of a list by the radix sort.
 // See docs/sort.md.
 
@@ -37,6 +39,14 @@ public final class KeyedItems {
     /// - Complexity: O(count) for keys that differ in few bits, O(count * 64 / 8) at most.
     public static func sort(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
                             count: Int) throws(KernelError) {
+        if count >= packedSortMinimum && count <= smallSortPacking {
+            // The packed keys: at most 2 KiB, on the stack or in this thread's kept block
+            // (withTemporaryMemory never traps; without memory, the radix sort below).
+            let done = withTemporaryMemory(of: Int64.self, capacity: count) { packed in
+                sortByPackedKeys(items, scratch: scratch, packed: packed, count: count)
+            }
+            if done == true { return }
+        }
         try radixSort(items, scratch: scratch, count: count, threads: 1, isCancelled: { false })
     }
 
@@ -44,7 +54,87 @@ public final class KeyedItems {
     /// - Complexity: O(count x key bytes) time at worst; no allocation beyond the
     ///   histograms (the scratch is the sorter's).
     public func sort(count: Int, threads: Int, isCancelled: () -> Bool = { false }) throws(KernelError) {
-        try radixSort(items, scratch: scratch, count: min(count, capacity), threads: threads,
-                      isCancelled: isCancelled)
+        let count = min(count, capacity)
+        if count >= packedSortMinimum && count <= packedSortLimit && (count <= smallSortPacking || count >= 1 << 12),
+           let packed = CheckedBuffer(Int64.self, count: count),
+           sortByPackedKeys(items, scratch: scratch, packed: packed.base, count: count, threads: threads,
+                            isCancelled: isCancelled) {
+            return
+        }
+        if isCancelled() { throw .cancelled }
+        try radixSort(items, scratch: scratch, count: count, threads: threads, isCancelled: isCancelled)
     }
+}
+
+/// The fewest items `KeyedItems.sort` sorts by packed keys (below, the insertion sort costs less).
+let packedSortMinimum = 33
+
+/// The most items the static `KeyedItems.sort` (small lists, the GIL held) sorts by packed
+/// keys: their packed keys take at most 2 KiB of temporary memory.
+let smallSortPacking = 256
+
+/// The most items sorted by packed keys (measured against the radix sort: docs/sort.md).
+let packedSortLimit = 1 << 16
+
+/// Sorts `count` (2 to 65,536) items by key, stably, with the vector quicksort of 64-bit
+/// integers (AVX2 or AVX-512), several times faster than a merge or radix sort moving the
+/// 16-byte items (a merge sort's comparisons of random keys mispredict half the time; a radix
+/// sort moves every item once a digit). Each item becomes one integer: its key less the least
+/// key, shifted right so that it fits above its index (log2(count) bits), then its index. All
+/// of them differ, so the unstable quicksort gives their one order: the items' order by key,
+/// equal keys by index. When the keys spread over more bits than are left, items whose keys
+/// agree in the bits kept end up adjacent in index order, and each such run is then merge
+/// sorted by full key (stable, O(k log k) for a run of k: no input makes this quadratic).
+///
+/// - Parameters:
+///   - items: the items; sorted in place.
+///   - scratch: room for `count` items.
+///   - packed: room for `count` 64-bit integers.
+///   - threads: workers for the quicksort (from `parallelVectorSortMinimum` elements).
+/// - Returns: false, the items untouched, when the CPU has no vector sort, `count` is outside
+///   2...65,536, or the quicksort was cancelled.
+func sortByPackedKeys(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
+                      packed: UnsafeMutablePointer<Int64>, count: Int, threads: Int = 1,
+                      isCancelled: () -> Bool = { false }) -> Bool {
+    guard count >= 2, count <= packedSortLimit, cpuHasAVX2 && vectorSortAvailable else { return false }
+    var least = UInt64.max, greatest = UInt64.min
+    for i in 0..<count {
+        least = min(least, items[i].key)
+        greatest = max(greatest, items[i].key)
+    }
+    let indexBits = UInt64(64 - (count - 1).leadingZeroBitCount)
+    let spread = UInt64(64 - (greatest &- least).leadingZeroBitCount)
+    guard packingPays(count: count, spread: spread, indexBits: indexBits) else { return false }
+    let shift = spread > 64 - indexBits ? spread - (64 - indexBits) : 0
+    let indexMask = (UInt64(1) << indexBits) - 1
+    for i in 0..<count {
+        let prefix = (items[i].key &- least) >> shift
+        packed[i] = Int64(bitPattern: (prefix << indexBits | UInt64(i)) ^ (1 << 63))  // signed order = unsigned
+    }
+    guard sortVectors(packed, count, threads: threads, isCancelled: isCancelled) == .sorted else { return false }
+    for j in 0..<count { scratch[j] = items[Int(UInt64(bitPattern: packed[j]) & indexMask)] }
+    items.update(from: scratch, count: count)
+    guard shift > 0 else { return true }
+    var start = 0
+    while start < count {
+        let prefix = (items[start].key &- least) >> shift
+        var end = start + 1
+        while end < count && (items[end].key &- least) >> shift == prefix { end += 1 }
+        if end - start > 1 { mergeSort(items + start, scratch: scratch, count: end - start) }
+        start = end
+    }
+    return true
+}
+
+/// Whether the packed-key quicksort beats the radix sort on these keys (measured on lists of
+/// random floats in [0, 1), integers over the whole int64 range and integers in 0..999, 100
+/// to 65,536 items: docs/sort.md). Up to 256 items it always does (the radix sort's merge
+/// sort of them mispredicts). From 257 to 4,095 the radix sort's first digit (log2(count)
+/// bits) leaves a few items a bucket often enough to win or tie; from 4,096 on the packed
+/// sort wins, but for keys that spread over hardly more bits than that first digit (small
+/// integers: the radix sort is then one pass).
+@inline(__always)
+func packingPays(count: Int, spread: UInt64, indexBits: UInt64) -> Bool {
+    if count <= smallSortPacking { return true }
+    return count >= 1 << 12 && spread > indexBits + 4
 }

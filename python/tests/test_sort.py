@@ -364,3 +364,48 @@ def test_array_sorts_at_every_tier_equal_the_reference(tier):
                              capture_output=True, text=True, timeout=600)
     assert process.returncode == 0, process.stderr[-3000:]
     assert process.stdout.split()[0] == "checked" and int(process.stdout.split()[1]) == 6 * 77 * 4 * 2 * 2
+
+
+LIST_TIER_CHECK = textwrap.dedent("""
+    import random, sys
+    import fastkernels
+    rng = random.Random(5)
+    def fresh(values):
+        return [v + 0 if isinstance(v, int) else float(repr(v)) for v in values]
+    def lists(n):
+        yield [rng.random() for _ in range(n)]
+        yield [rng.randrange(-2**63, 2**63) for _ in range(n)]
+        yield [rng.randrange(1000) for _ in range(n)]
+        yield [rng.choice([0.0, -0.0, 1.5, -1.5, float("inf"), -float("inf")]) for _ in range(n)]
+        # Keys spread over 64 bits whose top bits mostly agree: the packed keys keep only the
+        # top bits, so most items fall into runs that are then sorted by their whole keys.
+        yield [-2**63] + [rng.randrange(2**40) for _ in range(n - 1)]
+        yield [rng.choice([-2**63, 2**63 - 1]) + rng.randrange(-3, 4) * (1 if rng.random() < 0.5 else 0) for _ in range(n)]
+        yield [5e-324 * rng.randrange(4) for _ in range(n - 1)] + [-1e308]
+        yield list(range(n, 0, -1))
+    checked = 0
+    for n in [2, 3, 31, 32, 33, 34, 100, 255, 256, 257, 1000, 4095, 4096, 4097, 10000, 65536, 65537]:
+        for values in lists(n):
+            values = fresh(values + values[: n // 3])
+            for reverse in (False, True):
+                expected = sorted(values, reverse=reverse)
+                result = fastkernels.sort(values, reverse=reverse)
+                assert len(result) == len(expected) and all(a is b for a, b in zip(result, expected)), (n, reverse)
+                inplace = list(values)
+                fastkernels.sort_inplace(inplace, reverse=reverse)
+                assert all(a is b for a, b in zip(inplace, expected)), (n, reverse)
+                checked += 1
+    print("checked", checked)
+""")
+
+
+@pytest.mark.parametrize("tier", ["baseline", "avx2", "avx512"])
+def test_list_sorts_at_every_tier_equal_sorted_object_for_object(tier):
+    """Lists of 33 to 256 items, and of 4,096 to 65,536 whose keys spread widely, are sorted by
+    packed keys (key prefix and index in one integer, through the vector quicksort) on the AVX2 and
+    AVX-512 tiers, the others by the radix sort: every path must give sorted()'s objects in
+    sorted()'s order, around every size limit and for keys whose prefixes collide."""
+    process = subprocess.run([sys.executable, "-c", LIST_TIER_CHECK], env={**os.environ, "FASTKERNELS_ISA": tier},
+                             capture_output=True, text=True, timeout=600)
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert process.stdout.split() == ["checked", str(17 * 8 * 2)]
