@@ -38,12 +38,12 @@ public final class KeyedItems {
     /// - Throws: `.outOfMemory` when the histograms cannot be had (`items` untouched).
     /// - Complexity: O(count) for keys that differ in few bits, O(count * 64 / 8) at most.
     public static func sort(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
-                            count: Int) throws(KernelError) {
+                            count: Int, keyRange: KeyRange? = nil) throws(KernelError) {
         if count >= packedSortMinimum && count <= smallSortPacking {
             // The packed keys: at most 2 KiB, on the stack or in this thread's kept block
             // (withTemporaryMemory never traps; without memory, the radix sort below).
             let done = withTemporaryMemory(of: Int64.self, capacity: count) { packed in
-                sortByPackedKeys(items, scratch: scratch, packed: packed, count: count)
+                sortByPackedKeys(items, scratch: scratch, packed: packed, count: count, keyRange: keyRange)
             }
             if done == true { return }
         }
@@ -53,17 +53,38 @@ public final class KeyedItems {
     /// Sorts the first `count` items by key, stably (equal keys keep their order).
     /// - Complexity: O(count x key bytes) time at worst; no allocation beyond the
     ///   histograms (the scratch is the sorter's).
-    public func sort(count: Int, threads: Int, isCancelled: () -> Bool = { false }) throws(KernelError) {
+    public func sort(count: Int, keyRange: KeyRange? = nil, threads: Int,
+                     isCancelled: () -> Bool = { false }) throws(KernelError) {
         let count = min(count, capacity)
         if count >= packedSortMinimum && count <= packedSortLimit && (count <= smallSortPacking || count >= 1 << 12),
            let packed = CheckedBuffer(Int64.self, count: count),
-           sortByPackedKeys(items, scratch: scratch, packed: packed.base, count: count, threads: threads,
+           sortByPackedKeys(items, scratch: scratch, packed: packed.base, count: count, keyRange: keyRange, threads: threads,
                             isCancelled: isCancelled) {
             return
         }
         if isCancelled() { throw .cancelled }
         try radixSort(items, scratch: scratch, count: count, threads: threads, isCancelled: isCancelled)
     }
+}
+
+/// The least and the greatest of some keys, gathered as they are read.
+public struct KeyRange: Sendable {
+    public private(set) var least = UInt64.max
+    public private(set) var greatest = UInt64.min
+
+    @inline(__always) public init() {}
+
+    /// The range of the keys of `count` items.
+    init(_ items: UnsafePointer<KeyedItem>, _ count: Int) {
+        for i in 0..<count { add(items[i].key) }
+    }
+
+    @inline(__always) public mutating func add(_ key: UInt64) {
+        least = min(least, key)
+        greatest = max(greatest, key)
+    }
+
+    var bounds: (UInt64, UInt64) { (least, greatest) }
 }
 
 /// The fewest items `KeyedItems.sort` sorts by packed keys (below, the insertion sort costs less).
@@ -90,18 +111,15 @@ let packedSortLimit = 1 << 16
 ///   - items: the items; sorted in place.
 ///   - scratch: room for `count` items.
 ///   - packed: room for `count` 64-bit integers.
+///   - keyRange: the least and greatest key, when the caller found them reading the keys.
 ///   - threads: workers for the quicksort (from `parallelVectorSortMinimum` elements).
 /// - Returns: false, the items untouched, when the CPU has no vector sort, `count` is outside
 ///   2...65,536, or the quicksort was cancelled.
 func sortByPackedKeys(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
-                      packed: UnsafeMutablePointer<Int64>, count: Int, threads: Int = 1,
+                      packed: UnsafeMutablePointer<Int64>, count: Int, keyRange: KeyRange? = nil, threads: Int = 1,
                       isCancelled: () -> Bool = { false }) -> Bool {
     guard count >= 2, count <= packedSortLimit, cpuHasAVX2 && vectorSortAvailable else { return false }
-    var least = UInt64.max, greatest = UInt64.min
-    for i in 0..<count {
-        least = min(least, items[i].key)
-        greatest = max(greatest, items[i].key)
-    }
+    let (least, greatest) = keyRange.map { ($0.least, $0.greatest) } ?? KeyRange(items, count).bounds
     let indexBits = UInt64(64 - (count - 1).leadingZeroBitCount)
     let spread = UInt64(64 - (greatest &- least).leadingZeroBitCount)
     guard packingPays(count: count, spread: spread, indexBits: indexBits) else { return false }

@@ -15,7 +15,7 @@ let smallSortLimit = 256
 /// False when the items are not all exact ints within 64 bits (or bools) or all exact floats.
 @inline(__always)
 func readSmallKeys(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool,
-                   into keyed: UnsafeMutablePointer<KeyedItem>) -> Bool {
+                   into keyed: UnsafeMutablePointer<KeyedItem>, keyRange: inout KeyRange) -> Bool {
     var sawInt = false, sawFloat = false
     for index in 0..<items.count {
         let object = items[index]!
@@ -30,6 +30,7 @@ func readSmallKeys(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool
         case .other:
             return false
         }
+        keyRange.add(key)
         keyed[index] = KeyedItem(key: key, object: UInt(bitPattern: object))
     }
     return !(sawInt && sawFloat)  // int/float comparisons: sorted() decides
@@ -60,8 +61,9 @@ func withSortedSmallItems<R: ~Copyable>(_ items: UnsafeBufferPointer<PyObjectPoi
                              _ body: (UnsafePointer<KeyedItem>) throws(PythonException) -> R) throws(PythonException) -> R? {
     let count = items.count
     let sorted = try withTemporaryMemory(of: KeyedItem.self, capacity: 2 * max(count, 1)) { base throws(PythonException) -> R? in
-        guard readSmallKeys(items, reverse: reverse, into: base) else { return nil }
-        try sortSmallKeyedItems(base, scratch: base + max(count, 1), count: count)
+        var keyRange = KeyRange()
+        guard readSmallKeys(items, reverse: reverse, into: base, keyRange: &keyRange) else { return nil }
+        try sortSmallKeyedItems(base, scratch: base + max(count, 1), count: count, keyRange: keyRange)
         return try body(base)
     }
     guard let sorted else { throw PythonException.memoryError(in: "sort", "%s(): not enough memory to sort %zd items", count) }
@@ -70,9 +72,9 @@ func withSortedSmallItems<R: ~Copyable>(_ items: UnsafeBufferPointer<PyObjectPoi
 
 /// `KeyedItems.sort` of items in the caller's memory, with the GIL held.
 func sortSmallKeyedItems(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
-                         count: Int) throws(PythonException) {
+                         count: Int, keyRange: KeyRange) throws(PythonException) {
     do {
-        try KeyedItems.sort(items, scratch: scratch, count: count)
+        try KeyedItems.sort(items, scratch: scratch, count: count, keyRange: keyRange)
     } catch {
         throw PythonException.memoryError(in: "sort", "%s(): not enough memory to sort %zd items", count)
     }
@@ -101,6 +103,7 @@ struct SortedItems: ~Copyable {
         }
         var sawInt = false, sawFloat = false
         var keyedCount = 0
+        var keyRange = KeyRange()
         for index in 0..<count {
             let object = items[index]!
             let key: UInt64
@@ -121,12 +124,14 @@ struct SortedItems: ~Copyable {
             }
             if sawInt && sawFloat { return nil }  // int/float comparisons: sorted() decides
             references.append(object)
-            keyed.items[keyedCount] = KeyedItem(key: reverse ? ~key : key, object: UInt(bitPattern: object))
+            let ordered = reverse ? ~key : key
+            keyRange.add(ordered)
+            keyed.items[keyedCount] = KeyedItem(key: ordered, object: UInt(bitPattern: object))
             keyedCount += 1
         }
         let sortedCount = keyedCount
         try args.runKernel(releasingGIL: sortedCount >= arrayGILThreshold) { isCancelled throws(KernelError) in
-            try keyed.sort(count: sortedCount, threads: threads, isCancelled: isCancelled)
+            try keyed.sort(count: sortedCount, keyRange: keyRange, threads: threads, isCancelled: isCancelled)
         }
         self.references = references
         self.keyed = keyed
