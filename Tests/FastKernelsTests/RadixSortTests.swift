@@ -82,6 +82,39 @@ final class RadixSortTests: XCTestCase {
         }
     }
 
+    /// Lists sorted by packed keys (prefix and index in one integer, through the vector quicksort):
+    /// the stable order by key at every size around the limits, for keys whose prefixes collide
+    /// (a key spread over 64 bits leaves the index's bits below the prefix: the runs of equal
+    /// prefixes are then sorted by full key), through both entry points.
+    func testPackedKeySortsAreStable() throws {
+        var generator = SystemRandomNumberGenerator()
+        let distributions: [(Int) -> UInt64] = [
+            { _ in UInt64.random(in: 0...UInt64.max, using: &generator) },
+            { _ in UInt64.random(in: 0..<1000, using: &generator) },
+            { i in i == 0 ? UInt64.max : UInt64.random(in: 0..<(1 << 40), using: &generator) },
+            { _ in [UInt64.min, UInt64.max, 1 << 63][Int.random(in: 0..<3, using: &generator)]
+                &+ UInt64.random(in: 0..<4, using: &generator) },
+            { i in UInt64(i % 7) },
+        ]
+        for count in [2, 32, 33, 100, 256, 257, 4095, 4096, 5000, 65536, 65537] {
+            for (index, distribution) in distributions.enumerated() {
+                guard let items = KeyedItems(count: count) else { return XCTFail("memory") }
+                for i in 0..<count { items.items[i] = KeyedItem(key: distribution(i), object: UInt(i)) }
+                let expected = (0..<count).map { items.items[$0] }.sorted { ($0.key, $0.object) < ($1.key, $1.object) }
+                if count <= 256 {
+                    let scratch = UnsafeMutablePointer<KeyedItem>.allocate(capacity: count)
+                    defer { scratch.deallocate() }
+                    try KeyedItems.sort(items.items, scratch: scratch, count: count)
+                } else {
+                    try items.sort(count: count, threads: 2)
+                }
+                for i in 0..<count where items.items[i].object != expected[i].object {
+                    return XCTFail("count \(count), distribution \(index): item \(i) is \(items.items[i].object), not \(expected[i].object)")
+                }
+            }
+        }
+    }
+
     func testCancellationLeavesAPermutation() {
         var values = (0..<100_000).map { Int64($0 * 7919 % 100_000) }
         let finished: Void? = values.withUnsafeMutableBufferPointer { buffer in
