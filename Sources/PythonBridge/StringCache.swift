@@ -41,12 +41,7 @@ public struct StringCache {
     /// - Throws: `.pending` (MemoryError) when it cannot be made.
     @inline(__always)
     public func string(ascii bytes: UnsafeBufferPointer<UInt8>, key0: UInt64, key1: UInt64) throws(PythonException) -> PyRef {
-        let entry = entries + StringCache.slot(key0, key1, bytes.count)
-        if let kept = entry.pointee.string, entry.pointee.key0 == key0, entry.pointee.key1 == key1,
-           entry.pointee.length == bytes.count {
-            return PyRef(borrowing: kept)
-        }
-        return try keep(PyRef.string(ascii: bytes), in: entry, key0: key0, key1: key1, length: bytes.count)
+        try string(key0: key0, key1: key1, length: bytes.count) { () throws(PythonException) in try PyRef.string(ascii: bytes) }
     }
 
     /// A str of 1 to 16 bytes of UTF-8 (any characters: the bytes of a str are a key as
@@ -59,20 +54,24 @@ public struct StringCache {
     public func string(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(PythonException) -> PyRef {
         var words: (UInt64, UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
-        let key0 = UInt64(littleEndian: words.0), key1 = UInt64(littleEndian: words.1)
-        let entry = entries + StringCache.slot(key0, key1, bytes.count)
-        if let kept = entry.pointee.string, entry.pointee.key0 == key0, entry.pointee.key1 == key1,
-           entry.pointee.length == bytes.count {
-            return PyRef(borrowing: kept)
+        return try string(key0: UInt64(littleEndian: words.0), key1: UInt64(littleEndian: words.1), length: bytes.count) {
+            () throws(PythonException) in try PyRef.string(decodingUTF8: bytes)
         }
-        return try keep(PyRef.string(decodingUTF8: bytes), in: entry, key0: key0, key1: key1, length: bytes.count)
     }
 
-    /// Hashes `made` (once: the str keeps it) and keeps it in `entry` in place of what was there.
+    /// The kept str of the bytes whose first 16 (zero-padded) are `key0`, `key1` and whose
+    /// length is `length`; else the one `make` makes, hashed (once: the str keeps it) and kept
+    /// in place of the entry's.
     @inline(__always)
-    private func keep(_ made: consuming PyRef, in entry: UnsafeMutablePointer<Entry>, key0: UInt64, key1: UInt64,
-                      length: Int) throws(PythonException) -> PyRef {
-        guard PyObject_Hash(made.pointer) != -1 else { throw .pending }  // computed once, kept in the str
+    private func string(key0: UInt64, key1: UInt64, length: Int,
+                        _ make: () throws(PythonException) -> PyRef) throws(PythonException) -> PyRef {
+        let entry = entries + StringCache.slot(key0, key1, length)
+        if let kept = entry.pointee.string, entry.pointee.key0 == key0, entry.pointee.key1 == key1,
+           entry.pointee.length == length {
+            return PyRef(borrowing: kept)
+        }
+        let made = try make()
+        guard PyObject_Hash(made.pointer) != -1 else { throw .pending }
         if let old = entry.pointee.string { fk_decref(old) }
         entry.pointee = Entry(key0: key0, key1: key1, length: length, string: PyRef(borrowing: made.pointer).release())
         return made
