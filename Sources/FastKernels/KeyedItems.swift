@@ -63,7 +63,8 @@ public final class KeyedItems {
             return
         }
         if isCancelled() { throw .cancelled }
-        try radixSort(items, scratch: scratch, count: count, threads: threads, isCancelled: isCancelled)
+        try radixSort(items, scratch: scratch, count: count, keyBounds: keyRange?.bounds, threads: threads,
+                      isCancelled: isCancelled)
     }
 }
 
@@ -84,7 +85,7 @@ public struct KeyRange: Sendable {
         greatest = max(greatest, key)
     }
 
-    var bounds: (UInt64, UInt64) { (least, greatest) }
+    var bounds: (least: UInt64, greatest: UInt64) { (least, greatest) }
 }
 
 /// The fewest items `KeyedItems.sort` sorts by packed keys (below, the insertion sort costs less).

@@ -46,7 +46,7 @@ let bucketDigitBits = 8
 ///   `.outOfMemory` when the per-worker histograms cannot be had (`data` untouched).
 func radixSort<Element: RadixKeyed>(
     _ data: UnsafeMutablePointer<Element>, scratch: UnsafeMutablePointer<Element>, count: Int,
-    threads: Int, isCancelled: () -> Bool
+    keyBounds: (least: UInt64, greatest: UInt64)? = nil, threads: Int, isCancelled: () -> Bool
 ) throws(KernelError) {
     guard count > 1 else { return }
     if count <= insertionSortLimit {
@@ -75,10 +75,14 @@ func radixSort<Element: RadixKeyed>(
         // whose keys differ in the top bit) then fill the first digit's buckets evenly.
         // One pass finds both (it replaces the pass that finds the bits in which keys differ).
         var least = UInt64.max, greatest = UInt64.min
-        for i in 0..<count {
-            let key = data[i].radixKey
-            least = min(least, key)
-            greatest = max(greatest, key)
+        if let keyBounds {
+            (least, greatest) = keyBounds  // found by the caller as it read the keys
+        } else {
+            for i in 0..<count {
+                let key = data[i].radixKey
+                least = min(least, key)
+                greatest = max(greatest, key)
+            }
         }
         if least == greatest { return }  // all keys equal: already sorted (stably)
         var changed = false
