@@ -1,11 +1,14 @@
 import CPUFeatures
 import KernelLoops
+import KernelLoopsAVX512
 
 // Sums over numeric arrays: exact for integers (in parallel), and Python's
 // own order of float additions otherwise. See docs/sum.md.
 
 /// True when the AVX2 + FMA loops may run on this CPU (checked once; `FASTKERNELS_ISA` can lower it).
 let cpuHasAVX2 = InstructionSet.selected >= .avx2
+/// The AVX-512 tier (F/CD/DQ/BW/VL), or FASTKERNELS_ISA lowered it.
+let cpuHasAVX512 = InstructionSet.selected >= .avx512
 
 /// Elements gathered at a time from a strided or byte-swapped array (a multiple of 16).
 let gatherChunk = 4096
@@ -92,6 +95,10 @@ func contiguousExactSum<T: FixedWidthInteger & BufferScalar>(
 @inline(__always)
 func integerBlockSum<T: FixedWidthInteger>(_ p: UnsafePointer<T>, _ n: Int) -> Int128 {
     if T.bitWidth == 64 {
+        if cpuHasAVX512 {
+            return T.isSigned ? exactSumAVX512(UnsafeRawPointer(p).assumingMemoryBound(to: Int64.self), n)
+                : exactSumAVX512(UnsafeRawPointer(p).assumingMemoryBound(to: UInt64.self), n)
+        }
         if cpuHasAVX2 {
             return T.isSigned ? exactSumAVX2(UnsafeRawPointer(p).assumingMemoryBound(to: Int64.self), n)
                 : exactSumAVX2(UnsafeRawPointer(p).assumingMemoryBound(to: UInt64.self), n)

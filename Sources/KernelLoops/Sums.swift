@@ -15,21 +15,28 @@
 /// and the bias taken off at the end: only logical shifts, which AVX2 has.
 @inlinable @inline(__always)
 public func exactSum64<T: FixedWidthInteger & SIMDScalar>(_ values: UnsafePointer<T>, _ count: Int) -> Int128 {
+    exactSum64(values, count, lanes: SIMD4<UInt64>.self)
+}
+
+/// `exactSum64` on vectors of `V` (4 lanes for AVX2, 8 for AVX-512).
+@inlinable @inline(__always)
+public func exactSum64<T: FixedWidthInteger & SIMDScalar, V: SIMD>(_ values: UnsafePointer<T>, _ count: Int,
+                                                                   lanes _: V.Type) -> Int128 where V.Scalar == UInt64 {
     assert(T.bitWidth == 64 && count < 1 << 32)
-    typealias V = SIMD4<UInt64>
     let raw = UnsafeRawPointer(values)
     let bias: UInt64 = T.isSigned ? 1 << 63 : 0
     let biasVector = V(repeating: bias)
     var w0 = V(), w1 = V(), h0 = V(), h1 = V()
     var i = 0
-    while i + 8 <= count {
+    let width = V.scalarCount
+    while i + 2 * width <= count {
         let x0 = raw.loadUnaligned(fromByteOffset: i * 8, as: V.self) ^ biasVector
-        let x1 = raw.loadUnaligned(fromByteOffset: i * 8 + 32, as: V.self) ^ biasVector
+        let x1 = raw.loadUnaligned(fromByteOffset: i * 8 + 8 * width, as: V.self) ^ biasVector
         w0 &+= x0
         w1 &+= x1
         h0 &+= x0 &>> 32
         h1 &+= x1 &>> 32
-        i += 8
+        i += 2 * width
     }
     var w = (w0 &+ w1).wrappedSum(), h = (h0 &+ h1).wrappedSum()
     while i < count {

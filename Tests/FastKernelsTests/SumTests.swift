@@ -1,4 +1,6 @@
 import XCTest
+import KernelLoops
+import KernelLoopsAVX512
 @testable import FastKernels
 
 final class SumTests: XCTestCase {
@@ -24,6 +26,37 @@ final class SumTests: XCTestCase {
             var values = (0..<count).map { _ in Int64.random(in: .min ... .max, using: &rng) }
             let expected = values.reduce(Int128(0)) { $0 + Int128($1) }
             try strided(&values) { XCTAssertEqual(try exactSum($0, threads: 3), expected, "count \(count)") }
+        }
+    }
+
+    /// Each tier's 64-bit loop (baseline, AVX2 on 4 lanes, AVX-512 on 8, two vectors a step)
+    /// at every count around its steps, signed and unsigned, extremes included.
+    func testEveryTiersSixtyFourBitLoopIsExact() throws {
+        var rng = SystemRandomNumberGenerator()
+        for count in Array(0...40) + [1000, 4099] {
+            let signed = (0..<count).map { i in
+                i % 5 == 0 ? Int64.min : i % 7 == 0 ? Int64.max : Int64.random(in: .min ... .max, using: &rng)
+            }
+            let unsigned = signed.map { UInt64(bitPattern: $0) }
+            let expectedSigned = signed.reduce(Int128(0)) { $0 + Int128($1) }
+            let expectedUnsigned = unsigned.reduce(Int128(0)) { $0 + Int128($1) }
+            signed.withUnsafeBufferPointer { p in
+                XCTAssertEqual(exactSum64(p.baseAddress ?? UnsafePointer(bitPattern: 8)!, count), expectedSigned)
+                if InstructionSet.supported >= .avx2 {
+                    XCTAssertEqual(exactSumAVX2(p.baseAddress ?? UnsafePointer(bitPattern: 8)!, count), expectedSigned)
+                }
+                if InstructionSet.supported >= .avx512 {
+                    XCTAssertEqual(exactSumAVX512(p.baseAddress ?? UnsafePointer(bitPattern: 8)!, count), expectedSigned,
+                                   "count \(count)")
+                }
+            }
+            unsigned.withUnsafeBufferPointer { p in
+                XCTAssertEqual(exactSum64(p.baseAddress ?? UnsafePointer(bitPattern: 8)!, count), expectedUnsigned)
+                if InstructionSet.supported >= .avx512 {
+                    XCTAssertEqual(exactSumAVX512(p.baseAddress ?? UnsafePointer(bitPattern: 8)!, count), expectedUnsigned,
+                                   "count \(count)")
+                }
+            }
         }
     }
 
