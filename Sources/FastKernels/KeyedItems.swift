@@ -131,9 +131,19 @@ func sortByPackedKeys(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeM
         packed[i] = Int64(bitPattern: (prefix << indexBits | UInt64(i)) ^ (1 << 63))  // signed order = unsigned
     }
     guard sortVectors(packed, count, threads: threads, isCancelled: isCancelled) == .sorted else { return false }
-    for j in 0..<count { scratch[j] = items[Int(UInt64(bitPattern: packed[j]) & indexMask)] }
+    // Gathered by index; prefixes that collide (only possible when bits were shifted out) are
+    // seen here, between neighbours, so that random keys skip the pass over the runs below.
+    var previous = UInt64(bitPattern: packed[0])
+    scratch[0] = items[Int(previous & indexMask)]
+    var collisions: UInt64 = 0
+    for j in 1..<count {
+        let value = UInt64(bitPattern: packed[j])
+        scratch[j] = items[Int(value & indexMask)]
+        collisions |= (value ^ previous) >> indexBits == 0 ? 1 : 0
+        previous = value
+    }
     items.update(from: scratch, count: count)
-    guard shift > 0 else { return true }
+    guard shift > 0 && collisions != 0 else { return true }
     var start = 0
     while start < count {
         let prefix = (items[start].key &- least) >> shift
