@@ -196,6 +196,7 @@ static inline void fk_atomic_store_int(int *flag, int value) { __atomic_store_n(
 /* ---- strs ---- */
 /* A new str holding `count` ASCII bytes (the caller guarantees every byte is < 0x80). */
 static inline PyObject *fk_unicode_from_ascii(const char *bytes, Py_ssize_t count) {
+    if (count == 1) return PyUnicode_FromOrdinal((unsigned char)bytes[0]);  /* CPython's kept one */
     PyObject *s = PyUnicode_New(count, 127);
     if (s != NULL) memcpy(PyUnicode_1BYTE_DATA(s), bytes, (size_t)count);
     return s;

@@ -45,6 +45,8 @@ extension PyRef {
             i += size
         }
         if widest < 0x80 { return try string(ascii: bytes) }
+        // One character: CPython's own (a kept singleton below U+0100, as bytes.decode() gives).
+        if characters == 1 { return try PyRef(owning: PyUnicode_FromOrdinal(Int32(bitPattern: widest))) }
         let maximum: UInt32 = widest < 0x100 ? 0xFF : widest < 0x10000 ? 0xFFFF : 0x10FFFF
         guard let object = PyUnicode_New(characters, maximum) else { throw .pending }
         let data = fk_unicode_data(object)!
