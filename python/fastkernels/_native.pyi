@@ -28,8 +28,8 @@ def _merge_word_counts(words: tuple[bytes, ...], counts: tuple[bytes, ...], /) -
 def _fsum_partial(values: object, /, threads: int | None = None) -> tuple[int, int]:
     """Return (N, specials): the exact sum of the finite values is N * 2**-1074; specials 1 nan, 2 +inf, 4 -inf."""
 
-def _echo(value: object, /, kind: Literal["int", "float", "str", "bytes"]) -> object:
-    """Round-trip value through the Swift type named by kind (int, float, str, bytes). For tests."""
+def _echo(value: object, /, kind: Literal["int", "float", "str", "bytes", "utf8", "utf8-cached"]) -> object:
+    """Round-trip value through the Swift type named by kind (int, float, str, bytes; utf8 and utf8-cached: bytes to str through the bridge's UTF-8 decoder and its string cache). For tests."""
 
 def _parse(a: SupportsIndex, b: SupportsIndex = 2, /, c: SupportsIndex = 3, *, d: SupportsIndex, e: SupportsIndex = 5) -> str:
     """Parse every kind of parameter and return their values as "a b c d e". For tests."""
