@@ -14,22 +14,29 @@ public struct KeyedItem: Sendable, RadixKeyed {
     }
 }
 
-/// Room for `count` keyed items and the scratch to sort them, freed with the object.
+/// Room for `count` keyed items, the scratch to sort them and their packed keys, released
+/// with the object (the thread's kept scratch up to `keptScratchLimit`: a list sorted in a
+/// loop does not fault in fresh pages each time).
 public final class KeyedItems {
     public let items: UnsafeMutablePointer<KeyedItem>
     let scratch: UnsafeMutablePointer<KeyedItem>
+    /// Room for `capacity` packed keys (`sortByPackedKeys`).
+    let packed: UnsafeMutablePointer<Int64>
     public let capacity: Int
+    private let memory: KeptScratch
 
     /// Nil when the memory cannot be had (never a trap).
     public init?(count: Int) {
         let capacity = max(count, 1)
-        guard capacity <= Int.max / 2, let memory = allocateChecked(KeyedItem.self, 2 * capacity) else { return nil }
-        items = memory
+        let itemBytes = 2 * MemoryLayout<KeyedItem>.stride, packedBytes = MemoryLayout<Int64>.stride
+        guard capacity <= Int.max / (itemBytes + packedBytes) - 64,
+              let memory = KeptScratch(bytes: capacity * (itemBytes + packedBytes)) else { return nil }
+        items = memory.base.bindMemory(to: KeyedItem.self, capacity: 2 * capacity)
         scratch = items + capacity
+        packed = (memory.base + capacity * itemBytes).bindMemory(to: Int64.self, capacity: capacity)
         self.capacity = capacity
+        self.memory = memory
     }
-
-    deinit { deallocateChecked(items, count: 2 * capacity) }
 
     /// Sorts `count` items in the caller's memory by key, stably, on this thread:
     /// `scratch` has room for `count` items. For small counts (it never polls
@@ -57,8 +64,7 @@ public final class KeyedItems {
                      isCancelled: () -> Bool = { false }) throws(KernelError) {
         let count = min(count, capacity)
         if count >= packedSortMinimum && count <= packedSortLimit && (count <= smallSortPacking || count >= 1 << 12),
-           let packed = CheckedBuffer(Int64.self, count: count),
-           sortByPackedKeys(items, scratch: scratch, packed: packed.base, count: count, keyRange: keyRange, threads: threads,
+           sortByPackedKeys(items, scratch: scratch, packed: packed, count: count, keyRange: keyRange, threads: threads,
                             isCancelled: isCancelled) {
             return
         }
@@ -96,7 +102,7 @@ let packedSortMinimum = 33
 let smallSortPacking = 256
 
 /// The most items sorted by packed keys (measured against the radix sort: docs/sort.md).
-let packedSortLimit = 1 << 16
+let packedSortLimit = 1 << 18
 
 /// Sorts `count` (2 to 65,536) items by key, stably, with the vector quicksort of 64-bit
 /// integers (AVX2 or AVX-512), several times faster than a merge or radix sort moving the

@@ -104,7 +104,23 @@ struct SortedItems: ~Copyable {
         var sawInt = false, sawFloat = false
         var keyedCount = 0
         var keyRange = KeyRange()
-        for index in 0..<count {
+        // Exact floats, the usual list of floats, in a loop of their own (a third of the
+        // general loop's time a float); the general loop below takes over at the first other item.
+        var start = 0
+        while start < count, let object = items[start], let value = exactFloatValue(object) {
+            references.append(object)
+            start += 1
+            if value.isNaN {
+                nanIndices.append(Int(bitPattern: object))
+                continue
+            }
+            let key = reverse ? ~Double.key(value) : Double.key(value)  // -0.0 and 0.0 share a key
+            keyRange.add(key)
+            keyed.items[keyedCount] = KeyedItem(key: key, object: UInt(bitPattern: object))
+            keyedCount += 1
+        }
+        sawFloat = start > 0
+        for index in start..<count {
             let object = items[index]!
             let key: UInt64
             switch scalarNumber(object) {

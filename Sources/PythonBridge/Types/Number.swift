@@ -27,6 +27,13 @@ public func scalarNumber(_ object: PyObjectPointer) -> ScalarNumber {
     return fk_long_value_64(object, &value) != 0 ? .int(value) : .other
 }
 
+/// The value of an exact float (not a subclass); nil for any other object. One
+/// comparison of the type: for loops that expect floats.
+@inlinable @inline(__always)
+public func exactFloatValue(_ object: PyObjectPointer) -> Double? {
+    fk_type_of(object) == fk_float_type() ? fk_float_value(object) : nil
+}
+
 extension PyRef {
     /// `self + other` (PyNumber_Add: the same dispatch as the `+` operator on objects).
     /// - Parameter other: any object, borrowed.

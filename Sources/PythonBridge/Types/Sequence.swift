@@ -16,6 +16,7 @@ extension PyRef {
     /// - Returns: the list, a new reference.
     /// - Throws: `.pending` (MemoryError) when the list cannot be made; what `item`
     ///   throws (the items made so far are released with the list).
+    @inlinable
     public static func list(count: Int, _ item: (Int) throws(PythonException) -> PyRef) throws(PythonException) -> PyRef {
         let list = try PyRef(owning: PyList_New(count))
         for index in 0..<count {
@@ -144,6 +145,7 @@ public struct OwnedReferences: ~Copyable {
     /// - Returns: the list, a new reference.
     /// - Throws: `.pending` (MemoryError) when the list cannot be made (the
     ///   references are then released).
+    @inlinable
     public consuming func makeList(_ object: (Int) -> PyObjectPointer) throws(PythonException) -> PyRef {
         guard let list = PyList_New(count) else {
             _ = consume self  // deinit releases the references
@@ -168,6 +170,7 @@ public struct OwnedReferences: ~Copyable {
     /// - Parameters:
     ///   - list: an exact list that `matches(list:)` these objects.
     ///   - object: gives item i, a permutation as for `makeList`.
+    @inlinable
     public consuming func store(into list: PyObjectPointer, _ object: (Int) -> PyObjectPointer) {
         for index in 0..<count { fk_list_store(list, index, object(index)) }
     }
