@@ -91,6 +91,61 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertThrowsError(try withScratch(UInt64.self, count: Int.max / 4) { _ throws(KernelError) in })
     }
 
+    func testKeptScratchIsReusedGrowsAndIsGivenBackUnderPressure() throws {
+        func address(_ scratch: borrowing KeptScratch) -> Int { Int(bitPattern: scratch.base) }
+        var first = 0
+        do {
+            guard let outer = KeptScratch(bytes: 100_000) else { return XCTFail("memory") }
+            first = address(outer)
+            XCTAssertEqual(first % 64, 0)
+            outer.base.initializeMemory(as: UInt8.self, repeating: 1, count: 100_000)
+            // A call made while this one holds the block (a signal handler's) gets other memory.
+            guard let inner = KeptScratch(bytes: 100_000) else { return XCTFail("memory") }
+            XCTAssertNotEqual(address(inner), first)
+            inner.base.initializeMemory(as: UInt8.self, repeating: 2, count: 100_000)
+            XCTAssertEqual(outer.base.load(fromByteOffset: 99_999, as: UInt8.self), 1)
+        }
+        // The next call on this thread gets the kept block again (a smaller one too).
+        do {
+            guard let again = KeptScratch(bytes: 10) else { return XCTFail("memory") }
+            XCTAssertEqual(address(again), first)
+        }
+        // A larger request within the limit replaces it with one that fits (all of it writable).
+        do {
+            guard let larger = KeptScratch(bytes: keptScratchLimit) else { return XCTFail("memory") }
+            larger.base.initializeMemory(as: UInt8.self, repeating: 3, count: keptScratchLimit)
+            first = address(larger)
+        }
+        do {
+            guard let again = KeptScratch(bytes: 200_000) else { return XCTFail("memory") }
+            XCTAssertEqual(address(again), first)
+        }
+        // Above the limit: memory of its own, every time.
+        do {
+            guard let huge = KeptScratch(bytes: keptScratchLimit + 1) else { return XCTFail("memory") }
+            XCTAssertNotEqual(address(huge), first)
+            huge.base.storeBytes(of: 4, toByteOffset: keptScratchLimit, as: UInt8.self)
+        }
+        func made(_ scratch: consuming KeptScratch?) -> Bool {
+            switch consume scratch {
+            case .some: true
+            case .none: false
+            }
+        }
+        XCTAssertFalse(made(KeptScratch(bytes: -1)))
+        XCTAssertFalse(made(KeptScratch(bytes: Int.max / 2)))
+        // Under memory pressure (an allocation failed) an idle kept block is freed; one in use is not.
+        do {
+            guard let held = KeptScratch(bytes: 1000) else { return XCTFail("memory") }
+            XCTAssertEqual(address(held), first)
+            XCTAssertFalse(releaseKeptScratch())
+        }
+        XCTAssertTrue(releaseKeptScratch())
+        XCTAssertFalse(releaseKeptScratch())
+        guard let fresh = KeptScratch(bytes: 1000) else { return XCTFail("memory") }
+        fresh.base.storeBytes(of: 5, toByteOffset: 999, as: UInt8.self)
+    }
+
     /// The limit threadpoolctl sets: no job has more threads working on it at once than the
     /// limit at its start (the pool's threads exist already: an unlimited job started them).
     func testARunTimeLimitCapsTheThreadsOfEveryJob() {

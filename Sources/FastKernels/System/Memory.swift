@@ -264,7 +264,7 @@ private func takeKeptBlock(_ bytes: Int) -> UnsafeMutableRawPointer? {
 }
 
 /// Frees this thread's kept block if it is idle; true when it did.
-private func releaseKeptScratch() -> Bool {
+func releaseKeptScratch() -> Bool {
     guard let key = keptScratchKey, let block = pthread_getspecific(key),
           block.load(as: UInt8.self) == 0, pthread_setspecific(key, nil) == 0 else { return false }
     free(block)

@@ -152,9 +152,15 @@ public struct OwnedReferences: ~Copyable {
             throw .pending
         }
         for index in 0..<count { fk_list_set_item(list, index, object(index)) }
+        handedOver()
+        return try PyRef(owning: list)
+    }
+
+    /// Frees the array without releasing the references it held (a list has them now).
+    @usableFromInline
+    consuming func handedOver() {
         PyMem_RawFree(objects)
         discard self
-        return try PyRef(owning: list)
     }
 
     /// Whether `list` (an exact list) holds exactly these objects, in this order:
