@@ -20,7 +20,8 @@ public struct KeyedItem: Sendable, RadixKeyed {
 public final class KeyedItems {
     public let items: UnsafeMutablePointer<KeyedItem>
     let scratch: UnsafeMutablePointer<KeyedItem>
-    /// Room for `capacity` packed keys (`sortByPackedKeys`).
+    /// Room for `capacity` packed keys (`sortByPackedKeys`), when `capacity` is at most
+    /// `packedSortLimit` (else no room: the pointer is not to be used).
     let packed: UnsafeMutablePointer<Int64>
     public let capacity: Int
     private let memory: KeptScratch
@@ -28,8 +29,12 @@ public final class KeyedItems {
     /// Nil when the memory cannot be had (never a trap).
     public init?(count: Int) {
         let capacity = max(count, 1)
-        let itemBytes = 2 * MemoryLayout<KeyedItem>.stride, packedBytes = MemoryLayout<Int64>.stride
-        guard capacity <= Int.max / (itemBytes + packedBytes) - 64,
+        // Packed keys only for the counts sorted by them: more memory is more pages to
+        // zero (for a list of a million items, the kernel's zeroing of fresh pages alone
+        // took 8% of the sort).
+        let itemBytes = 2 * MemoryLayout<KeyedItem>.stride
+        let packedBytes = capacity <= packedSortLimit ? MemoryLayout<Int64>.stride : 0
+        guard capacity <= Int.max / (itemBytes + packedBytes + 1) - 64,
               let memory = KeptScratch(bytes: capacity * (itemBytes + packedBytes)) else { return nil }
         items = memory.base.bindMemory(to: KeyedItem.self, capacity: 2 * capacity)
         scratch = items + capacity
@@ -63,7 +68,7 @@ public final class KeyedItems {
     public func sort(count: Int, keyRange: KeyRange? = nil, threads: Int,
                      isCancelled: () -> Bool = { false }) throws(KernelError) {
         let count = min(count, capacity)
-        if count >= packedSortMinimum && count <= packedSortLimit && (count <= smallSortPacking || count >= 1 << 12),
+        if count >= packedSortMinimum && capacity <= packedSortLimit && (count <= smallSortPacking || count >= 1 << 12),
            sortByPackedKeys(items, scratch: scratch, packed: packed, count: count, keyRange: keyRange, threads: threads,
                             isCancelled: isCancelled) {
             return

@@ -96,7 +96,7 @@ final class RadixSortTests: XCTestCase {
                 &+ UInt64.random(in: 0..<4, using: &generator) },
             { i in UInt64(i % 7) },
         ]
-        for count in [2, 32, 33, 100, 256, 257, 4095, 4096, 5000, 65536, 65537] {
+        for count in [2, 32, 33, 100, 256, 257, 4095, 4096, 5000, 65536, 65537, packedSortLimit, packedSortLimit + 1] {
             for (index, distribution) in distributions.enumerated() {
                 guard let items = KeyedItems(count: count) else { return XCTFail("memory") }
                 for i in 0..<count { items.items[i] = KeyedItem(key: distribution(i), object: UInt(i)) }
@@ -112,6 +112,18 @@ final class RadixSortTests: XCTestCase {
                     return XCTFail("count \(count), distribution \(index): item \(i) is \(items.items[i].object), not \(expected[i].object)")
                 }
             }
+        }
+    }
+
+    /// Fewer items sorted than there is room for (a list's NaNs are not sorted by key): room
+    /// beyond the packed keys' limit has no packed keys, so those counts take the radix sort.
+    func testKeyedItemsSortFewerThanTheirCapacity() throws {
+        for (capacity, count) in [(packedSortLimit + 1, packedSortLimit), (packedSortLimit + 1, 5000), (5000, 4096)] {
+            guard let items = KeyedItems(count: capacity) else { return XCTFail("memory") }
+            for i in 0..<capacity { items.items[i] = KeyedItem(key: UInt64(truncatingIfNeeded: i &* -7_046_029_254_386_353_131), object: UInt(i)) }
+            let expected = (0..<count).map { items.items[$0] }.sorted { ($0.key, $0.object) < ($1.key, $1.object) }
+            try items.sort(count: count, threads: 2)
+            XCTAssertEqual((0..<count).map { items.items[$0].object }, expected.map(\.object), "\(capacity) \(count)")
         }
     }
 
