@@ -54,6 +54,10 @@ CHILD = textwrap.dedent("""
         data = rng.integers(-2**62, 2**62, 1_000_000).tolist()
         expected = sorted(data)
         run = lambda: fastkernels.sort(data)
+    elif case == "sort-list-kept":  # keyed items in the thread's kept block (up to 4 MiB)
+        data = rng.random(90_000).tolist()
+        expected = sorted(data)
+        run = lambda: fastkernels.sort(data)
     elif case == "sort-array":
         data = rng.random(2_000_000)
         expected = np.sort(data)
@@ -194,7 +198,7 @@ def test_memory_limit_sweep(case, text_file):
 
 
 @pytest.mark.parametrize("case", ["word-count-short", "word-count-2", "word-count-64", "merge-word-counts",
-                                  "sort-array", "fsum-array", "matmul-array"])
+                                  "sort-array", "sort-list-kept", "fsum-array", "matmul-array"])
 def test_dense_memory_limit_sweep(case, text_file):
     """Every headroom from 1 to 64 MB, in one process: where an allocation fails depends on the
     interpreter and the environment, and a coarse sweep finds a failure in a narrow band only by
