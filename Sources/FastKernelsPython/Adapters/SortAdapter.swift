@@ -17,7 +17,17 @@ let smallSortLimit = 256
 func readSmallKeys(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool,
                    into keyed: UnsafeMutablePointer<KeyedItem>, keyRange: inout KeyRange) -> Bool {
     var sawInt = false, sawFloat = false
-    for index in 0..<items.count {
+    // Exact floats in a loop of their own (as `SortedItems` reads them); the general loop
+    // takes over at the first other item.
+    var start = 0
+    while start < items.count, let object = items[start], let value = exactFloatValue(object) {
+        let key = value.isNaN ? .max : reverse ? ~Double.key(value) : Double.key(value)
+        keyRange.add(key)
+        keyed[start] = KeyedItem(key: key, object: UInt(bitPattern: object))
+        start += 1
+    }
+    sawFloat = start > 0
+    for index in start..<items.count {
         let object = items[index]!
         let key: UInt64
         switch scalarNumber(object) {
