@@ -547,3 +547,26 @@ def test_string_cache_keeps_a_vocabulary_of_thousands():
     # The kept strs are equal to fresh ones in every way a program can see.
     for word in list(second)[:50]:
         assert word == str(word.encode().decode()) and hash(word) == hash(word.encode().decode())
+
+
+def test_strs_evicted_from_the_string_cache_stay_valid_in_earlier_results():
+    """A kept str that the cache evicts (or moves within its set) is still held by the Counters
+    that have it: its reference is the cache's own, released once. Churn the cache with many
+    vocabularies, then every earlier result must still hold intact strs."""
+    import gc
+    import random
+
+    rng = random.Random(16)
+    letters = string.ascii_lowercase + "éß’"
+    results = []
+    for round_ in range(12):
+        vocabulary = ["".join(rng.choices(letters, k=rng.randint(1, 16))) for _ in range(6000)]
+        text = " ".join(vocabulary + vocabulary[: 3000])
+        expected = Counter(text.lower().split())
+        got = fastkernels.word_count(text)
+        assert list(got.items()) == list(expected.items())
+        results.append((expected, got))
+        gc.collect()
+    for expected, got in results:
+        assert list(got.items()) == list(expected.items())
+        assert all(hash(word) == hash(word.encode().decode()) for word in got)
