@@ -60,6 +60,25 @@ def test_ints_floats_and_bools(values):
     check(values)
 
 
+EXTREME_INT64 = st.sampled_from([2**63 - 1, -(2**63), 2**63 - 2, -(2**63) + 1, 2**62, -1, 0, 1]) | INT64
+
+
+@given(st.lists(EXTREME_INT64 | st.booleans(), max_size=18))
+def test_short_int_lists_whose_totals_leave_64_bits(values):
+    """Up to 16 ints are summed in 128 bits on a short path: totals past 64 bits either way,
+    bools among them, and 16/17 items around the path's limit give sum()'s int."""
+    check(values)
+
+
+def test_short_int_list_extremes():
+    for n in (1, 2, 15, 16, 17):
+        for value in (2**63 - 1, -(2**63)):
+            check([value] * n)
+            check([value] * (n - 1) + [True])
+    check([2**63 - 1, 1])  # just past 64 bits
+    check([-(2**63), -1])
+
+
 @given(st.lists(st.one_of(NUMBERS, BIG), max_size=40), st.one_of(INT64, FLOATS, BIG, st.booleans()))
 def test_any_start(values, start):
     check(values, start)

@@ -239,19 +239,19 @@ func sumOfSequence(_ sequence: PyObjectPointer, items: UnsafeBufferPointer<PyObj
     return try sum.finish()
 }
 
-/// The sum of a short sequence of exact ints (and bools) within 64 bits whose total fits
-/// 64 bits too: what CPython's int loop gives, without setting up the general one. Nil
-/// for anything else.
+/// The sum of a short sequence (at most 16 items) of exact ints (and bools) within 64 bits,
+/// exactly (in 128 bits: sixteen 64-bit values cannot overflow them): what CPython's int
+/// loop gives, without setting up the general one. Nil for anything else. (With a 64-bit
+/// total, two ints over the whole int64 range overflowed half the time and took the general
+/// path: 0.98x `sum()`.)
 @inline(__always)
-func smallIntegerSum(_ items: UnsafeBufferPointer<PyObjectPointer?>) -> Int? {
-    var total = 0
-    for item in items {
+func smallIntegerSum(_ items: UnsafeBufferPointer<PyObjectPointer?>) -> Int128? {
+    var total: Int128 = 0
+    for item in items.prefix(16) {
         guard case .int(let value) = scalarNumber(item!) else { return nil }
-        let (sum, overflow) = total.addingReportingOverflow(Int(value))
-        if overflow { return nil }
-        total = sum
+        total &+= Int128(value)
     }
-    return total
+    return items.count <= 16 ? total : nil
 }
 
 /// sum() of a numeric buffer: `builtins.sum(memoryview(values).tolist(), start)`.
