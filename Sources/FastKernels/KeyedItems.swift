@@ -20,9 +20,8 @@ public struct KeyedItem: Sendable, RadixKeyed {
 public final class KeyedItems {
     public let items: UnsafeMutablePointer<KeyedItem>
     let scratch: UnsafeMutablePointer<KeyedItem>
-    /// Room for `capacity` packed keys (`sortByPackedKeys`), when `capacity` is at most
-    /// `packedSortLimit` (else no room: the pointer is not to be used).
-    let packed: UnsafeMutablePointer<Int64>
+    /// Room for `capacity` packed keys (`sortByPackedKeys`); nil above `packedSortLimit`.
+    let packed: UnsafeMutablePointer<Int64>?
     public let capacity: Int
     private let memory: KeptScratch
 
@@ -38,7 +37,7 @@ public final class KeyedItems {
               let memory = KeptScratch(bytes: capacity * (itemBytes + packedBytes)) else { return nil }
         items = memory.base.bindMemory(to: KeyedItem.self, capacity: 2 * capacity)
         scratch = items + capacity
-        packed = (memory.base + capacity * itemBytes).bindMemory(to: Int64.self, capacity: capacity)
+        packed = packedBytes == 0 ? nil : (memory.base + capacity * itemBytes).bindMemory(to: Int64.self, capacity: capacity)
         self.capacity = capacity
         self.memory = memory
     }
@@ -68,7 +67,7 @@ public final class KeyedItems {
     public func sort(count: Int, keyRange: KeyRange? = nil, threads: Int,
                      isCancelled: () -> Bool = { false }) throws(KernelError) {
         let count = min(count, capacity)
-        if count >= packedSortMinimum && capacity <= packedSortLimit && (count <= smallSortPacking || count >= 1 << 12),
+        if count >= packedSortMinimum && (count <= smallSortPacking || count >= 1 << 12), let packed,
            sortByPackedKeys(items, scratch: scratch, packed: packed, count: count, keyRange: keyRange, threads: threads,
                             isCancelled: isCancelled) {
             return

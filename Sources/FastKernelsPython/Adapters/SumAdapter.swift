@@ -246,12 +246,13 @@ func sumOfSequence(_ sequence: PyObjectPointer, items: UnsafeBufferPointer<PyObj
 /// path: 0.98x `sum()`.)
 @inline(__always)
 func smallIntegerSum(_ items: UnsafeBufferPointer<PyObjectPointer?>) -> Int128? {
+    guard items.count <= 16 else { return nil }
     var total: Int128 = 0
-    for item in items.prefix(16) {
+    for item in items {
         guard case .int(let value) = scalarNumber(item!) else { return nil }
         total &+= Int128(value)
     }
-    return items.count <= 16 ? total : nil
+    return total
 }
 
 /// sum() of a numeric buffer: `builtins.sum(memoryview(values).tolist(), start)`.
