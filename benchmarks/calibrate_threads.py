@@ -77,6 +77,8 @@ KERNELS: dict[str, tuple[str, Maker, str, str]] = {
     "sum int64 array": ("elements", int64_array, "fastkernels.sum(x, threads=t)", "sum_int_array"),
     "fsum float64 array": ("elements", float64_array, "fastkernels.fsum(x, threads=t)", "fsum_array"),
     "word_count": ("bytes", text, "fastkernels.word_count(x, threads=t)", "word_count"),
+    # Texts below 1 MiB: one block of scratch, counted in two halves at once from this threshold.
+    "word_count short text": ("bytes", text, "fastkernels.word_count(x, threads=t)", "word_count_short_halves"),
     "matmul float64": ("multiply-adds", matrices, "fastkernels.matmul(x[0], x[1], threads=t)", "matmul"),
 }
 

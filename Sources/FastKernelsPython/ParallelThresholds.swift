@@ -7,9 +7,11 @@ let parallelThresholdsFunction = Function("_parallel_thresholds", "", doc: """
     sort takes), 'sort_array_avx2' (elements of an int32/int64/float32/float64
     array on a CPU with AVX2: the vector quicksort), 'sum_list' (items of an int list),
     'sum_int_array' and 'fsum_array' (elements), 'word_count' (bytes of text),
-    'matmul' (multiply-adds); and 'word_count_short', the most bytes of text
+    'matmul' (multiply-adds); 'word_count_short', the most bytes of text
     word_count counts in one pass over one block of scratch memory (no tables
-    kept, no workers). For benchmarks/calibrate_threads.py and bug reports.
+    kept), and 'word_count_short_halves', the bytes from which such a text is
+    counted in two halves on two workers. For benchmarks/calibrate_threads.py
+    and bug reports.
     """) { _ throws(PythonException) in
     try parallelThresholds()
 }
@@ -21,7 +23,7 @@ func parallelThresholds() throws(PythonException) -> PyRef {
                           ("sum_list", parallelSequenceSumThreshold),
                           ("sum_int_array", parallelIntegerSumThreshold), ("fsum_array", parallelFSumThreshold),
                           ("word_count", parallelWordCountThreshold), ("matmul", matmulParallelThreshold),
-                          ("word_count_short", shortTextLimit)] {
+                          ("word_count_short", shortTextLimit), ("word_count_short_halves", shortTextHalvesMinimum)] {
         try dict.setItem(PyRef.string(name), PyRef.int(value))
     }
     return dict

@@ -206,9 +206,9 @@ final class WordCountTests: XCTestCase {
     }
 
     /// The short-text path's tokens, counts and kinds, or nil when it declined the text.
-    func shortWords(_ text: [UInt8]) -> [(String, Int, TokenLowering)]? {
+    func shortWords(_ text: [UInt8], workers: Int = 1) -> [(String, Int, TokenLowering)]? {
         text.withUnsafeBytes { bytes in
-            withShortTextWords(bytes, counting: { count in count() }) { (list: inout ShortTextWords) -> [(String, Int, TokenLowering)] in
+            withShortTextWords(bytes, workers: workers, counting: { count in count() }) { (list: inout ShortTextWords) -> [(String, Int, TokenLowering)] in
                 (0..<list.count).map { index in
                     list.withToken(index) { bytes, count, kind in (String(decoding: bytes, as: UTF8.self), count, kind) }
                 }
@@ -237,6 +237,57 @@ final class WordCountTests: XCTestCase {
         XCTAssertEqual(words.map { $0.0 }, ["\u{E9}t\u{E9}", "\u{D7}", "\u{2019}q", "\u{3A3}a", "caf\u{E9}\u{2026}"])
         XCTAssertEqual(words.map { $0.1 }, [2, 1, 1, 1, 1])
         XCTAssertEqual(words.map { $0.2 }, [.lowered, .lowered, .lowered, .needsLower, .lowered])
+    }
+
+    func testShortTextsInHalvesCountAsOneThreadDoes() {
+        // Texts from the size counted in two halves: the same tokens, counts, kinds and order,
+        // whatever sits at the cut (a Latin-1 capital, a long token, Unicode whitespace), and a
+        // vocabulary shared by both halves or new in the second.
+        var generator = SystemRandomNumberGenerator()
+        let vocabulary = (1...40).map { String(repeating: "aB", count: $0).prefix($0) }.map(String.init)
+            + ["\u{C9}T\u{C9}", "\u{C0}\u{C0}\u{C0}\u{C0}\u{C0}\u{C0}\u{C0}\u{C0}\u{C0}", "x\u{3A3}", "caf\u{E9}"]
+        let separators = [" ", "\n", "\u{3000}", "\u{a0}", "\u{85}"]
+        for round in 0..<60 {
+            let size = shortTextHalvesMinimum + Int.random(in: -64...4096, using: &generator)
+            var text = ""
+            var words = 0
+            while text.utf8.count < size {
+                // The second half mostly has words of its own.
+                let word = vocabulary.randomElement(using: &generator)! + (text.utf8.count > size / 2 ? "\(words % 97)" : "")
+                text += word + separators.randomElement(using: &generator)!
+                words += 1
+            }
+            if round % 3 == 0 { text.removeLast() }  // no whitespace at the end
+            let bytes = Array(text.utf8)
+            guard let one = shortWords(bytes, workers: 1), let two = shortWords(bytes, workers: 2) else {
+                return XCTFail("declined a valid text")
+            }
+            XCTAssertEqual(two.map { $0.0 }, one.map { $0.0 })
+            XCTAssertEqual(two.map { $0.1 }, one.map { $0.1 })
+            XCTAssertEqual(two.map { $0.2 }, one.map { $0.2 })
+            XCTAssertEqual(two.map { $0.1 }.reduce(0, +), words)
+        }
+        // Latin-1 capitals right after the middle, where the first half's last keys are read.
+        let half = shortTextHalvesMinimum / 2
+        for offset in -20...20 {
+            var bytes = [UInt8](repeating: 0x61, count: shortTextHalvesMinimum + 64)
+            for i in stride(from: 7, to: bytes.count, by: 8) { bytes[i] = 0x20 }
+            let at = half + offset
+            bytes.replaceSubrange(at..<at + 4, with: [0xC3, 0x89, 0xC3, 0x80])  // ÉÀ
+            XCTAssertEqual(shortWords(bytes, workers: 2)?.map { $0.0 }, shortWords(bytes, workers: 1)?.map { $0.0 })
+            XCTAssertEqual(shortWords(bytes, workers: 2)?.map { $0.1 }, shortWords(bytes, workers: 1)?.map { $0.1 })
+        }
+        // One token from the middle on (no whitespace to cut at), and invalid UTF-8 in either half.
+        var long = [UInt8](repeating: 0x20, count: shortTextHalvesMinimum)
+        long.replaceSubrange(10..<12, with: [0x61, 0x62])
+        long.replaceSubrange(half - 3..<long.count, with: [UInt8](repeating: 0x62, count: long.count - half + 3))
+        XCTAssertEqual(shortWords(long, workers: 2)?.map { $0.1 }, [1, 1])
+        for position in [100, half + 100] {
+            var bytes = [UInt8](repeating: 0x61, count: shortTextHalvesMinimum * 2)
+            for i in stride(from: 5, to: bytes.count, by: 6) { bytes[i] = 0x0A }
+            bytes[position] = 0xFF
+            XCTAssertNil(shortWords(bytes, workers: 2))
+        }
     }
 
     func testShortTextsDeclineInvalidUTF8AndLongTexts() {

@@ -1,6 +1,7 @@
 import os
 import pathlib
 import string
+import random
 from collections import Counter
 
 import pytest
@@ -131,6 +132,46 @@ def test_texts_around_the_short_text_limit(delta):
         with pytest.raises(UnicodeDecodeError) as expected:
             bad.decode("utf-8")
         assert (raised.value.start, raised.value.reason) == (expected.value.start, expected.value.reason)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("threads", [1, 2, None])
+def test_texts_counted_in_two_halves(seed, threads):
+    """From 'word_count_short_halves' bytes a short text is counted in two halves at once and the
+    second half's counts merged into the first's: the idiom's counts and order, whatever sits at
+    the cut (a capital of several bytes, a long token, Unicode whitespace, the words of one half only)."""
+    from fastkernels import _native
+
+    rng = random.Random(seed)
+    halves = _native._parallel_thresholds()["word_count_short_halves"]
+    n = halves + rng.choice([-1, 0, 1, 17, 4096, 5 * halves])
+    shared = ["the", "The", "\xc9t\xc9", "\xc0" * 9, "ΣΑΣ", "K", "x" * 23, "X" * 23 + "y", "日本"]
+    spaces = [" ", "\n", "\u3000", "\xa0", "\x85", "\t"]
+    parts, size = [], 0
+    while size < n:
+        word = rng.choice(shared)
+        if size > n // 2 and rng.random() < 0.5:
+            word += str(rng.randrange(300))  # words new in the second half
+        parts.append(word + rng.choice(spaces))
+        size += len(parts[-1].encode())
+    text = "".join(parts)
+    for cut in (len(text), len(text) - 1):
+        piece = text[:cut]
+        assert same(fastkernels.word_count(piece, threads=threads), idiom(piece))
+        assert same(fastkernels.word_count(piece.encode(), threads=threads), idiom(piece))
+    # Capitals of several bytes around the middle, where the first half's last words are read.
+    data = bytearray(b"a" * (halves + 64))
+    data[7::8] = b" " * len(data[7::8])
+    for offset in range(-12, 13, 3):
+        probe = bytearray(data)
+        at = len(probe) // 2 + offset
+        probe[at:at + 4] = "\xc9\xc0".encode()
+        assert same(fastkernels.word_count(bytes(probe), threads=threads), idiom(probe.decode()))
+    # Invalid UTF-8 in the second half only: the error the decoder gives.
+    bad = b"ab " * (halves // 2) + b"\xff" + b" cd" * 10
+    with pytest.raises(UnicodeDecodeError) as raised:
+        fastkernels.word_count(bad, threads=threads)
+    assert raised.value.start == bad.index(b"\xff")
 
 
 def test_tokens_that_differ_only_past_their_first_8_or_16_bytes():

@@ -273,8 +273,8 @@ func releaseKeptScratch() -> Bool {
 
 /// `bytes` bytes of uninitialised scratch (64-byte aligned) for the value's lifetime: this
 /// thread's kept block when it is idle and the size within `keptScratchLimit`, else from
-/// `allocateMapped` (huge pages: a list of a million items faults in 20 pages, not 10,000).
-/// Nil from `init` when there is no memory.
+/// `allocateMapped` (huge pages unless `hugePages` is false: a list of a million items faults
+/// in 20 pages, not 10,000). Nil from `init` when there is no memory.
 public struct KeptScratch: ~Copyable {
     public let base: UnsafeMutableRawPointer
     /// The kept block's header, when the memory is the thread's kept block.
@@ -282,14 +282,16 @@ public struct KeptScratch: ~Copyable {
     /// The size of memory not from the kept block.
     private var bytes = 0
 
-    public init?(bytes: Int) {
+    /// - Parameter hugePages: false for memory of which only a little may be touched
+    ///   (see `allocateMapped`).
+    public init?(bytes: Int, hugePages: Bool = true) {
         guard bytes >= 0 else { return nil }
         if let block = takeKeptBlock(bytes) {
             keptBlock = block
             base = block + 64
             return
         }
-        guard let memory = allocateMapped(UInt8.self, max(bytes, 1)) else { return nil }
+        guard let memory = allocateMapped(UInt8.self, max(bytes, 1), hugePages: hugePages) else { return nil }
         keptBlock = nil
         base = UnsafeMutableRawPointer(memory)
         self.bytes = max(bytes, 1)

@@ -93,18 +93,51 @@ public struct ShortTextWords: ~Copyable, OrderedWordSequence {
     public mutating func release(before index: Int) {}
 }
 
-/// The scratch `withShortTextWords` needs for a text of `n` bytes: the entries, the
-/// largest index, the lowered copy padded with spaces to whole 64-byte blocks (at least
-/// 16 of them), and the blocks' whitespace and non-ASCII masks.
+/// How `withShortTextWords` lays out its scratch for a text of `n` bytes: the entries
+/// (room for every token of the text), the largest index, the lowered copy padded with spaces
+/// to whole 64-byte blocks (at least 16 of them), the blocks' whitespace and non-ASCII masks,
+/// and, counted in two halves, an index for the second half (`secondIndexCapacity` slots; 0:
+/// counted in one pass).
+struct ShortTextLayout {
+    let entries: Int
+    let indexCapacity: Int
+    let secondIndexCapacity: Int
+    let blocks: Int
+
+    init(_ n: Int, halves: Bool) {
+        entries = n / 2 + 2
+        indexCapacity = indexCapacityFor(entries)
+        // The second half has at most n - n/2 - 1 bytes (the cut follows whitespace from n/2 on).
+        secondIndexCapacity = halves ? indexCapacityFor((n - n / 2) / 2 + 2) : 0
+        blocks = (n + 16 + 63) >> 6
+    }
+
+    var bytes: Int {
+        entries * MemoryLayout<ShortTextEntry>.stride + blocks * 16 + (indexCapacity + secondIndexCapacity) * 4 + blocks * 64
+    }
+
+    /// The layout for a count by `workers`: in two halves from `shortTextHalvesMinimum` bytes,
+    /// but not where that would leave this thread's kept block for fresh memory (a page fault
+    /// per 4 KiB touched: slower than one thread).
+    static func forCount(_ n: Int, workers: Int) -> ShortTextLayout {
+        let single = ShortTextLayout(n, halves: false)
+        guard workers > 1 && n >= shortTextHalvesMinimum else { return single }
+        let halves = ShortTextLayout(n, halves: true)
+        return halves.bytes <= keptScratchLimit || single.bytes > keptScratchLimit ? halves : single
+    }
+}
+
+/// Index slots for up to `entries` entries: a power of two, at least twice as many.
 @inline(__always)
-func shortTextScratch(_ n: Int) -> (entries: Int, indexCapacity: Int, blocks: Int, bytes: Int) {
-    let entries = n / 2 + 1
+func indexCapacityFor(_ entries: Int) -> Int {
     var capacity = 8
     while capacity < 2 * entries { capacity *= 2 }
-    let blocks = (n + 16 + 63) >> 6
-    return (entries, capacity, blocks,
-            entries * MemoryLayout<ShortTextEntry>.stride + blocks * 16 + capacity * 4 + blocks * 64)
+    return capacity
 }
+
+/// Texts of at least this many bytes are counted in two halves at once when the call may
+/// use two workers (`benchmarks/calibrate_threads.py`, `word_count_short_halves`: docs/threads.md).
+public let shortTextHalvesMinimum = 1 << 15
 
 /// The first index size; it doubles whenever the table is half full.
 let shortTextFirstIndexCapacity = 64
@@ -117,17 +150,20 @@ let shortTextFirstIndexCapacity = 64
 /// - Returns: what `body` returns; nil, without calling it, when the text is longer
 ///   than `shortTextLimit`, is not valid UTF-8 (the general kernel then reports
 ///   where) or its scratch memory cannot be had.
+/// - Parameter workers: with 2 or more, texts of `shortTextHalvesMinimum` bytes and more
+///   are counted in two halves on two threads, the second half's counts then merged
+///   into the first's (the same tokens, counts and order).
 /// - Parameter counting: runs the count it is given (the Python adapter: with the GIL
 ///   released, for long texts); the body then runs on the caller's thread.
 /// - Complexity: O(n) time (expected: one index probe per token); O(n) scratch
 ///   memory (up to about 25n bytes, of which about 1.3n bytes plus 50 per distinct token
 ///   are touched), on the stack up to 4 KiB.
-public func withShortTextWords<R, E: Error>(_ text: UnsafeRawBufferPointer,
+public func withShortTextWords<R, E: Error>(_ text: UnsafeRawBufferPointer, workers: Int = 1,
                                             counting: (() -> Int?) throws(E) -> Int?,
                                             _ body: (inout ShortTextWords) throws(E) -> R) throws(E) -> R? {
     let n = text.count
     guard n <= shortTextLimit else { return nil }
-    let layout = shortTextScratch(n)
+    let layout = ShortTextLayout.forCount(n, workers: workers)
     // On the stack up to 1 KiB, then this thread's kept block (a thread may have as little
     // as 32 KiB of stack; withTemporaryMemory never traps): nil only when no memory at all.
     if layout.bytes <= shortTextStackBytes {
@@ -137,11 +173,12 @@ public func withShortTextWords<R, E: Error>(_ text: UnsafeRawBufferPointer,
         }
         return counted ?? nil
     }
-    // Mapped from 2 MiB (returned to the system at once), in small pages: most of the
-    // entries and index are never touched.
-    guard let scratch = allocateMapped(UInt8.self, layout.bytes, hugePages: false) else { return nil }
-    defer { deallocateMapped(scratch, count: layout.bytes) }
-    return try countShortText(text, UnsafeMutableRawPointer(scratch), layout, counting, body)
+    // This thread's kept block up to 4 MiB (texts up to about 150 KB): fresh memory would
+    // cost a page fault per 4 KiB touched on every call (malloc maps blocks from 2 MiB, and
+    // gives back the top of its heap). Larger: mapped in small pages, most of the entries and
+    // index never touched.
+    guard let scratch = KeptScratch(bytes: layout.bytes, hugePages: false) else { return nil }
+    return try countShortText(text, scratch.base, layout, counting, body)
 }
 
 /// Scratch up to this size is taken from the stack.
@@ -149,7 +186,7 @@ let shortTextStackBytes = 4096
 
 @inline(__always)
 func countShortText<R, E: Error>(_ text: UnsafeRawBufferPointer, _ scratch: UnsafeMutableRawPointer,
-                                 _ layout: (entries: Int, indexCapacity: Int, blocks: Int, bytes: Int),
+                                 _ layout: ShortTextLayout,
                                  _ counting: (() -> Int?) throws(E) -> Int?,
                                  _ body: (inout ShortTextWords) throws(E) -> R) throws(E) -> R? {
     let n = text.count
@@ -157,14 +194,19 @@ func countShortText<R, E: Error>(_ text: UnsafeRawBufferPointer, _ scratch: Unsa
     let masks = (scratch + layout.entries * MemoryLayout<ShortTextEntry>.stride)
         .bindMemory(to: UInt64.self, capacity: 2 * layout.blocks)
     let index = UnsafeMutableRawPointer(masks + 2 * layout.blocks).bindMemory(to: UInt32.self, capacity: layout.indexCapacity)
-    let lowered = (UnsafeMutableRawPointer(index) + layout.indexCapacity * 4)
+    let lowered = (UnsafeMutableRawPointer(index) + (layout.indexCapacity + layout.secondIndexCapacity) * 4)
         .bindMemory(to: UInt8.self, capacity: layout.blocks * 64)
     let counted = try counting {
         if let source = text.baseAddress?.assumingMemoryBound(to: UInt8.self) { copyLowering(source, lowered, n) }
         (lowered + n).initialize(repeating: 0x20, count: layout.blocks * 64 - n)  // spaces: every scan stops there
         computeBoundaryMasks(lowered, layout.blocks, masks, masks + layout.blocks)
-        return countShortTokens(lowered, n, masks, masks + layout.blocks, entries, index,
-                                maximumCapacity: layout.indexCapacity)
+        if layout.secondIndexCapacity > 0, let middle = halvesBoundary(n, masks) {
+            return countShortTokensInHalves(lowered, n, middle: middle, masks, masks + layout.blocks, entries,
+                                            (index, layout.indexCapacity),
+                                            (index + layout.indexCapacity, layout.secondIndexCapacity))
+        }
+        var table = ShortTextTable(entries: entries, index: index, maximumCapacity: layout.indexCapacity)
+        return countShortTokens(lowered, n, from: 0, to: n, masks, masks + layout.blocks, &table)
     }
     guard let count = counted else { return nil }
     var words = ShortTextWords(text: lowered, entries: entries, count: count)
@@ -202,31 +244,82 @@ func loweringKind(_ p: UnsafePointer<UInt8>, _ size: Int) -> UInt32 {
     }
 }
 
+/// Where a text of `n` bytes is cut in two halves: just after the first ASCII whitespace byte
+/// from its middle on (no token spans it), or nil when there is none before the end.
+@inline(__always)
+func halvesBoundary(_ n: Int, _ whitespace: UnsafePointer<UInt64>) -> Int? {
+    let middle = n / 2
+    var block = middle >> 6
+    var bits = whitespace[block] & (~0 << UInt64(middle & 63))
+    while bits == 0 {
+        block += 1
+        if block << 6 >= n { return nil }
+        bits = whitespace[block]
+    }
+    let position = block << 6 | bits.trailingZeroBitCount
+    return position + 1 < n ? position + 1 : nil
+}
+
+/// Counts the tokens of `p[0..<n]` as `countShortTokens` does, those that start before
+/// `middle` (where `p[middle - 1]` is ASCII whitespace) on this thread into `entries` and
+/// `index` (slots for all the text's tokens), the others at once on another into the entries
+/// that follow (room for `middle / 2 + 1` is left) and `secondIndex`; then adds the second half's counts to the
+/// first's, its new tokens after the first's in their order: the order of first occurrence.
+/// - Returns: the number of distinct tokens (in `entries`), or nil for invalid UTF-8.
+func countShortTokensInHalves(_ p: UnsafePointer<UInt8>, _ n: Int, middle: Int, _ whitespace: UnsafePointer<UInt64>,
+                              _ nonASCII: UnsafePointer<UInt64>, _ entries: UnsafeMutablePointer<ShortTextEntry>,
+                              _ index: (UnsafeMutablePointer<UInt32>, capacity: Int),
+                              _ secondIndex: (UnsafeMutablePointer<UInt32>, capacity: Int)) -> Int? {
+    let secondEntries = entries + (middle / 2 + 1)
+    var first = ShortTextTable(entries: entries, index: index.0, maximumCapacity: index.capacity)
+    var second = ShortTextTable(entries: secondEntries, index: secondIndex.0, maximumCapacity: secondIndex.capacity)
+    // The first half's last keys are read 16 bytes at a time, up to 16 bytes into the second
+    // half, whose Latin-1 capitals are lowered in place as they are met: lowered here first
+    // (the tokenizer leaves lowered ones alone), nothing the first thread reads is written meanwhile.
+    let text = UnsafeMutablePointer(mutating: p)
+    for i in middle..<min(middle + 16, n - 1) where p[i] == 0xC3 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9E && p[i + 1] != 0x97 {
+        text[i + 1] |= 0x20
+    }
+    var firstCount: Int? = nil, secondCount: Int? = nil
+    runWorkers(2) { worker, _ in
+        if worker == 0 {
+            firstCount = countShortTokens(p, n, from: 0, to: middle, whitespace, nonASCII, &first)
+        } else {
+            secondCount = countShortTokens(p, n, from: middle, to: n, whitespace, nonASCII, &second)
+        }
+    }
+    guard firstCount != nil, let secondDistinct = secondCount else { return nil }
+    // The first table appends at most one entry per entry of the second read, and its
+    // entries end where the second's begin: an append never overwrites one not yet read.
+    for position in 0..<secondDistinct {
+        first.merge(secondEntries[position], p)
+    }
+    return first.distinct
+}
+
 /// Splits the lowered text `p[0..<n]` (followed by spaces to the end of its last
-/// 64-byte block, at least 16) into tokens and counts them into `entries` (in order of
-/// first occurrence) through `index`, walking from token to token by the blocks'
-/// masks of whitespace and non-ASCII bytes.
+/// 64-byte block, at least 16) into tokens and counts those that start in `from..<end`
+/// (`from` is 0 or follows whitespace; a token that starts before `end` ends before it, or
+/// at `n`) into `table`, walking from token to token by the blocks' masks of whitespace
+/// and non-ASCII bytes.
 /// - Returns: the number of distinct tokens, or nil for invalid UTF-8.
 @inline(__always)
-func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, _ whitespace: UnsafePointer<UInt64>,
-                      _ nonASCII: UnsafePointer<UInt64>, _ entries: UnsafeMutablePointer<ShortTextEntry>,
-                      _ index: UnsafeMutablePointer<UInt32>, maximumCapacity: Int) -> Int? {
-    var table = ShortTextTable(entries: entries, index: index, capacity: min(shortTextFirstIndexCapacity, maximumCapacity),
-                               maximumCapacity: maximumCapacity)
-    index.initialize(repeating: 0, count: table.capacity)
+func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, from: Int, to end: Int, _ whitespace: UnsafePointer<UInt64>,
+                      _ nonASCII: UnsafePointer<UInt64>, _ table: inout ShortTextTable) -> Int? {
+    table.index.initialize(repeating: 0, count: table.capacity)
     let raw = UnsafeRawPointer(p)
-    var i = 0
+    var i = from
     while true {
         // The next byte that is not ASCII whitespace (the spaces past the end stop the search).
         var block = i >> 6
         var bits = ~whitespace[block] & (~0 << UInt64(i & 63))
         while bits == 0 {
             block += 1
-            if block << 6 >= n { return table.distinct }
+            if block << 6 >= end { return table.distinct }
             bits = ~whitespace[block]
         }
         let start = block << 6 | bits.trailingZeroBitCount
-        if start >= n { return table.distinct }
+        if start >= end { return table.distinct }
         // Its run of ASCII bytes: up to the next whitespace or non-ASCII byte.
         i = nextSeparator(from: start, whitespace, nonASCII)
         let length = i - start
@@ -288,6 +381,49 @@ struct ShortTextTable {
     let maximumCapacity: Int
     var distinct = 0
 
+    /// An empty table (its index is cleared by `countShortTokens`).
+    init(entries: UnsafeMutablePointer<ShortTextEntry>, index: UnsafeMutablePointer<UInt32>, maximumCapacity: Int) {
+        self.entries = entries
+        self.index = index
+        self.capacity = min(shortTextFirstIndexCapacity, maximumCapacity)
+        self.maximumCapacity = maximumCapacity
+    }
+
+    /// Adds `other` (an entry of another table of the same text) to its entry here, or
+    /// appends it when it has none.
+    @inline(__always)
+    mutating func merge(_ other: ShortTextEntry, _ p: UnsafePointer<UInt8>) {
+        let length = other.length
+        var slot = Int(truncatingIfNeeded: other.hash) & (capacity - 1)
+        while true {
+            let position = Int(index[slot])
+            if position == 0 {
+                append(other, slot: slot)
+                return
+            }
+            let entry = entries + (position - 1)
+            if (entry.pointee.key0 ^ other.key0) | (entry.pointee.key1 ^ other.key1)
+                | UInt64(entry.pointee.lengthAndKind ^ other.lengthAndKind) == 0
+                && (length <= 16 || bytesEqual(p + Int(entry.pointee.start) + 16, p + Int(other.start) + 16, length - 16)) {
+                entry.pointee.count &+= other.count
+                return
+            }
+            slot = (slot + 1) & (capacity - 1)
+        }
+    }
+
+    /// Appends a new entry, its position stored at the empty `slot`; the index grows when half full.
+    @inline(__always)
+    mutating func append(_ entry: ShortTextEntry, slot: Int) {
+        entries[distinct] = entry
+        distinct += 1
+        index[slot] = UInt32(truncatingIfNeeded: distinct)
+        if distinct * 2 > capacity && capacity < maximumCapacity {
+            capacity *= 2
+            reindex(entries, distinct, index, capacity)
+        }
+    }
+
     /// Counts the token at `p[start...]` whose first 16 bytes (zero-padded) are `key0`,
     /// `key1`, and whose length and kind are `tagged`.
     @inline(__always)
@@ -298,14 +434,8 @@ struct ShortTextTable {
         while true {
             let position = Int(index[slot])
             if position == 0 {
-                entries[distinct] = ShortTextEntry(key0: key0, key1: key1, hash: hash,
-                                                   start: UInt32(truncatingIfNeeded: start), lengthAndKind: tagged, count: 1)
-                distinct += 1
-                index[slot] = UInt32(truncatingIfNeeded: distinct)
-                if distinct * 2 > capacity && capacity < maximumCapacity {
-                    capacity *= 2
-                    reindex(entries, distinct, index, capacity)
-                }
+                append(ShortTextEntry(key0: key0, key1: key1, hash: hash, start: UInt32(truncatingIfNeeded: start),
+                                      lengthAndKind: tagged, count: 1), slot: slot)
                 return
             }
             let entry = entries + (position - 1)

@@ -45,7 +45,8 @@ func countUTF8Words(_ text: UnsafeRawBufferPointer, into counts: PyObjectPointer
     // Texts below 1 MiB: counted in one block of scratch memory (the general kernel's
     // tables, workers and result lists cost more than counting a paragraph).
     if text.count <= shortTextLimit,
-       try withShortTextWords(text, counting: { (count: () -> Int?) throws(PythonException) -> Int? in
+       try withShortTextWords(text, workers: effectiveWorkers(threads),
+                              counting: { (count: () -> Int?) throws(PythonException) -> Int? in
            releasingGIL ? try withGILReleased { _ in count() } : count()
        }, { (words: inout ShortTextWords) throws(PythonException) in try storeOrderedWords(&words, into: counts) }) != nil {
         return .none
