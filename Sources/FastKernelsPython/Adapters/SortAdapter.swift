@@ -117,17 +117,16 @@ struct SortedItems: ~Copyable {
         // Exact floats, the usual list of floats, in a loop of their own (a third of the
         // general loop's time a float); the general loop below takes over at the first other item.
         var start = 0
-        while start < count, let object = items[start], let value = exactFloatValue(object) {
+        while start < count {
+            // Runs of non-NaN floats in a loop with few live values (kept in registers).
+            let run = reverse ? readFloatKeys(items, from: start, &references, keyed.items + keyedCount, &keyRange, flip: ~0)
+                              : readFloatKeys(items, from: start, &references, keyed.items + keyedCount, &keyRange, flip: 0)
+            start += run
+            keyedCount += run
+            guard start < count, let object = items[start], let value = exactFloatValue(object), value.isNaN else { break }
             references.append(object)
+            nanIndices.append(Int(bitPattern: object))
             start += 1
-            if value.isNaN {
-                nanIndices.append(Int(bitPattern: object))
-                continue
-            }
-            let key = reverse ? ~Double.key(value) : Double.key(value)  // -0.0 and 0.0 share a key
-            keyRange.add(key)
-            keyed.items[keyedCount] = KeyedItem(key: key, object: UInt(bitPattern: object))
-            keyedCount += 1
         }
         sawFloat = start > 0
         for index in start..<count {
@@ -182,6 +181,25 @@ struct SortedItems: ~Copyable {
             object(atAddress: position < sortedCount ? keyed.items[position].object : UInt(bitPattern: nans[position - sortedCount]))
         }
     }
+}
+
+/// Reads exact floats that are not NaN from `items[start...]` until another item: takes a
+/// reference to each and writes its key (XOR `flip`: ~0 for a reverse sort) and address to
+/// `keyed`. Returns how many it read.
+@inline(never)
+func readFloatKeys(_ items: UnsafeBufferPointer<PyObjectPointer?>, from start: Int, _ references: inout OwnedReferences,
+                   _ keyed: UnsafeMutablePointer<KeyedItem>, _ keyRange: inout KeyRange, flip: UInt64) -> Int {
+    var range = keyRange
+    var i = start
+    while i < items.count, let object = items[i], let value = exactFloatValue(object), !value.isNaN {
+        references.append(object)
+        let key = Double.key(value) ^ flip  // -0.0 and 0.0 share a key
+        range.add(key)
+        keyed[i &- start] = KeyedItem(key: key, object: UInt(bitPattern: object))
+        i &+= 1
+    }
+    keyRange = range
+    return i &- start
 }
 
 /// The object whose address a keyed item holds (an object this sort holds a reference to).
