@@ -229,6 +229,34 @@ def test_short_texts_counted_from_many_threads_at_once():
     assert failures == []
 
 
+def test_texts_counted_in_halves_from_many_threads_at_once():
+    """Texts from the two-halves size up (some above 64 KiB: the GIL released), counted by
+    several Python threads at once, each count's halves on the shared worker pool."""
+    halves = _native._parallel_thresholds()["word_count_short_halves"]
+    words = prose().split() + ["\xc9T\xc9", "Straße", "ΣΑΣ"]
+    failures = []
+
+    def worker(seed):
+        rng = random.Random(seed)
+        for _ in range(8):
+            parts, size = [], 0
+            target = rng.randrange(halves, 5 * halves)
+            while size < target:
+                parts.append(rng.choice(words))
+                size += len(parts[-1]) + 1
+            sample = " ".join(parts)
+            data = sample.encode() if seed % 2 else sample
+            if list(fastkernels.word_count(data).items()) != list(Counter(sample.lower().split()).items()):
+                failures.append(len(sample))
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
 def test_parallel_thresholds_are_reported():
     thresholds = _native._parallel_thresholds()
     assert set(thresholds) == {"sort", "sort_array_avx2", "sum_list", "sum_int_array", "fsum_array", "word_count",
