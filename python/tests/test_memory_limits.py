@@ -84,6 +84,12 @@ CHILD = textwrap.dedent("""
         assert len(data.encode()) < fastkernels._native._parallel_thresholds()["word_count_short"]
         expected = Counter(data.lower().split())
         run = lambda: fastkernels.word_count(data)
+    elif case == "word-count-halves-kept":
+        # Counted in two halves with the scratch in the thread's kept block (up to 4 MiB).
+        data = " ".join(f"W\xf6rd{i % 9000}" for i in range(13_000))
+        assert fastkernels._native._parallel_thresholds()["word_count_short_halves"] < len(data.encode()) < 150_000
+        expected = Counter(data.lower().split())
+        run = lambda: fastkernels.word_count(data)
     elif case.startswith("word-count-"):
         threads = int(case.rsplit("-", 1)[1])
         data = "word " * 4_000_000 + " ".join(f"w{i}" for i in range(200_000))
@@ -164,7 +170,7 @@ CHILD = textwrap.dedent("""
 """)
 
 CASES = ["sum-array", "sum-float-array", "sum-list", "sum-range", "fsum-array", "fsum-list", "sort-list",
-         "sort-array", "sort-inplace-array", "sort-inplace-list", "word-count-short", "word-count-1", "word-count-2",
+         "sort-array", "sort-inplace-array", "sort-inplace-list", "word-count-short", "word-count-halves-kept", "word-count-1", "word-count-2",
          "word-count-64", "word-count-file-1", "word-count-file-256", "huge-token", "merge-word-counts", "fsum-partial",
          "fibonacci", "matmul-array",
          "matmul-int-stack", "matmul-in-place", "matmul-vector", "matmul-lists"]
@@ -197,7 +203,7 @@ def test_memory_limit_sweep(case, text_file):
     assert outcomes[HEADROOMS_MB[-1]] == "ok", outcomes
 
 
-@pytest.mark.parametrize("case", ["word-count-short", "word-count-2", "word-count-64", "merge-word-counts",
+@pytest.mark.parametrize("case", ["word-count-short", "word-count-halves-kept", "word-count-2", "word-count-64", "merge-word-counts",
                                   "sort-array", "sort-list-kept", "fsum-array", "matmul-array"])
 def test_dense_memory_limit_sweep(case, text_file):
     """Every headroom from 1 to 64 MB, in one process: where an allocation fails depends on the
