@@ -117,10 +117,10 @@ struct SortedItems: ~Copyable {
         // Exact floats, the usual list of floats, in a loop of their own (a third of the
         // general loop's time a float); the general loop below takes over at the first other item.
         var start = 0
+        let flip: UInt64 = reverse ? ~0 : 0
         while start < count {
             // Runs of non-NaN floats in a loop with few live values (kept in registers).
-            let run = reverse ? readFloatKeys(items, from: start, &references, keyed.items + keyedCount, &keyRange, flip: ~0)
-                              : readFloatKeys(items, from: start, &references, keyed.items + keyedCount, &keyRange, flip: 0)
+            let run = readFloatKeys(items, from: start, &references, keyed.items + keyedCount, &keyRange, flip: flip)
             start += run
             keyedCount += run
             guard start < count, let object = items[start], let value = exactFloatValue(object), value.isNaN else { break }
