@@ -4,8 +4,8 @@ import CPUFeatures
 // chapter) with the least fixed cost: one scratch block (on the stack when it fits),
 // a tokenizer walking 64-byte masks, a table laid out as CPython's dicts are (dense entries in order of
 // first occurrence, a small index of 32-bit positions that grows with the
-// vocabulary), no objects, no threads, no locks. See docs/word_count.md and
-// docs/sizes.md.
+// vocabulary), no objects, no locks; from 32 KiB, two halves on two threads, their tables
+// merged. See docs/word_count.md and docs/sizes.md.
 
 /// Texts up to this many bytes (all below the size from which several workers may
 /// count, 1 MiB) are counted by `withShortTextWords`, in one pass over one scratch
@@ -389,8 +389,8 @@ struct ShortTextTable {
         self.maximumCapacity = maximumCapacity
     }
 
-    /// Adds `other` (an entry of another table of the same text) to its entry here, or
-    /// appends it when it has none.
+    /// Adds `other` (a token counted once, or an entry of another table of the same text) to
+    /// its entry here, or appends it when it has none.
     @inline(__always)
     mutating func merge(_ other: ShortTextEntry, _ p: UnsafePointer<UInt8>) {
         let length = other.length
@@ -430,22 +430,8 @@ struct ShortTextTable {
     mutating func add(key0: UInt64, key1: UInt64, tagged: UInt32, start: Int, _ p: UnsafePointer<UInt8>) {
         let length = Int(tagged & 0x3FFF_FFFF)  // ShortTextEntry.length of the entry it becomes
         let hash = length <= 16 ? shortTextHash(key0, key1, length) : shortTextHash(p + start, length)
-        var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
-        while true {
-            let position = Int(index[slot])
-            if position == 0 {
-                append(ShortTextEntry(key0: key0, key1: key1, hash: hash, start: UInt32(truncatingIfNeeded: start),
-                                      lengthAndKind: tagged, count: 1), slot: slot)
-                return
-            }
-            let entry = entries + (position - 1)
-            if (entry.pointee.key0 ^ key0) | (entry.pointee.key1 ^ key1) | UInt64(entry.pointee.lengthAndKind ^ tagged) == 0
-                && (length <= 16 || bytesEqual(p + Int(entry.pointee.start) + 16, p + start + 16, length - 16)) {
-                entry.pointee.count &+= 1
-                return
-            }
-            slot = (slot + 1) & (capacity - 1)
-        }
+        merge(ShortTextEntry(key0: key0, key1: key1, hash: hash, start: UInt32(truncatingIfNeeded: start),
+                             lengthAndKind: tagged, count: 1), p)
     }
 }
 
