@@ -67,7 +67,7 @@ public final class KeyedItems {
     public func sort(count: Int, keyRange: KeyRange? = nil, threads: Int,
                      isCancelled: () -> Bool = { false }) throws(KernelError) {
         let count = min(count, capacity)
-        if count >= packedSortMinimum && (count <= smallSortPacking || count >= 1 << 12), let packed,
+        if count >= packedSortMinimum, let packed,
            sortByPackedKeys(items, scratch: scratch, packed: packed, count: count, keyRange: keyRange, threads: threads,
                             isCancelled: isCancelled) {
             return
@@ -133,7 +133,7 @@ func sortByPackedKeys(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeM
     let (least, greatest) = keyRange.map { ($0.least, $0.greatest) } ?? KeyRange(items, count).bounds
     let indexBits = UInt64(64 - (count - 1).leadingZeroBitCount)
     let spread = UInt64(64 - (greatest &- least).leadingZeroBitCount)
-    guard packingPays(count: count, spread: spread, indexBits: indexBits) else { return false }
+    guard packingPays(items, count: count, least: least, spread: spread, indexBits: indexBits) else { return false }
     let shift = spread > 64 - indexBits ? spread - (64 - indexBits) : 0
     let indexMask = (UInt64(1) << indexBits) - 1
     for i in 0..<count {
@@ -166,14 +166,37 @@ func sortByPackedKeys(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeM
 }
 
 /// Whether the packed-key quicksort beats the radix sort on these keys (measured on lists of
-/// random floats in [0, 1), integers over the whole int64 range and integers in 0..999, 100
-/// to 65,536 items: docs/sort.md). Up to 256 items it always does (the radix sort's merge
-/// sort of them mispredicts). From 257 to 4,095 the radix sort's first digit (log2(count)
-/// bits) leaves a few items a bucket often enough to win or tie; from 4,096 on the packed
-/// sort wins, but for keys that spread over hardly more bits than that first digit (small
-/// integers: the radix sort is then one pass).
-@inline(__always)
-func packingPays(count: Int, spread: UInt64, indexBits: UInt64) -> Bool {
+/// random floats in [0, 1) and in [-1e6, 1e6), integers over the whole int64 range, in
+/// 0..<2^30 and in 0..999, 100 to 65,536 items: docs/sort.md). Up to 256 items it always
+/// does (the radix sort's merge sort of them mispredicts). From 257 to 4,095 the radix sort
+/// wins by 10-20% when its first digit (log2(count) bits) leaves a few items a bucket, and
+/// loses by up to 1.6x when the keys crowd into a few of its buckets (floats of both signs:
+/// their top bits are a sign and an exponent): `topDigitsCrowd` tells which from a sample.
+/// From 4,096 on the packed sort wins, but for keys that spread over hardly more bits than
+/// that first digit (small integers: the radix sort is then one pass).
+func packingPays(_ items: UnsafePointer<KeyedItem>, count: Int, least: UInt64, spread: UInt64,
+                 indexBits: UInt64) -> Bool {
     if count <= smallSortPacking { return true }
-    return count >= 1 << 12 && spread > indexBits + 4
+    if count >= 1 << 12 { return spread > indexBits + 4 }
+    return topDigitsCrowd(items, count: count, least: least, spread: spread)
+}
+
+/// Whether the keys less `least` crowd into a few values of their top 6 bits (of `spread`
+/// bits): 64 keys read at even steps through the items, true when 6 or more of them share
+/// a value (keys spread evenly put about 1 in each of the 64; 6 or more in one happens to
+/// them about once in 26 lists, and then costs only the radix sort's 10-20%; random floats
+/// in [0, 1) put half of theirs, the top exponent, into 4 values).
+/// `count` >= 64.
+@inline(__always)
+func topDigitsCrowd(_ items: UnsafePointer<KeyedItem>, count: Int, least: UInt64, spread: UInt64) -> Bool {
+    guard spread > 6 else { return false }  // one radix pass
+    let shift = spread - 6
+    var tally = InlineArray<64, UInt8>(repeating: 0)
+    var crowded = false
+    for k in 0..<64 {
+        let digit = Int(truncatingIfNeeded: ((items[k &* count / 64].key &- least) >> shift) & 63)
+        tally[digit] &+= 1
+        crowded = crowded || tally[digit] >= 6
+    }
+    return crowded
 }

@@ -95,8 +95,10 @@ final class RadixSortTests: XCTestCase {
             { _ in [UInt64.min, UInt64.max, 1 << 63][Int.random(in: 0..<3, using: &generator)]
                 &+ UInt64.random(in: 0..<4, using: &generator) },
             { i in UInt64(i % 7) },
+            // Floats of both signs: keys crowded into a few values of their top bits.
+            { _ in Double.key(Double.random(in: -1e6...1e6, using: &generator)) },
         ]
-        for count in [2, 32, 33, 100, 256, 257, 4095, 4096, 5000, 65536, 65537, packedSortLimit, packedSortLimit + 1] {
+        for count in [2, 32, 33, 100, 256, 257, 1000, 4095, 4096, 5000, 65536, 65537, packedSortLimit, packedSortLimit + 1] {
             for (index, distribution) in distributions.enumerated() {
                 guard let items = KeyedItems(count: count) else { return XCTFail("memory") }
                 for i in 0..<count { items.items[i] = KeyedItem(key: distribution(i), object: UInt(i)) }
@@ -112,6 +114,29 @@ final class RadixSortTests: XCTestCase {
                     return XCTFail("count \(count), distribution \(index): item \(i) is \(items.items[i].object), not \(expected[i].object)")
                 }
             }
+        }
+    }
+
+    /// From 257 to 4,095 items the sort is chosen from a sample of the keys: packed keys for keys
+    /// crowded into a few values of their top bits, the radix sort for keys spread evenly.
+    func testTopDigitsCrowdTellsCrowdedKeysFromEvenOnes() {
+        var generator = SystemRandomNumberGenerator()
+        func crowded(_ count: Int, _ key: (Int) -> UInt64) -> Bool {
+            let items = (0..<count).map { KeyedItem(key: key($0), object: UInt($0)) }
+            var range = KeyRange()
+            for item in items { range.add(item.key) }
+            let spread = UInt64(64 - (range.greatest &- range.least).leadingZeroBitCount)
+            return items.withUnsafeBufferPointer {
+                topDigitsCrowd($0.baseAddress!, count: count, least: range.least, spread: spread)
+            }
+        }
+        for count in [257, 1000, 4095] {
+            XCTAssertTrue(crowded(count) { _ in Double.key(Double.random(in: -1e6...1e6, using: &generator)) })
+            XCTAssertTrue(crowded(count) { _ in Double.key(Double.random(in: 0..<1, using: &generator)) })
+            XCTAssertTrue(crowded(count) { i in i == 0 ? UInt64.max : UInt64(i) })
+            XCTAssertFalse(crowded(count) { i in UInt64(i) &* 0x9E37_79B9_7F4A_7C15 })
+            XCTAssertFalse(crowded(count) { i in (UInt64(i) &* 0x9E37_79B9) % (1 << 30) })
+            XCTAssertFalse(crowded(count) { i in UInt64(i % 50) })  // spread of 6 bits: one radix pass
         }
     }
 
