@@ -18,8 +18,9 @@ public struct KeyedItem: Sendable, RadixKeyed {
 /// with the object (the thread's kept scratch up to `keptScratchLimit`: a list sorted in a
 /// loop does not fault in fresh pages each time).
 public final class KeyedItems {
-    public let items: UnsafeMutablePointer<KeyedItem>
-    let scratch: UnsafeMutablePointer<KeyedItem>
+    /// The items; after `sort`, sorted (the sort may swap this buffer with its scratch).
+    public private(set) var items: UnsafeMutablePointer<KeyedItem>
+    private(set) var scratch: UnsafeMutablePointer<KeyedItem>
     /// Room for `capacity` packed keys (`sortByPackedKeys`); nil above `packedSortLimit`.
     let packed: UnsafeMutablePointer<Int64>?
     public let capacity: Int
@@ -53,10 +54,13 @@ public final class KeyedItems {
         if count >= packedSortMinimum && count <= smallSortPacking {
             // The packed keys: at most 2 KiB, on the stack or in this thread's kept block
             // (withTemporaryMemory never traps; without memory, the radix sort below).
-            let done = withTemporaryMemory(of: Int64.self, capacity: count) { packed in
+            let sorted = withTemporaryMemory(of: Int64.self, capacity: count) { packed in
                 sortByPackedKeys(items, scratch: scratch, packed: packed, count: count, keyRange: keyRange)
             }
-            if done == true { return }
+            if let sorted = sorted ?? nil {
+                items.update(from: sorted, count: count)  // at most 256 items
+                return
+            }
         }
         try radixSort(items, scratch: scratch, count: count, threads: 1, isCancelled: { false })
     }
@@ -68,8 +72,11 @@ public final class KeyedItems {
                      isCancelled: () -> Bool = { false }) throws(KernelError) {
         let count = min(count, capacity)
         if count >= packedSortMinimum, let packed,
-           sortByPackedKeys(items, scratch: scratch, packed: packed, count: count, keyRange: keyRange, threads: threads,
-                            isCancelled: isCancelled) {
+           let sorted = sortByPackedKeys(items, scratch: scratch, packed: packed, count: count, keyRange: keyRange,
+                                         threads: threads, isCancelled: isCancelled) {
+            // Sorted into the scratch: the buffers trade places rather than copy it back (at
+            // 100,000 items the copy was 5% of a list's sort).
+            (items, scratch) = (sorted, items)
             return
         }
         if isCancelled() { throw .cancelled }
@@ -108,7 +115,7 @@ let smallSortPacking = 256
 /// The most items sorted by packed keys (measured against the radix sort: docs/sort.md).
 let packedSortLimit = 1 << 18
 
-/// Sorts `count` (2 to 65,536) items by key, stably, with the vector quicksort of 64-bit
+/// Sorts `count` (2 to `packedSortLimit`) items by key, stably, with the vector quicksort of 64-bit
 /// integers (AVX2 or AVX-512), several times faster than a merge or radix sort moving the
 /// 16-byte items (a merge sort's comparisons of random keys mispredict half the time; a radix
 /// sort moves every item once a digit). Each item becomes one integer: its key less the least
@@ -119,28 +126,29 @@ let packedSortLimit = 1 << 18
 /// sorted by full key (stable, O(k log k) for a run of k: no input makes this quadratic).
 ///
 /// - Parameters:
-///   - items: the items; sorted in place.
-///   - scratch: room for `count` items.
+///   - items: the items (read, then scratch for the merges of colliding keys).
+///   - scratch: room for `count` items: the sorted items go there.
 ///   - packed: room for `count` 64-bit integers.
 ///   - keyRange: the least and greatest key, when the caller found them reading the keys.
 ///   - threads: workers for the quicksort (from `parallelVectorSortMinimum` elements).
-/// - Returns: false, the items untouched, when the CPU has no vector sort, `count` is outside
-///   2...65,536, or the quicksort was cancelled.
+/// - Returns: `scratch`, which then holds the sorted items (`items` is then free); nil, the
+///   items untouched, when the CPU has no vector sort, `count` is outside 2...`packedSortLimit`,
+///   the keys are sorted faster by the radix sort (`packingPays`) or the quicksort was cancelled.
 func sortByPackedKeys(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
                       packed: UnsafeMutablePointer<Int64>, count: Int, keyRange: KeyRange? = nil, threads: Int = 1,
-                      isCancelled: () -> Bool = { false }) -> Bool {
-    guard count >= 2, count <= packedSortLimit, cpuHasAVX2 && vectorSortAvailable else { return false }
+                      isCancelled: () -> Bool = { false }) -> UnsafeMutablePointer<KeyedItem>? {
+    guard count >= 2, count <= packedSortLimit, cpuHasAVX2 && vectorSortAvailable else { return nil }
     let (least, greatest) = keyRange.map { ($0.least, $0.greatest) } ?? KeyRange(items, count).bounds
     let indexBits = UInt64(64 - (count - 1).leadingZeroBitCount)
     let spread = UInt64(64 - (greatest &- least).leadingZeroBitCount)
-    guard packingPays(items, count: count, least: least, spread: spread, indexBits: indexBits) else { return false }
+    guard packingPays(items, count: count, least: least, spread: spread, indexBits: indexBits) else { return nil }
     let shift = spread > 64 - indexBits ? spread - (64 - indexBits) : 0
     let indexMask = (UInt64(1) << indexBits) - 1
     for i in 0..<count {
         let prefix = (items[i].key &- least) >> shift
         packed[i] = Int64(bitPattern: (prefix << indexBits | UInt64(i)) ^ (1 << 63))  // signed order = unsigned
     }
-    guard sortVectors(packed, count, threads: threads, isCancelled: isCancelled) == .sorted else { return false }
+    guard sortVectors(packed, count, threads: threads, isCancelled: isCancelled) == .sorted else { return nil }
     // Gathered by index; prefixes that collide (only possible when bits were shifted out) are
     // seen here, between neighbours, so that random keys skip the pass over the runs below.
     var previous = UInt64(bitPattern: packed[0])
@@ -152,17 +160,16 @@ func sortByPackedKeys(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeM
         collisions |= (value ^ previous) >> indexBits == 0 ? 1 : 0
         previous = value
     }
-    items.update(from: scratch, count: count)
-    guard shift > 0 && collisions != 0 else { return true }
+    guard shift > 0 && collisions != 0 else { return scratch }
     var start = 0
     while start < count {
-        let prefix = (items[start].key &- least) >> shift
+        let prefix = (scratch[start].key &- least) >> shift
         var end = start + 1
-        while end < count && (items[end].key &- least) >> shift == prefix { end += 1 }
-        if end - start > 1 { mergeSort(items + start, scratch: scratch, count: end - start) }
+        while end < count && (scratch[end].key &- least) >> shift == prefix { end += 1 }
+        if end - start > 1 { mergeSort(scratch + start, scratch: items + start, count: end - start) }
         start = end
     }
-    return true
+    return scratch
 }
 
 /// Whether the packed-key quicksort beats the radix sort on these keys (measured on lists of
