@@ -232,6 +232,17 @@ final class WordCountTests: XCTestCase {
         }
     }
 
+    /// The fast path's masks of a token of 1 to 16 bytes: its low `length` bytes, as
+    /// `lowBytesMask` of the two words gives them.
+    func testTokenMasksKeepTheTokensBytes() {
+        for length in 1...16 {
+            let (first, second) = tokenMasks(length)
+            XCTAssertEqual(first, lowBytesMask(length), "\(length)")
+            XCTAssertEqual(second, lowBytesMask(length - 8), "\(length)")
+            XCTAssertEqual(first.nonzeroBitCount + second.nonzeroBitCount, 8 * length)
+        }
+    }
+
     func testShortTextsLowerLatin1AndKeepPunctuation() {
         let words = shortWords(Array("\u{C9}T\u{C9} \u{E9}t\u{E9} \u{D7} \u{2019}Q \u{3A3}A caf\u{C9}\u{2026}".utf8))!
         XCTAssertEqual(words.map { $0.0 }, ["\u{E9}t\u{E9}", "\u{D7}", "\u{2019}q", "\u{3A3}a", "caf\u{E9}\u{2026}"])

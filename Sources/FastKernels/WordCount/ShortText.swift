@@ -311,22 +311,25 @@ func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, from: Int, to end: In
     var i = from
     while true {
         // The next byte that is not ASCII whitespace (the spaces past the end stop the search).
-        var block = i >> 6
-        var bits = ~whitespace[block] & (~0 << UInt64(i & 63))
+        // (Wrapping arithmetic: positions are far from overflowing, and the checks cost
+        // instructions on every token.)
+        var block = i &>> 6
+        var bits = ~whitespace[block] & (~0 &<< UInt64(i & 63))
         while bits == 0 {
-            block += 1
-            if block << 6 >= end { return table.distinct }
+            block &+= 1
+            if block &<< 6 >= end { return table.distinct }
             bits = ~whitespace[block]
         }
-        let start = block << 6 | bits.trailingZeroBitCount
+        let start = block &<< 6 | bits.trailingZeroBitCount
         if start >= end { return table.distinct }
         // Its run of ASCII bytes: up to the next whitespace or non-ASCII byte.
         i = nextSeparator(from: start, whitespace, nonASCII)
-        let length = i - start
+        let length = i &- start
         if p[i] < 0x80 && length <= 16 {
             // Most tokens: up to 16 ASCII bytes, then ASCII whitespace (or the end).
-            let key0 = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self) & lowBytesMask(length)
-            let key1 = raw.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self) & lowBytesMask(length - 8)
+            let (mask0, mask1) = tokenMasks(length)
+            let key0 = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self) & mask0
+            let key1 = raw.loadUnaligned(fromByteOffset: start &+ 8, as: UInt64.self) & mask1
             table.add(key0: key0, key1: key1, tagged: UInt32(truncatingIfNeeded: length), start: start, p)
             continue
         }
@@ -364,13 +367,13 @@ func countShortTokens(_ p: UnsafePointer<UInt8>, _ n: Int, from: Int, to end: In
 /// (the spaces past the end of the text stop the search).
 @inline(__always)
 func nextSeparator(from position: Int, _ whitespace: UnsafePointer<UInt64>, _ nonASCII: UnsafePointer<UInt64>) -> Int {
-    var block = position >> 6
-    var bits = (whitespace[block] | nonASCII[block]) & (~0 << UInt64(position & 63))
+    var block = position &>> 6
+    var bits = (whitespace[block] | nonASCII[block]) & (~0 &<< UInt64(position & 63))
     while bits == 0 {
-        block += 1
+        block &+= 1
         bits = whitespace[block] | nonASCII[block]
     }
-    return block << 6 | bits.trailingZeroBitCount
+    return block &<< 6 | bits.trailingZeroBitCount
 }
 
 /// The entries and index of a short text's tokens.
@@ -394,21 +397,21 @@ struct ShortTextTable {
     @inline(__always)
     mutating func merge(_ other: ShortTextEntry, _ p: UnsafePointer<UInt8>) {
         let length = other.length
-        var slot = Int(truncatingIfNeeded: other.hash) & (capacity - 1)
+        var slot = Int(truncatingIfNeeded: other.hash) & (capacity &- 1)
         while true {
             let position = Int(index[slot])
             if position == 0 {
                 append(other, slot: slot)
                 return
             }
-            let entry = entries + (position - 1)
+            let entry = entries + (position &- 1)
             if (entry.pointee.key0 ^ other.key0) | (entry.pointee.key1 ^ other.key1)
                 | UInt64(entry.pointee.lengthAndKind ^ other.lengthAndKind) == 0
                 && (length <= 16 || bytesEqual(p + Int(entry.pointee.start) + 16, p + Int(other.start) + 16, length - 16)) {
                 entry.pointee.count &+= other.count
                 return
             }
-            slot = (slot + 1) & (capacity - 1)
+            slot = (slot &+ 1) & (capacity &- 1)
         }
     }
 
@@ -416,9 +419,9 @@ struct ShortTextTable {
     @inline(__always)
     mutating func append(_ entry: ShortTextEntry, slot: Int) {
         entries[distinct] = entry
-        distinct += 1
+        distinct &+= 1
         index[slot] = UInt32(truncatingIfNeeded: distinct)
-        if distinct * 2 > capacity && capacity < maximumCapacity {
+        if distinct &* 2 > capacity && capacity < maximumCapacity {
             capacity *= 2
             reindex(entries, distinct, index, capacity)
         }
@@ -433,6 +436,16 @@ struct ShortTextTable {
         merge(ShortTextEntry(key0: key0, key1: key1, hash: hash, start: UInt32(truncatingIfNeeded: start),
                              lengthAndKind: tagged, count: 1), p)
     }
+}
+
+/// The masks of a token's first and second 8 bytes for a token of `length` (1...16)
+/// bytes: its low `length` bytes set. Two masking shifts and a select, where
+/// `lowBytesMask` of `length` and `length - 8` took twice the instructions.
+@inline(__always)
+func tokenMasks(_ length: Int) -> (UInt64, UInt64) {
+    let first = UInt64.max &>> UInt64(truncatingIfNeeded: 64 &- 8 &* min(length, 8))
+    let second = length > 8 ? UInt64.max &>> UInt64(truncatingIfNeeded: 128 &- 8 &* length) : 0
+    return (first, second)
 }
 
 /// The low `count` bytes of a word set (none for `count` <= 0, all for `count` >= 8),
