@@ -99,24 +99,26 @@ public final class Tokenizer {
         var i = 0
         while i < n {
             // The next token's first byte: the first byte from i on that is not ASCII whitespace.
-            var block = i >> 6
-            var bits = ~masks.whitespaceMask(block) & (~0 << UInt64(i & 63))
+            // (Wrapping arithmetic on positions, which are far from overflowing: the checks
+            // cost instructions on every token.)
+            var block = i &>> 6
+            var bits = ~masks.whitespaceMask(block) & (~0 &<< UInt64(i & 63))
             while bits == 0 {
-                block += 1
+                block &+= 1
                 if block >= masks.blocks { break }
                 bits = ~masks.whitespaceMask(block)
             }
             if bits == 0 { break }  // whitespace to the end (bytes past it count as whitespace)
-            let tokenStart = block << 6 | bits.trailingZeroBitCount
+            let tokenStart = block &<< 6 | bits.trailingZeroBitCount
             // Its run of ASCII non-space bytes (the whole token, in most texts): up to the
             // first whitespace or non-ASCII byte.
-            bits = masks.separatorMask(block) & (~0 << UInt64(tokenStart & 63))
+            bits = masks.separatorMask(block) & (~0 &<< UInt64(tokenStart & 63))
             while bits == 0 {
-                block += 1
+                block &+= 1
                 if block >= masks.blocks { break }
                 bits = masks.separatorMask(block)
             }
-            i = bits == 0 ? n : min(n, block << 6 | bits.trailingZeroBitCount)
+            i = bits == 0 ? n : min(n, block &<< 6 | bits.trailingZeroBitCount)
             if i < n && base[i] >= 0x80 {
                 // Non-ASCII: validate and look for Unicode whitespace byte by byte.
                 switch slowToken(base, n, tokenStart, asciiEnd: i, final: final, into: table) {
@@ -134,7 +136,7 @@ public final class Tokenizer {
                 flush(into: table)
                 return .complete(pending: n - tokenStart)
             }
-            asciiToken(base, n, tokenStart, i - tokenStart, into: table)
+            asciiToken(base, n, tokenStart, i &- tokenStart, into: table)
         }
         flush(into: table)
         return .complete(pending: 0)
@@ -146,7 +148,7 @@ public final class Tokenizer {
     @inline(__always)
     func asciiToken(_ base: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ length: Int,
                              into table: WordTable) {
-        if length <= inlineTokenLength && start + 16 <= n {
+        if length <= inlineTokenLength && start &+ 16 <= n {
             let raw = UnsafeRawPointer(base + start)
             let lowBits = UInt64(truncatingIfNeeded: min(length, 8) &* 8)  // 8...64
             let highBits = UInt64(truncatingIfNeeded: max(length &- 8, 0) &* 8)  // 0...64
@@ -262,10 +264,10 @@ public final class Tokenizer {
         if pendingCount == pendingDepth {
             table.addShort(pending[pendingNext])
         } else {
-            pendingCount += 1
+            pendingCount &+= 1
         }
         pending[pendingNext] = token
-        pendingNext = (pendingNext + 1) & (pendingDepth - 1)
+        pendingNext = (pendingNext &+ 1) & (pendingDepth &- 1)
     }
 
     /// Counts every pending token.

@@ -128,7 +128,7 @@ public final class WordTable {
     /// The slot a short token's probe starts at, to prefetch a few tokens ahead.
     @inline(__always)
     func firstSlot(_ token: ShortToken) -> UnsafeMutablePointer<WordSlot> {
-        slots + (Int(truncatingIfNeeded: token.hash) & (capacity - 1))
+        slots + (Int(truncatingIfNeeded: token.hash) & (capacity &- 1))
     }
 
     @inline(__always)
@@ -136,7 +136,8 @@ public final class WordTable {
         if outOfMemory || cancelled { return }
         totalCount &+= count
         let identity = identityTag(token.hash, code: UInt64(token.length))
-        var slot = Int(truncatingIfNeeded: token.hash) & (capacity - 1)
+        let slotMask = capacity &- 1
+        var slot = Int(truncatingIfNeeded: token.hash) & slotMask
         while true {
             let candidate = slots[slot]
             if candidate.tag == 0 { break }
@@ -144,7 +145,7 @@ public final class WordTable {
                 slots[slot].count &+= count
                 return
             }
-            slot = (slot + 1) & (capacity - 1)
+            slot = (slot &+ 1) & slotMask
         }
         guard let ordinal = newOrdinal() else { return }
         slots[slot] = WordSlot(tag: identity | ordinal, count: count, key0: token.key0, key1: token.key1)
