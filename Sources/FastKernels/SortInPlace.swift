@@ -29,7 +29,6 @@ public func sortInPlace<T: RadixSortable>(
 ) throws(KernelError) {
     let count = values.count
     guard count > 1 else { return }
-    guard let scratch = CheckedBuffer(T.self, count: count) else { throw .outOfMemory }
     // Work in place when possible; otherwise in a contiguous copy.
     var copy: CheckedBuffer<T>? = nil
     let data: UnsafeMutablePointer<T>
@@ -43,17 +42,24 @@ public func sortInPlace<T: RadixSortable>(
     }
     var ordered = count  // the values before the NaNs (which go last, in input order)
     var failure: KernelError? = nil
-    do {
-        var sorted = false
+    do throws(KernelError) {
+        // The scratch only where it is used: the vector sort needs none but to move NaNs (it
+        // takes its own then), and a malloc and free of it on every call cost small arrays
+        // more than their sort (100 floats: glibc consolidated its free lists each time).
         if prefersVectorSort(T.self, count: count),
-           let outcome = try vectorSort(data, count, scratch: scratch.base, threads: threads, isCancelled: isCancelled) {
-            (ordered, sorted) = outcome
-        } else if (T.self == Float.self || T.self == Double.self)
-                    && containsUnordered(data, count, threads: threads, isCancelled: isCancelled) {
-            // Only floats have NaNs; a parallel look first, as they are rare.
-            ordered = moveUnorderedLast(data, count, scratch: scratch.base)
-        }
-        if !sorted {
+           let outcome = try vectorSort(data, count, threads: threads, isCancelled: isCancelled) {
+            ordered = outcome.ordered
+            if !outcome.sorted {
+                guard let scratch = CheckedBuffer(T.self, count: ordered) else { throw .outOfMemory }
+                try radixSort(data, scratch: scratch.base, count: ordered, threads: threads, isCancelled: isCancelled)
+            }
+        } else {
+            guard let scratch = CheckedBuffer(T.self, count: count) else { throw .outOfMemory }
+            if (T.self == Float.self || T.self == Double.self)
+                && containsUnordered(data, count, threads: threads, isCancelled: isCancelled) {
+                // Only floats have NaNs; a parallel look first, as they are rare.
+                ordered = moveUnorderedLast(data, count, scratch: scratch.base)
+            }
             try radixSort(data, scratch: scratch.base, count: ordered, threads: threads, isCancelled: isCancelled)
         }
     } catch {

@@ -37,9 +37,10 @@ public let parallelVectorSortMinimum = 1 << 15
 /// not NaN (they come first) and whether they are sorted (false: a little memory for
 /// the signs of the zeros could not be had; the radix sort finishes them).
 ///
-/// - Parameter scratch: room for `count` elements (used only to move NaNs).
-/// - Throws: `.cancelled` when `isCancelled` said so: `data` holds a permutation of its values.
-func vectorSort<T: RadixSortable>(_ data: UnsafeMutablePointer<T>, _ count: Int, scratch: UnsafeMutablePointer<T>,
+/// - Throws: `.cancelled` when `isCancelled` said so: `data` holds a permutation of its
+///   values; `.outOfMemory` when NaNs are to be moved and the scratch for them (`count`
+///   elements, allocated only then) cannot be had: `data` untouched.
+func vectorSort<T: RadixSortable>(_ data: UnsafeMutablePointer<T>, _ count: Int,
                                   threads: Int, isCancelled: () -> Bool) throws(KernelError) -> (ordered: Int, sorted: Bool)? {
     guard cpuHasAVX2 && vectorSortAvailable else { return nil }
     let raw = UnsafeMutableRawPointer(data)
@@ -60,7 +61,8 @@ func vectorSort<T: RadixSortable>(_ data: UnsafeMutablePointer<T>, _ count: Int,
     var outcome = sortPrefix(count)
     if outcome == .unordered {
         // NaNs (rare): moved last in input order, then the rest sorted.
-        ordered = moveUnorderedLast(data, count, scratch: scratch)
+        guard let scratch = CheckedBuffer(T.self, count: count) else { throw .outOfMemory }
+        ordered = moveUnorderedLast(data, count, scratch: scratch.base)
         outcome = sortPrefix(ordered)
     }
     switch outcome {
