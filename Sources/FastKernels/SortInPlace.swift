@@ -7,7 +7,8 @@ import Synchronization
 /// NaNs last either way, in their original order (numpy's rule, and the one
 /// `sort` documents for lists). Strided and byte-swapped arrays are sorted
 /// through a contiguous copy and written back. Allocates one scratch array of
-/// `values.count` elements (and that copy, for strided arrays).
+/// `values.count` elements for the radix sort or to move NaNs (none for the vector
+/// quicksort otherwise), and that copy for strided arrays.
 ///
 /// - Throws: `.cancelled` (the array then holds a permutation of its values);
 ///   `.outOfMemory` when the scratch or the copy cannot be had.
