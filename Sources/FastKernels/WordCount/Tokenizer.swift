@@ -150,10 +150,7 @@ public final class Tokenizer {
                              into table: WordTable) {
         if length <= inlineTokenLength && start &+ 16 <= n {
             let raw = UnsafeRawPointer(base + start)
-            let lowBits = UInt64(truncatingIfNeeded: min(length, 8) &* 8)  // 8...64
-            let highBits = UInt64(truncatingIfNeeded: max(length &- 8, 0) &* 8)  // 0...64
-            let mask0 = UInt64.max &>> (64 &- lowBits)
-            let mask1 = highBits == 0 ? 0 : UInt64.max &>> (64 &- highBits)
+            let (mask0, mask1) = tokenMasks(length)
             let key0 = lowerASCII(raw.loadUnaligned(as: UInt64.self)) & mask0
             let key1 = lowerASCII(raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & mask1
             enqueue(ShortToken(key0: key0, key1: key1, length: length), into: table)
