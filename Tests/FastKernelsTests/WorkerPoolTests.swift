@@ -126,6 +126,33 @@ final class WorkerPoolTests: XCTestCase {
             XCTAssertNotEqual(address(huge), first)
             huge.base.storeBytes(of: 4, toByteOffset: keptScratchLimit, as: UInt8.self)
         }
+        // Sparse scratch (a short text's word count) may grow the block up to the larger limit;
+        // scratch touched throughout still gets it only within the smaller one.
+        do {
+            guard let sparse = KeptScratch(bytes: sparseKeptScratchLimit, limit: sparseKeptScratchLimit) else {
+                return XCTFail("memory")
+            }
+            sparse.base.storeBytes(of: 6, toByteOffset: sparseKeptScratchLimit - 1, as: UInt8.self)
+            first = address(sparse)
+        }
+        do {
+            guard let again = KeptScratch(bytes: keptScratchLimit + 1, limit: sparseKeptScratchLimit) else {
+                return XCTFail("memory")
+            }
+            XCTAssertEqual(address(again), first)
+        }
+        do {
+            guard let dense = KeptScratch(bytes: keptScratchLimit + 1) else { return XCTFail("memory") }
+            XCTAssertNotEqual(address(dense), first)
+            guard let above = KeptScratch(bytes: sparseKeptScratchLimit + 1, limit: sparseKeptScratchLimit) else {
+                return XCTFail("memory")
+            }
+            XCTAssertNotEqual(address(above), first)
+        }
+        do {
+            guard let small = KeptScratch(bytes: 100) else { return XCTFail("memory") }
+            XCTAssertEqual(address(small), first)
+        }
         func made(_ scratch: consuming KeptScratch?) -> Bool {
             switch consume scratch {
             case .some: true

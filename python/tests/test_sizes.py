@@ -198,6 +198,29 @@ def test_word_count_reuses_its_table_without_leaking_words_between_calls(capsys)
     assert fastkernels.word_count("") == Counter() and type(fastkernels.word_count("")) is Counter
 
 
+def test_word_count_reuses_its_scratch_for_texts_up_to_one_mebibyte():
+    """Texts from about 150 KB to 1 MiB keep their scratch (sized for a text of distinct
+    one-letter words, mostly untouched) from call to call: a count must see only its own text,
+    whatever a larger or smaller one left there, in one pass and in two halves."""
+    limit = fastkernels._native._parallel_thresholds()["word_count_short"]
+    rng = random.Random(11)
+    texts = [
+        # many distinct words, just under 1 MiB of UTF-8
+        " ".join(f"Wörd{i}" for i in range(120_000)).encode()[: limit - 1].decode("utf-8", "ignore"),
+        " ".join(rng.choice(["alpha", "Beta", "gamma", "ÉTÉ", "x" * 30]) for _ in range(40_000)),
+        "q " * 120_000,  # one-letter words only
+        " ".join(f"k{i % 5000}" for i in range(60_000)) + " TAIL",  # no trailing space
+        "tiny text Tiny",
+    ]
+    assert max(len(text.encode()) for text in texts) == limit - 1
+    for text in texts + texts[::-1] + texts:
+        idiom = Counter(text.lower().split())
+        for threads in (None, 1):
+            got = fastkernels.word_count(text, threads=threads)
+            assert list(got.items()) == list(idiom.items())
+        assert list(fastkernels.word_count(text.encode()).items()) == list(idiom.items())
+
+
 def test_counters_from_word_count_behave_as_counters():
     counts = fastkernels.word_count("b a b")
     assert counts.most_common(1) == [("b", 2)] and counts["missing"] == 0

@@ -226,7 +226,17 @@ public func withTemporaryMemory<T, R: ~Copyable, E: Error>(of _: T.Type, capacit
 /// time of sorting a list of 10,000 floats, called in a loop. A thread's block grows to the
 /// largest request it has served (in powers of two, within the limit); it is freed when the
 /// thread ends, and when an allocation of this thread fails (`allocateChecked` then retries).
-let keptScratchLimit = 4 << 20
+/// This limit is for scratch that is touched throughout (a list sort's items): what the
+/// block keeps resident between calls stays within it.
+public let keptScratchLimit = 4 << 20
+
+/// The larger limit of scratch of which only a little is touched (a short text's word
+/// count, sized for a text of distinct one-letter words: about 24 MiB for a text just under
+/// 1 MiB, of which about 1.3 bytes per byte of text plus 50 per distinct word are touched).
+/// Only the pages a call touches become resident, and the block keeps them between calls:
+/// mapped afresh, they cost a page fault each, zeroed by the kernel, on every call (counts
+/// of 200 KB to 1 MB of English prose took 1.19-1.31x the time).
+public let sparseKeptScratchLimit = 32 << 20
 
 /// The thread's kept block: a 64-byte header (byte 0: in use; bytes 8..<16: the capacity
 /// after the header) then the scratch.
@@ -237,9 +247,10 @@ private let keptScratchKey: pthread_key_t? = {
 }()
 
 /// This thread's kept block with room for `bytes`, marked in use; nil when it is in use
-/// already (a kernel inside another's signal handler) or no block that large can be had.
-private func takeKeptBlock(_ bytes: Int) -> UnsafeMutableRawPointer? {
-    guard bytes <= keptScratchLimit, let key = keptScratchKey else { return nil }
+/// already (a kernel inside another's signal handler), `bytes` is above `limit` or no block
+/// that large can be had.
+private func takeKeptBlock(_ bytes: Int, limit: Int) -> UnsafeMutableRawPointer? {
+    guard bytes <= limit, let key = keptScratchKey else { return nil }
     if let block = pthread_getspecific(key) {
         guard block.load(as: UInt8.self) == 0 else { return nil }
         if block.load(fromByteOffset: 8, as: Int.self) >= bytes {
@@ -251,7 +262,7 @@ private func takeKeptBlock(_ bytes: Int) -> UnsafeMutableRawPointer? {
     }
     var capacity = 64 << 10
     while capacity < bytes { capacity <<= 1 }
-    capacity = min(capacity, keptScratchLimit)
+    capacity = min(capacity, limit)
     var memory: UnsafeMutableRawPointer? = nil
     guard posix_memalign(&memory, 64, 64 + capacity) == 0, let block = memory else { return nil }
     block.storeBytes(of: 1, as: UInt8.self)
@@ -272,7 +283,8 @@ func releaseKeptScratch() -> Bool {
 }
 
 /// `bytes` bytes of uninitialised scratch (64-byte aligned) for the value's lifetime: this
-/// thread's kept block when it is idle and the size within `keptScratchLimit`, else from
+/// thread's kept block when it is idle and the size within `limit` (`keptScratchLimit`, or
+/// `sparseKeptScratchLimit` for memory of which only a little is touched), else from
 /// `allocateMapped` (huge pages unless `hugePages` is false: a list of a million items faults
 /// in 20 pages, not 10,000). Nil from `init` when there is no memory.
 public struct KeptScratch: ~Copyable {
@@ -284,9 +296,10 @@ public struct KeptScratch: ~Copyable {
 
     /// - Parameter hugePages: false for memory of which only a little may be touched
     ///   (see `allocateMapped`).
-    public init?(bytes: Int, hugePages: Bool = true) {
+    /// - Parameter limit: the largest request the kept block serves (it grows to that size).
+    public init?(bytes: Int, hugePages: Bool = true, limit: Int = keptScratchLimit) {
         guard bytes >= 0 else { return nil }
-        if let block = takeKeptBlock(bytes) {
+        if let block = takeKeptBlock(bytes, limit: limit) {
             keptBlock = block
             base = block + 64
             return

@@ -118,12 +118,12 @@ struct ShortTextLayout {
 
     /// The layout for a count by `workers`: in two halves from `shortTextHalvesMinimum` bytes,
     /// but not where that would leave this thread's kept block for fresh memory (a page fault
-    /// per 4 KiB touched: slower than one thread).
+    /// per 4 KiB touched: slower than one thread; every text below 1 MiB fits today).
     static func forCount(_ n: Int, workers: Int) -> ShortTextLayout {
         let single = ShortTextLayout(n, halves: false)
         guard workers > 1 && n >= shortTextHalvesMinimum else { return single }
         let halves = ShortTextLayout(n, halves: true)
-        return halves.bytes <= keptScratchLimit || single.bytes > keptScratchLimit ? halves : single
+        return halves.bytes <= sparseKeptScratchLimit || single.bytes > sparseKeptScratchLimit ? halves : single
     }
 }
 
@@ -173,11 +173,14 @@ public func withShortTextWords<R, E: Error>(_ text: UnsafeRawBufferPointer, work
         }
         return counted ?? nil
     }
-    // This thread's kept block up to 4 MiB (texts up to about 150 KB): fresh memory would
+    // This thread's kept block, up to 32 MiB (every text below 1 MiB): fresh memory would
     // cost a page fault per 4 KiB touched on every call (malloc maps blocks from 2 MiB, and
-    // gives back the top of its heap). Larger: mapped in small pages, most of the entries and
-    // index never touched.
-    guard let scratch = KeptScratch(bytes: layout.bytes, hugePages: false) else { return nil }
+    // gives back the top of its heap). Most of the entries and index are never touched, and
+    // only the pages touched become resident. Without it (the block in use, or no memory for
+    // it): mapped in small pages.
+    guard let scratch = KeptScratch(bytes: layout.bytes, hugePages: false, limit: sparseKeptScratchLimit) else {
+        return nil
+    }
     return try countShortText(text, scratch.base, layout, counting, body)
 }
 
