@@ -250,6 +250,27 @@ final class WordCountTests: XCTestCase {
         XCTAssertEqual(words.map { $0.2 }, [.lowered, .lowered, .lowered, .needsLower, .lowered])
     }
 
+    /// `mayNeedLower` is false exactly when no token is `.needsLower` (the adapter then skips
+    /// its search for them), in one pass and in two halves.
+    func testShortTextsKnowWhetherAnyTokenNeedsLowering() {
+        func mayNeedLower(_ text: String, workers: Int = 1) -> Bool? {
+            Array(text.utf8).withUnsafeBytes { bytes in
+                withShortTextWords(bytes, workers: workers, counting: { count in count() }) { (list: inout ShortTextWords) in
+                    list.mayNeedLower
+                }
+            }
+        }
+        XCTAssertEqual(mayNeedLower(""), false)
+        XCTAssertEqual(mayNeedLower("Plain ASCII text, Only"), false)
+        XCTAssertEqual(mayNeedLower("caf\u{C9} \u{2019}Q \u{D7} na\u{EF}ve"), false)  // lowered in place
+        XCTAssertEqual(mayNeedLower("a \u{3A3}A b"), true)
+        XCTAssertEqual(mayNeedLower("K\u{212A}"), true)
+        let ascii = String(repeating: "some Words here ", count: 4000)
+        XCTAssertEqual(mayNeedLower(ascii, workers: 2), false)
+        XCTAssertEqual(mayNeedLower(ascii + "\u{3A3}", workers: 2), true)  // only in the second half
+        XCTAssertEqual(mayNeedLower("\u{3A3} " + ascii, workers: 2), true)  // only in the first
+    }
+
     func testShortTextsInHalvesCountAsOneThreadDoes() {
         // Texts from the size counted in two halves: the same tokens, counts, kinds and order,
         // whatever sits at the cut (a Latin-1 capital, a long token, Unicode whitespace), and a

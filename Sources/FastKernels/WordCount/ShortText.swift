@@ -55,6 +55,12 @@ public protocol OrderedWordSequence: ~Copyable {
     func prefetch(_ index: Int)
     /// The tokens before `index` will not be read again.
     mutating func release(before index: Int)
+    /// False when no token is `.needsLower` (the caller may skip looking for them).
+    var mayNeedLower: Bool { get }
+}
+
+extension OrderedWordSequence where Self: ~Copyable {
+    public var mayNeedLower: Bool { true }
 }
 
 extension WordList: OrderedWordSequence {}
@@ -70,6 +76,18 @@ public struct ShortTextWords: ~Copyable, OrderedWordSequence {
     let text: UnsafePointer<UInt8>
     let entries: UnsafePointer<ShortTextEntry>
     public let count: Int
+    public let mayNeedLower: Bool
+
+    init(text: UnsafePointer<UInt8>, entries: UnsafePointer<ShortTextEntry>, count: Int) {
+        self.text = text
+        self.entries = entries
+        self.count = count
+        // Any entry of kind .needsLower (2, in the top bits): one pass over the kinds, a few
+        // instructions an entry, where the caller's search went token by token.
+        var kinds: UInt32 = 0
+        for index in 0..<count { kinds |= entries[index].lengthAndKind }
+        mayNeedLower = kinds >> 31 != 0
+    }
 
     @inline(__always)
     public func withToken<R, E: Error>(_ index: Int,

@@ -86,7 +86,7 @@ func storeOrderedWords<Words: OrderedWordSequence & ~Copyable>(_ words: inout Wo
     // The non-ASCII words, lowered, in order (the list made at the first one).
     var lowered: PyRef? = nil
     var asciiCollision = false
-    for index in 0..<words.count {
+    for index in 0..<(words.mayNeedLower ? words.count : 0) {
         if index & 0xFFFF == 0xFFFF { try checkSignals() }
         try words.withToken(index) { bytes, _, kind throws(PythonException) in
             guard kind == .needsLower else { return }
