@@ -33,3 +33,37 @@ public func wordBoundaryMasksAVX2(_ text: UnsafePointer<UInt8>, _ blocks: Int,
         nonASCII[block] = hi0 | hi1 << 32
     }
 }
+
+/// As `wordBoundaryMasksAVX2`, and writes the blocks to `lowered` with the ASCII capitals
+/// lowered (the copy the short-text tokenizer reads: one pass over the text, not two).
+@inline(never)
+public func wordBoundaryMasksLoweringAVX2(_ text: UnsafePointer<UInt8>, _ blocks: Int, _ lowered: UnsafeMutablePointer<UInt8>,
+                                          _ whitespace: UnsafeMutablePointer<UInt64>,
+                                          _ nonASCII: UnsafeMutablePointer<UInt64>) {
+    let tab = _mm256_set1_epi8(0x09), fileSeparator = _mm256_set1_epi8(0x1C)
+    let four = _mm256_set1_epi8(4), zero = _mm256_setzero_si256()
+    let capitalA = _mm256_set1_epi8(0x41), lettersAfterA = _mm256_set1_epi8(25), caseBit = _mm256_set1_epi8(0x20)
+    @inline(__always) func lower(_ x: __m256i) -> __m256i {
+        // A capital: x - 'A' (mod 256) at most 25, so that subtracting 25 with saturation leaves 0.
+        let capital = _mm256_cmpeq_epi8(_mm256_subs_epu8(_mm256_sub_epi8(x, capitalA), lettersAfterA), zero)
+        return _mm256_or_si256(x, _mm256_and_si256(capital, caseBit))
+    }
+    for block in 0..<blocks {
+        let p = UnsafeRawPointer(text + block &* 64)
+        let x0 = _mm256_loadu_si256(p.assumingMemoryBound(to: __m256i.self))
+        let x1 = _mm256_loadu_si256((p + 32).assumingMemoryBound(to: __m256i.self))
+        let q = UnsafeMutableRawPointer(lowered + block &* 64)
+        _mm256_storeu_si256(q.assumingMemoryBound(to: __m256i.self), lower(x0))
+        _mm256_storeu_si256((q + 32).assumingMemoryBound(to: __m256i.self), lower(x1))
+        let w0 = _mm256_min_epu8(_mm256_subs_epu8(_mm256_sub_epi8(x0, tab), four),
+                                 _mm256_subs_epu8(_mm256_sub_epi8(x0, fileSeparator), four))
+        let w1 = _mm256_min_epu8(_mm256_subs_epu8(_mm256_sub_epi8(x1, tab), four),
+                                 _mm256_subs_epu8(_mm256_sub_epi8(x1, fileSeparator), four))
+        let ws0 = UInt64(UInt32(bitPattern: _mm256_movemask_epi8(_mm256_cmpeq_epi8(w0, zero))))
+        let ws1 = UInt64(UInt32(bitPattern: _mm256_movemask_epi8(_mm256_cmpeq_epi8(w1, zero))))
+        let hi0 = UInt64(UInt32(bitPattern: _mm256_movemask_epi8(x0)))
+        let hi1 = UInt64(UInt32(bitPattern: _mm256_movemask_epi8(x1)))
+        whitespace[block] = ws0 | ws1 << 32
+        nonASCII[block] = hi0 | hi1 << 32
+    }
+}

@@ -21,3 +21,25 @@ public func wordBoundaryMasksAVX512(_ text: UnsafePointer<UInt8>, _ blocks: Int,
         nonASCII[block] = _mm512_movepi8_mask(x)
     }
 }
+
+/// As `wordBoundaryMasksAVX512`, and writes the blocks to `lowered` with the ASCII capitals
+/// lowered (the copy the short-text tokenizer reads: one pass over the text, not two).
+@inline(never)
+public func wordBoundaryMasksLoweringAVX512(_ text: UnsafePointer<UInt8>, _ blocks: Int,
+                                            _ lowered: UnsafeMutablePointer<UInt8>,
+                                            _ whitespace: UnsafeMutablePointer<UInt64>,
+                                            _ nonASCII: UnsafeMutablePointer<UInt64>) {
+    let tab = _mm512_set1_epi8(0x09), fileSeparator = _mm512_set1_epi8(0x1C), four = _mm512_set1_epi8(4)
+    let capitalA = _mm512_set1_epi8(0x41), lettersAfterA = _mm512_set1_epi8(25), caseBit = _mm512_set1_epi8(0x20)
+    for block in 0..<blocks {
+        let x = _mm512_loadu_si512(UnsafeRawPointer(text + block &* 64))
+        // A capital: x - 'A' (mod 256) at most 25, so that subtracting 25 with saturation leaves 0.
+        let distance = _mm512_subs_epu8(_mm512_sub_epi8(x, capitalA), lettersAfterA)
+        let capitals = _mm512_testn_epi8_mask(distance, distance)
+        _mm512_storeu_si512(UnsafeMutableRawPointer(lowered + block &* 64), _mm512_mask_add_epi8(x, capitals, x, caseBit))
+        let w = _mm512_min_epu8(_mm512_subs_epu8(_mm512_sub_epi8(x, tab), four),
+                                _mm512_subs_epu8(_mm512_sub_epi8(x, fileSeparator), four))
+        whitespace[block] = _mm512_testn_epi8_mask(w, w)
+        nonASCII[block] = _mm512_movepi8_mask(x)
+    }
+}

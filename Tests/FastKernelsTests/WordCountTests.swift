@@ -142,6 +142,43 @@ final class WordCountTests: XCTestCase {
         }
     }
 
+    func testBoundaryMasksWhileLoweringOfEveryTierAgreeWithTheBytes() {
+        // Every byte value at every position of a block: each tier the CPU has copies the blocks
+        // with exactly the ASCII capitals lowered, and finds the same masks as without copying.
+        let blocks = 64
+        var bytes = [UInt8](repeating: 0, count: blocks * 64)
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        for i in bytes.indices {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            bytes[i] = i < 256 * 16 ? UInt8(truncatingIfNeeded: i / 16 + 3 * i) : UInt8(truncatingIfNeeded: state >> 56)
+        }
+        let expectedCopy = bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        for tier in InstructionSet.allCases.filter({ $0 <= InstructionSet.supported }) {
+            var whitespace = [UInt64](repeating: 0, count: blocks), nonASCII = [UInt64](repeating: 0, count: blocks)
+            var plainWhitespace = whitespace, plainNonASCII = nonASCII
+            var copy = [UInt8](repeating: 0xEE, count: blocks * 64 + 64)
+            bytes.withUnsafeBufferPointer { text in
+                copy.withUnsafeMutableBufferPointer { lowered in
+                    whitespace.withUnsafeMutableBufferPointer { ws in
+                        nonASCII.withUnsafeMutableBufferPointer { high in
+                            computeBoundaryMasksLowering(text.baseAddress!, blocks, lowered.baseAddress!, ws.baseAddress!,
+                                                         high.baseAddress!, tier: tier)
+                        }
+                    }
+                }
+                plainWhitespace.withUnsafeMutableBufferPointer { ws in
+                    plainNonASCII.withUnsafeMutableBufferPointer { high in
+                        computeBoundaryMasks(text.baseAddress!, blocks, ws.baseAddress!, high.baseAddress!, tier: tier)
+                    }
+                }
+            }
+            XCTAssertEqual(Array(copy[..<(blocks * 64)]), expectedCopy, tier.name)
+            XCTAssertEqual(Array(copy[(blocks * 64)...]), [UInt8](repeating: 0xEE, count: 64), "\(tier.name): wrote past the blocks")
+            XCTAssertEqual(whitespace, plainWhitespace, tier.name)
+            XCTAssertEqual(nonASCII, plainNonASCII, tier.name)
+        }
+    }
+
     func testTokensAtEveryBlockAlignment() throws {
         // A token ending, starting or cut by Unicode whitespace at each offset of a 64-byte
         // block, and texts ending at each offset of their last block.

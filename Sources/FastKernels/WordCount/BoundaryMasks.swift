@@ -30,6 +30,43 @@ func computeBoundaryMasks(_ text: UnsafePointer<UInt8>, _ blocks: Int,
     wordBoundaryMasksBaseline(text, blocks, whitespace, nonASCII)
 }
 
+/// `computeBoundaryMasks`, and `lowered[0..<64 * blocks]` gets the blocks with their ASCII
+/// capitals lowered, in the same pass (`tier` as there).
+@inline(__always)
+func computeBoundaryMasksLowering(_ text: UnsafePointer<UInt8>, _ blocks: Int, _ lowered: UnsafeMutablePointer<UInt8>,
+                                  _ whitespace: UnsafeMutablePointer<UInt64>, _ nonASCII: UnsafeMutablePointer<UInt64>,
+                                  tier: InstructionSet = boundaryMaskTier) {
+    #if arch(x86_64)
+    switch tier {
+    case .avx512: return wordBoundaryMasksLoweringAVX512(text, blocks, lowered, whitespace, nonASCII)
+    case .avx2: return wordBoundaryMasksLoweringAVX2(text, blocks, lowered, whitespace, nonASCII)
+    case .baseline: break
+    }
+    #endif
+    wordBoundaryMasksLoweringBaseline(text, blocks, lowered, whitespace, nonASCII)
+}
+
+/// The baseline of `computeBoundaryMasksLowering`: the masks as `wordBoundaryMasksBaseline`
+/// finds them, each eight bytes lowered as they are read.
+@inline(never)
+func wordBoundaryMasksLoweringBaseline(_ text: UnsafePointer<UInt8>, _ blocks: Int, _ lowered: UnsafeMutablePointer<UInt8>,
+                                       _ whitespace: UnsafeMutablePointer<UInt64>,
+                                       _ nonASCII: UnsafeMutablePointer<UInt64>) {
+    let raw = UnsafeRawPointer(text), target = UnsafeMutableRawPointer(lowered)
+    for block in 0..<blocks {
+        var ws: UInt64 = 0, high: UInt64 = 0
+        for k in 0..<8 {
+            let offset = block &* 64 &+ k &* 8
+            let x = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            target.storeBytes(of: lowerASCII(x), toByteOffset: offset, as: UInt64.self)
+            ws |= gatherFlags(whitespaceMask(x)) << UInt64(8 * k)
+            high |= gatherFlags(x & highBits) << UInt64(8 * k)
+        }
+        whitespace[block] = ws
+        nonASCII[block] = high
+    }
+}
+
 /// The baseline masks: eight bytes at a time (SWAR, ByteMasks.swift), the flag bits
 /// (bit 7 of each byte) gathered into one byte by a multiplication.
 @inline(never)

@@ -218,9 +218,15 @@ func countShortText<R, E: Error>(_ text: UnsafeRawBufferPointer, _ scratch: Unsa
     let lowered = (UnsafeMutableRawPointer(index) + (layout.indexCapacity + layout.secondIndexCapacity) * 4)
         .bindMemory(to: UInt8.self, capacity: layout.blocks * 64)
     let counted = try counting {
-        if let source = text.baseAddress?.assumingMemoryBound(to: UInt8.self) { copyLowering(source, lowered, n) }
-        (lowered + n).initialize(repeating: 0x20, count: layout.blocks * 64 - n)  // spaces: every scan stops there
-        computeBoundaryMasks(lowered, layout.blocks, masks, masks + layout.blocks)
+        // The whole blocks copied with their ASCII capitals lowered as their masks are found (one
+        // pass); the rest copied, padded with spaces (every scan stops there), then masked.
+        let whole = n >> 6
+        if let source = text.baseAddress?.assumingMemoryBound(to: UInt8.self) {
+            computeBoundaryMasksLowering(source, whole, lowered, masks, masks + layout.blocks)
+            copyLowering(source + whole * 64, lowered + whole * 64, n - whole * 64)
+        }
+        (lowered + n).initialize(repeating: 0x20, count: layout.blocks * 64 - n)
+        computeBoundaryMasks(lowered + whole * 64, layout.blocks - whole, masks + whole, masks + layout.blocks + whole)
         if layout.secondIndexCapacity > 0, let middle = halvesBoundary(n, masks) {
             return countShortTokensInHalves(lowered, n, middle: middle, masks, masks + layout.blocks, entries,
                                             (index, layout.indexCapacity),
