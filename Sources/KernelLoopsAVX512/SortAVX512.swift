@@ -553,7 +553,8 @@ func sortInRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int,
 /// The most registers a leaf of the quicksort fills: ranges of up to 16 registers (128
 /// elements of 64 bits, 256 of 32) are sorted by networks, not partitioned further.
 /// (Measured on 100K and 1M random values against numpy.sort: with the registers sorted by
-/// columns first, 16 registers take 0.85-0.95x the time of 8 for 64-bit lanes.)
+/// columns first, 16 registers take 0.85-0.95x the time of 8 for 64-bit lanes.) Ranges of
+/// 29 to 32 registers are two such leaves merged (`sortThirtyTwoRegisters`).
 let leafRegisters = 16
 
 /// The lane indices (for `vpermt2d`: 0-15 the first register, 16-31 the second) that
@@ -697,6 +698,63 @@ func sortSixteenRegistersOfEight<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar
     for k in 0..<16 { L.store(r[k], p + k &* width, mask: mask(k)) }
 }
 
+/// Sorts 16 to 32 registers' worth of elements (`n` > 16 registers): the first sixteen
+/// registers and the rest sorted as leaves of their own, then the two runs merged
+/// (`mergeSixteenRegisterRuns`).
+@inline(never)
+func sortThirtyTwoRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, _: L.Type) {
+    let half = 16 &* L.width
+    sortSixteenRegisters(p, half, L.self)
+    let rest = n &- half
+    if rest > 8 &* L.width {
+        sortSixteenRegisters(p + half, rest, L.self)
+    } else {
+        sortInRegisters(p + half, rest, L.self)
+    }
+    mergeSixteenRegisterRuns(p, n, L.self)
+}
+
+/// Merges the sorted runs `p[0..<16 registers]` and `p[16 registers..<n]` (`n` at most 32
+/// registers): the second, its lanes past `n` the largest value, reversed against the first;
+/// the minima are the lower sixteen registers and the maxima the upper, each a bitonic
+/// sequence sorted by half-cleaners across its registers and then within each.
+@inline(never)
+func mergeSixteenRegisterRuns<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, _: L.Type) {
+    let width = L.width
+    let filler = L.splat(L.largest)
+    let q = p + 16 &* width
+    @inline(__always) func mask(_ k: Int) -> Int { L.firstLanes(n &- (16 &+ k) &* width) }
+    var low = InlineArray<16, __m512i>(repeating: filler), high = InlineArray<16, __m512i>(repeating: filler)
+    for i in 0..<16 {
+        let a = loadRegister(p + i &* width)
+        let b = L.reversed(L.load(q + (15 &- i) &* width, mask: mask(15 &- i), filler: filler))
+        low[i] = L.minimum(a, b)
+        high[i] = L.maximum(a, b)
+    }
+    cleanSixteenRegisters(&low, L.self)
+    for k in 0..<16 { storeRegister(low[k], p + k &* width) }
+    cleanSixteenRegisters(&high, L.self)
+    for k in 0..<16 { L.store(high[k], q + k &* width, mask: mask(k)) }
+}
+
+/// Sorts a bitonic sequence of sixteen registers: half-cleaners across the registers
+/// (distances 8, 4, 2, 1), then within each register.
+@inline(__always)
+func cleanSixteenRegisters<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, _: L.Type) {
+    @inline(__always) func halfClean(_ distance: Int) {
+        for j in 0..<16 where j & distance == 0 {
+            let a = r[j], b = r[j + distance]
+            r[j] = L.minimum(a, b)
+            r[j + distance] = L.maximum(a, b)
+        }
+    }
+    halfClean(8)
+    halfClean(4)
+    halfClean(2)
+    halfClean(1)
+    for j in 0..<16 { r[j] = L.cleanLanes(r[j]) }
+}
+
 /// Merges the sorted runs `r[base..<base + run]` and `r[base + run..<base + 2 * run]` of
 /// registers (`run` 1 to 8) into one: the second reversed against the first, minima and
 /// maxima, half-cleaners between registers, then within each. Call with constant
@@ -767,6 +825,13 @@ func quicksortRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: I
                                      isCancelled: () -> Bool) -> Bool {
     var p = p, n = n, depth = depth
     while n > leafRegisters * L.width {
+        if n > 28 &* L.width && n <= 32 &* L.width {
+            // Two leaves merged cost less than a partition and the leaves it leaves, which
+            // often include a part of more than 16 registers (from 17 or 25 registers, where
+            // the second leaf is small, they measured slower: docs/sort.md).
+            sortThirtyTwoRegisters(p, n, lanes)
+            return true
+        }
         if n >= pollSize && isCancelled() { return false }
         if depth == 0 {
             heapSortRange(p, n)

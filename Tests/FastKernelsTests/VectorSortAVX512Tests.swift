@@ -5,7 +5,8 @@ import KernelLoopsAVX512
 
 /// The AVX-512 quicksort (KernelLoopsAVX512/SortAVX512.swift) against the standard
 /// library's sort: every size through its register widths (8 and 16 lanes), its leaves
-/// (up to 16 registers: 128 elements of 64 bits, 256 of 32) and its unrolled partition
+/// (up to 16 registers: 128 elements of 64 bits, 256 of 32; two of them merged for 29-32
+/// registers: up to 256 and 512) and its unrolled partition
 /// (16 registers and more), orders that defeat pivots, the heap-sort fallback, the splits
 /// for parallel sorts, and cancellation. Runs on CPUs with AVX-512 only.
 final class VectorSortAVX512Tests: XCTestCase {
