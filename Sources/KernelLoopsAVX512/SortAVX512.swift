@@ -738,7 +738,9 @@ func mergeSixteenRegisterRuns<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, 
 }
 
 /// Sorts a bitonic sequence of sixteen registers: half-cleaners across the registers
-/// (distances 8, 4, 2, 1), then within each register.
+/// (distances 8, 4, 2, 1), then within each register. (The same steps as the end of
+/// `mergeRegisterRuns`; one function for both made the compiler stop inlining that one,
+/// whose loops then ran with the run length a variable and the registers on the stack.)
 @inline(__always)
 func cleanSixteenRegisters<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, _: L.Type) {
     @inline(__always) func halfClean(_ distance: Int) {

@@ -1,6 +1,19 @@
 import XCTest
 @testable import FastKernels
 
+/// `blocks` 64-byte blocks: first 16 blocks of byte values spread over every offset of a
+/// block (byte i is i / 16 + step * i: all 256 values, each at 16 offsets or more), then
+/// pseudo-random bytes from `seed`.
+func everyByteAtEveryOffset(blocks: Int, step: Int, seed: UInt64) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: blocks * 64)
+    var state = seed
+    for i in bytes.indices {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        bytes[i] = i < 256 * 16 ? UInt8(truncatingIfNeeded: i / 16 + step * i) : UInt8(truncatingIfNeeded: state >> 56)
+    }
+    return bytes
+}
+
 final class WordCountTests: XCTestCase {
     /// The words of `result` in order, with their counts and ASCII flags.
     func words(_ result: consuming WordCountResult) -> [(String, Int, Bool)] {
@@ -117,12 +130,7 @@ final class WordCountTests: XCTestCase {
         // Every byte value at every position of a block: the masks of each tier the CPU
         // has (the baseline always) mark ASCII whitespace and non-ASCII bytes, nothing else.
         let blocks = 64
-        var bytes = [UInt8](repeating: 0, count: blocks * 64)
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        for i in bytes.indices {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            bytes[i] = i < 256 * 16 ? UInt8(truncatingIfNeeded: i / 16 + i) : UInt8(truncatingIfNeeded: state >> 56)
-        }
+        let bytes = everyByteAtEveryOffset(blocks: blocks, step: 1, seed: 0x9E37_79B9_7F4A_7C15)
         let tiers = InstructionSet.allCases.filter { $0 <= InstructionSet.supported }
         for tier in tiers {
             let name = tier.name
@@ -146,12 +154,7 @@ final class WordCountTests: XCTestCase {
         // Every byte value at every position of a block: each tier the CPU has copies the blocks
         // with exactly the ASCII capitals lowered, and finds the same masks as without copying.
         let blocks = 64
-        var bytes = [UInt8](repeating: 0, count: blocks * 64)
-        var state: UInt64 = 0x2545_F491_4F6C_DD1D
-        for i in bytes.indices {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            bytes[i] = i < 256 * 16 ? UInt8(truncatingIfNeeded: i / 16 + 3 * i) : UInt8(truncatingIfNeeded: state >> 56)
-        }
+        let bytes = everyByteAtEveryOffset(blocks: blocks, step: 3, seed: 0x2545_F491_4F6C_DD1D)
         let expectedCopy = bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
         for tier in InstructionSet.allCases.filter({ $0 <= InstructionSet.supported }) {
             var whitespace = [UInt64](repeating: 0, count: blocks), nonASCII = [UInt64](repeating: 0, count: blocks)
