@@ -222,7 +222,7 @@ func countShortText<R, E: Error>(_ text: UnsafeRawBufferPointer, _ scratch: Unsa
         // pass); the rest copied, padded with spaces (every scan stops there), then masked.
         let whole = n >> 6
         if let source = text.baseAddress?.assumingMemoryBound(to: UInt8.self) {
-            computeBoundaryMasksLowering(source, whole, lowered, masks, masks + layout.blocks)
+            if whole > 0 { computeBoundaryMasksLowering(source, whole, lowered, masks, masks + layout.blocks) }
             copyLowering(source + whole * 64, lowered + whole * 64, n - whole * 64)
         }
         (lowered + n).initialize(repeating: 0x20, count: layout.blocks * 64 - n)
