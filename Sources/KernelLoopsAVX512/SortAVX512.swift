@@ -698,19 +698,14 @@ func sortSixteenRegistersOfEight<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar
     for k in 0..<16 { L.store(r[k], p + k &* width, mask: mask(k)) }
 }
 
-/// Sorts 16 to 32 registers' worth of elements (`n` > 16 registers): the first sixteen
-/// registers and the rest sorted as leaves of their own, then the two runs merged
-/// (`mergeSixteenRegisterRuns`).
+/// Sorts 24 to 32 registers' worth of elements (`n` > 24 registers): the first sixteen
+/// registers and the rest (more than 8) sorted as leaves of 16 registers of their own, then
+/// the two runs merged (`mergeSixteenRegisterRuns`).
 @inline(never)
 func sortThirtyTwoRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, _: L.Type) {
     let half = 16 &* L.width
     sortSixteenRegisters(p, half, L.self)
-    let rest = n &- half
-    if rest > 8 &* L.width {
-        sortSixteenRegisters(p + half, rest, L.self)
-    } else {
-        sortInRegisters(p + half, rest, L.self)
-    }
+    sortSixteenRegisters(p + half, n &- half, L.self)
     mergeSixteenRegisterRuns(p, n, L.self)
 }
 

@@ -236,7 +236,7 @@ public let keptScratchLimit = 4 << 20
 /// Only the pages a call touches become resident, and the block keeps them between calls:
 /// mapped afresh, they cost a page fault each, zeroed by the kernel, on every call (counts
 /// of 200 KB to 1 MB of English prose took 1.19-1.31x the time).
-public let sparseKeptScratchLimit = 32 << 20
+let sparseKeptScratchLimit = 32 << 20
 
 /// The thread's kept block: a 64-byte header (byte 0: in use; bytes 8..<16: the capacity
 /// after the header) then the scratch.

@@ -52,19 +52,26 @@ func computeBoundaryMasksLowering(_ text: UnsafePointer<UInt8>, _ blocks: Int, _
 func wordBoundaryMasksLoweringBaseline(_ text: UnsafePointer<UInt8>, _ blocks: Int, _ lowered: UnsafeMutablePointer<UInt8>,
                                        _ whitespace: UnsafeMutablePointer<UInt64>,
                                        _ nonASCII: UnsafeMutablePointer<UInt64>) {
-    let raw = UnsafeRawPointer(text), target = UnsafeMutableRawPointer(lowered)
     for block in 0..<blocks {
-        var ws: UInt64 = 0, high: UInt64 = 0
-        for k in 0..<8 {
-            let offset = block &* 64 &+ k &* 8
-            let x = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            target.storeBytes(of: lowerASCII(x), toByteOffset: offset, as: UInt64.self)
-            ws |= gatherFlags(whitespaceMask(x)) << UInt64(8 * k)
-            high |= gatherFlags(x & highBits) << UInt64(8 * k)
-        }
-        whitespace[block] = ws
-        nonASCII[block] = high
+        (whitespace[block], nonASCII[block]) = baselineBlockMasks(text, block, lowering: lowered)
     }
+}
+
+/// The whitespace and non-ASCII masks of the 64 bytes of `block`, eight at a time; with
+/// `lowering`, each eight also stored there (at the same offset) with its ASCII capitals lowered.
+@inline(__always)
+func baselineBlockMasks(_ text: UnsafePointer<UInt8>, _ block: Int,
+                        lowering target: UnsafeMutablePointer<UInt8>? = nil) -> (whitespace: UInt64, nonASCII: UInt64) {
+    let raw = UnsafeRawPointer(text)
+    var ws: UInt64 = 0, high: UInt64 = 0
+    for k in 0..<8 {
+        let offset = block &* 64 &+ k &* 8
+        let x = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        if let target { UnsafeMutableRawPointer(target).storeBytes(of: lowerASCII(x), toByteOffset: offset, as: UInt64.self) }
+        ws |= gatherFlags(whitespaceMask(x)) << UInt64(8 * k)
+        high |= gatherFlags(x & highBits) << UInt64(8 * k)
+    }
+    return (ws, high)
 }
 
 /// The baseline masks: eight bytes at a time (SWAR, ByteMasks.swift), the flag bits
@@ -72,16 +79,8 @@ func wordBoundaryMasksLoweringBaseline(_ text: UnsafePointer<UInt8>, _ blocks: I
 @inline(never)
 func wordBoundaryMasksBaseline(_ text: UnsafePointer<UInt8>, _ blocks: Int,
                                _ whitespace: UnsafeMutablePointer<UInt64>, _ nonASCII: UnsafeMutablePointer<UInt64>) {
-    let raw = UnsafeRawPointer(text)
     for block in 0..<blocks {
-        var ws: UInt64 = 0, high: UInt64 = 0
-        for k in 0..<8 {
-            let x = raw.loadUnaligned(fromByteOffset: block &* 64 &+ k &* 8, as: UInt64.self)
-            ws |= gatherFlags(whitespaceMask(x)) << UInt64(8 * k)
-            high |= gatherFlags(x & highBits) << UInt64(8 * k)
-        }
-        whitespace[block] = ws
-        nonASCII[block] = high
+        (whitespace[block], nonASCII[block]) = baselineBlockMasks(text, block)
     }
 }
 
