@@ -119,8 +119,11 @@ final class RadixSortTests: XCTestCase {
 
     /// From 257 to 4,095 items the sort is chosen from a sample of the keys: packed keys for keys
     /// crowded into a few values of their top bits, the radix sort for keys spread evenly.
+    /// The draws are seeded: the rule reads 64 keys, and a draw of 257 floats in [0, 1) whose
+    /// least is far below the rest looks even to it about once in 27 draws (either sort gives
+    /// the same order; only the speed differs), which made this test fail now and then.
     func testTopDigitsCrowdTellsCrowdedKeysFromEvenOnes() {
-        var generator = SystemRandomNumberGenerator()
+        var generator = LimbsTests.SplitMix64(state: 0x5EED_0257)
         func crowded(_ count: Int, _ key: (Int) -> UInt64) -> Bool {
             let items = (0..<count).map { KeyedItem(key: key($0), object: UInt($0)) }
             var range = KeyRange()
