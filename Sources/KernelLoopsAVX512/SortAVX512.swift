@@ -119,7 +119,9 @@ extension Lanes512 {
     /// The bits of the first `count` lanes (none for `count` <= 0, all from `width` on): the
     /// mask of a register at the end of a range, read or written without going past it.
     @inline(__always) static func firstLanes(_ count: Int) -> Int {
-        count >= width ? allLanes : count <= 0 ? 0 : (1 << count) - 1
+        // Without branches (conditional moves): a leaf's registers past its end take
+        // whichever side, so branches here were mispredicted about once a leaf.
+        (1 &<< Swift.min(Swift.max(count, 0), width)) &- 1
     }
 
     /// The lanes of `v` whose bit is set in `mask`, packed to the front (the rest 0).
@@ -667,7 +669,7 @@ func sortSixteenRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n:
     merge(0, 1); merge(2, 1); merge(4, 1); merge(6, 1); merge(8, 1); merge(10, 1); merge(12, 1); merge(14, 1)
     merge(0, 2); merge(4, 2); merge(8, 2); merge(12, 2)
     merge(0, 4); merge(8, 4)
-    merge(0, 8)
+    mergeEightRegisterRuns(&r, L.self)
     for k in 0..<16 { L.store(r[k], p + k &* width, mask: mask(k)) }
 }
 
@@ -675,7 +677,8 @@ func sortSixteenRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n:
 /// registers (`sortColumnsOfSixteen`), then each half transposed, so that registers 2j and
 /// 2j + 1 hold column j in order: runs of two registers, merged in pairs, fours and all
 /// eight. One level of merges fewer than sorting two groups of eight registers by columns
-/// (1,218 instructions against 1,471, 109 stack accesses against 204, for doubles).
+/// (1,218 instructions against 1,471, 109 stack accesses against 204, for doubles; 962 since
+/// the last merge is written out and the masks are branch-free).
 @inline(never)
 func sortSixteenRegistersOfEight<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, _: L.Type) {
     let width = L.width
@@ -694,7 +697,7 @@ func sortSixteenRegistersOfEight<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar
     mergeRegisterRuns(&r, base: 0, run: 2, L.self); mergeRegisterRuns(&r, base: 4, run: 2, L.self)
     mergeRegisterRuns(&r, base: 8, run: 2, L.self); mergeRegisterRuns(&r, base: 12, run: 2, L.self)
     mergeRegisterRuns(&r, base: 0, run: 4, L.self); mergeRegisterRuns(&r, base: 8, run: 4, L.self)
-    mergeRegisterRuns(&r, base: 0, run: 8, L.self)
+    mergeEightRegisterRuns(&r, L.self)
     for k in 0..<16 { L.store(r[k], p + k &* width, mask: mask(k)) }
 }
 
@@ -733,29 +736,59 @@ func mergeSixteenRegisterRuns<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, 
 }
 
 /// Sorts a bitonic sequence of sixteen registers: half-cleaners across the registers
-/// (distances 8, 4, 2, 1), then within each register. (The same steps as the end of
-/// `mergeRegisterRuns`; one function for both made the compiler stop inlining that one,
-/// whose loops then ran with the run length a variable and the registers on the stack.)
+/// (distances 8, 4, 2, 1), then within each register.
 @inline(__always)
 func cleanSixteenRegisters<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, _: L.Type) {
-    @inline(__always) func halfClean(_ distance: Int) {
-        for j in 0..<16 where j & distance == 0 {
-            let a = r[j], b = r[j + distance]
-            r[j] = L.minimum(a, b)
-            r[j + distance] = L.maximum(a, b)
-        }
+    halfCleanSixteen(&r, distance: 8, L.self)
+    cleanSixteenRegistersFromFour(&r, L.self)
+}
+
+/// The end of a bitonic merge of sixteen registers whose registers `j` and `j + 8` are
+/// already in order: half-cleaners at distances 4, 2 and 1, then within each register.
+@inline(__always)
+func cleanSixteenRegistersFromFour<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, _: L.Type) {
+    halfCleanSixteen(&r, distance: 4, L.self)
+    halfCleanSixteen(&r, distance: 2, L.self)
+    halfCleanSixteen(&r, distance: 1, L.self)
+    r[0] = L.cleanLanes(r[0]); r[1] = L.cleanLanes(r[1]); r[2] = L.cleanLanes(r[2]); r[3] = L.cleanLanes(r[3])
+    r[4] = L.cleanLanes(r[4]); r[5] = L.cleanLanes(r[5]); r[6] = L.cleanLanes(r[6]); r[7] = L.cleanLanes(r[7])
+    r[8] = L.cleanLanes(r[8]); r[9] = L.cleanLanes(r[9]); r[10] = L.cleanLanes(r[10]); r[11] = L.cleanLanes(r[11])
+    r[12] = L.cleanLanes(r[12]); r[13] = L.cleanLanes(r[13]); r[14] = L.cleanLanes(r[14]); r[15] = L.cleanLanes(r[15])
+}
+
+/// One layer of half-cleaners across sixteen registers: registers `j` and `j + distance`
+/// (8, 4, 2 or 1), for each `j` without that bit, exchanged into order. Written out: as
+/// loops over the sixteen (`for j in 0..<16 where ...`) the compiler kept them as loops
+/// over the registers' copies on the stack, which made the 64-bit leaf's last merge and
+/// the 32-register merge the slowest parts of a sort (docs/sort.md).
+@inline(__always)
+func halfCleanSixteen<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, distance: Int, _: L.Type) {
+    @inline(__always) func exchange(_ i: Int, _ j: Int) {
+        let a = r[i], b = r[j]
+        r[i] = L.minimum(a, b)
+        r[j] = L.maximum(a, b)
     }
-    halfClean(8)
-    halfClean(4)
-    halfClean(2)
-    halfClean(1)
-    for j in 0..<16 { r[j] = L.cleanLanes(r[j]) }
+    switch distance {
+    case 8:
+        exchange(0, 8); exchange(1, 9); exchange(2, 10); exchange(3, 11)
+        exchange(4, 12); exchange(5, 13); exchange(6, 14); exchange(7, 15)
+    case 4:
+        exchange(0, 4); exchange(1, 5); exchange(2, 6); exchange(3, 7)
+        exchange(8, 12); exchange(9, 13); exchange(10, 14); exchange(11, 15)
+    case 2:
+        exchange(0, 2); exchange(1, 3); exchange(4, 6); exchange(5, 7)
+        exchange(8, 10); exchange(9, 11); exchange(12, 14); exchange(13, 15)
+    default:
+        exchange(0, 1); exchange(2, 3); exchange(4, 5); exchange(6, 7)
+        exchange(8, 9); exchange(10, 11); exchange(12, 13); exchange(14, 15)
+    }
 }
 
 /// Merges the sorted runs `r[base..<base + run]` and `r[base + run..<base + 2 * run]` of
-/// registers (`run` 1 to 8) into one: the second reversed against the first, minima and
-/// maxima, half-cleaners between registers, then within each. Call with constant
-/// arguments only (the loops are then unrolled and the registers stay registers).
+/// registers (`run` 1, 2 or 4) into one: the second reversed against the first, minima
+/// and maxima, half-cleaners between registers, then within each. Call with constant
+/// arguments only (the loops are then unrolled and the registers stay registers); runs
+/// of 8 are `mergeEightRegisterRuns`.
 @inline(__always)
 func mergeRegisterRuns<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, base: Int, run: Int, _: L.Type) {
     var low = r, high = r
@@ -780,6 +813,26 @@ func mergeRegisterRuns<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, base: I
     halfClean(2)
     halfClean(1)
     for j in base..<(base + 2 * run) { r[j] = L.cleanLanes(r[j]) }
+}
+
+/// Merges the sorted runs `r[0..<8]` and `r[8..<16]`, as `mergeRegisterRuns` merges shorter
+/// runs, every step written out (see `halfCleanSixteen`).
+@inline(__always)
+func mergeEightRegisterRuns<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, _: L.Type) {
+    @inline(__always) func exchangeReversed(_ i: Int) {
+        let a = r[i], b = L.reversed(r[15 &- i])
+        r[i] = L.minimum(a, b)
+        r[15 &- i] = L.maximum(a, b)
+    }
+    exchangeReversed(0); exchangeReversed(1); exchangeReversed(2); exchangeReversed(3)
+    exchangeReversed(4); exchangeReversed(5); exchangeReversed(6); exchangeReversed(7)
+    // The maxima now run from r[15] down to r[8]: reversed in place, they are a bitonic
+    // sequence in order r[8..<16], like the minima in r[0..<8].
+    var t = r[8]; r[8] = r[15]; r[15] = t
+    t = r[9]; r[9] = r[14]; r[14] = t
+    t = r[10]; r[10] = r[13]; r[13] = t
+    t = r[11]; r[11] = r[12]; r[12] = t
+    cleanSixteenRegistersFromFour(&r, L.self)
 }
 
 /// Heap sort: the worst-case bound of a range whose pivots kept failing.
