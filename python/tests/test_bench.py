@@ -4,6 +4,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -291,3 +292,25 @@ def test_sweep_plot_marks_collisions_and_handles_nothing():
     assert report.sweep_plot([]) == "(no speed-up to plot)"
     assert report.sweep_text([]) == ""
     assert ET.fromstring(report.svg([], "m")).tag.endswith("svg")
+
+
+def test_sizes_script_cycles_through_distinct_inputs(tmp_path):
+    """benchmarks/sizes.py --distinct: each size's samples run both sides on the same several
+    different inputs (checked answer by answer), and the JSON says how many."""
+    pytest.importorskip("numpy")
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "sizes.py"
+    if not script.exists():
+        pytest.skip("benchmarks/ is not beside the tests")
+    out = tmp_path / "sizes.json"
+    completed = subprocess.run([sys.executable, str(script), "--quick", "--max-n", "10", "--only", "sort",
+                                "--distinct", "--json", str(out)], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    record = json.loads(out.read_text())
+    # min(64, 65536 // n, max_n // n) different inputs from n = 2 on; sizes 0 and 1 have one.
+    assert record["distinct_inputs"] == {"0": 1, "1": 1, "2": 5, "5": 2, "10": 1}
+    assert record["wrong_answers_or_errors"] == 0
+    for row in record["rows"]:
+        for cell in row["cells"]:
+            assert cell["status"] == "ok"
+            assert cell["calls_per_sample"] % record["distinct_inputs"][str(cell["n"])] == 0
+    assert "distinct inputs: 0: 1, 1: 1, 2: 5, 5: 2, 10: 1" in completed.stdout
