@@ -207,30 +207,33 @@ extension Lanes512 {
     }
 
     /// The lanes sorted ascending: a bitonic network within the register.
+    /// (The steps here are written out, not loops: for 16 lanes the compiler kept the loops,
+    /// choosing each permutation by branches.)
     @inline(__always) static func sortLanes(_ v: __m512i) -> __m512i {
-        var x = v
-        var block = 2
-        while block <= width {
-            x = layer(x, reversed(x, block: block), upper: lanesWithBit(block / 2))
-            var distance = block / 4
-            while distance >= 1 {
-                x = layer(x, swapped(x, distance: distance), upper: lanesWithBit(distance))
-                distance /= 2
-            }
-            block *= 2
-        }
+        var x = mergeLanes(v, block: 2)
+        x = mergeLanes(x, block: 4)
+        x = mergeLanes(x, block: 8)
+        if width == 16 { x = mergeLanes(x, block: 16) }
+        return x
+    }
+
+    /// Each block of `block` lanes (2, 4, 8 or 16) whose two halves are sorted, merged: the
+    /// first half against the second reversed, then half-cleaners within the block.
+    @inline(__always) static func mergeLanes(_ v: __m512i, block: Int) -> __m512i {
+        var x = layer(v, reversed(v, block: block), upper: lanesWithBit(block / 2))
+        if block >= 16 { x = layer(x, swapped(x, distance: 4), upper: lanesWithBit(4)) }
+        if block >= 8 { x = layer(x, swapped(x, distance: 2), upper: lanesWithBit(2)) }
+        if block >= 4 { x = layer(x, swapped(x, distance: 1), upper: lanesWithBit(1)) }
         return x
     }
 
     /// A bitonic sequence of lanes sorted ascending (the half-cleaners within the register).
     @inline(__always) static func cleanLanes(_ v: __m512i) -> __m512i {
         var x = v
-        var distance = width / 2
-        while distance >= 1 {
-            x = layer(x, swapped(x, distance: distance), upper: lanesWithBit(distance))
-            distance /= 2
-        }
-        return x
+        if width == 16 { x = layer(x, swapped(x, distance: 8), upper: lanesWithBit(8)) }
+        x = layer(x, swapped(x, distance: 4), upper: lanesWithBit(4))
+        x = layer(x, swapped(x, distance: 2), upper: lanesWithBit(2))
+        return layer(x, swapped(x, distance: 1), upper: lanesWithBit(1))
     }
 
     /// The whole register reversed.
@@ -435,13 +438,19 @@ func mergeRegisters8<L: Lanes512>(_ r0: inout __m512i, _ r1: inout __m512i, _ r2
     r7 = L.cleanLanes(L.maximum(h2, h3))
 }
 
-/// Sorts the elements of eight registers of 8 lanes: each column (lane) sorted across
-/// the registers by an optimal 19-comparator network (a comparator is a whole-register
-/// min and max), the 8 x 8 lanes transposed, so that each register holds a sorted column,
-/// then the registers merged in pairs, fours and all eight. The columns' network and the
-/// transpose cost 62 instructions where sorting each register within itself cost 144.
+/// A number of lanes as a type (2, 4, 8 or 16): the merges below, specialized for it, have
+/// their permutations as constants whether or not the compiler inlines them (with the
+/// number an argument of a function not inlined, it chose permutations by branches).
+protocol LaneBlock { static var lanes: Int { get } }
+enum BlockOfTwo: LaneBlock { @inline(__always) static var lanes: Int { 2 } }
+enum BlockOfFour: LaneBlock { @inline(__always) static var lanes: Int { 4 } }
+enum BlockOfEight: LaneBlock { @inline(__always) static var lanes: Int { 8 } }
+enum BlockOfSixteen: LaneBlock { @inline(__always) static var lanes: Int { 16 } }
+
+/// Sorts each column (lane) of eight registers across the registers by an optimal
+/// 19-comparator network (a comparator is a whole-register min and max).
 @inline(__always)
-func sortEightRegistersByColumns<L: Lanes512>(_ r: inout InlineArray<8, __m512i>, _ lanes: L.Type) {
+func sortColumnsOfEight<L: Lanes512>(_ r: inout InlineArray<8, __m512i>, _ lanes: L.Type) {
     @inline(__always) func exchange(_ i: Int, _ j: Int) {
         let a = r[i], b = r[j]
         r[i] = L.minimum(a, b)
@@ -453,32 +462,28 @@ func sortEightRegistersByColumns<L: Lanes512>(_ r: inout InlineArray<8, __m512i>
     exchange(2, 4); exchange(3, 5)
     exchange(1, 4); exchange(3, 6)
     exchange(1, 2); exchange(3, 4); exchange(5, 6)
-    transposeEightByEight(&r)
 }
 
-/// Transposes 8 registers of 8 lanes of 64 bits: lane j of register i goes to lane i of
-/// register j (pairs of registers interleaved by lanes, then by pairs of lanes, then by halves).
-@inline(__always)
-func transposeEightByEight(_ r: inout InlineArray<8, __m512i>) {
-    var a = r
-    for i in stride(from: 0, to: 8, by: 2) {
-        let x = r[i], y = r[i + 1]
-        a[i] = __m512i(x[0], y[0], x[2], y[2], x[4], y[4], x[6], y[6])
-        a[i + 1] = __m512i(x[1], y[1], x[3], y[3], x[5], y[5], x[7], y[7])
+/// `foldMergeOfSixteenRegisters` for eight registers (three levels between registers).
+@inline(never)
+func foldMergeOfEightRegisters<L: Lanes512, B: LaneBlock>(_ r: inout InlineArray<8, __m512i>, _: B.Type, _: L.Type) {
+    let block = B.lanes
+    @inline(__always) func reverse(_ i: Int) { r[i] = L.reversed(r[i], block: block) }
+    @inline(__always) func exchange(_ i: Int, _ j: Int) {
+        let a = r[i], b = r[j]
+        r[i] = L.minimum(a, b)
+        r[j] = L.maximum(a, b)
     }
-    var b = a
-    for base in stride(from: 0, to: 8, by: 4) {
-        for k in 0..<2 {
-            let x = a[base + k], y = a[base + 2 + k]
-            b[base + k] = __m512i(x[0], x[1], y[0], y[1], x[4], x[5], y[4], y[5])
-            b[base + 2 + k] = __m512i(x[2], x[3], y[2], y[3], x[6], x[7], y[6], y[7])
-        }
-    }
-    for k in 0..<4 {
-        let x = b[k], y = b[4 + k]
-        r[k] = __m512i(x[0], x[1], x[2], x[3], y[0], y[1], y[2], y[3])
-        r[4 + k] = __m512i(x[4], x[5], x[6], x[7], y[4], y[5], y[6], y[7])
-    }
+    reverse(4); reverse(5); reverse(6); reverse(7)
+    exchange(0, 7); exchange(1, 6); exchange(2, 5); exchange(3, 4)
+    reverse(2); reverse(3); reverse(6); reverse(7)
+    exchange(0, 3); exchange(1, 2); exchange(4, 7); exchange(5, 6)
+    reverse(1); reverse(3); reverse(5); reverse(7)
+    exchange(0, 1); exchange(2, 3); exchange(4, 5); exchange(6, 7)
+    r[0] = L.mergeLanes(r[0], block: block); r[1] = L.mergeLanes(r[1], block: block)
+    r[2] = L.mergeLanes(r[2], block: block); r[3] = L.mergeLanes(r[3], block: block)
+    r[4] = L.mergeLanes(r[4], block: block); r[5] = L.mergeLanes(r[5], block: block)
+    r[6] = L.mergeLanes(r[6], block: block); r[7] = L.mergeLanes(r[7], block: block)
 }
 
 /// Sorts up to 8 registers' worth of elements (64 of 64 bits, 128 of 32): read by
@@ -503,27 +508,18 @@ func sortInRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int,
         store(r1, 1)
         return
     }
-    if width == 8 && n > 4 * width {
-        // Eight registers of 8 lanes: by columns (see above), no network within the registers.
+    if n > 4 * width {
+        // Eight registers: by columns and folded merges, as sixteen (`sortSixteenRegisters`).
         @inline(__always) func raw(_ k: Int) -> __m512i { L.load(p + k &* width, mask: mask(k), filler: filler) }
-        var r: InlineArray<8, __m512i> = [raw(0), raw(1), raw(2), raw(3), raw(4), raw(5), raw(6), raw(7)]
-        sortEightRegistersByColumns(&r, lanes)
-        var (s0, s1, s2, s3, s4, s5, s6, s7) = (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
-        mergeRegisters2(&s0, &s1, lanes)
-        mergeRegisters2(&s2, &s3, lanes)
-        mergeRegisters2(&s4, &s5, lanes)
-        mergeRegisters2(&s6, &s7, lanes)
-        mergeRegisters4(&s0, &s1, &s2, &s3, lanes)
-        mergeRegisters4(&s4, &s5, &s6, &s7, lanes)
-        mergeRegisters8(&s0, &s1, &s2, &s3, &s4, &s5, &s6, &s7, lanes)
-        store(s0, 0)
-        store(s1, 1)
-        store(s2, 2)
-        store(s3, 3)
-        store(s4, 4)
-        store(s5, 5)
-        store(s6, 6)
-        store(s7, 7)
+        var r: InlineArray<8, __m512i> = [loadRegister(p), loadRegister(p + width), loadRegister(p + 2 &* width),
+                                          loadRegister(p + 3 &* width), raw(4), raw(5), raw(6), raw(7)]
+        sortColumnsOfEight(&r, lanes)
+        foldMergeOfEightRegisters(&r, BlockOfTwo.self, lanes)
+        foldMergeOfEightRegisters(&r, BlockOfFour.self, lanes)
+        foldMergeOfEightRegisters(&r, BlockOfEight.self, lanes)
+        if width == 16 { foldMergeOfEightRegisters(&r, BlockOfSixteen.self, lanes) }
+        for k in 0..<4 { storeRegister(r[k], p + k &* width) }
+        for k in 4..<8 { store(r[k], k) }
         return
     }
     var r0 = load(0), r1 = load(1), r2 = load(2), r3 = load(3)
@@ -559,24 +555,6 @@ func sortInRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int,
 /// 29 to 32 registers are two such leaves merged (`sortThirtyTwoRegisters`).
 let leafRegisters = 16
 
-/// The lane indices (for `vpermt2d`: 0-15 the first register, 16-31 the second) that
-/// interleave two registers of 16 lanes of 32 bits by groups of `group` lanes (1, 2, 4;
-/// otherwise 8): the low result takes the even groups of each alternately, the high one
-/// the odd groups. One stage of a 16 x 16 transpose.
-@inline(__always)
-func interleaveIndices(group: Int) -> (SIMD16<Int32>, SIMD16<Int32>) {
-    switch group {
-    case 1: return (SIMD16<Int32>(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30),
-                   SIMD16<Int32>(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31))
-    case 2: return (SIMD16<Int32>(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29),
-                   SIMD16<Int32>(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31))
-    case 4: return (SIMD16<Int32>(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27),
-                   SIMD16<Int32>(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31))
-    default: return (SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
-                    SIMD16<Int32>(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31))
-    }
-}
-
 /// Sorts each column (lane) of sixteen registers across the registers by Batcher's odd-even
 /// merge network of 16 inputs (63 comparators, each a whole-register min and max; checked on
 /// all 2^16 inputs of 0s and 1s).
@@ -595,110 +573,6 @@ func sortColumnsOfSixteen<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, _: L
     exchange(2, 10); exchange(3, 11); exchange(4, 12); exchange(5, 13); exchange(6, 14); exchange(7, 15); exchange(4, 8); exchange(5, 9)
     exchange(6, 10); exchange(7, 11); exchange(2, 4); exchange(3, 5); exchange(6, 8); exchange(7, 9); exchange(10, 12); exchange(11, 13)
     exchange(1, 2); exchange(3, 4); exchange(5, 6); exchange(7, 8); exchange(9, 10); exchange(11, 12); exchange(13, 14)
-}
-
-/// Sorts the elements of sixteen registers of 16 lanes of 32 bits: each column sorted
-/// across the registers by Batcher's odd-even merge network (63 comparators, each a
-/// whole-register min and max), then the 16 x 16 lanes transposed in four stages of
-/// two-register permutations, so that each register holds a sorted column: 190
-/// instructions where sorting each register within itself took 480.
-@inline(__always)
-func sortSixteenRegistersByColumns<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, _: L.Type) {
-    sortColumnsOfSixteen(&r, L.self)
-    @inline(__always) func interleave(_ r: inout InlineArray<16, __m512i>, _ i: Int, _ j: Int, group: Int) {
-        let (low, high) = interleaveIndices(group: group)
-        let x = r[i], y = r[j]
-        r[i] = _mm512_permutex2var_epi32(x, unsafeBitCast(low, to: __m512i.self), y)
-        r[j] = _mm512_permutex2var_epi32(x, unsafeBitCast(high, to: __m512i.self), y)
-    }
-    interleave(&r, 0, 1, group: 1); interleave(&r, 2, 3, group: 1); interleave(&r, 4, 5, group: 1); interleave(&r, 6, 7, group: 1)
-    interleave(&r, 8, 9, group: 1); interleave(&r, 10, 11, group: 1); interleave(&r, 12, 13, group: 1); interleave(&r, 14, 15, group: 1)
-    interleave(&r, 0, 2, group: 2); interleave(&r, 1, 3, group: 2); interleave(&r, 4, 6, group: 2); interleave(&r, 5, 7, group: 2)
-    interleave(&r, 8, 10, group: 2); interleave(&r, 9, 11, group: 2); interleave(&r, 12, 14, group: 2); interleave(&r, 13, 15, group: 2)
-    interleave(&r, 0, 4, group: 4); interleave(&r, 1, 5, group: 4); interleave(&r, 2, 6, group: 4); interleave(&r, 3, 7, group: 4)
-    interleave(&r, 8, 12, group: 4); interleave(&r, 9, 13, group: 4); interleave(&r, 10, 14, group: 4); interleave(&r, 11, 15, group: 4)
-    interleave(&r, 0, 8, group: 8); interleave(&r, 1, 9, group: 8); interleave(&r, 2, 10, group: 8); interleave(&r, 3, 11, group: 8)
-    interleave(&r, 4, 12, group: 8); interleave(&r, 5, 13, group: 8); interleave(&r, 6, 14, group: 8); interleave(&r, 7, 15, group: 8)
-}
-
-/// Sixteen registers' worth of `p[0..<n]` (the lanes past `n` the largest value), each
-/// register a sorted column (`sortSixteenRegistersByColumns`), into `r`. Not inlined into
-/// the merges that follow, for Int32 lanes: inlined, the compiler spilled twice as many
-/// registers as for floats, and the leaf measured slower than in-register networks; out of
-/// line, 0.75x their time (1M and 100K elements). For floats inlined measured 5% faster.
-@inline(never)
-func loadSortingColumns<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, into r: inout InlineArray<16, __m512i>,
-                                     lanes: L.Type) {
-    let width = L.width
-    let filler = L.splat(L.largest)
-    @inline(__always) func raw(_ k: Int) -> __m512i {
-        L.load(p + k &* width, mask: L.firstLanes(n &- k &* width), filler: filler)
-    }
-    r = [raw(0), raw(1), raw(2), raw(3), raw(4), raw(5), raw(6), raw(7),
-         raw(8), raw(9), raw(10), raw(11), raw(12), raw(13), raw(14), raw(15)]
-    sortSixteenRegistersByColumns(&r, lanes)
-}
-
-/// Sorts 8 to 16 registers' worth of elements (`n` > 8 registers), as `sortInRegisters`
-/// does up to 8: for 32-bit lanes each register sorted (all sixteen by columns), then runs
-/// of 1, 2, 4 and 8 registers merged in pairs by bitonic merges across registers
-/// (`mergeRegisterRuns`); 64-bit lanes go to `sortSixteenRegistersOfEight`.
-@inline(never)
-func sortSixteenRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, _: L.Type) {
-    if L.width == 8 { return sortSixteenRegistersOfEight(p, n, L.self) }
-    let width = L.width
-    let filler = L.splat(L.largest)
-    @inline(__always) func mask(_ k: Int) -> Int { L.firstLanes(n &- k &* width) }
-    @inline(__always) func raw(_ k: Int) -> __m512i { L.load(p + k &* width, mask: mask(k), filler: filler) }
-    var r: InlineArray<16, __m512i>
-    // By columns for floats only: for Int32 lanes the compiler spills twice as many registers
-    // (599 stack accesses against 344) and the leaf measured 5-13% slower than sorting each
-    // register within itself; for floats 25% faster (1M and 100K elements, against np.sort).
-    if width == 16 && L.Scalar.self == Float.self {
-        r = [raw(0), raw(1), raw(2), raw(3), raw(4), raw(5), raw(6), raw(7),
-             raw(8), raw(9), raw(10), raw(11), raw(12), raw(13), raw(14), raw(15)]
-        sortSixteenRegistersByColumns(&r, L.self)
-    } else {
-        // Int32: the same, in a function of its own (see `loadSortingColumns`).
-        r = InlineArray<16, __m512i>(repeating: filler)
-        loadSortingColumns(p, n, into: &r, lanes: L.self)
-    }
-    // Constant arguments only: the loops are then unrolled and the registers stay registers
-    // (with the run length a loop variable, they went to the stack).
-    @inline(__always) func merge(_ base: Int, _ run: Int) { mergeRegisterRuns(&r, base: base, run: run, L.self) }
-    merge(0, 1); merge(2, 1); merge(4, 1); merge(6, 1); merge(8, 1); merge(10, 1); merge(12, 1); merge(14, 1)
-    merge(0, 2); merge(4, 2); merge(8, 2); merge(12, 2)
-    merge(0, 4); merge(8, 4)
-    mergeEightRegisterRuns(&r, L.self)
-    for k in 0..<16 { L.store(r[k], p + k &* width, mask: mask(k)) }
-}
-
-/// `sortSixteenRegisters` for 64-bit lanes: the 8 columns of 16 sorted across all sixteen
-/// registers (`sortColumnsOfSixteen`), then each half transposed, so that registers 2j and
-/// 2j + 1 hold column j in order: runs of two registers, merged in pairs, fours and all
-/// eight. One level of merges fewer than sorting two groups of eight registers by columns
-/// (1,218 instructions against 1,471, 109 stack accesses against 204, for doubles; 962 since
-/// the last merge is written out and the masks are branch-free).
-@inline(never)
-func sortSixteenRegistersOfEight<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, _: L.Type) {
-    let width = L.width
-    let filler = L.splat(L.largest)
-    @inline(__always) func mask(_ k: Int) -> Int { L.firstLanes(n &- k &* width) }
-    @inline(__always) func raw(_ k: Int) -> __m512i { L.load(p + k &* width, mask: mask(k), filler: filler) }
-    var r: InlineArray<16, __m512i> = [raw(0), raw(1), raw(2), raw(3), raw(4), raw(5), raw(6), raw(7),
-                                       raw(8), raw(9), raw(10), raw(11), raw(12), raw(13), raw(14), raw(15)]
-    sortColumnsOfSixteen(&r, L.self)
-    var low: InlineArray<8, __m512i> = [r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]]
-    var high: InlineArray<8, __m512i> = [r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]]
-    transposeEightByEight(&low)
-    transposeEightByEight(&high)
-    r = [low[0], high[0], low[1], high[1], low[2], high[2], low[3], high[3],
-         low[4], high[4], low[5], high[5], low[6], high[6], low[7], high[7]]
-    mergeRegisterRuns(&r, base: 0, run: 2, L.self); mergeRegisterRuns(&r, base: 4, run: 2, L.self)
-    mergeRegisterRuns(&r, base: 8, run: 2, L.self); mergeRegisterRuns(&r, base: 12, run: 2, L.self)
-    mergeRegisterRuns(&r, base: 0, run: 4, L.self); mergeRegisterRuns(&r, base: 8, run: 4, L.self)
-    mergeEightRegisterRuns(&r, L.self)
-    for k in 0..<16 { L.store(r[k], p + k &* width, mask: mask(k)) }
 }
 
 /// Sorts 24 to 32 registers' worth of elements (`n` > 24 registers): the first sixteen
@@ -784,55 +658,86 @@ func halfCleanSixteen<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, distance
     }
 }
 
-/// Merges the sorted runs `r[base..<base + run]` and `r[base + run..<base + 2 * run]` of
-/// registers (`run` 1, 2 or 4) into one: the second reversed against the first, minima
-/// and maxima, half-cleaners between registers, then within each. Call with constant
-/// arguments only (the loops are then unrolled and the registers stay registers); runs
-/// of 8 are `mergeEightRegisterRuns`.
-@inline(__always)
-func mergeRegisterRuns<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, base: Int, run: Int, _: L.Type) {
-    var low = r, high = r
-    for i in 0..<run {
-        let a = r[base + i], b = L.reversed(r[base + 2 * run - 1 - i])
-        low[i] = L.minimum(a, b)
-        high[i] = L.maximum(a, b)
-    }
-    for i in 0..<run {
-        r[base + i] = low[i]
-        r[base + run + i] = high[i]
-    }
-    @inline(__always) func halfClean(_ distance: Int) {
-        guard distance < run else { return }
-        for j in base..<(base + 2 * run) where (j - base) & distance == 0 {
-            let a = r[j], b = r[j + distance]
-            r[j] = L.minimum(a, b)
-            r[j + distance] = L.maximum(a, b)
-        }
-    }
-    halfClean(4)
-    halfClean(2)
-    halfClean(1)
-    for j in base..<(base + 2 * run) { r[j] = L.cleanLanes(r[j]) }
+/// Sorts 8 to 16 registers' worth of elements (`n` > 8 registers; the lanes past `n` the
+/// largest value) without transposing them: the columns (lanes) sorted across the sixteen
+/// registers (`sortColumnsOfSixteen`), then, for blocks of 2, 4, 8 (and 16) lanes, the sorted
+/// sequences that adjacent half-blocks hold across the registers merged by compare-exchanges
+/// between registers (`mergeColumnsAcross`) and then within each register
+/// (`Lanes512.mergeLanes`): after the last, the registers hold the elements in order.
+/// (x86-simd-sort's scheme: most compare-exchanges pair whole registers, which needs no
+/// permutation.)
+@inline(never)
+func sortSixteenRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, _: L.Type) {
+    let width = L.width
+    let filler = L.splat(L.largest)
+    @inline(__always) func mask(_ k: Int) -> Int { L.firstLanes(n &- k &* width) }
+    @inline(__always) func raw(_ k: Int) -> __m512i { L.load(p + k &* width, mask: mask(k), filler: filler) }
+    var r: InlineArray<16, __m512i> = [loadRegister(p), loadRegister(p + width), loadRegister(p + 2 &* width),
+                                       loadRegister(p + 3 &* width), loadRegister(p + 4 &* width),
+                                       loadRegister(p + 5 &* width), loadRegister(p + 6 &* width),
+                                       loadRegister(p + 7 &* width),
+                                       raw(8), raw(9), raw(10), raw(11), raw(12), raw(13), raw(14), raw(15)]
+    sortColumnsOfSixteen(&r, L.self)
+    foldMergeOfSixteenRegisters(&r, BlockOfTwo.self, L.self)
+    foldMergeOfSixteenRegisters(&r, BlockOfFour.self, L.self)
+    foldMergeOfSixteenRegisters(&r, BlockOfEight.self, L.self)
+    if width == 16 { foldMergeOfSixteenRegisters(&r, BlockOfSixteen.self, L.self) }
+    for k in 0..<8 { storeRegister(r[k], p + k &* width) }
+    for k in 8..<16 { L.store(r[k], p + k &* width, mask: mask(k)) }
 }
 
-/// Merges the sorted runs `r[0..<8]` and `r[8..<16]`, as `mergeRegisterRuns` merges shorter
-/// runs, every step written out (see `halfCleanSixteen`).
+/// For every pair of adjacent half-blocks of `B.lanes` lanes, the sorted sequences they hold
+/// across the sixteen registers merged into one sorted sequence held by the block: the step
+/// between registers (`mergeColumnsAcross`), then within each (`Lanes512.mergeLanes`).
+@inline(never)
+func foldMergeOfSixteenRegisters<L: Lanes512, B: LaneBlock>(_ r: inout InlineArray<16, __m512i>, _: B.Type, _: L.Type) {
+    mergeColumnsAcross(&r, block: B.lanes, L.self)
+    mergeLanesOfSixteen(&r, block: B.lanes, L.self)
+}
+
+/// The step between registers of merging, for every pair of adjacent half-blocks of
+/// `block` lanes, the sorted sequences they hold across the sixteen registers (a half-block of
+/// register i holds elements i * block / 2 ..< (i + 1) * block / 2 of its sequence, after the
+/// previous step): at each of four levels, the upper half of the registers of each group has
+/// its blocks' lanes reversed and is compare-exchanged with the lower half, outside in. Written
+/// out (as loops the compiler kept the registers on the stack).
 @inline(__always)
-func mergeEightRegisterRuns<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, _: L.Type) {
-    @inline(__always) func exchangeReversed(_ i: Int) {
-        let a = r[i], b = L.reversed(r[15 &- i])
+func mergeColumnsAcross<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, block: Int, _: L.Type) {
+    @inline(__always) func reverse(_ i: Int) { r[i] = L.reversed(r[i], block: block) }
+    @inline(__always) func exchange(_ i: Int, _ j: Int) {
+        let a = r[i], b = r[j]
         r[i] = L.minimum(a, b)
-        r[15 &- i] = L.maximum(a, b)
+        r[j] = L.maximum(a, b)
     }
-    exchangeReversed(0); exchangeReversed(1); exchangeReversed(2); exchangeReversed(3)
-    exchangeReversed(4); exchangeReversed(5); exchangeReversed(6); exchangeReversed(7)
-    // The maxima now run from r[15] down to r[8]: reversed in place, they are a bitonic
-    // sequence in order r[8..<16], like the minima in r[0..<8].
-    var t = r[8]; r[8] = r[15]; r[15] = t
-    t = r[9]; r[9] = r[14]; r[14] = t
-    t = r[10]; r[10] = r[13]; r[13] = t
-    t = r[11]; r[11] = r[12]; r[12] = t
-    cleanSixteenRegistersFromFour(&r, L.self)
+    // Groups of 16.
+    reverse(8); reverse(9); reverse(10); reverse(11); reverse(12); reverse(13); reverse(14); reverse(15)
+    exchange(0, 15); exchange(1, 14); exchange(2, 13); exchange(3, 12)
+    exchange(4, 11); exchange(5, 10); exchange(6, 9); exchange(7, 8)
+    // Groups of 8.
+    reverse(4); reverse(5); reverse(6); reverse(7); reverse(12); reverse(13); reverse(14); reverse(15)
+    exchange(0, 7); exchange(1, 6); exchange(2, 5); exchange(3, 4)
+    exchange(8, 15); exchange(9, 14); exchange(10, 13); exchange(11, 12)
+    // Groups of 4.
+    reverse(2); reverse(3); reverse(6); reverse(7); reverse(10); reverse(11); reverse(14); reverse(15)
+    exchange(0, 3); exchange(1, 2); exchange(4, 7); exchange(5, 6)
+    exchange(8, 11); exchange(9, 10); exchange(12, 15); exchange(13, 14)
+    // Groups of 2.
+    reverse(1); reverse(3); reverse(5); reverse(7); reverse(9); reverse(11); reverse(13); reverse(15)
+    exchange(0, 1); exchange(2, 3); exchange(4, 5); exchange(6, 7)
+    exchange(8, 9); exchange(10, 11); exchange(12, 13); exchange(14, 15)
+}
+
+/// `Lanes512.mergeLanes` on each of sixteen registers, written out.
+@inline(__always)
+func mergeLanesOfSixteen<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, block: Int, _: L.Type) {
+    r[0] = L.mergeLanes(r[0], block: block); r[1] = L.mergeLanes(r[1], block: block)
+    r[2] = L.mergeLanes(r[2], block: block); r[3] = L.mergeLanes(r[3], block: block)
+    r[4] = L.mergeLanes(r[4], block: block); r[5] = L.mergeLanes(r[5], block: block)
+    r[6] = L.mergeLanes(r[6], block: block); r[7] = L.mergeLanes(r[7], block: block)
+    r[8] = L.mergeLanes(r[8], block: block); r[9] = L.mergeLanes(r[9], block: block)
+    r[10] = L.mergeLanes(r[10], block: block); r[11] = L.mergeLanes(r[11], block: block)
+    r[12] = L.mergeLanes(r[12], block: block); r[13] = L.mergeLanes(r[13], block: block)
+    r[14] = L.mergeLanes(r[14], block: block); r[15] = L.mergeLanes(r[15], block: block)
 }
 
 /// Heap sort: the worst-case bound of a range whose pivots kept failing.

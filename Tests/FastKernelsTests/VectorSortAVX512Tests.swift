@@ -21,6 +21,32 @@ final class VectorSortAVX512Tests: XCTestCase {
         }
     }
 
+    /// The leaves are sorting networks (columns, then merges between and within registers):
+    /// a network sorts every input when it sorts every input of 0s and 1s. Random 0/1 inputs of
+    /// every density and the descending steps (ones, then zeros, split anywhere), at sizes up
+    /// to two leaves merged, for all four lane types.
+    func testLeavesSortZerosAndOnes() {
+        var rng = LimbsTests.SplitMix64(state: 0x0_1_0_1)
+        func check<T: Comparable & Numeric>(_: T.Type, width: Int, sort: (UnsafeMutablePointer<T>, Int) -> VectorSortOutcome) {
+            for trial in 0..<600 {
+                let count = trial < 64 ? 32 * width - trial : Int.random(in: 1...(32 * width), using: &rng)
+                let ones = Int.random(in: 0...100, using: &rng)
+                var values: [T] = (0..<count).map { _ in Int.random(in: 0..<100, using: &rng) < ones ? 1 : 0 }
+                if trial % 3 == 0 {
+                    let split = Int.random(in: 0...count, using: &rng)
+                    values = (0..<count).map { $0 < split ? 1 : 0 }
+                }
+                var sorted = values
+                XCTAssertEqual(sorted.withUnsafeMutableBufferPointer { sort($0.baseAddress!, count) }, .sorted)
+                XCTAssertEqual(sorted, values.sorted(), "\(T.self), count \(count)")
+            }
+        }
+        check(Int64.self, width: 8) { sortAVX512($0, count: $1, isCancelled: { false }) }
+        check(Double.self, width: 8) { sortAVX512($0, count: $1, isCancelled: { false }) }
+        check(Int32.self, width: 16) { sortAVX512($0, count: $1, isCancelled: { false }) }
+        check(Float.self, width: 16) { sortAVX512($0, count: $1, isCancelled: { false }) }
+    }
+
     func testLargeArraysAndTheHeapSortFallback() {
         for count in [4_099, 70_001] {
             for depth in count < 10_000 ? [nil, 0, 1, 3] : [nil, 3] as [Int?] {
