@@ -5,12 +5,14 @@ import KernelLoops
 // one; docs/sort.md): the same algorithm on 512-bit registers, 8 lanes of 64 bits
 // or 16 of 32. What AVX-512 changes:
 //
-// - the partition compresses each vector twice in registers (vpcompressq/d: the
-//   lanes below the pivot packed to the front, then the others), no permutation
-//   table: the lows are stored in full at the left end of the output, the highs by a
-//   masked store that ends at its right end. (Compressing stores to memory measured
-//   the same on the Intel machine, but they are microcoded on AMD's Zen 4, where
-//   x86-simd-sort had to avoid them; compressing in registers is fast on both.)
+// - the partition permutes each register of 8 lanes once (vpermq, by a table of 256
+//   permutations: the lanes below the pivot first, then the others) and stores it in
+//   full at both ends of the output; registers of 16 lanes (a table would be 4 MiB) are
+//   compressed twice in registers (vpcompressd: the lows packed to the front, then the
+//   others), the lows stored in full at the left end, the highs by a masked store that
+//   ends at the right end. (Compressing stores to memory measured the same on the Intel
+//   machine, but they are microcoded on AMD's Zen 4, where x86-simd-sort had to avoid
+//   them; compressing in registers is fast on both.)
 // - 64-bit lanes have min and max instructions (vpminsq/vpmaxsq), and a layer of a
 //   sorting network is a min and a max merged under a mask register.
 // - comparisons give mask registers directly: one bit per lane.
@@ -261,12 +263,37 @@ struct BlockOfRegisters {
         (__m512i(), __m512i(), __m512i(), __m512i(), __m512i(), __m512i(), __m512i(), __m512i())
 }
 
+/// For each mask of 8 lanes (bit i set: lane i is below the pivot), the indices for
+/// `vpermq` that put those lanes first, in order, and the others after them: 256 registers,
+/// 16 KiB. A partition of 64-bit lanes permutes each register once and stores it in full at
+/// both ends of its output (the lows land at the left end, the highs at the right; what else
+/// each store writes lies in room already read, and for the last register the two stores
+/// write the same values to the same places), where compressing the lows and the highs took
+/// two `vpcompressq` (two micro-operations each, on the port that also permutes and
+/// compares) and a masked store.
+nonisolated(unsafe) let lowsFirstPermutations: UnsafeRawPointer = {
+    let table = UnsafeMutableRawPointer.allocate(byteCount: 256 &* 64, alignment: 64)
+    for mask in 0..<256 {
+        var next = mask &* 64
+        for lane in 0..<8 where mask >> lane & 1 == 1 {
+            table.storeBytes(of: Int64(lane), toByteOffset: next, as: Int64.self)
+            next &+= 8
+        }
+        for lane in 0..<8 where mask >> lane & 1 == 0 {
+            table.storeBytes(of: Int64(lane), toByteOffset: next, as: Int64.self)
+            next &+= 8
+        }
+    }
+    return UnsafeRawPointer(table)
+}()
+
 /// Moves the elements of `p[0..<n]` below `pivot` to the front and returns how many
 /// there are; the others follow. `n` >= 2 registers.
 ///
 /// The output grows from both ends of the range: a register's lows are stored in full
 /// at the left end (the lanes past them are overwritten later), its highs by a masked
-/// store ending at the right end. The first and last eight registers are read before
+/// store ending at the right end (for 8 lanes: the register permuted, lows first, and
+/// stored in full at both ends). The first and last eight registers are read before
 /// anything is written, and each next eight from the side with less free room, so a
 /// store never reaches an element not yet read.
 @inline(__always)
@@ -284,11 +311,20 @@ func partitionRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: I
         for i in 0..<tailCount { saved[i] = p[vectorEnd + i] }
     }
     var low = 0, high = vectorEnd  // stored: lows at [0, low), highs at [high, vectorEnd)
+    let permutations = lowsFirstPermutations
     @inline(__always) func place(_ v: __m512i) {
         let mask = L.lessMask(v, pivots)
         let lows = mask.nonzeroBitCount, highs = width &- lows
-        storeRegister(L.compress(v, mask), p + low)
-        L.store(L.compress(v, ~mask & L.allLanes), p + (high &- highs), mask: L.allLanes >> lows)
+        if width == 8 {
+            // One permutation puts the lows first and the highs after them; the register is
+            // stored in full at both ends (see `lowsFirstPermutations`).
+            let arranged = _mm512_permutexvar_epi64(permutations.load(fromByteOffset: mask &<< 6, as: __m512i.self), v)
+            storeRegister(arranged, p + low)
+            storeRegister(arranged, p + (high &- width))
+        } else {
+            storeRegister(L.compress(v, mask), p + low)
+            L.store(L.compress(v, ~mask & L.allLanes), p + (high &- highs), mask: L.allLanes >> lows)
+        }
         low &+= lows
         high &-= highs
     }
