@@ -959,3 +959,51 @@ public func partitionAVX512(_ values: UnsafeMutablePointer<Double>, count: Int, 
 public func partitionAVX512(_ values: UnsafeMutablePointer<Float>, count: Int, pivot: Float) -> Int {
     partitionPiece(values, count, pivot: pivot, FloatLanes.self)
 }
+
+// MARK: - Zeros and NaNs before a sort of floats
+
+/// The index of the first of `values` that is -0.0, +0.0 or NaN, or `count` when none is:
+/// a sort of floats needs the exact counts (`scanFloatsAVX2`) only from there on, and random
+/// floats have neither. Four registers at a time, each one AND, one subtraction and one
+/// unsigned compare: |x| - 1 is at least the bits of infinity exactly for zeros (it wraps)
+/// and NaNs.
+@inline(never)
+public func firstZeroOrNaNAVX512(_ values: UnsafePointer<Double>, count: Int) -> Int {
+    typealias V = SIMD8<UInt64>
+    let raw = UnsafeRawPointer(values)
+    let magnitude = V(repeating: UInt64(Int64.max)), one = V(repeating: 1), infinity = V(repeating: 0x7FF0_0000_0000_0000)
+    @inline(__always) func special(_ i: Int) -> SIMDMask<SIMD8<Int64>> {
+        ((raw.loadUnaligned(fromByteOffset: i &* 8, as: V.self) & magnitude) &- one) .>= infinity
+    }
+    var i = 0
+    while i &+ 32 <= count {
+        if any(special(i) .| special(i &+ 8) .| special(i &+ 16) .| special(i &+ 24)) { break }
+        i &+= 32
+    }
+    while i < count {
+        if (values[i].bitPattern & UInt64(Int64.max)) &- 1 >= 0x7FF0_0000_0000_0000 { return i }
+        i &+= 1
+    }
+    return count
+}
+
+/// The same for floats, 16 lanes a register.
+@inline(never)
+public func firstZeroOrNaNAVX512(_ values: UnsafePointer<Float>, count: Int) -> Int {
+    typealias V = SIMD16<UInt32>
+    let raw = UnsafeRawPointer(values)
+    let magnitude = V(repeating: UInt32(Int32.max)), one = V(repeating: 1), infinity = V(repeating: 0x7F80_0000)
+    @inline(__always) func special(_ i: Int) -> SIMDMask<SIMD16<Int32>> {
+        ((raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self) & magnitude) &- one) .>= infinity
+    }
+    var i = 0
+    while i &+ 64 <= count {
+        if any(special(i) .| special(i &+ 16) .| special(i &+ 32) .| special(i &+ 48)) { break }
+        i &+= 64
+    }
+    while i < count {
+        if (values[i].bitPattern & UInt32(Int32.max)) &- 1 >= 0x7F80_0000 { return i }
+        i &+= 1
+    }
+    return count
+}

@@ -47,6 +47,43 @@ final class VectorSortAVX512Tests: XCTestCase {
         check(Float.self, width: 16) { sortAVX512($0, count: $1, isCancelled: { false }) }
     }
 
+    /// The pre-sort read finds the first zero (either sign) or NaN (any payload, either sign)
+    /// at every position, and nothing in arrays of infinities, subnormals and ordinary values.
+    func testFirstZeroOrNaNAtEveryPosition() {
+        var rng = LimbsTests.SplitMix64(state: 0x2E80)
+        let doubleSpecials: [Double] = [0.0, -0.0, .nan, -.nan, .signalingNaN, Double(bitPattern: 0x7FF0_0000_0000_0001),
+                                        Double(bitPattern: 0xFFFF_FFFF_FFFF_FFFF)]
+        let floatSpecials: [Float] = [0.0, -0.0, .nan, -.nan, .signalingNaN, Float(bitPattern: 0x7F80_0001),
+                                      Float(bitPattern: 0xFFFF_FFFF)]
+        let doubleOrdinary: [Double] = [.infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+                                        .greatestFiniteMagnitude, 1, -2.5]
+        let floatOrdinary: [Float] = [.infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+                                      .greatestFiniteMagnitude, 1, -2.5]
+        for count in 0...150 {
+            var doubles = (0..<count).map { _ in doubleOrdinary[Int.random(in: 0..<doubleOrdinary.count, using: &rng)] }
+            var floats = (0..<count).map { _ in floatOrdinary[Int.random(in: 0..<floatOrdinary.count, using: &rng)] }
+            XCTAssertEqual(firstZeroOrNaNAVX512(doubles, count: count), count)
+            XCTAssertEqual(firstZeroOrNaNAVX512(floats, count: count), count)
+            for position in 0..<count {
+                let (savedDouble, savedFloat) = (doubles[position], floats[position])
+                doubles[position] = doubleSpecials[(position + count) % doubleSpecials.count]
+                floats[position] = floatSpecials[(position + count) % floatSpecials.count]
+                XCTAssertEqual(firstZeroOrNaNAVX512(doubles, count: count), position, "doubles, count \(count)")
+                XCTAssertEqual(firstZeroOrNaNAVX512(floats, count: count), position, "floats, count \(count)")
+                // A second one later changes nothing.
+                if position + 1 < count {
+                    doubles[count - 1] = -0.0
+                    floats[count - 1] = .nan
+                    XCTAssertEqual(firstZeroOrNaNAVX512(doubles, count: count), position)
+                    XCTAssertEqual(firstZeroOrNaNAVX512(floats, count: count), position)
+                    doubles[count - 1] = 1
+                    floats[count - 1] = 1
+                }
+                (doubles[position], floats[position]) = (savedDouble, savedFloat)
+            }
+        }
+    }
+
     func testLargeArraysAndTheHeapSortFallback() {
         for count in [4_099, 70_001] {
             for depth in count < 10_000 ? [nil, 0, 1, 3] : [nil, 3] as [Int?] {
