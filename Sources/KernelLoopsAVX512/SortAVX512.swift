@@ -694,8 +694,8 @@ func halfCleanSixteen<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, distance
     }
 }
 
-/// Sorts 8 to 16 registers' worth of elements (`n` > 8 registers; the lanes past `n` the
-/// largest value) without transposing them: the columns (lanes) sorted across the sixteen
+/// Sorts 8 to 16 registers' worth of elements (`n` > 8 registers: the first eight are read
+/// and written whole; the lanes past `n` the largest value) without transposing them: the columns (lanes) sorted across the sixteen
 /// registers (`sortColumnsOfSixteen`), then, for blocks of 2, 4, 8 (and 16) lanes, the sorted
 /// sequences that adjacent half-blocks hold across the registers merged by compare-exchanges
 /// between registers (`mergeColumnsAcross`) and then within each register
@@ -705,6 +705,7 @@ func halfCleanSixteen<L: Lanes512>(_ r: inout InlineArray<16, __m512i>, distance
 @inline(never)
 func sortSixteenRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, _: L.Type) {
     let width = L.width
+    assert(n > 8 &* width && n <= 16 &* width, "a leaf of sixteen registers holds more than eight")
     let filler = L.splat(L.largest)
     @inline(__always) func mask(_ k: Int) -> Int { L.firstLanes(n &- k &* width) }
     @inline(__always) func raw(_ k: Int) -> __m512i { L.load(p + k &* width, mask: mask(k), filler: filler) }
