@@ -104,6 +104,35 @@ enum FloatLanes: Lanes512 {
     }
 }
 
+/// The lanes of IEEE floats, and the test for the values a sort of them must find first.
+protocol FloatLanes512: Lanes512 {
+    /// Bit i set when lane i of `v` is -0.0, +0.0 or NaN: its magnitude less one, unsigned,
+    /// is at least the bits of infinity exactly then (for zeros it wraps around). One AND,
+    /// one subtraction and one compare.
+    static func zeroOrNaNMask(_ v: __m512i) -> Int
+    static func isZeroOrNaN(_ x: Scalar) -> Bool
+}
+
+extension DoubleLanes: FloatLanes512 {
+    @inline(__always) static func zeroOrNaNMask(_ v: __m512i) -> Int {
+        let magnitude = unsafeBitCast(v, to: SIMD8<UInt64>.self) & SIMD8(repeating: UInt64(Int64.max))
+        return mask64(magnitude &- SIMD8(repeating: 1) .>= SIMD8(repeating: 0x7FF0_0000_0000_0000))
+    }
+    @inline(__always) static func isZeroOrNaN(_ x: Double) -> Bool {
+        (x.bitPattern & UInt64(Int64.max)) &- 1 >= 0x7FF0_0000_0000_0000
+    }
+}
+
+extension FloatLanes: FloatLanes512 {
+    @inline(__always) static func zeroOrNaNMask(_ v: __m512i) -> Int {
+        let magnitude = unsafeBitCast(v, to: SIMD16<UInt32>.self) & SIMD16(repeating: UInt32(Int32.max))
+        return mask32(magnitude &- SIMD16(repeating: 1) .>= SIMD16(repeating: 0x7F80_0000))
+    }
+    @inline(__always) static func isZeroOrNaN(_ x: Float) -> Bool {
+        (x.bitPattern & UInt32(Int32.max)) &- 1 >= 0x7F80_0000
+    }
+}
+
 /// A comparison's lanes as bits (one compare into a mask register once compiled).
 @inline(__always) func mask64(_ m: SIMDMask<SIMD8<Int64>>) -> Int {
     Int(_mm512_movepi64_mask(unsafeBitCast(SIMD8<Int64>().replacing(with: -1, where: m), to: __m512i.self)))
@@ -965,46 +994,31 @@ public func partitionAVX512(_ values: UnsafeMutablePointer<Float>, count: Int, p
 
 /// The index of the first of `values` that is -0.0, +0.0 or NaN, or `count` when none is:
 /// a sort of floats needs the exact counts (`scanFloatsAVX2`) only from there on, and random
-/// floats have neither. Four registers at a time, each one AND, one subtraction and one
-/// unsigned compare: |x| - 1 is at least the bits of infinity exactly for zeros (it wraps)
-/// and NaNs.
-@inline(never)
-public func firstZeroOrNaNAVX512(_ values: UnsafePointer<Double>, count: Int) -> Int {
-    typealias V = SIMD8<UInt64>
-    let raw = UnsafeRawPointer(values)
-    let magnitude = V(repeating: UInt64(Int64.max)), one = V(repeating: 1), infinity = V(repeating: 0x7FF0_0000_0000_0000)
-    @inline(__always) func special(_ i: Int) -> SIMDMask<SIMD8<Int64>> {
-        ((raw.loadUnaligned(fromByteOffset: i &* 8, as: V.self) & magnitude) &- one) .>= infinity
-    }
+/// floats have neither. Four registers a test (`FloatLanes512.zeroOrNaNMask`).
+@inline(__always)
+func firstZeroOrNaN<L: FloatLanes512>(_ p: UnsafePointer<L.Scalar>, _ count: Int, _: L.Type) -> Int {
+    let width = L.width
     var i = 0
-    while i &+ 32 <= count {
-        if any(special(i) .| special(i &+ 8) .| special(i &+ 16) .| special(i &+ 24)) { break }
-        i &+= 32
+    while i &+ 4 &* width <= count {
+        if L.zeroOrNaNMask(loadRegister(p + i)) | L.zeroOrNaNMask(loadRegister(p + (i &+ width)))
+            | L.zeroOrNaNMask(loadRegister(p + (i &+ 2 &* width))) | L.zeroOrNaNMask(loadRegister(p + (i &+ 3 &* width))) != 0 {
+            break
+        }
+        i &+= 4 &* width
     }
     while i < count {
-        if (values[i].bitPattern & UInt64(Int64.max)) &- 1 >= 0x7FF0_0000_0000_0000 { return i }
+        if L.isZeroOrNaN(p[i]) { return i }
         i &+= 1
     }
     return count
 }
 
-/// The same for floats, 16 lanes a register.
+@inline(never)
+public func firstZeroOrNaNAVX512(_ values: UnsafePointer<Double>, count: Int) -> Int {
+    firstZeroOrNaN(values, count, DoubleLanes.self)
+}
+
 @inline(never)
 public func firstZeroOrNaNAVX512(_ values: UnsafePointer<Float>, count: Int) -> Int {
-    typealias V = SIMD16<UInt32>
-    let raw = UnsafeRawPointer(values)
-    let magnitude = V(repeating: UInt32(Int32.max)), one = V(repeating: 1), infinity = V(repeating: 0x7F80_0000)
-    @inline(__always) func special(_ i: Int) -> SIMDMask<SIMD16<Int32>> {
-        ((raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self) & magnitude) &- one) .>= infinity
-    }
-    var i = 0
-    while i &+ 64 <= count {
-        if any(special(i) .| special(i &+ 16) .| special(i &+ 32) .| special(i &+ 48)) { break }
-        i &+= 64
-    }
-    while i < count {
-        if (values[i].bitPattern & UInt32(Int32.max)) &- 1 >= 0x7F80_0000 { return i }
-        i &+= 1
-    }
-    return count
+    firstZeroOrNaN(values, count, FloatLanes.self)
 }
