@@ -479,30 +479,6 @@ func mergeRegisters4<L: Lanes512>(_ a0: inout __m512i, _ a1: inout __m512i, _ b0
     b1 = L.cleanLanes(L.maximum(h0, h1))
 }
 
-/// Two sorted runs of four registers each, merged into one of eight.
-@inline(__always)
-func mergeRegisters8<L: Lanes512>(_ r0: inout __m512i, _ r1: inout __m512i, _ r2: inout __m512i, _ r3: inout __m512i,
-                                  _ r4: inout __m512i, _ r5: inout __m512i, _ r6: inout __m512i, _ r7: inout __m512i,
-                                  _: L.Type) {
-    let s7 = L.reversed(r7), s6 = L.reversed(r6), s5 = L.reversed(r5), s4 = L.reversed(r4)
-    var l0 = L.minimum(r0, s7), h0 = L.maximum(r0, s7)
-    var l1 = L.minimum(r1, s6), h1 = L.maximum(r1, s6)
-    var l2 = L.minimum(r2, s5), h2 = L.maximum(r2, s5)
-    var l3 = L.minimum(r3, s4), h3 = L.maximum(r3, s4)
-    (l0, l2) = (L.minimum(l0, l2), L.maximum(l0, l2))
-    (l1, l3) = (L.minimum(l1, l3), L.maximum(l1, l3))
-    (h0, h2) = (L.minimum(h0, h2), L.maximum(h0, h2))
-    (h1, h3) = (L.minimum(h1, h3), L.maximum(h1, h3))
-    r0 = L.cleanLanes(L.minimum(l0, l1))
-    r1 = L.cleanLanes(L.maximum(l0, l1))
-    r2 = L.cleanLanes(L.minimum(l2, l3))
-    r3 = L.cleanLanes(L.maximum(l2, l3))
-    r4 = L.cleanLanes(L.minimum(h0, h1))
-    r5 = L.cleanLanes(L.maximum(h0, h1))
-    r6 = L.cleanLanes(L.minimum(h2, h3))
-    r7 = L.cleanLanes(L.maximum(h2, h3))
-}
-
 /// A number of lanes as a type (2, 4, 8 or 16): the merges below, specialized for it, have
 /// their permutations as constants whether or not the compiler inlines them (with the
 /// number an argument of a function not inlined, it chose permutations by branches).
@@ -587,30 +563,15 @@ func sortInRegisters<L: Lanes512>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int,
         for k in 4..<8 { store(r[k], k) }
         return
     }
+    // Three or four registers (more took the branch above).
     var r0 = load(0), r1 = load(1), r2 = load(2), r3 = load(3)
     mergeRegisters2(&r0, &r1, lanes)
     mergeRegisters2(&r2, &r3, lanes)
     mergeRegisters4(&r0, &r1, &r2, &r3, lanes)
-    if n <= 4 * width {
-        store(r0, 0)
-        store(r1, 1)
-        store(r2, 2)
-        store(r3, 3)
-        return
-    }
-    var r4 = load(4), r5 = load(5), r6 = load(6), r7 = load(7)
-    mergeRegisters2(&r4, &r5, lanes)
-    mergeRegisters2(&r6, &r7, lanes)
-    mergeRegisters4(&r4, &r5, &r6, &r7, lanes)
-    mergeRegisters8(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, lanes)
     store(r0, 0)
     store(r1, 1)
     store(r2, 2)
     store(r3, 3)
-    store(r4, 4)
-    store(r5, 5)
-    store(r6, 6)
-    store(r7, 7)
 }
 
 /// The most registers a leaf of the quicksort fills: ranges of up to 16 registers (128
