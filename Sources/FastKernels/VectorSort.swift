@@ -228,27 +228,27 @@ func sortVectors<T: VectorSortable>(_ values: UnsafeMutablePointer<T>, _ count: 
     return failed.load(ordering: .relaxed) ? .unavailable : .sorted
 }
 
-/// An IEEE float type with the AVX2 scan for it.
+/// An IEEE float type with the AVX2 scan for it, and the AVX-512 search that may spare it.
 protocol VectorSortableFloat: BinaryFloatingPoint, VectorSortable {
     static func scan(_ values: UnsafeMutablePointer<Self>, _ count: Int)
         -> (negativeZeros: Int, positiveZeros: Int, unordered: Bool)
+    /// The index of the first zero or NaN, or `count` (AVX-512 tier only).
+    static func firstZeroOrNaN(_ values: UnsafeMutablePointer<Self>, _ count: Int) -> Int
 }
 
 extension Double: VectorSortableFloat {
     static func scan(_ values: UnsafeMutablePointer<Double>, _ count: Int)
-        -> (negativeZeros: Int, positiveZeros: Int, unordered: Bool) {
-        // On the AVX-512 tier, the exact counts only from the first zero or NaN on (most
-        // arrays have none: one cheaper read, 3-4% of a sort of 10K doubles).
-        let first = vectorSortTier == .avx512 ? firstZeroOrNaNAVX512(values, count: count) : 0
-        return first == count ? (0, 0, false) : scanFloatsAVX2(values + first, count: count - first)
+        -> (negativeZeros: Int, positiveZeros: Int, unordered: Bool) { scanFloatsAVX2(values, count: count) }
+    static func firstZeroOrNaN(_ values: UnsafeMutablePointer<Double>, _ count: Int) -> Int {
+        firstZeroOrNaNAVX512(values, count: count)
     }
 }
 
 extension Float: VectorSortableFloat {
     static func scan(_ values: UnsafeMutablePointer<Float>, _ count: Int)
-        -> (negativeZeros: Int, positiveZeros: Int, unordered: Bool) {
-        let first = vectorSortTier == .avx512 ? firstZeroOrNaNAVX512(values, count: count) : 0
-        return first == count ? (0, 0, false) : scanFloatsAVX2(values + first, count: count - first)
+        -> (negativeZeros: Int, positiveZeros: Int, unordered: Bool) { scanFloatsAVX2(values, count: count) }
+    static func firstZeroOrNaN(_ values: UnsafeMutablePointer<Float>, _ count: Int) -> Int {
+        firstZeroOrNaNAVX512(values, count: count)
     }
 }
 
@@ -258,7 +258,10 @@ extension Float: VectorSortableFloat {
 /// rewritten from them afterwards, which gives the stable sort's result.
 func sortFloats<F: VectorSortableFloat>(_ values: UnsafeMutablePointer<F>, _ count: Int, threads: Int,
                                         isCancelled: () -> Bool) -> FloatSortOutcome {
-    let scan = F.scan(values, count)
+    // On the AVX-512 tier, the exact counts only from the first zero or NaN on (most arrays
+    // have none: one cheaper read, about half the counting one).
+    let first = vectorSortTier == .avx512 ? F.firstZeroOrNaN(values, count) : 0
+    let scan = first == count ? (negativeZeros: 0, positiveZeros: 0, unordered: false) : F.scan(values + first, count - first)
     if scan.unordered { return .unordered }
     let total = scan.negativeZeros + scan.positiveZeros
     var signs: UnsafeMutablePointer<Bool>? = nil

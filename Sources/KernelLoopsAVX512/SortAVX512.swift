@@ -105,12 +105,11 @@ enum FloatLanes: Lanes512 {
 }
 
 /// The lanes of IEEE floats, and the test for the values a sort of them must find first.
-protocol FloatLanes512: Lanes512 {
+protocol FloatLanes512: Lanes512 where Scalar: BinaryFloatingPoint {
     /// Bit i set when lane i of `v` is -0.0, +0.0 or NaN: its magnitude less one, unsigned,
     /// is at least the bits of infinity exactly then (for zeros it wraps around). One AND,
     /// one subtraction and one compare.
     static func zeroOrNaNMask(_ v: __m512i) -> Int
-    static func isZeroOrNaN(_ x: Scalar) -> Bool
 }
 
 extension DoubleLanes: FloatLanes512 {
@@ -118,18 +117,12 @@ extension DoubleLanes: FloatLanes512 {
         let magnitude = unsafeBitCast(v, to: SIMD8<UInt64>.self) & SIMD8(repeating: UInt64(Int64.max))
         return mask64(magnitude &- SIMD8(repeating: 1) .>= SIMD8(repeating: 0x7FF0_0000_0000_0000))
     }
-    @inline(__always) static func isZeroOrNaN(_ x: Double) -> Bool {
-        (x.bitPattern & UInt64(Int64.max)) &- 1 >= 0x7FF0_0000_0000_0000
-    }
 }
 
 extension FloatLanes: FloatLanes512 {
     @inline(__always) static func zeroOrNaNMask(_ v: __m512i) -> Int {
         let magnitude = unsafeBitCast(v, to: SIMD16<UInt32>.self) & SIMD16(repeating: UInt32(Int32.max))
         return mask32(magnitude &- SIMD16(repeating: 1) .>= SIMD16(repeating: 0x7F80_0000))
-    }
-    @inline(__always) static func isZeroOrNaN(_ x: Float) -> Bool {
-        (x.bitPattern & UInt32(Int32.max)) &- 1 >= 0x7F80_0000
     }
 }
 
@@ -968,7 +961,7 @@ func firstZeroOrNaN<L: FloatLanes512>(_ p: UnsafePointer<L.Scalar>, _ count: Int
         i &+= 4 &* width
     }
     while i < count {
-        if L.isZeroOrNaN(p[i]) { return i }
+        if p[i] == 0 || p[i].isNaN { return i }
         i &+= 1
     }
     return count
