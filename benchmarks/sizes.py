@@ -61,7 +61,6 @@ import gzip
 import hashlib
 import html
 import io
-import itertools
 import json
 import math
 import os
@@ -449,12 +448,7 @@ def batch_over(call: str, k: int, xs: tuple[Any, ...]) -> Callable[[], Any]:
     one-input loop itself (timeit's) when there is one."""
     if len(xs) == 1:
         return batch(call, k, xs[0])
-    scope: dict[str, Any] = {**NAMES, "_repeat": itertools.repeat, "_inputs": xs}
-    parameters = ", ".join(f"{name}={name}" for name in (*NAMES, "_repeat", "_inputs"))
-    source = (f"def run({parameters}):\n    result = None\n    for _ in _repeat(None, {int(k)}):\n"
-              f"        for x in _inputs:\n            result = {call}\n    return result\n")
-    exec(compile(source, f"<repeat {call} over {len(xs)} inputs>", "exec"), scope)
-    return scope["run"]  # type: ignore[no-any-return]
+    return repeat_call(call, k, NAMES, over=xs)
 
 
 @dataclass

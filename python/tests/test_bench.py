@@ -314,3 +314,13 @@ def test_sizes_script_cycles_through_distinct_inputs(tmp_path):
             assert cell["status"] == "ok"
             assert cell["calls_per_sample"] % record["distinct_inputs"][str(cell["n"])] == 0
     assert "distinct inputs: 0: 1, 1: 1, 2: 5, 5: 2, 10: 1" in completed.stdout
+
+
+def test_repeat_call_over_several_inputs_calls_each_in_turn():
+    from fastkernels.bench.measure import repeat_call
+    seen = []
+    run = repeat_call("record(x)", 3, {"record": seen.append}, over=("a", "b"))
+    run()
+    assert seen == ["a", "b"] * 3
+    assert repeat_call("x * 2", 2, {}, over=(1, 5))() == 10  # the last call's value
+    assert repeat_call("len(x)", 4, {"x": [1, 2, 3]})() == 3  # one input, as before

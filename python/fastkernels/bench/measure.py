@@ -46,17 +46,22 @@ def time_interleaved(functions: dict[str, Callable[[], object]], repeats: int,
     return {name: Samples(seconds) for name, seconds in samples.items()}
 
 
-def repeat_call(call: str, count: int, names: dict[str, Any]) -> Callable[[], Any]:
+def repeat_call(call: str, count: int, names: dict[str, Any],
+                over: Optional[tuple[Any, ...]] = None) -> Callable[[], Any]:
     """A function that evaluates the expression `call` `count` times and returns the last value.
 
     The loop is the one timeit compiles, with `names` bound as fast locals: two implementations
     batched this way pay the same loop (a few ns a call) and no wrapper function, so that calls of
     a few hundred nanoseconds can be timed and compared. `call` is source code, written by the
-    bench itself (e.g. "sorted(x)")."""
+    bench itself (e.g. "sorted(x)"). With `over`, each of the `count` rounds evaluates `call` once
+    for each of those values, bound to `x` in turn (`count * len(over)` calls)."""
     scope: dict[str, Any] = {**names, "_repeat": itertools.repeat}
+    if over is not None:
+        scope["_inputs"] = over
     parameters = ", ".join(f"{name}={name}" for name in names)
-    source = (f"def run({parameters}):\n    result = None\n    for _ in _repeat(None, {int(count)}):\n"
-              f"        result = {call}\n    return result\n")
+    body = (f"        result = {call}\n" if over is None
+            else f"        for x in _inputs:\n            result = {call}\n")
+    source = f"def run({parameters}):\n    result = None\n    for _ in _repeat(None, {int(count)}):\n{body}    return result\n"
     exec(compile(source, f"<repeat {call}>", "exec"), scope)
     return scope["run"]  # type: ignore[no-any-return]
 
