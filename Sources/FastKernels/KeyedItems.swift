@@ -18,8 +18,13 @@ public struct KeyedItem: Sendable, RadixKeyed {
 /// with the object (the thread's kept scratch up to `keptScratchLimit`: a list sorted in a
 /// loop does not fault in fresh pages each time).
 public final class KeyedItems {
-    /// The items; after `sort`, sorted (the sort may swap this buffer with its scratch).
+    /// The items, as written before `sort` (which may swap this buffer with its scratch);
+    /// after it, read them in order with `sortedItem(_:)`.
     public private(set) var items: UnsafeMutablePointer<KeyedItem>
+    /// After a sort by packed keys that needed no gathering: the packed keys in order, whose
+    /// low bits (`orderMask`) are the items' indices. Nil: `items` itself is in order.
+    private var order: UnsafePointer<Int64>? = nil
+    private var orderMask: UInt64 = 0
     private(set) var scratch: UnsafeMutablePointer<KeyedItem>
     /// Room for `capacity` packed keys (`sortByPackedKeys`); nil above `packedSortLimit`.
     let packed: UnsafeMutablePointer<Int64>?
@@ -71,17 +76,49 @@ public final class KeyedItems {
     public func sort(count: Int, keyRange: KeyRange? = nil, threads: Int,
                      isCancelled: () -> Bool = { false }) throws(KernelError) {
         let count = min(count, capacity)
+        order = nil
         if count >= packedSortMinimum, let packed,
-           let sorted = sortByPackedKeys(items, scratch: scratch, packed: packed, count: count, keyRange: keyRange,
-                                         threads: threads, isCancelled: isCancelled) {
+           let packing = sortPackedKeys(items, packed: packed, count: count, keyRange: keyRange,
+                                        threads: threads, isCancelled: isCancelled) {
+            // The order is the packed keys' indices: the caller reads the items through them
+            // (`sortedItem`) rather than this sort gathering them into the scratch and the
+            // caller reading that (for a list of a million floats, the gather's writes and the
+            // scratch's fresh pages were a tenth of the sort).
+            if orderShortRuns(items, packed: packed, count: count, packing) {
+                order = UnsafePointer(packed)
+                orderMask = packing.indexMask
+                return
+            }
             // Sorted into the scratch: the buffers trade places rather than copy it back (at
             // 100,000 items the copy was 5% of a list's sort).
+            let sorted = gatherByPackedKeys(items, scratch: scratch, packed: packed, count: count, packing)
             (items, scratch) = (sorted, items)
             return
         }
         if isCancelled() { throw .cancelled }
         try radixSort(items, scratch: scratch, count: count, keyBounds: keyRange?.bounds, threads: threads,
                       isCancelled: isCancelled)
+    }
+
+    /// The item at `position` of the order `sort` found.
+    public func sortedItem(_ position: Int) -> KeyedItem { sortedOrder[position] }
+
+    /// The order `sort` found, to read item by item (valid while this object lives and is
+    /// not sorted again; read once, outside a loop over the items).
+    public var sortedOrder: SortedKeyedItems { SortedKeyedItems(items: items, order: order, mask: orderMask) }
+}
+
+/// The items of a `KeyedItems` in the order its sort found: by index through the sorted
+/// packed keys, or the items themselves.
+public struct SortedKeyedItems {
+    let items: UnsafePointer<KeyedItem>
+    let order: UnsafePointer<Int64>?
+    let mask: UInt64
+
+    @inline(__always)
+    public subscript(_ position: Int) -> KeyedItem {
+        guard let order else { return items[position] }
+        return items[Int(truncatingIfNeeded: UInt64(bitPattern: order[position]) & mask)]
     }
 }
 
@@ -118,6 +155,15 @@ let smallSortPacking = 256
 /// AVX2 tier.
 let packedSortLimit = vectorSortTier == .avx512 ? 1 << 20 : 1 << 18
 
+/// How `sortPackedKeys` packed the keys: the least key, the right shift of a key less it (its
+/// prefix) and the bits of the index below the prefix.
+struct KeyPacking {
+    let least: UInt64
+    let shift: UInt64
+    let indexBits: UInt64
+    var indexMask: UInt64 { (1 << indexBits) - 1 }
+}
+
 /// Sorts `count` (2 to `packedSortLimit`) items by key, stably, with the vector quicksort of 64-bit
 /// integers (AVX2 or AVX-512), several times faster than a merge or radix sort moving the
 /// 16-byte items (a merge sort's comparisons of random keys mispredict half the time; a radix
@@ -140,18 +186,34 @@ let packedSortLimit = vectorSortTier == .avx512 ? 1 << 20 : 1 << 18
 func sortByPackedKeys(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
                       packed: UnsafeMutablePointer<Int64>, count: Int, keyRange: KeyRange? = nil, threads: Int = 1,
                       isCancelled: () -> Bool = { false }) -> UnsafeMutablePointer<KeyedItem>? {
+    guard let packing = sortPackedKeys(items, packed: packed, count: count, keyRange: keyRange, threads: threads,
+                                       isCancelled: isCancelled) else { return nil }
+    return gatherByPackedKeys(items, scratch: scratch, packed: packed, count: count, packing)
+}
+
+/// The first half of `sortByPackedKeys`: the items' packed keys, sorted, in `packed` (the
+/// items untouched); nil, as there, when this sort does not apply or was cancelled.
+func sortPackedKeys(_ items: UnsafePointer<KeyedItem>, packed: UnsafeMutablePointer<Int64>, count: Int,
+                    keyRange: KeyRange?, threads: Int, isCancelled: () -> Bool) -> KeyPacking? {
     guard count >= 2, count <= packedSortLimit, cpuHasAVX2 && vectorSortAvailable else { return nil }
     let (least, greatest) = keyRange.map { ($0.least, $0.greatest) } ?? KeyRange(items, count).bounds
     let indexBits = UInt64(64 - (count - 1).leadingZeroBitCount)
     let spread = UInt64(64 - (greatest &- least).leadingZeroBitCount)
     guard packingPays(items, count: count, least: least, spread: spread, indexBits: indexBits) else { return nil }
     let shift = spread > 64 - indexBits ? spread - (64 - indexBits) : 0
-    let indexMask = (UInt64(1) << indexBits) - 1
     for i in 0..<count {
         let prefix = (items[i].key &- least) >> shift
         packed[i] = Int64(bitPattern: (prefix << indexBits | UInt64(i)) ^ (1 << 63))  // signed order = unsigned
     }
     guard sortVectors(packed, count, threads: threads, isCancelled: isCancelled) == .sorted else { return nil }
+    return KeyPacking(least: least, shift: shift, indexBits: indexBits)
+}
+
+/// The second half of `sortByPackedKeys`: the items gathered into `scratch` in the order of
+/// the sorted `packed` keys, runs of colliding prefixes merge sorted by full key.
+func gatherByPackedKeys(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
+                        packed: UnsafePointer<Int64>, count: Int, _ packing: KeyPacking) -> UnsafeMutablePointer<KeyedItem> {
+    let (least, shift, indexBits, indexMask) = (packing.least, packing.shift, packing.indexBits, packing.indexMask)
     // Gathered by index; prefixes that collide (only possible when bits were shifted out) are
     // seen here, between neighbours, so that random keys skip the pass over the runs below.
     var previous = UInt64(bitPattern: packed[0])
@@ -173,6 +235,47 @@ func sortByPackedKeys(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeM
         start = end
     }
     return scratch
+}
+
+/// The most packed keys of one colliding prefix that `orderShortRuns` sorts in place (by
+/// insertion: at most 32 x 31 / 2 moves); a longer run leaves the order to the gather.
+let shortCollisionRun = 32
+
+/// Completes the order of the sorted `packed` keys in place, without gathering the items:
+/// each run of neighbours whose prefixes collide (only possible when bits were shifted out;
+/// in index order) is sorted by full key, stably, by insertion. False, `packed` still a
+/// valid sort by prefix, when a run is longer than `shortCollisionRun` (then gather).
+func orderShortRuns(_ items: UnsafePointer<KeyedItem>, packed: UnsafeMutablePointer<Int64>, count: Int,
+                    _ packing: KeyPacking) -> Bool {
+    guard packing.shift > 0 else { return true }
+    let indexBits = packing.indexBits, indexMask = packing.indexMask
+    @inline(__always) func key(_ value: Int64) -> UInt64 {
+        items[Int(truncatingIfNeeded: UInt64(bitPattern: value) & indexMask)].key
+    }
+    var start = 0
+    while start < count - 1 {
+        // The next pair of neighbours with the same prefix (most keys have none).
+        let first = UInt64(bitPattern: packed[start])
+        guard (first ^ UInt64(bitPattern: packed[start + 1])) >> indexBits == 0 else {
+            start += 1
+            continue
+        }
+        var end = start + 2
+        while end < count && (first ^ UInt64(bitPattern: packed[end])) >> indexBits == 0 { end += 1 }
+        guard end - start <= shortCollisionRun else { return false }
+        // Insertion by full key: equal keys stay in index order (stable).
+        for i in start + 1..<end {
+            let value = packed[i], valueKey = key(value)
+            var j = i
+            while j > start && key(packed[j - 1]) > valueKey {
+                packed[j] = packed[j - 1]
+                j -= 1
+            }
+            packed[j] = value
+        }
+        start = end
+    }
+    return true
 }
 
 /// Whether the packed-key quicksort beats the radix sort on these keys (measured on lists of

@@ -77,7 +77,7 @@ final class RadixSortTests: XCTestCase {
         for i in 0..<count { items.items[i] = KeyedItem(key: UInt64(i % 10), object: UInt(i)) }
         try items.sort(count: count, threads: 2)
         for i in 1..<count {
-            let a = items.items[i - 1], b = items.items[i]
+            let a = items.sortedItem(i - 1), b = items.sortedItem(i)
             XCTAssertTrue(a.key < b.key || (a.key == b.key && a.object < b.object))
         }
     }
@@ -97,6 +97,10 @@ final class RadixSortTests: XCTestCase {
             { i in UInt64(i % 7) },
             // Floats of both signs: keys crowded into a few values of their top bits.
             { _ in Double.key(Double.random(in: -1e6...1e6, using: &generator)) },
+            // Runs of 32 and of 33 keys that differ only in their lowest bit (shifted out of
+            // the packed keys): the longest run ordered in place, and the shortest that is not.
+            { i in i == 0 ? UInt64.max : UInt64(i / 32) << 40 | UInt64.random(in: 0...1, using: &generator) },
+            { i in i == 0 ? UInt64.max : UInt64(i / 33) << 40 | UInt64.random(in: 0...1, using: &generator) },
         ]
         for count in [2, 32, 33, 100, 256, 257, 1000, 4095, 4096, 5000, 65536, 65537, packedSortLimit, packedSortLimit + 1] {
             for (index, distribution) in distributions.enumerated() {
@@ -118,13 +122,13 @@ final class RadixSortTests: XCTestCase {
                 // order by key and then by index.
                 var seen = [Bool](repeating: false, count: count)
                 for i in 0..<count {
-                    let item = items.items[i], object = Int(item.object)
+                    let item = count <= 256 ? items.items[i] : items.sortedItem(i), object = Int(item.object)
                     guard object < count, !seen[object], item.key == keys[object] else {
                         return XCTFail("count \(count), distribution \(index): item \(i) is not one of the items")
                     }
                     seen[object] = true
                     if i > 0 {
-                        let previous = items.items[i - 1]
+                        let previous = count <= 256 ? items.items[i - 1] : items.sortedItem(i - 1)
                         guard previous.key < item.key || (previous.key == item.key && previous.object < item.object) else {
                             return XCTFail("count \(count), distribution \(index): items \(i - 1) and \(i) out of order")
                         }
@@ -168,7 +172,7 @@ final class RadixSortTests: XCTestCase {
             for i in 0..<capacity { items.items[i] = KeyedItem(key: UInt64(truncatingIfNeeded: i &* -7_046_029_254_386_353_131), object: UInt(i)) }
             let expected = (0..<count).map { items.items[$0] }.sorted { ($0.key, $0.object) < ($1.key, $1.object) }
             try items.sort(count: count, threads: 2)
-            XCTAssertEqual((0..<count).map { items.items[$0].object }, expected.map(\.object), "\(capacity) \(count)")
+            XCTAssertEqual((0..<count).map { items.sortedItem($0).object }, expected.map(\.object), "\(capacity) \(count)")
         }
     }
 

@@ -382,6 +382,10 @@ LIST_TIER_CHECK = textwrap.dedent("""
         yield [-2**63] + [rng.randrange(2**40) for _ in range(n - 1)]
         yield [rng.choice([-2**63, 2**63 - 1]) + rng.randrange(-3, 4) * (1 if rng.random() < 0.5 else 0) for _ in range(n)]
         yield [5e-324 * rng.randrange(4) for _ in range(n - 1)] + [-1e308]
+        # Runs of 32 and of 33 keys that differ only below the packed prefix: the longest run
+        # ordered among the packed keys in place, and the shortest gathered and merge sorted.
+        yield [-2**63] + [(i // 32) << 40 | rng.randrange(2) for i in range(n - 1)]
+        yield [-1e308] + [1.0 + (i // 33) * 2.0**-20 + rng.randrange(2) * 2.0**-52 for i in range(n - 1)]
         yield list(range(n, 0, -1))
         # NaNs are not sorted by key: fewer keyed items than the list holds (around the limit,
         # a list longer than it with few enough keys).
@@ -413,4 +417,4 @@ def test_list_sorts_at_every_tier_equal_sorted_object_for_object(tier):
     process = subprocess.run([sys.executable, "-c", LIST_TIER_CHECK], env={**os.environ, "FASTKERNELS_ISA": tier},
                              capture_output=True, text=True, timeout=600)
     assert process.returncode == 0, process.stderr[-3000:]
-    assert process.stdout.split() == ["checked", str(19 * 9 * 2)]
+    assert process.stdout.split() == ["checked", str(19 * 11 * 2)]

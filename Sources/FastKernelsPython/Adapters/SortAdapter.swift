@@ -165,9 +165,9 @@ struct SortedItems: ~Copyable {
     }
 
     consuming func makeList() throws(PythonException) -> PyRef {
-        let keyed = self.keyed, sortedCount = self.sortedCount, nans = self.nanIndices
+        let sorted = keyed.sortedOrder, sortedCount = self.sortedCount, nans = self.nanIndices
         return try references.makeList { position in
-            object(atAddress: position < sortedCount ? keyed.items[position].object : UInt(bitPattern: nans[position - sortedCount]))
+            object(atAddress: position < sortedCount ? sorted[position].object : UInt(bitPattern: nans[position - sortedCount]))
         }
     }
 
@@ -176,9 +176,9 @@ struct SortedItems: ~Copyable {
     /// ValueError, as `list.sort` raises, and the list keeps what that thread put there.
     consuming func store(into list: PyObjectPointer) throws(PythonException) {
         guard references.matches(list: list) else { throw .valueError("list modified during sort") }
-        let keyed = self.keyed, sortedCount = self.sortedCount, nans = self.nanIndices
+        let sorted = keyed.sortedOrder, sortedCount = self.sortedCount, nans = self.nanIndices
         references.store(into: list) { position in
-            object(atAddress: position < sortedCount ? keyed.items[position].object : UInt(bitPattern: nans[position - sortedCount]))
+            object(atAddress: position < sortedCount ? sorted[position].object : UInt(bitPattern: nans[position - sortedCount]))
         }
     }
 }
