@@ -68,13 +68,22 @@ func sortSmallList(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool
 /// Calls `body` with the keys and objects of a small sequence's items, sorted (keys and
 /// scratch on the stack); nil, without calling it, to decline (see `readSmallKeys`).
 func withSortedSmallItems<R: ~Copyable>(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool,
-                             _ body: (UnsafePointer<KeyedItem>) throws(PythonException) -> R) throws(PythonException) -> R? {
+                             _ body: (SortedKeyedItems) throws(PythonException) -> R) throws(PythonException) -> R? {
     let count = items.count
     let sorted = try withTemporaryMemory(of: KeyedItem.self, capacity: 2 * max(count, 1)) { base throws(PythonException) -> R? in
         var keyRange = KeyRange()
         guard readSmallKeys(items, reverse: reverse, into: base, keyRange: &keyRange) else { return nil }
+        // From 33 items, the order of their packed keys (2 KiB at most, on the stack); else,
+        // or when that does not apply, the items sorted themselves.
+        if count >= packedSortMinimum {
+            let ordered = try withTemporaryMemory(of: Int64.self, capacity: count) { packed throws(PythonException) -> R? in
+                guard let order = KeyedItems.order(base, count: count, keyRange: keyRange, packed: packed) else { return nil }
+                return try body(order)
+            }
+            if let ordered = ordered ?? nil { return ordered }
+        }
         try sortSmallKeyedItems(base, scratch: base + max(count, 1), count: count, keyRange: keyRange)
-        return try body(base)
+        return try body(SortedKeyedItems(inOrder: base))
     }
     guard let sorted else { throw PythonException.memoryError(in: "sort", "%s(): not enough memory to sort %zd items", count) }
     return sorted
