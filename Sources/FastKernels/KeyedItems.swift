@@ -146,6 +146,14 @@ public struct SortedKeyedItems {
         guard let order else { return items[position] }
         return items[Int(truncatingIfNeeded: UInt64(bitPattern: order[position]) & mask)]
     }
+
+    /// A hint that the item at `position` (< `count`) will be read soon: read through the order,
+    /// items are read at random, and a large list's are not in the caches.
+    @inline(__always)
+    public func prefetch(_ position: Int) {
+        guard let order else { return }
+        prefetchForRead(items + Int(truncatingIfNeeded: UInt64(bitPattern: order[position]) & mask))
+    }
 }
 
 /// The least and the greatest of some keys, gathered as they are read.
