@@ -157,8 +157,19 @@ func indexCapacityFor(_ entries: Int) -> Int {
 /// use two workers (`benchmarks/calibrate_threads.py`, `word_count_short_halves`: docs/threads.md).
 public let shortTextHalvesMinimum = 1 << 15
 
-/// The first index size; it doubles whenever the table is half full.
+/// The smallest first index size; it doubles whenever the table is half full.
 let shortTextFirstIndexCapacity = 64
+
+/// An index size that holds the distinct words of `bytes` bytes of English prose at most half
+/// full, so that its index need not double on the way: about 2^(0.7 log2(bytes) + 1) slots
+/// (Heaps' law; fitted to the prose of benchmarks/sizes.py: 108 distinct words in 1,000
+/// characters, 3,090 in 100,000: 256 and 8,192 slots). Texts with more distinct words grow
+/// their index as before; one with fewer clears a few unused slots (at 100 KB, 32 KiB).
+@inline(__always)
+func proseIndexCapacity(_ bytes: Int) -> Int {
+    let bits = 64 - bytes.leadingZeroBitCount
+    return 1 << min((7 * bits + 5) / 10 + 1, 30)
+}
 
 /// Counts `Counter(text.lower().split())` of a short UTF-8 text (at most
 /// `shortTextLimit` bytes; ASCII and Latin-1 letters lowered, tokens with other
@@ -232,7 +243,7 @@ func countShortText<R, E: Error>(_ text: UnsafeRawBufferPointer, _ scratch: Unsa
                                             (index, layout.indexCapacity),
                                             (index + layout.indexCapacity, layout.secondIndexCapacity))
         }
-        var table = ShortTextTable(entries: entries, index: index, maximumCapacity: layout.indexCapacity)
+        var table = ShortTextTable(entries: entries, index: index, maximumCapacity: layout.indexCapacity, textBytes: n)
         return countShortTokens(lowered, n, from: 0, to: n, masks, masks + layout.blocks, &table)
     }
     guard let count = counted else { return nil }
@@ -298,8 +309,9 @@ func countShortTokensInHalves(_ p: UnsafePointer<UInt8>, _ n: Int, middle: Int, 
                               _ index: (UnsafeMutablePointer<UInt32>, capacity: Int),
                               _ secondIndex: (UnsafeMutablePointer<UInt32>, capacity: Int)) -> Int? {
     let secondEntries = entries + (middle / 2 + 1)
-    var first = ShortTextTable(entries: entries, index: index.0, maximumCapacity: index.capacity)
-    var second = ShortTextTable(entries: secondEntries, index: secondIndex.0, maximumCapacity: secondIndex.capacity)
+    var first = ShortTextTable(entries: entries, index: index.0, maximumCapacity: index.capacity, textBytes: middle)
+    var second = ShortTextTable(entries: secondEntries, index: secondIndex.0, maximumCapacity: secondIndex.capacity,
+                                textBytes: n - middle)
     // The first half's last keys are read 16 bytes at a time, up to 16 bytes into the second
     // half, whose Latin-1 capitals are lowered in place as they are met: lowered here first
     // (the tokenizer leaves lowered ones alone), nothing the first thread reads is written meanwhile.
@@ -455,11 +467,13 @@ struct ShortTextTable {
     let maximumCapacity: Int
     var distinct = 0
 
-    /// An empty table (its index is cleared by `countShortTokens`).
-    init(entries: UnsafeMutablePointer<ShortTextEntry>, index: UnsafeMutablePointer<UInt32>, maximumCapacity: Int) {
+    /// An empty table for the tokens of `textBytes` bytes of text (its index is cleared by
+    /// `countShortTokens`), its index sized for the distinct words of that much prose.
+    init(entries: UnsafeMutablePointer<ShortTextEntry>, index: UnsafeMutablePointer<UInt32>, maximumCapacity: Int,
+         textBytes: Int) {
         self.entries = entries
         self.index = index
-        self.capacity = min(shortTextFirstIndexCapacity, maximumCapacity)
+        self.capacity = min(max(shortTextFirstIndexCapacity, proseIndexCapacity(textBytes)), maximumCapacity)
         self.maximumCapacity = maximumCapacity
     }
 
