@@ -56,6 +56,12 @@ public final class KeyedItems {
     /// - Complexity: O(count) for keys that differ in few bits, O(count * 64 / 8) at most.
     public static func sort(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
                             count: Int, keyRange: KeyRange? = nil) throws(KernelError) {
+        // (Below 33 items the insertion sort takes sorted input in one pass anyway.)
+        if count >= packedSortMinimum, mergesNaturalRuns(items, count: count),
+           let sorted = mergeNaturalRuns(items, scratch: scratch, count: count) {
+            if sorted != items { items.update(from: sorted, count: count) }  // at most 256 items
+            return
+        }
         if count >= packedSortMinimum && count <= smallSortPacking {
             // The packed keys: at most 2 KiB, on the stack or in this thread's kept block
             // (withTemporaryMemory never traps; without memory, the radix sort below).
@@ -79,6 +85,7 @@ public final class KeyedItems {
     public static func order(_ items: UnsafePointer<KeyedItem>, count: Int, keyRange: KeyRange,
                              packed: UnsafeMutablePointer<Int64>) -> SortedKeyedItems? {
         guard count >= packedSortMinimum && count <= smallSortPacking,
+              !mergesNaturalRuns(items, count: count),  // (the static sort merges few runs)
               let packing = sortPackedKeys(items, packed: packed, count: count, keyRange: keyRange, threads: 1,
                                            isCancelled: { false }),
               orderShortRuns(items, packed: packed, count: count, packing) else { return nil }
@@ -92,6 +99,10 @@ public final class KeyedItems {
                      isCancelled: () -> Bool = { false }) throws(KernelError) {
         let count = min(count, capacity)
         order = nil
+        if mergesNaturalRuns(items, count: count), let sorted = mergeNaturalRuns(items, scratch: scratch, count: count) {
+            if sorted != items { (items, scratch) = (sorted, items) }
+            return
+        }
         if count >= packedSortMinimum, let packed,
            let packing = sortPackedKeys(items, packed: packed, count: count, keyRange: keyRange,
                                         threads: threads, isCancelled: isCancelled) {
@@ -157,24 +168,136 @@ public struct SortedKeyedItems {
 }
 
 /// The least and the greatest of some keys, gathered as they are read.
+@frozen
 public struct KeyRange: Sendable {
-    public private(set) var least = UInt64.max
-    public private(set) var greatest = UInt64.min
+    @usableFromInline var lowest = UInt64.max
+    @usableFromInline var highest = UInt64.min
+    /// The least key (UInt64.max when none was added).
+    public var least: UInt64 { lowest }
+    /// The greatest key (0 when none was added).
+    public var greatest: UInt64 { highest }
 
-    @inline(__always) public init() {}
+    @inlinable @inline(__always) public init() {}
 
     /// The range of the keys of `count` items.
     init(_ items: UnsafePointer<KeyedItem>, _ count: Int) {
         for i in 0..<count { add(items[i].key) }
     }
 
-    @inline(__always) public mutating func add(_ key: UInt64) {
-        least = min(least, key)
-        greatest = max(greatest, key)
+    @inlinable @inline(__always) public mutating func add(_ key: UInt64) {
+        lowest = min(lowest, key)
+        highest = max(highest, key)
     }
 
     var bounds: (least: UInt64, greatest: UInt64) { (least, greatest) }
 }
+
+/// Items whose keys descend at most this many times, and at most once in 16 items (a sorted
+/// list with a few items appended or moved, two sorted lists joined) are sorted by merging their
+/// ascending runs (`mergeNaturalRuns`), as `sorted()`'s timsort does, in O(n) per level of
+/// merges. (Short random lists descend few times too: their insertion or packed sort is faster.)
+let naturalMergeMaximumDescents = 32
+
+/// Whether `count` items are sorted by `mergeNaturalRuns`: their keys descend at most
+/// `naturalMergeMaximumDescents` times and at most once in 16 items. Random keys descend every
+/// other item: the count stops there after about twice that limit.
+@inline(__always)
+func mergesNaturalRuns(_ items: UnsafePointer<KeyedItem>, count: Int) -> Bool {
+    let limit = min(naturalMergeMaximumDescents, count / 16)
+    var descents = 0
+    var i = 1
+    while i < count {
+        if items[i].key < items[i - 1].key {
+            descents += 1
+            if descents > limit { return false }
+        }
+        i += 1
+    }
+    return true
+}
+
+/// Sorts `count` items made of few ascending runs (keys that descend at most
+/// `naturalMergeMaximumDescents` times) by merging neighbouring runs, stably, level by level
+/// between `items` and `scratch` (room for `count`): the items of a run that precede all of
+/// the other run, or follow it, are copied in one block (found by binary search), so a sorted
+/// list with an item appended costs a copy. Returns the buffer that holds the result; nil,
+/// the items untouched, for more runs.
+func mergeNaturalRuns(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
+                      count: Int) -> UnsafeMutablePointer<KeyedItem>? {
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: naturalMergeMaximumDescents + 2) { bounds in
+        // The runs' starts, and `count` after the last.
+        var runs = 0
+        bounds[0] = 0
+        for i in 1..<max(count, 1) where items[i].key < items[i - 1].key {
+            runs += 1
+            guard runs <= naturalMergeMaximumDescents else { return nil }
+            bounds[runs] = i
+        }
+        runs += 1
+        bounds[runs] = count
+        var source = items, target = scratch
+        while runs > 1 {
+            var merged = 0
+            var k = 0
+            while k < runs {
+                let low = bounds[k], middle = bounds[k + 1]
+                let high = k + 2 <= runs ? bounds[k + 2] : middle
+                mergeRuns(source, low, middle, high, into: target)
+                bounds[merged] = low
+                merged += 1
+                k += 2
+            }
+            bounds[merged] = count
+            runs = merged
+            swap(&source, &target)
+        }
+        return source
+    }
+}
+
+/// Merges the ascending runs `source[low..<middle]` and `source[middle..<high]` (either may be
+/// empty) into `target[low..<high]`, stably: equal keys, the left run's first.
+@inline(__always)
+func mergeRuns(_ source: UnsafeMutablePointer<KeyedItem>, _ low: Int, _ middle: Int, _ high: Int,
+               into target: UnsafeMutablePointer<KeyedItem>) {
+    guard middle > low && high > middle && source[middle - 1].key > source[middle].key else {
+        (target + low).update(from: source + low, count: high - low)  // in order already
+        return
+    }
+    // The left run's items not above the right's first precede everything: one block.
+    let firstRight = source[middle].key
+    var lo = low, hi = middle  // the first left item above firstRight is in lo..<hi (it exists)
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if source[mid].key <= firstRight { lo = mid + 1 } else { hi = mid }
+    }
+    (target + low).update(from: source + low, count: lo - low)
+    // The right run's items not below the left's last follow everything: one block.
+    let lastLeft = source[middle - 1].key
+    var rlo = middle, rhi = high  // the first right item not below lastLeft is in rlo...rhi
+    while rlo < rhi {
+        let mid = (rlo + rhi) / 2
+        if source[mid].key < lastLeft { rlo = mid + 1 } else { rhi = mid }
+    }
+    let rightEnd = rlo
+    (target + rightEnd).update(from: source + rightEnd, count: high - rightEnd)
+    // The rest, item by item (equal keys: the left run's first).
+    var left = lo, right = middle, out = lo
+    while left < middle && right < rightEnd {
+        if source[right].key < source[left].key {
+            target[out] = source[right]
+            right += 1
+        } else {
+            target[out] = source[left]
+            left += 1
+        }
+        out += 1
+    }
+    (target + out).update(from: source + left, count: middle - left)
+    out += middle - left
+    (target + out).update(from: source + right, count: rightEnd - right)
+}
+
 
 /// The fewest items `KeyedItems.sort` sorts by packed keys (below, the insertion sort costs less).
 public let packedSortMinimum = 33
@@ -188,6 +311,7 @@ let smallSortPacking = 256
 /// lists of 300K-1M items 4-16% faster than by the radix sort, 2M within noise), 2^18 on the
 /// AVX2 tier.
 let packedSortLimit = vectorSortTier == .avx512 ? 1 << 20 : 1 << 18
+
 
 /// How `sortPackedKeys` packed the keys: the least key, the right shift of a key less it (its
 /// prefix) and the bits of the index below the prefix.

@@ -34,8 +34,10 @@ let sortFunction = Function("sort", "values, /, *, reverse=False, threads=None",
     let threads = try args.threadCount(2)
     let values = try args.object(0)
     if let items = exactSequenceItems(values) {
-        if items.count <= smallSortLimit {
+        if items.count <= smallSortLimit {  // (in order already: found by the keyed sort's merge of runs)
             if let sorted = try sortedSmallSequence(items, reverse: reverse) { return sorted }
+        } else if let sorted = try sortedMonotonicSequence(items, reverse: reverse) {
+            return sorted
         } else if let sorted = try SortedItems(values, reverse: reverse, threads: threads, args: args) {
             return try sorted.makeList()
         }
@@ -65,6 +67,8 @@ let sortInPlaceFunction = Function("sort_inplace", "values, /, *, reverse=False,
     if isExactList(values), let items = exactSequenceItems(values) {
         if items.count <= smallSortLimit {
             if try sortSmallList(items, reverse: reverse) { return .none }
+        } else if sortMonotonicList(values, items, reverse: reverse) {
+            return .none
         } else if let sorted = try SortedItems(values, reverse: reverse, threads: threads, args: args) {
             try sorted.store(into: values)
             return .none

@@ -418,3 +418,54 @@ def test_list_sorts_at_every_tier_equal_sorted_object_for_object(tier):
                              capture_output=True, text=True, timeout=600)
     assert process.returncode == 0, process.stderr[-3000:]
     assert process.stdout.split() == ["checked", str(19 * 11 * 2)]
+
+
+# ---- lists in order already, reversed, or made of a few ascending runs ----------------------------
+
+def runs_of(values, runs, rng):
+    """values sorted, then cut into `runs` pieces shuffled among themselves (few descents)."""
+    ordered = sorted(values, key=lambda v: (v != v, v))  # (NaN-free inputs in these tests)
+    cuts = sorted(rng.sample(range(1, len(ordered)), min(runs - 1, max(len(ordered) - 1, 0)))) if len(ordered) > 1 else []
+    pieces = [ordered[a:b] for a, b in zip([0] + cuts, cuts + [len(ordered)])]
+    rng.shuffle(pieces)
+    return [v for piece in pieces for v in piece]
+
+
+@pytest.mark.parametrize("n", [2, 3, 16, 17, 100, 256, 257, 300, 5000, 70000])
+@pytest.mark.parametrize("kind", ["ints", "floats", "bools", "small ints"])
+def test_presorted_reversed_and_few_run_lists_equal_sorted_object_for_object(n, kind):
+    """In order already (copied in one pass), strictly descending (reversed), equal keys (in
+    order: kept), and a few ascending runs (merged) - with and without reverse, duplicates whose
+    identity shows stability, and sort_inplace - give sorted()'s objects in sorted()'s order."""
+    import random
+    rng = random.Random(n * 31 + len(kind))
+    make = {"ints": lambda: rng.randrange(-2**63, 2**63), "floats": lambda: rng.choice([0.0, -0.0, 1.5, rng.uniform(-1e6, 1e6)]),
+            "bools": lambda: rng.random() < 0.5, "small ints": lambda: rng.randrange(5)}[kind]
+    values = fresh([make() for _ in range(n)]) if kind != "bools" else [make() for _ in range(n)]
+    cases = [sorted(values), sorted(values, reverse=True), sorted(set(values)), sorted(set(values), reverse=True),
+             [values[0]] * n, runs_of(values, 2, rng), runs_of(values, 5, rng), runs_of(values, 33, rng),
+             runs_of(values, 34, rng), sorted(values) + [values[0]], [values[-1]] + sorted(values)]
+    for case in cases:
+        for reverse in (False, True):
+            expected = sorted(case, reverse=reverse)
+            assert same_objects(fastkernels.sort(case, reverse=reverse), expected), (kind, n, reverse)
+            assert same_objects(fastkernels.sort(tuple(case), reverse=reverse), expected), (kind, n, reverse)
+            inplace = list(case)
+            fastkernels.sort_inplace(inplace, reverse=reverse)
+            assert same_objects(inplace, expected), (kind, n, reverse)
+
+
+@given(st.lists(st.one_of(st.integers(min_value=-(2**63), max_value=2**63 - 1), st.floats(allow_nan=False)), min_size=2),
+       st.integers(min_value=0, max_value=3), st.booleans())
+def test_nearly_sorted_lists_of_any_numbers_equal_sorted(values, moves, reverse):
+    """A sorted list with a few items moved (the merge of runs), or in order but for ints and
+    floats mixed, NaNs or big ints (the paths that decline): sorted()'s answer (NaNs last)."""
+    values = fresh(sorted(values))
+    for k in range(moves):
+        values.append(values.pop((k * 7919) % len(values)))
+    assert same_objects(fastkernels.sort(values, reverse=reverse), sorted(values, reverse=reverse))
+    big = values + [2**70]
+    assert same_objects(fastkernels.sort(big, reverse=reverse), sorted(big, reverse=reverse))
+    with_nan = values + [math.nan]
+    result = fastkernels.sort(with_nan, reverse=reverse)
+    assert same_objects(result[:-1], sorted(values, reverse=reverse)) and result[-1] is with_nan[-1]

@@ -10,6 +10,91 @@ import PythonBridge
 /// keys on the stack: no scratch memory, no references taken beyond the result's.
 let smallSortLimit = 256
 
+/// Whether the values of a sequence's items, as they are read, came in order (non-decreasing:
+/// the sorted order is theirs) or strictly descending (it is their reverse), as `sorted()`
+/// finds in one pass over a presorted list, where a sort takes O(n log n).
+struct MonotonicRun<Value: Comparable> {
+    private var last: Value
+    private(set) var ascending = true
+    private var descending = true
+
+    init(first: Value) { last = first }
+
+    /// Adds the next value: false once the values are neither in order nor strictly descending
+    /// (a NaN compares neither way: it ends the run).
+    @inline(__always)
+    mutating func add(_ value: Value) -> Bool {
+        ascending = ascending && value >= last
+        descending = descending && value < last
+        last = value
+        return ascending || descending
+    }
+}
+
+/// The value by which an exact float sorts (negated for a reverse sort; -0.0 and 0.0 equal,
+/// as `sorted()` has them); nil for any other object.
+@inline(__always)
+func floatRunValue(_ object: PyObjectPointer, reverse: Bool) -> Double? {
+    guard let value = exactFloatValue(object) else { return nil }
+    return reverse ? -value : value
+}
+
+/// The value by which an exact int within 64 bits (or a bool) sorts (its complement for a
+/// reverse sort); nil for any other object.
+@inline(__always)
+func intRunValue(_ object: PyObjectPointer, reverse: Bool) -> Int64? {
+    guard case .int(let value) = scalarNumber(object) else { return nil }
+    return reverse ? ~value : value
+}
+
+/// `sorted()` of an exact list's or tuple's items when they are all exact floats (no NaN) or
+/// all exact ints within 64 bits and in order already (a copy) or strictly descending
+/// (reversed): one pass reads them (the first item out of order ends it: a list in no order
+/// costs two or three reads), a second copies them; nil otherwise. (Built in the reading pass,
+/// a list of a million items in order but for its last was made and thrown away.) The GIL is
+/// held: no Python code runs, nothing changes the items.
+func sortedMonotonicSequence(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool) throws(PythonException) -> PyRef? {
+    guard let ascending = monotonicOrder(items, reverse: reverse) else { return nil }
+    let list = try PyRef.list(count: items.count) { index in PyRef(borrowing: items[index]!) }
+    if !ascending { list.reverseList() }
+    return list
+}
+
+/// Whether the items (at least 2) are all exact floats (no NaN) or all exact ints within 64
+/// bits and in order by `sorted()`'s rule (true) or strictly the other way (false); nil otherwise.
+func monotonicOrder(_ items: UnsafeBufferPointer<PyObjectPointer?>, reverse: Bool) -> Bool? {
+    guard items.count >= 2, let first = items[0] else { return nil }
+    if let value = floatRunValue(first, reverse: reverse) {
+        return monotonicRun(items, MonotonicRun(first: value)) { floatRunValue($0, reverse: reverse) }
+    }
+    if let value = intRunValue(first, reverse: reverse) {
+        return monotonicRun(items, MonotonicRun(first: value)) { intRunValue($0, reverse: reverse) }
+    }
+    return nil
+}
+
+/// `list.sort()` of an exact list whose items are all exact floats (no NaN) or all exact ints
+/// within 64 bits and in order already (nothing to do) or strictly descending (reversed in
+/// place): true then; false, the list untouched, otherwise. The GIL is held throughout.
+func sortMonotonicList(_ list: PyObjectPointer, _ items: UnsafeBufferPointer<PyObjectPointer?>,
+                       reverse: Bool) -> Bool {
+    guard let ascending = monotonicOrder(items, reverse: reverse) else { return false }
+    if !ascending { PyRef(borrowing: list).reverseList() }
+    return true
+}
+
+/// Whether items 1... continue `run` to the end: true (in order), false (strictly descending),
+/// nil (neither, or an item of another kind).
+@inline(__always)
+func monotonicRun<Value: Comparable>(_ items: UnsafeBufferPointer<PyObjectPointer?>, _ run: MonotonicRun<Value>,
+                                     _ value: (PyObjectPointer) -> Value?) -> Bool? {
+    var run = run
+    for index in 1..<items.count {
+        guard let next = value(items[index]!), run.add(next) else { return nil }
+    }
+    return run.ascending
+}
+
 /// The keys of a small sequence's items, in `keyed` (room for all), as `SortedItems`
 /// reads them; NaNs get the largest key (last, in order, whether reverse or not).
 /// False when the items are not all exact ints within 64 bits (or bools) or all exact floats.

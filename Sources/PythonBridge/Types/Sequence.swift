@@ -26,6 +26,11 @@ extension PyRef {
         return list
     }
 
+    /// Reverses this list's items in place (`list.reverse()`).
+    public func reverseList() {
+        _ = PyList_Reverse(pointer)  // fails only for a non-list
+    }
+
     /// Appends `item` to this list (which takes a reference to it).
     /// - Throws: `.pending` (MemoryError) when the list cannot grow.
     public func append(_ item: borrowing PyRef) throws(PythonException) {
