@@ -41,6 +41,12 @@ public func sortInPlace<T: RadixSortable>(
         copy = consume memory
         values.gather(0..<count, into: data)
     }
+    // In the sort's order already (sorted, or constant): nothing to move. numpy.sort takes
+    // such arrays in one pass; the vector quicksort took 2-3x its time on a constant array.
+    if isInSortedOrder(data, count, reverse: reverse) {
+        _ = consume copy
+        return
+    }
     var ordered = count  // the values before the NaNs (which go last, in input order)
     var failure: KernelError? = nil
     do throws(KernelError) {
@@ -75,6 +81,51 @@ public func sortInPlace<T: RadixSortable>(
     }
     _ = consume copy
     if let failure { throw failure }
+}
+
+/// Whether `count` (at least 2) values are in the order the sort gives them (by key, ascending
+/// or, for `reverse`, descending; -0.0 and 0.0 are equal, so any order of them is theirs) with
+/// no NaN (which the sort moves last in input order). Stops at the first pair out of order:
+/// random values after one or two.
+func isInSortedOrder<T: RadixSortable>(_ data: UnsafePointer<T>, _ count: Int, reverse: Bool) -> Bool {
+    // The common types compared as themselves, in specialized loops (this function is generic
+    // over types that other modules name: through the protocol, a value took 2.4 ns).
+    let raw = UnsafeRawPointer(data)
+    if T.self == Double.self { return isInOrder(raw.assumingMemoryBound(to: Double.self), count, reverse: reverse) }
+    if T.self == Float.self { return isInOrder(raw.assumingMemoryBound(to: Float.self), count, reverse: reverse) }
+    if T.self == Int64.self { return isInOrder(raw.assumingMemoryBound(to: Int64.self), count, reverse: reverse) }
+    if T.self == Int32.self { return isInOrder(raw.assumingMemoryBound(to: Int32.self), count, reverse: reverse) }
+    if T.self == Int8.self { return isInOrder(raw.assumingMemoryBound(to: Int8.self), count, reverse: reverse) }
+    if T.isUnordered(data[0]) { return false }
+    var previous = T.key(data[0])
+    for i in 1..<count {
+        let value = data[i], key = T.key(value)
+        if (reverse ? key > previous : key < previous) || T.isUnordered(value) { return false }
+        previous = key
+    }
+    return true
+}
+
+/// `isInSortedOrder` for a type that compares as the sort orders it (-0.0 == 0.0; a NaN is
+/// neither <= nor >= anything, so it fails): a block of 64 neighbouring pairs at a time, each
+/// block's comparisons without a branch (a constant array of 100,000 int32 took 0.8 ns a value
+/// one compare and branch at a time; numpy.sort takes one such array in a fifth of that).
+@inline(__always)
+func isInOrder<T: Comparable>(_ data: UnsafePointer<T>, _ count: Int, reverse: Bool) -> Bool {
+    var start = 0
+    while start + 64 < count {
+        var outOfOrder: UInt8 = 0
+        for i in start..<start + 64 {
+            let a = data[i], b = data[i + 1]
+            outOfOrder |= unsafeBitCast(reverse ? !(a >= b) : !(a <= b), to: UInt8.self)
+        }
+        if outOfOrder != 0 { return false }
+        start += 64
+    }
+    for i in start + 1..<count where reverse ? !(data[i - 1] >= data[i]) : !(data[i - 1] <= data[i]) {
+        return false
+    }
+    return true
 }
 
 /// After reversing an ascending sort, the equal zeros (-0.0 and +0.0, one run)

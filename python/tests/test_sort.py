@@ -469,3 +469,38 @@ def test_nearly_sorted_lists_of_any_numbers_equal_sorted(values, moves, reverse)
     with_nan = values + [math.nan]
     result = fastkernels.sort(with_nan, reverse=reverse)
     assert same_objects(result[:-1], sorted(values, reverse=reverse)) and result[-1] is with_nan[-1]
+
+
+@pytest.mark.parametrize("dtype", ["int64", "float64", "int32", "float32", "int8", "uint8", "int16"])
+@pytest.mark.parametrize("n", [2, 3, 64, 65, 66, 129, 1000, 100_000])
+def test_arrays_in_order_already_are_left_as_they_are_and_others_sorted(dtype, n):
+    """Arrays in the sort's order already (sorted, reversed for reverse=True, constant, signed
+    zeros in any order) are returned unchanged; one pair out of order anywhere (first, last, at
+    a block's edge), or a NaN, and they are sorted: np.sort's answer (stable; NaNs last in order)."""
+    rng = np.random.default_rng(n)
+    base = np.sort(rng.uniform(-100, 100, n).astype(dtype), kind="stable")
+    cases = [base, base[::-1].copy(), np.full(n, base[0]), np.zeros(n, dtype)]
+    if dtype.startswith("float"):
+        zeros = np.where(rng.random(n) < 0.5, -0.0, 0.0).astype(dtype)
+        cases += [zeros, np.append(base[:-1], np.nan).astype(dtype), np.insert(base[1:], 0, np.nan).astype(dtype)]
+    for k in sorted({0, 1, n // 2, 63, 64, n - 2} & set(range(n - 1))):
+        swapped = base.copy()
+        swapped[k], swapped[k + 1] = swapped[k + 1], swapped[k]
+        cases.append(swapped)
+    for case in cases:
+        for reverse in (False, True):
+            result = fastkernels.sort(case, reverse=reverse)
+            reference = sorted(case.tolist(), key=lambda v: (v != v, v), reverse=False)
+            if reverse:
+                finite = [v for v in case.tolist() if v == v]
+                reference = sorted(finite, reverse=True) + [v for v in case.tolist() if v != v]
+            assert result.dtype == case.dtype
+            assert [x if x == x else "nan" for x in result.tolist()] == [x if x == x else "nan" for x in reference]
+            if dtype.startswith("float"):
+                signs = np.signbit(result[result == 0]).tolist()
+                order = [v for v in case.tolist() if v == 0]
+                want = [math.copysign(1, v) < 0 for v in order]
+                assert signs == want, (dtype, n, reverse)
+            inplace = case.copy()
+            fastkernels.sort_inplace(inplace, reverse=reverse)
+            assert np.array_equal(inplace, result, equal_nan=True)
