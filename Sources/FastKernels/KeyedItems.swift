@@ -224,35 +224,34 @@ func mergesNaturalRuns(_ items: UnsafePointer<KeyedItem>, count: Int) -> Bool {
 /// the items untouched, for more runs.
 func mergeNaturalRuns(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
                       count: Int) -> UnsafeMutablePointer<KeyedItem>? {
-    withUnsafeTemporaryAllocation(of: Int.self, capacity: naturalMergeMaximumDescents + 2) { bounds in
-        // The runs' starts, and `count` after the last.
-        var runs = 0
-        bounds[0] = 0
-        for i in 1..<max(count, 1) where items[i].key < items[i - 1].key {
-            runs += 1
-            guard runs <= naturalMergeMaximumDescents else { return nil }
-            bounds[runs] = i
-        }
+    // The runs' starts, and `count` after the last (naturalMergeMaximumDescents + 2 of them).
+    var bounds = InlineArray<34, Int>(repeating: 0)
+    assert(naturalMergeMaximumDescents + 2 <= bounds.count)
+    var runs = 0
+    for i in 1..<max(count, 1) where items[i].key < items[i - 1].key {
         runs += 1
-        bounds[runs] = count
-        var source = items, target = scratch
-        while runs > 1 {
-            var merged = 0
-            var k = 0
-            while k < runs {
-                let low = bounds[k], middle = bounds[k + 1]
-                let high = k + 2 <= runs ? bounds[k + 2] : middle
-                mergeRuns(source, low, middle, high, into: target)
-                bounds[merged] = low
-                merged += 1
-                k += 2
-            }
-            bounds[merged] = count
-            runs = merged
-            swap(&source, &target)
-        }
-        return source
+        guard runs <= naturalMergeMaximumDescents else { return nil }
+        bounds[runs] = i
     }
+    runs += 1
+    bounds[runs] = count
+    var source = items, target = scratch
+    while runs > 1 {
+        var merged = 0
+        var k = 0
+        while k < runs {
+            let low = bounds[k], middle = bounds[k + 1]
+            let high = k + 2 <= runs ? bounds[k + 2] : middle
+            mergeRuns(source, low, middle, high, into: target)
+            bounds[merged] = low
+            merged += 1
+            k += 2
+        }
+        bounds[merged] = count
+        runs = merged
+        swap(&source, &target)
+    }
+    return source
 }
 
 /// Merges the ascending runs `source[low..<middle]` and `source[middle..<high]` (either may be
@@ -282,20 +281,7 @@ func mergeRuns(_ source: UnsafeMutablePointer<KeyedItem>, _ low: Int, _ middle: 
     let rightEnd = rlo
     (target + rightEnd).update(from: source + rightEnd, count: high - rightEnd)
     // The rest, item by item (equal keys: the left run's first).
-    var left = lo, right = middle, out = lo
-    while left < middle && right < rightEnd {
-        if source[right].key < source[left].key {
-            target[out] = source[right]
-            right += 1
-        } else {
-            target[out] = source[left]
-            left += 1
-        }
-        out += 1
-    }
-    (target + out).update(from: source + left, count: middle - left)
-    out += middle - left
-    (target + out).update(from: source + right, count: rightEnd - right)
+    mergeSortedRuns(source, lo, middle, rightEnd, into: target)
 }
 
 

@@ -332,27 +332,34 @@ func mergeSort<Element: RadixKeyed>(_ data: UnsafeMutablePointer<Element>, scrat
         var low = 0
         while low < count {
             let middle = min(low + width, count), high = min(low + 2 * width, count)
-            var left = low, right = middle, out = low
-            while left < middle && right < high {
-                // Equal keys: the left (earlier) element first, which keeps the sort stable.
-                if Element.precedes(source[right], source[left]) {
-                    target[out] = source[right]
-                    right += 1
-                } else {
-                    target[out] = source[left]
-                    left += 1
-                }
-                out += 1
-            }
-            (target + out).update(from: source + left, count: middle - left)
-            out += middle - left
-            (target + out).update(from: source + right, count: high - right)
+            mergeSortedRuns(source, low, middle, high, into: target)
             low = high
         }
         swap(&source, &target)
         width *= 2
     }
     if source != data { data.update(from: source, count: count) }
+}
+
+/// Merges the sorted runs `source[low..<middle]` and `source[middle..<high]` into
+/// `target[low..<high]`, stably: of equal keys, the left (earlier) run's element first.
+@inline(__always)
+func mergeSortedRuns<Element: RadixKeyed>(_ source: UnsafeMutablePointer<Element>, _ low: Int, _ middle: Int,
+                                          _ high: Int, into target: UnsafeMutablePointer<Element>) {
+    var left = low, right = middle, out = low
+    while left < middle && right < high {
+        if Element.precedes(source[right], source[left]) {
+            target[out] = source[right]
+            right += 1
+        } else {
+            target[out] = source[left]
+            left += 1
+        }
+        out += 1
+    }
+    (target + out).update(from: source + left, count: middle - left)
+    out += middle - left
+    (target + out).update(from: source + right, count: high - right)
 }
 
 /// Stable insertion sort by key, for small buckets.
