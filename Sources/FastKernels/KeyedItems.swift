@@ -57,8 +57,7 @@ public final class KeyedItems {
     public static func sort(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeMutablePointer<KeyedItem>,
                             count: Int, keyRange: KeyRange? = nil) throws(KernelError) {
         // (Below 33 items the insertion sort takes sorted input in one pass anyway.)
-        if count >= packedSortMinimum, mergesNaturalRuns(items, count: count),
-           let sorted = mergeNaturalRuns(items, scratch: scratch, count: count) {
+        if count >= packedSortMinimum, let sorted = mergeNaturalRuns(items, scratch: scratch, count: count) {
             if sorted != items { items.update(from: sorted, count: count) }  // at most 256 items
             return
         }
@@ -99,7 +98,7 @@ public final class KeyedItems {
                      isCancelled: () -> Bool = { false }) throws(KernelError) {
         let count = min(count, capacity)
         order = nil
-        if mergesNaturalRuns(items, count: count), let sorted = mergeNaturalRuns(items, scratch: scratch, count: count) {
+        if let sorted = mergeNaturalRuns(items, scratch: scratch, count: count) {
             if sorted != items { (items, scratch) = (sorted, items) }
             return
         }
@@ -153,17 +152,20 @@ public struct SortedKeyedItems {
     }
 
     @inline(__always)
-    public subscript(_ position: Int) -> KeyedItem {
-        guard let order else { return items[position] }
-        return items[Int(truncatingIfNeeded: UInt64(bitPattern: order[position]) & mask)]
+    public subscript(_ position: Int) -> KeyedItem { items[index(position)] }
+
+    /// The index among `items` of the item at `position` of the order.
+    @inline(__always)
+    private func index(_ position: Int) -> Int {
+        guard let order else { return position }
+        return Int(truncatingIfNeeded: UInt64(bitPattern: order[position]) & mask)
     }
 
     /// A hint that the item at `position` (< `count`) will be read soon: read through the order,
     /// items are read at random, and a large list's are not in the caches.
     @inline(__always)
     public func prefetch(_ position: Int) {
-        guard let order else { return }
-        prefetchForRead(items + Int(truncatingIfNeeded: UInt64(bitPattern: order[position]) & mask))
+        if order != nil { prefetchForRead(items + index(position)) }
     }
 }
 
@@ -216,8 +218,8 @@ func mergesNaturalRuns(_ items: UnsafePointer<KeyedItem>, count: Int) -> Bool {
     return true
 }
 
-/// Sorts `count` items made of few ascending runs (keys that descend at most
-/// `naturalMergeMaximumDescents` times) by merging neighbouring runs, stably, level by level
+/// Sorts `count` items made of few ascending runs (as `mergesNaturalRuns` counts them: the scan
+/// stops at the same limit) by merging neighbouring runs, stably, level by level
 /// between `items` and `scratch` (room for `count`): the items of a run that precede all of
 /// the other run, or follow it, are copied in one block (found by binary search), so a sorted
 /// list with an item appended costs a copy. Returns the buffer that holds the result; nil,
@@ -227,10 +229,11 @@ func mergeNaturalRuns(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeM
     // The runs' starts, and `count` after the last (naturalMergeMaximumDescents + 2 of them).
     var bounds = InlineArray<34, Int>(repeating: 0)
     assert(naturalMergeMaximumDescents + 2 <= bounds.count)
+    let limit = min(naturalMergeMaximumDescents, count / 16)
     var runs = 0
     for i in 1..<max(count, 1) where items[i].key < items[i - 1].key {
         runs += 1
-        guard runs <= naturalMergeMaximumDescents else { return nil }
+        guard runs <= limit else { return nil }
         bounds[runs] = i
     }
     runs += 1

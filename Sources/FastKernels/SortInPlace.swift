@@ -96,6 +96,7 @@ func isInSortedOrder<T: RadixSortable>(_ data: UnsafePointer<T>, _ count: Int, r
     if T.self == Int64.self { return isInOrder(raw.assumingMemoryBound(to: Int64.self), count, reverse: reverse) }
     if T.self == Int32.self { return isInOrder(raw.assumingMemoryBound(to: Int32.self), count, reverse: reverse) }
     if T.self == Int8.self { return isInOrder(raw.assumingMemoryBound(to: Int8.self), count, reverse: reverse) }
+    if T.self == UInt8.self { return isInOrder(raw.assumingMemoryBound(to: UInt8.self), count, reverse: reverse) }  // and bools
     if T.isUnordered(data[0]) { return false }
     var previous = T.key(data[0])
     for i in 1..<count {

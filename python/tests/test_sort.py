@@ -471,14 +471,15 @@ def test_nearly_sorted_lists_of_any_numbers_equal_sorted(values, moves, reverse)
     assert same_objects(result[:-1], sorted(values, reverse=reverse)) and result[-1] is with_nan[-1]
 
 
-@pytest.mark.parametrize("dtype", ["int64", "float64", "int32", "float32", "int8", "uint8", "int16"])
+@pytest.mark.parametrize("dtype", ["int64", "float64", "int32", "float32", "int8", "uint8", "int16", "bool"])
 @pytest.mark.parametrize("n", [2, 3, 64, 65, 66, 129, 1000, 100_000])
 def test_arrays_in_order_already_are_left_as_they_are_and_others_sorted(dtype, n):
     """Arrays in the sort's order already (sorted, reversed for reverse=True, constant, signed
     zeros in any order) are returned unchanged; one pair out of order anywhere (first, last, at
     a block's edge), or a NaN, and they are sorted: np.sort's answer (stable; NaNs last in order)."""
     rng = np.random.default_rng(n)
-    base = np.sort(rng.uniform(-100, 100, n).astype(dtype), kind="stable")
+    values = rng.integers(0, 2, n) if dtype == "bool" else rng.uniform(-100, 100, n)
+    base = np.sort(values.astype(dtype), kind="stable")
     cases = [base, base[::-1].copy(), np.full(n, base[0]), np.zeros(n, dtype)]
     if dtype.startswith("float"):
         zeros = np.where(rng.random(n) < 0.5, -0.0, 0.0).astype(dtype)

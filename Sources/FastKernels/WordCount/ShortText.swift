@@ -409,7 +409,7 @@ func countOtherTokens(_ p: UnsafePointer<UInt8>, _ n: Int, from start: Int, _ wh
             if size < 0 { return false }
             if isUnicodeWhitespace(p, i, size) {
                 start = i + size
-                if isASCIIWhitespace(start, whitespace) { return true }
+                if isASCIIWhitespace(p[start]) { return true }  // (spaces follow the text)
                 continue
             }
         }
@@ -438,12 +438,6 @@ func countOtherTokens(_ p: UnsafePointer<UInt8>, _ n: Int, from start: Int, _ wh
         if p[i] < 0x80 { return true }
         start = i
     }
-}
-
-/// Whether `p[position]` is ASCII whitespace (the spaces past the end of the text are).
-@inline(__always)
-func isASCIIWhitespace(_ position: Int, _ whitespace: UnsafePointer<UInt64>) -> Bool {
-    whitespace[position &>> 6] &>> UInt64(position & 63) & 1 != 0
 }
 
 /// The first position from `position` on that holds ASCII whitespace or a non-ASCII byte
