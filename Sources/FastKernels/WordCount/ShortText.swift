@@ -160,15 +160,20 @@ public let shortTextHalvesMinimum = 1 << 15
 /// The smallest first index size; it doubles whenever the table is half full.
 let shortTextFirstIndexCapacity = 64
 
-/// An index size that holds the distinct words of `bytes` bytes of English prose at most half
-/// full, so that its index need not double on the way: about 2^(0.7 log2(bytes) + 1) slots
-/// (Heaps' law; fitted to the prose of benchmarks/sizes.py: 108 distinct words in 1,000
-/// characters, 3,090 in 100,000: 256 and 8,192 slots). Texts with more distinct words grow
-/// their index as before; one with fewer clears a few unused slots (at 100 KB, 32 KiB).
+/// An index size that holds the distinct words of `bytes` bytes of English prose at most a
+/// quarter full, so that its index need not double on the way and most lookups find their
+/// entry at the first slot: about 2^(0.7 log2(bytes) + 2) slots (Heaps' law; fitted to the
+/// prose of benchmarks/sizes.py: 108 distinct words in 1,000 characters, 3,090 in 100,000: 512
+/// and 16,384 slots). Half full, as until 2026-12-06, many lookups at 100,000 characters
+/// went on to a second slot (1.3 probes a lookup expected at the load prose reached), a
+/// branch the CPU mispredicts: A/B at threads=1, the
+/// quarter-full index counted 100 KB and 900 KB of prose 5% faster, 1 KB and 10 KB alike
+/// (an eighth full: another 1-2% at 100 KB, nothing at 900 KB). Texts with more distinct words
+/// grow their index as before; one with fewer clears a few unused slots (at 100 KB, 64 KiB).
 @inline(__always)
 func proseIndexCapacity(_ bytes: Int) -> Int {
     let bits = 64 - bytes.leadingZeroBitCount
-    return 1 << min((7 * bits + 5) / 10 + 1, 30)
+    return 1 << min((7 * bits + 5) / 10 + 2, 30)
 }
 
 /// Counts `Counter(text.lower().split())` of a short UTF-8 text (at most
