@@ -341,6 +341,12 @@ TIER_SORT_CHECK = textwrap.dedent("""
                           rng.choice(specials, n),
                           np.concatenate([rng.choice(np.array([0.0, -0.0], dtype), n), payload]),
                           np.sort(rng.standard_normal(n)).astype(dtype)]
+            # In the sort's order but for one pair at the in-order check's block edge (64), and constant.
+            swapped = np.sort(inputs[0])
+            if n >= 2:
+                k = min(64, n - 2)
+                swapped[k], swapped[k + 1] = swapped[k + 1], swapped[k]
+            inputs += [swapped, np.full(n, inputs[0][0] if n else 0, dtype)]
             for a in inputs:
                 for reverse in (False, True):
                     want = reference(a, reverse)
@@ -363,7 +369,7 @@ def test_array_sorts_at_every_tier_equal_the_reference(tier):
     process = subprocess.run([sys.executable, "-c", TIER_SORT_CHECK], env={**os.environ, "FASTKERNELS_ISA": tier},
                              capture_output=True, text=True, timeout=600)
     assert process.returncode == 0, process.stderr[-3000:]
-    assert process.stdout.split()[0] == "checked" and int(process.stdout.split()[1]) == 6 * 77 * 4 * 2 * 2
+    assert process.stdout.split()[0] == "checked" and int(process.stdout.split()[1]) == 6 * 77 * 6 * 2 * 2
 
 
 LIST_TIER_CHECK = textwrap.dedent("""
