@@ -97,11 +97,7 @@ public final class KeyedItems {
     public func sort(count: Int, keyRange: KeyRange? = nil, threads: Int,
                      isCancelled: () -> Bool = { false }) throws(KernelError) {
         let count = min(count, capacity)
-        order = nil
-        if let sorted = mergeNaturalRuns(items, scratch: scratch, count: count) {
-            if sorted != items { (items, scratch) = (sorted, items) }
-            return
-        }
+        if mergeFewRuns(count: count) { return }
         if count >= packedSortMinimum, let packed,
            let packing = sortPackedKeys(items, packed: packed, count: count, keyRange: keyRange,
                                         threads: threads, isCancelled: isCancelled) {
@@ -123,6 +119,17 @@ public final class KeyedItems {
         if isCancelled() { throw .cancelled }
         try radixSort(items, scratch: scratch, count: count, keyBounds: keyRange?.bounds, threads: threads,
                       isCancelled: isCancelled)
+    }
+
+    /// Sorts the first `count` items by merging their ascending runs, stably, when they are few
+    /// (`mergesNaturalRuns`): true then; false, the items untouched, otherwise. O(count) per
+    /// level of merges, on this thread, no allocation.
+    public func mergeFewRuns(count: Int) -> Bool {
+        let count = min(count, capacity)
+        order = nil
+        guard let sorted = mergeNaturalRuns(items, scratch: scratch, count: count) else { return false }
+        if sorted != items { (items, scratch) = (sorted, items) }
+        return true
     }
 
     /// The item at `position` of the order `sort` found.
@@ -204,7 +211,7 @@ let naturalMergeMaximumDescents = 32
 /// `naturalMergeMaximumDescents` times and at most once in 16 items. Random keys descend every
 /// other item: the count stops there after about twice that limit.
 @inline(__always)
-func mergesNaturalRuns(_ items: UnsafePointer<KeyedItem>, count: Int) -> Bool {
+public func mergesNaturalRuns(_ items: UnsafePointer<KeyedItem>, count: Int) -> Bool {
     let limit = min(naturalMergeMaximumDescents, count / 16)
     var descents = 0
     var i = 1

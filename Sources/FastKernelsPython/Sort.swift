@@ -38,6 +38,8 @@ let sortFunction = Function("sort", "values, /, *, reverse=False, threads=None",
             if let sorted = try sortedSmallSequence(items, reverse: reverse) { return sorted }
         } else if let sorted = try sortedMonotonicSequence(items, reverse: reverse) {
             return sorted
+        } else if let sorted = try sortedFewRuns(items, reverse: reverse) {
+            return sorted
         } else if let sorted = try SortedItems(values, reverse: reverse, threads: threads, args: args) {
             return try sorted.makeList()
         }

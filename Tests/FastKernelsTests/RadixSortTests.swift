@@ -176,6 +176,35 @@ final class RadixSortTests: XCTestCase {
         }
     }
 
+    /// `mergeFewRuns` merges items of at most min(32, count / 16) descents, stably,
+    /// and leaves any other items untouched (false).
+    func testMergeFewRunsMergesOnlyFewRuns() {
+        var generator = SystemRandomNumberGenerator()
+        for count in [16, 33, 257, 1000, 70_000] {
+            let limit = min(naturalMergeMaximumDescents, count / 16)
+            for descents in Set([0, 1, limit, limit + 1, count / 2]) {
+                guard let items = KeyedItems(count: count) else { return XCTFail("memory") }
+                // Keys from 0 to 99 with runs cut after `descents` random positions (equal keys: stability).
+                let cuts = Set((0..<descents).map { _ in Int.random(in: 1..<count, using: &generator) })
+                var key = UInt64(0)
+                for i in 0..<count {
+                    key = cuts.contains(i) ? 0 : min(key + UInt64.random(in: 0...1, using: &generator), 99)
+                    items.items[i] = KeyedItem(key: key, object: UInt(i))
+                }
+                let original = (0..<count).map { items.items[$0] }
+                let actual = zip(original, original.dropFirst()).filter { $1.key < $0.key }.count
+                let merged = items.mergeFewRuns(count: count)
+                XCTAssertEqual(merged, actual <= limit, "\(count) \(actual)")
+                if merged {
+                    let expected = original.sorted { ($0.key, $0.object) < ($1.key, $1.object) }
+                    XCTAssertEqual((0..<count).map { items.sortedItem($0).object }, expected.map(\.object))
+                } else {
+                    XCTAssertEqual((0..<count).map { items.items[$0].object }, original.map(\.object))
+                }
+            }
+        }
+    }
+
     func testCancellationLeavesAPermutation() {
         var values = (0..<100_000).map { Int64($0 * 7919 % 100_000) }
         let finished: Void? = values.withUnsafeMutableBufferPointer { buffer in

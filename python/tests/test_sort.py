@@ -1,5 +1,6 @@
 import array
 import math
+import random
 import os
 import subprocess
 import sys
@@ -475,6 +476,44 @@ def test_nearly_sorted_lists_of_any_numbers_equal_sorted(values, moves, reverse)
     with_nan = values + [math.nan]
     result = fastkernels.sort(with_nan, reverse=reverse)
     assert same_objects(result[:-1], sorted(values, reverse=reverse)) and result[-1] is with_nan[-1]
+
+
+@pytest.mark.parametrize("n", [257, 300, 1000, 4099, 70_000])
+def test_lists_of_a_few_sorted_runs_sorted_in_place_equal_list_sort(n):
+    """sort_inplace of a list of more than 256 numbers in a few sorted runs (a sorted list with
+    items appended, moved or swapped: merged in place with the GIL held) gives list.sort()'s
+    objects in its order (identity shows stability: equal values, -0.0 and 0.0, in input
+    order), NaNs last in input order; lists that only start in order, or whose items decline
+    (int and float mixed, a big int), take the other paths and give the same."""
+    rng = random.Random(n)
+    ints = sorted(rng.randrange(-2**63, 2**63) for _ in range(n))
+    small = sorted(rng.randrange(-3, 4) for _ in range(n))  # long runs of equal values
+    floats = sorted(rng.choice([rng.uniform(-1e6, 1e6), 0.0, -0.0, 1.5]) for _ in range(n))
+    bools = sorted(rng.random() < 0.5 for _ in range(n))
+
+    def moved(values, k):
+        values = list(values)
+        for _ in range(k):
+            values.insert(rng.randrange(len(values)), values.pop(rng.randrange(len(values))))
+        return values
+
+    cases = []
+    for base in (ints, small, floats, bools):
+        cases += [base + [base[0]], base + [base[-1], base[0]], moved(base, 3), moved(base, 20),
+                  base[n // 3:] + base[:n // 3], base[:min(280, n)] + rng.sample(base, n - min(280, n))]
+    cases += [floats[:-5] + [math.nan] + floats[-5:], [math.nan] + moved(floats, 2),
+              moved(floats, 2)[:n // 2] + [math.nan, math.nan] + floats[n // 2:],
+              moved(ints, 2) + [1.5], moved(ints, 2) + [2**70]]
+    for case in cases:
+        for reverse in (False, True):
+            values = fresh(case)
+            numbers = [v for v in values if v == v]
+            want = sorted(numbers, reverse=reverse) + [v for v in values if v != v]
+            got = list(values)
+            assert fastkernels.sort_inplace(got, reverse=reverse) is None
+            assert same_objects(got, want), (n, reverse, case[:5])
+            assert same_objects(fastkernels.sort(values, reverse=reverse), want)
+            assert same_objects(fastkernels.sort(tuple(values), reverse=reverse), want)
 
 
 @pytest.mark.parametrize("dtype", ["int64", "float64", "int32", "float32", "int8", "uint8", "int16", "bool"])
