@@ -84,6 +84,14 @@ public func sortInPlace<T: RadixSortable>(
     if let failure { throw failure }
 }
 
+/// `isInOrder` of `count` values of type `U` at `raw`: `avx2`'s build where the CPU has AVX2.
+@inline(__always)
+func isInOrder<U: Comparable>(_ raw: UnsafeRawPointer, _ count: Int, _ reverse: Bool,
+                              avx2: (UnsafePointer<U>, Int, Bool) -> Bool) -> Bool {
+    let values = raw.assumingMemoryBound(to: U.self)
+    return cpuHasAVX2 ? avx2(values, count, reverse) : isInOrder(values, count, reverse: reverse)
+}
+
 /// Whether `count` (at least 2) values are in the order the sort gives them (by key, ascending
 /// or, for `reverse`, descending; -0.0 and 0.0 are equal, so any order of them is theirs) with
 /// no NaN (which the sort moves last in input order). Stops at the first pair out of order:
@@ -95,22 +103,10 @@ func isInSortedOrder<T: RadixSortable>(_ data: UnsafePointer<T>, _ count: Int, r
     // The 32- and 64-bit types in vector compares where the CPU has AVX2 (KernelLoops; the
     // baseline compiles 64-bit compares one at a time): a constant array of 100,000 int64
     // 0.37x numpy.sort's time before, ~1x after (docs/sort.md).
-    if T.self == Double.self {
-        let p = raw.assumingMemoryBound(to: Double.self)
-        return cpuHasAVX2 ? isInOrderAVX2(p, count, reverse: reverse) : isInOrder(p, count, reverse: reverse)
-    }
-    if T.self == Float.self {
-        let p = raw.assumingMemoryBound(to: Float.self)
-        return cpuHasAVX2 ? isInOrderAVX2(p, count, reverse: reverse) : isInOrder(p, count, reverse: reverse)
-    }
-    if T.self == Int64.self {
-        let p = raw.assumingMemoryBound(to: Int64.self)
-        return cpuHasAVX2 ? isInOrderAVX2(p, count, reverse: reverse) : isInOrder(p, count, reverse: reverse)
-    }
-    if T.self == Int32.self {
-        let p = raw.assumingMemoryBound(to: Int32.self)
-        return cpuHasAVX2 ? isInOrderAVX2(p, count, reverse: reverse) : isInOrder(p, count, reverse: reverse)
-    }
+    if T.self == Double.self { return isInOrder(raw, count, reverse) { (p: UnsafePointer<Double>, n, r) in isInOrderAVX2(p, n, reverse: r) } }
+    if T.self == Float.self { return isInOrder(raw, count, reverse) { (p: UnsafePointer<Float>, n, r) in isInOrderAVX2(p, n, reverse: r) } }
+    if T.self == Int64.self { return isInOrder(raw, count, reverse) { (p: UnsafePointer<Int64>, n, r) in isInOrderAVX2(p, n, reverse: r) } }
+    if T.self == Int32.self { return isInOrder(raw, count, reverse) { (p: UnsafePointer<Int32>, n, r) in isInOrderAVX2(p, n, reverse: r) } }
     if T.self == Int8.self { return isInOrder(raw.assumingMemoryBound(to: Int8.self), count, reverse: reverse) }
     if T.self == UInt8.self { return isInOrder(raw.assumingMemoryBound(to: UInt8.self), count, reverse: reverse) }  // and bools
     if T.isUnordered(data[0]) { return false }
