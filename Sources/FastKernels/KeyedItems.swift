@@ -207,12 +207,17 @@ public struct KeyRange: Sendable {
 /// merges. (Short random lists descend few times too: their insertion or packed sort is faster.)
 let naturalMergeMaximumDescents = 32
 
+/// The most descents of `count` keys that are merged as natural runs: at most
+/// `naturalMergeMaximumDescents`, and at most one in 16 items.
+@inline(__always)
+func naturalMergeDescentLimit(_ count: Int) -> Int { min(naturalMergeMaximumDescents, count / 16) }
+
 /// Whether `count` items are sorted by `mergeNaturalRuns`: their keys descend at most
 /// `naturalMergeMaximumDescents` times and at most once in 16 items. Random keys descend every
 /// other item: the count stops there after about twice that limit.
 @inline(__always)
 public func mergesNaturalRuns(_ items: UnsafePointer<KeyedItem>, count: Int) -> Bool {
-    let limit = min(naturalMergeMaximumDescents, count / 16)
+    let limit = naturalMergeDescentLimit(count)
     var descents = 0
     var i = 1
     while i < count {
@@ -236,7 +241,7 @@ func mergeNaturalRuns(_ items: UnsafeMutablePointer<KeyedItem>, scratch: UnsafeM
     // The runs' starts, and `count` after the last (naturalMergeMaximumDescents + 2 of them).
     var bounds = InlineArray<34, Int>(repeating: 0)
     assert(naturalMergeMaximumDescents + 2 <= bounds.count)
-    let limit = min(naturalMergeMaximumDescents, count / 16)
+    let limit = naturalMergeDescentLimit(count)
     var runs = 0
     for i in 1..<max(count, 1) where items[i].key < items[i - 1].key {
         runs += 1

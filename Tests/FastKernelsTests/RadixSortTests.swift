@@ -176,12 +176,12 @@ final class RadixSortTests: XCTestCase {
         }
     }
 
-    /// `mergeFewRuns` merges items of at most min(32, count / 16) descents, stably,
+    /// `mergeFewRuns` merges items of at most `naturalMergeDescentLimit(count)` descents, stably,
     /// and leaves any other items untouched (false).
     func testMergeFewRunsMergesOnlyFewRuns() {
         var generator = SystemRandomNumberGenerator()
         for count in [16, 33, 257, 1000, 70_000] {
-            let limit = min(naturalMergeMaximumDescents, count / 16)
+            let limit = naturalMergeDescentLimit(count)
             for descents in Set([0, 1, limit, limit + 1, count / 2]) {
                 guard let items = KeyedItems(count: count) else { return XCTFail("memory") }
                 // Keys from 0 to 99 with runs cut after `descents` random positions (equal keys: stability).

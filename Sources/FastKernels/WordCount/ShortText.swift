@@ -166,10 +166,10 @@ let shortTextFirstIndexCapacity = 64
 /// prose of benchmarks/sizes.py: 108 distinct words in 1,000 characters, 3,090 in 100,000: 512
 /// and 16,384 slots). Half full, as until 2026-12-06, many lookups at 100,000 characters
 /// went on to a second slot (1.3 probes a lookup expected at the load prose reached), a
-/// branch the CPU mispredicts: A/B at threads=1, the
-/// quarter-full index counted 100 KB and 900 KB of prose 5% faster, 1 KB and 10 KB alike
-/// (an eighth full: another 1-2% at 100 KB, nothing at 900 KB). Texts with more distinct words
-/// grow their index as before; one with fewer clears a few unused slots (at 100 KB, 64 KiB).
+/// branch the CPU mispredicts: A/B at threads=1, the quarter-full index counted 100 KB and
+/// 900 KB of prose 5% faster, 1 KB and 10 KB alike (an eighth full: another 1-2% at 100 KB,
+/// nothing at 900 KB). Texts with more distinct words grow their index as before; one with
+/// fewer clears a few unused slots (at 100 KB, 64 KiB).
 @inline(__always)
 func proseIndexCapacity(_ bytes: Int) -> Int {
     let bits = 64 - bytes.leadingZeroBitCount
