@@ -360,9 +360,9 @@ func sortPackedKeys(_ items: UnsafePointer<KeyedItem>, packed: UnsafeMutablePoin
     let spread = UInt64(64 - (greatest &- least).leadingZeroBitCount)
     guard packingPays(items, count: count, least: least, spread: spread, indexBits: indexBits) else { return nil }
     let shift = spread > 64 - indexBits ? spread - (64 - indexBits) : 0
-    for i in 0..<count {
-        let prefix = (items[i].key &- least) >> shift
-        packed[i] = Int64(bitPattern: (prefix << indexBits | UInt64(i)) ^ (1 << 63))  // signed order = unsigned
+    // (key - least) >> shift << indexBits | index, signed order = unsigned (AVX2: checked above).
+    UnsafeRawPointer(items).withMemoryRebound(to: UInt64.self, capacity: 2 * count) { keys in
+        packKeysAVX2(keys, count, least: least, shift: shift, indexBits: indexBits, into: packed)
     }
     guard sortVectors(packed, count, threads: threads, isCancelled: isCancelled) == .sorted else { return nil }
     return KeyPacking(least: least, shift: shift, indexBits: indexBits)
@@ -412,7 +412,15 @@ func orderShortRuns(_ items: UnsafePointer<KeyedItem>, packed: UnsafeMutablePoin
         items[Int(truncatingIfNeeded: UInt64(bitPattern: value) & indexMask)].key
     }
     var start = 0
+    // Positions before this are looked at one by one; from it, blocks of 64 neighbouring pairs
+    // without a collision are passed over at once (the packed sort runs only with AVX2).
+    var oneByOneEnd = 0
     while start < count - 1 {
+        if start >= oneByOneEnd {
+            start = collidingPrefixBlockAVX2(packed, from: start, count: count, indexBits: indexBits)
+            oneByOneEnd = start + 64
+            if start >= count - 1 { break }
+        }
         // The next pair of neighbours with the same prefix (most keys have none).
         let first = UInt64(bitPattern: packed[start])
         guard (first ^ UInt64(bitPattern: packed[start + 1])) >> indexBits == 0 else {

@@ -427,6 +427,35 @@ def test_list_sorts_at_every_tier_equal_sorted_object_for_object(tier):
     assert process.stdout.split() == ["checked", str(19 * 11 * 2)]
 
 
+@pytest.mark.parametrize("n", [100, 129, 256, 4096, 5000, 70_000])
+@pytest.mark.parametrize("offset", [-2, -1, 0, 1])
+def test_packed_keys_colliding_at_block_edges_keep_sorted_order(n, offset):
+    """The packed sort keeps the top bits of each key, the item's index below them; neighbours
+    whose kept bits are equal (keys a few units in the last place apart) are then ordered by
+    their whole keys, found 64 neighbouring pairs at a time. A pair of such neighbours at every
+    sorted position 64k + offset (the blocks' edges), the larger first in the list, then the
+    smaller first: sorted()'s objects in its order, both directions."""
+    rng = random.Random(n * 7 + offset)
+    values = [-1e308] + [i * 1024.0 + 1.0 for i in range(1, n)]  # in order, far apart
+    pairs = [p for p in range(64 + offset, n - 1, 64)]
+    for p in pairs:
+        values[p + 1] = math.nextafter(values[p], math.inf)
+    for larger_first in (True, False):
+        shuffled = list(values)
+        rng.shuffle(shuffled)
+        where = {id(v): i for i, v in enumerate(shuffled)}
+        for p in pairs:
+            i, j = where[id(values[p])], where[id(values[p + 1])]
+            if (j < i) != larger_first:
+                shuffled[i], shuffled[j] = shuffled[j], shuffled[i]
+        for reverse in (False, True):
+            expected = sorted(shuffled, reverse=reverse)
+            assert same_objects(fastkernels.sort(shuffled, reverse=reverse), expected), (larger_first, reverse)
+            inplace = list(shuffled)
+            fastkernels.sort_inplace(inplace, reverse=reverse)
+            assert same_objects(inplace, expected), (larger_first, reverse)
+
+
 # ---- lists in order already, reversed, or made of a few ascending runs ----------------------------
 
 def runs_of(values, runs, rng):
