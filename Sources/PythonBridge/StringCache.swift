@@ -18,11 +18,20 @@
 /// caller at a time (a signal handler that runs Python code during a use, and
 /// calls back into the module, gets none and makes its strs itself).
 public struct StringCache {
+    @usableFromInline
     struct Entry {
-        var key0: UInt64
-        var key1: UInt64
-        var length: Int
-        var string: PyObjectPointer?
+        @usableFromInline var key0: UInt64
+        @usableFromInline var key1: UInt64
+        @usableFromInline var length: Int
+        @usableFromInline var string: PyObjectPointer?
+
+        @usableFromInline
+        init(key0: UInt64, key1: UInt64, length: Int, string: PyObjectPointer?) {
+            self.key0 = key0
+            self.key1 = key1
+            self.length = length
+            self.string = string
+        }
     }
 
     static let capacity = 16384
@@ -32,7 +41,11 @@ public struct StringCache {
     nonisolated(unsafe) static var entries: UnsafeMutablePointer<Entry>? = nil
     nonisolated(unsafe) static var inUse = false
 
-    let entries: UnsafeMutablePointer<Entry>
+    @usableFromInline let entries: UnsafeMutablePointer<Entry>
+
+    init(entries: UnsafeMutablePointer<Entry>) {
+        self.entries = entries
+    }
 
     /// A str of 1 to 16 ASCII bytes: the kept one when it holds these bytes, else a new
     /// one, kept from now on.
@@ -42,8 +55,20 @@ public struct StringCache {
     ///   - key1: the next eight, zero-padded (the callers have the bytes as these words already).
     /// - Returns: the str, a new reference (a kept one has its hash computed).
     /// - Throws: `.pending` (MemoryError) when it cannot be made.
-    @inline(__always)
+    /// (Inlined into the caller's loop: a kept str, the usual case, costs no call.)
+    @inlinable @inline(__always)
     public func string(ascii bytes: UnsafeBufferPointer<UInt8>, key0: UInt64, key1: UInt64) throws(PythonException) -> PyRef {
+        let first = entries + StringCache.slot(key0, key1, bytes.count)
+        if let kept = first.pointee.string, first.pointee.key0 == key0, first.pointee.key1 == key1,
+           first.pointee.length == bytes.count {
+            return PyRef(borrowing: kept)
+        }
+        return try missedString(ascii: bytes, key0: key0, key1: key1)
+    }
+
+    /// `string(ascii:key0:key1:)` when the first entry of the set does not hold the string.
+    @usableFromInline @inline(never)
+    func missedString(ascii bytes: UnsafeBufferPointer<UInt8>, key0: UInt64, key1: UInt64) throws(PythonException) -> PyRef {
         try string(key0: key0, key1: key1, length: bytes.count) { () throws(PythonException) in try PyRef.string(ascii: bytes) }
     }
 
@@ -97,7 +122,7 @@ public struct StringCache {
     /// The first entry of a string's set (the set: the top 13 bits of a multiply-xorshift
     /// mix of all its bytes; the low bits of a product depend on the low bytes only:
     /// strings sharing their first bytes would share sets).
-    @inline(__always)
+    @inlinable @inline(__always)
     static func slot(_ key0: UInt64, _ key1: UInt64, _ length: Int) -> Int {
         var mixed = (key0 &* 0x9E37_79B9_7F4A_7C15) ^ (key1 &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(length)
         mixed = (mixed ^ (mixed >> 32)) &* 0xBF58_476D_1CE4_E5B9
