@@ -1,4 +1,5 @@
 import KernelLoops
+import KernelLoopsAVX512
 
 // The superaccumulator: an exact, order-independent, mergeable sum of doubles whose
 // correctly rounded value is math.fsum's whenever fsum's own process cannot overflow.
@@ -35,45 +36,54 @@ public struct ExactFloatSum {
 
     /// Which loop adds the values (tests compare them; all give the same sum).
     enum Path {
-        /// The AVX2 loop when the CPU has it, else the baseline loop.
+        /// The AVX-512 loop on that tier, else the AVX2 loop when the CPU has it, else the baseline loop.
         case automatic
         /// The hot loop compiled for the baseline CPU.
         case baseline
         /// The hot loop compiled for AVX2 (the baseline one when the CPU lacks it).
         case avx2
+        /// The hot loop compiled for AVX-512 (on a lower tier, that tier's loop).
+        case avx512
         /// Every value straight into the chunks, one at a time (the reference).
         case oneByOne
     }
 
     mutating func add(_ values: UnsafePointer<Double>, count: Int, path: Path) {
-        add(count: count, path: path, avx2: { exactAccumulateAVX2($0, values, count) },
+        add(count: count, path: path, avx512: { exactAccumulateAVX512($0, values, count) },
+            avx2: { exactAccumulateAVX2($0, values, count) },
             baseline: { exactAccumulate($0, values, count) }, element: { values[$0] })
     }
 
     mutating func add(_ values: UnsafePointer<Float>, count: Int, path: Path) {
-        add(count: count, path: path, avx2: { exactAccumulateAVX2($0, values, count) },
+        add(count: count, path: path, avx512: { exactAccumulateAVX512($0, values, count) },
+            avx2: { exactAccumulateAVX2($0, values, count) },
             baseline: { exactAccumulate($0, values, count) }, element: { Double(values[$0]) })
     }
 
     /// Adds `count` integers, each rounded to a double as Python's float() rounds it.
     mutating func add(_ values: UnsafePointer<Int64>, count: Int, path: Path = .automatic) {
-        add(count: count, path: path, avx2: { exactAccumulateAVX2($0, values, count) },
+        add(count: count, path: path, avx512: { exactAccumulateAVX512($0, values, count) },
+            avx2: { exactAccumulateAVX2($0, values, count) },
             baseline: { exactAccumulate($0, values, count) }, element: { Double(values[$0]) })
     }
 
     /// Adds `count` integers, each rounded to a double as Python's float() rounds it.
     mutating func add(_ values: UnsafePointer<UInt64>, count: Int, path: Path = .automatic) {
-        add(count: count, path: path, avx2: { exactAccumulateAVX2($0, values, count) },
+        add(count: count, path: path, avx512: { exactAccumulateAVX512($0, values, count) },
+            avx2: { exactAccumulateAVX2($0, values, count) },
             baseline: { exactAccumulate($0, values, count) }, element: { Double(values[$0]) })
     }
 
     @inline(__always)
-    mutating func add(count: Int, path: Path, avx2: (UnsafeMutablePointer<Int64>) -> Void,
+    mutating func add(count: Int, path: Path, avx512: (UnsafeMutablePointer<Int64>) -> Void,
+                      avx2: (UnsafeMutablePointer<Int64>) -> Void,
                       baseline: (UnsafeMutablePointer<Int64>) -> Void, element: (Int) -> Double) {
         guard count > 0 else { return }
         withState { state in
             switch path {
-            case .automatic, .avx2:
+            case .automatic, .avx512:
+                if cpuHasAVX512 { avx512(state) } else if cpuHasAVX2 { avx2(state) } else { baseline(state) }
+            case .avx2:
                 if cpuHasAVX2 { avx2(state) } else { baseline(state) }
             case .baseline:
                 baseline(state)

@@ -13,3 +13,26 @@ public func exactSumAVX512(_ values: UnsafePointer<Int64>, _ count: Int) -> Int1
 public func exactSumAVX512(_ values: UnsafePointer<UInt64>, _ count: Int) -> Int128 {
     exactSum64(values, count, lanes: SIMD8<UInt64>.self)
 }
+
+// The exact float sum's blocks (KernelLoops' `exactAccumulate`, the same 4-lane code) compiled
+// for x86-64-v4: 64-bit lane max/min, shifts and int64 -> double conversions in one instruction.
+
+@inline(never)
+public func exactAccumulateAVX512(_ state: UnsafeMutablePointer<Int64>, _ values: UnsafePointer<Double>, _ count: Int) {
+    exactAccumulate(state, values, count)
+}
+
+@inline(never)
+public func exactAccumulateAVX512(_ state: UnsafeMutablePointer<Int64>, _ values: UnsafePointer<Float>, _ count: Int) {
+    exactAccumulate(state, values, count)
+}
+
+@inline(never)
+public func exactAccumulateAVX512(_ state: UnsafeMutablePointer<Int64>, _ values: UnsafePointer<Int64>, _ count: Int) {
+    exactAccumulate(state, values, count)
+}
+
+@inline(never)
+public func exactAccumulateAVX512(_ state: UnsafeMutablePointer<Int64>, _ values: UnsafePointer<UInt64>, _ count: Int) {
+    exactAccumulate(state, values, count)
+}

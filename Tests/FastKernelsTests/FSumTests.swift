@@ -207,7 +207,7 @@ final class FSumTests: XCTestCase {
         for _ in 0..<2000 { samples.append(UInt64.random(in: 0 ... .max, using: &rng) >> UInt64.random(in: 0..<64, using: &rng)) }
         // Each value alone among zeros, so that it goes through the vector conversion.
         for x in samples {
-            for path in [ExactFloatSum.Path.baseline, .avx2] {
+            for path in [ExactFloatSum.Path.baseline, .avx2, .avx512] {
                 var unsigned = ExactFloatSum(), signed = ExactFloatSum()
                 var u = [UInt64](repeating: 0, count: 8), s = [Int64](repeating: 0, count: 8)
                 u[5] = x
@@ -294,6 +294,7 @@ final class FSumTests: XCTestCase {
                 let reference = exact(values, path: .oneByOne)
                 XCTAssertTrue(exact(values, path: .baseline).holdsSameSum(as: reference), "baseline \(family) \(count)")
                 XCTAssertTrue(exact(values, path: .avx2).holdsSameSum(as: reference), "avx2 \(family) \(count)")
+                XCTAssertTrue(exact(values, path: .avx512).holdsSameSum(as: reference), "avx512 \(family) \(count)")
                 // Cut into random pieces, summed apart, merged.
                 var merged = ExactFloatSum()
                 var start = 0
@@ -345,7 +346,7 @@ final class FSumTests: XCTestCase {
                         }
                     }
                     let reference = exact(values, path: .oneByOne)
-                    for path in [ExactFloatSum.Path.baseline, .avx2] {
+                    for path in [ExactFloatSum.Path.baseline, .avx2, .avx512] {
                         XCTAssertTrue(exact(values, path: path).holdsSameSum(as: reference),
                                       "top \(top) span \(span) pattern \(pattern) \(path)")
                     }
@@ -367,7 +368,7 @@ final class FSumTests: XCTestCase {
                 // A full mantissa (the last bit matters), either sign.
                 values[1024 + position] = intruder * (1 + 0x1p-51 + 0x1p-52) * (Bool.random(using: &rng) ? 1 : -1)
                 let reference = exact(values, path: .oneByOne)
-                for path in [ExactFloatSum.Path.baseline, .avx2] {
+                for path in [ExactFloatSum.Path.baseline, .avx2, .avx512] {
                     XCTAssertTrue(exact(values, path: path).holdsSameSum(as: reference), "\(intruder) at \(position) \(path)")
                 }
             }
@@ -378,7 +379,7 @@ final class FSumTests: XCTestCase {
             for i in 1024..<2048 { values[i] = values[i] * Double(sign: .plus, exponent: jump, significand: 1) }
             values[1030] = (1 + 0x1p-52) * 0x1p-32  // a small last bit in the jumping block
             let reference = exact(values, path: .oneByOne)
-            for path in [ExactFloatSum.Path.baseline, .avx2] {
+            for path in [ExactFloatSum.Path.baseline, .avx2, .avx512] {
                 XCTAssertTrue(exact(values, path: path).holdsSameSum(as: reference), "jump \(jump) \(path)")
             }
         }
