@@ -32,6 +32,13 @@ public struct StringCache {
             self.length = length
             self.string = string
         }
+
+        /// The kept str when this entry holds the string with these keys and length, else nil.
+        @inlinable @inline(__always)
+        func string(holding key0: UInt64, _ key1: UInt64, length: Int) -> PyObjectPointer? {
+            guard let string, self.key0 == key0, self.key1 == key1, self.length == length else { return nil }
+            return string
+        }
     }
 
     static let capacity = 16384
@@ -59,17 +66,17 @@ public struct StringCache {
     @inlinable @inline(__always)
     public func string(ascii bytes: UnsafeBufferPointer<UInt8>, key0: UInt64, key1: UInt64) throws(PythonException) -> PyRef {
         let first = entries + StringCache.slot(key0, key1, bytes.count)
-        if let kept = first.pointee.string, first.pointee.key0 == key0, first.pointee.key1 == key1,
-           first.pointee.length == bytes.count {
-            return PyRef(borrowing: kept)
-        }
-        return try missedString(ascii: bytes, key0: key0, key1: key1)
+        if let kept = first.pointee.string(holding: key0, key1, length: bytes.count) { return PyRef(borrowing: kept) }
+        return try missedString(ascii: bytes, first: first, key0: key0, key1: key1)
     }
 
-    /// `string(ascii:key0:key1:)` when the first entry of the set does not hold the string.
+    /// `string(ascii:key0:key1:)` when `first`, the first entry of the string's set, does not hold it.
     @usableFromInline @inline(never)
-    func missedString(ascii bytes: UnsafeBufferPointer<UInt8>, key0: UInt64, key1: UInt64) throws(PythonException) -> PyRef {
-        try string(key0: key0, key1: key1, length: bytes.count) { () throws(PythonException) in try PyRef.string(ascii: bytes) }
+    func missedString(ascii bytes: UnsafeBufferPointer<UInt8>, first: UnsafeMutablePointer<Entry>,
+                      key0: UInt64, key1: UInt64) throws(PythonException) -> PyRef {
+        try string(notIn: first, key0: key0, key1: key1, length: bytes.count) { () throws(PythonException) in
+            try PyRef.string(ascii: bytes)
+        }
     }
 
     /// A str of 1 to 16 bytes of UTF-8 (any characters: the bytes of a str are a key as
@@ -82,24 +89,23 @@ public struct StringCache {
     public func string(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(PythonException) -> PyRef {
         var words: (UInt64, UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
-        return try string(key0: UInt64(littleEndian: words.0), key1: UInt64(littleEndian: words.1), length: bytes.count) {
-            () throws(PythonException) in try PyRef.string(decodingUTF8: bytes)
+        let key0 = UInt64(littleEndian: words.0), key1 = UInt64(littleEndian: words.1)
+        let first = entries + StringCache.slot(key0, key1, bytes.count)
+        if let kept = first.pointee.string(holding: key0, key1, length: bytes.count) { return PyRef(borrowing: kept) }
+        return try string(notIn: first, key0: key0, key1: key1, length: bytes.count) { () throws(PythonException) in
+            try PyRef.string(decodingUTF8: bytes)
         }
     }
 
     /// The kept str of the bytes whose first 16 (zero-padded) are `key0`, `key1` and whose
-    /// length is `length`; else the one `make` makes, hashed (once: the str keeps it) and kept
-    /// in place of the entry's.
+    /// length is `length`, found in the second entry of its set (`first`, the first entry, was
+    /// looked at by the caller); else the one `make` makes, hashed (once: the str keeps it) and
+    /// kept in place of the second entry's.
     @inline(__always)
-    private func string(key0: UInt64, key1: UInt64, length: Int,
+    private func string(notIn first: UnsafeMutablePointer<Entry>, key0: UInt64, key1: UInt64, length: Int,
                         _ make: () throws(PythonException) -> PyRef) throws(PythonException) -> PyRef {
-        let first = entries + StringCache.slot(key0, key1, length), second = first + 1
-        if let kept = first.pointee.string, first.pointee.key0 == key0, first.pointee.key1 == key1,
-           first.pointee.length == length {
-            return PyRef(borrowing: kept)
-        }
-        if let kept = second.pointee.string, second.pointee.key0 == key0, second.pointee.key1 == key1,
-           second.pointee.length == length {
+        let second = first + 1
+        if let kept = second.pointee.string(holding: key0, key1, length: length) {
             swap(&first.pointee, &second.pointee)  // the last used first
             return PyRef(borrowing: kept)
         }
