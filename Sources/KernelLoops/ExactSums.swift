@@ -335,8 +335,9 @@ public func exactSplitBlock(_ state: UnsafeMutablePointer<Int64>, _ values: Unsa
     // The values 2 KiB (256 doubles) ahead are asked for as these are read, one cache line per
     // iteration of the two-level loop (the usual one). Without it, 10M doubles out of cache took
     // the time of numpy's sum plus that of the adding: the loop kept too few loads in flight for
-    // memory to stream (A/B, 10M: float64 1.65-1.71x faster, int64 1.24-1.46x, float32 1.07-1.11x;
-    // in cache alike). In the 3- and 4-level loops, and in the first pass, it measured slower.
+    // memory to stream (A/B, 10M: float64 1.46-1.71x faster, int64 1.24-1.63x, float32 1.02-1.11x;
+    // in cache alike: docs/fsum.md). In the 3- and 4-level loops, and in the first pass, it
+    // measured slower.
     let width = source == ExactSumLayout.floats ? 4 : 8, ahead = 256 &* width
     switch levels {
     case 2:
