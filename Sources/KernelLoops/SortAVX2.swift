@@ -2,7 +2,7 @@ import _Builtin_intrinsics.intel
 
 // An in-place, unstable sort of 64- and 32-bit signed integers and floats with
 // AVX2: a quicksort whose partition step handles a vector (4 or 8 lanes) at a
-// time, and whose ranges of up to 8 vectors are finished by bitonic sorting
+// time, and whose ranges of up to 64 elements are finished by bitonic sorting
 // networks on whole registers (min/max and lane permutations). See docs/sort.md.
 // Equal integers are indistinguishable, so stability does not matter here; floats
 // (never NaN) are compared as numbers, and FastKernels puts their zeros (-0.0 and
@@ -422,10 +422,43 @@ func merge8<L: SortLanes>(_ r0: inout __m256i, _ r1: inout __m256i, _ r2: inout 
     r7 = L.cleanLanes(L.maximum(h2, h3))
 }
 
-/// Sorts up to 8 registers' worth of elements (32 of 64 bits, 64 of 32): read by masked
-/// loads into 1, 2, 4 or 8 registers, the lanes past `n` the largest value, sorted by
-/// bitonic networks (within registers, then merges of 2, 4, 8), written back by masked
-/// stores (which touch no memory past `n`).
+/// Eight registers holding a bitonic sequence, sorted: the half-cleaners between registers
+/// 4, 2 and 1 apart, then those within each register.
+@inline(__always)
+func cleanRegisters8<L: SortLanes>(_ r0: inout __m256i, _ r1: inout __m256i, _ r2: inout __m256i, _ r3: inout __m256i,
+                                   _ r4: inout __m256i, _ r5: inout __m256i, _ r6: inout __m256i, _ r7: inout __m256i,
+                                   _: L.Type) {
+    (r0, r4) = (L.minimum(r0, r4), L.maximum(r0, r4))
+    (r1, r5) = (L.minimum(r1, r5), L.maximum(r1, r5))
+    (r2, r6) = (L.minimum(r2, r6), L.maximum(r2, r6))
+    (r3, r7) = (L.minimum(r3, r7), L.maximum(r3, r7))
+    (r0, r2) = (L.minimum(r0, r2), L.maximum(r0, r2))
+    (r1, r3) = (L.minimum(r1, r3), L.maximum(r1, r3))
+    (r4, r6) = (L.minimum(r4, r6), L.maximum(r4, r6))
+    (r5, r7) = (L.minimum(r5, r7), L.maximum(r5, r7))
+    (r0, r1) = (L.minimum(r0, r1), L.maximum(r0, r1))
+    (r2, r3) = (L.minimum(r2, r3), L.maximum(r2, r3))
+    (r4, r5) = (L.minimum(r4, r5), L.maximum(r4, r5))
+    (r6, r7) = (L.minimum(r6, r7), L.maximum(r6, r7))
+    r0 = L.cleanLanes(r0)
+    r1 = L.cleanLanes(r1)
+    r2 = L.cleanLanes(r2)
+    r3 = L.cleanLanes(r3)
+    r4 = L.cleanLanes(r4)
+    r5 = L.cleanLanes(r5)
+    r6 = L.cleanLanes(r6)
+    r7 = L.cleanLanes(r7)
+}
+
+/// Registers the leaves of the quicksort hold: 16 of four 64-bit lanes, 8 of eight 32-bit
+/// lanes (64 elements either way). Leaves of 64 doubles instead of 32 spare the quicksort a
+/// level of partitions; A/B on the AMD AVX2 machine in docs/sort.md.
+@inline(__always)
+func leafRegisters<L: SortLanes>(_: L.Type) -> Int { L.width == 4 ? 16 : 8 }
+
+/// Sorts up to `leafRegisters` registers' worth of elements (64 of 64 or 32 bits): read into
+/// 1, 2, 4, 8 or (four-lane registers) 16 registers, the lanes past `n` the largest value, sorted by bitonic networks (within
+/// registers, then merges of 2, 4, 8, 16), written back without touching memory past `n`.
 @inline(__always)
 func sortRegisters<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, _ lanes: L.Type) {
     let width = L.width, unitsPerLane = 8 / width  // 32-bit units
@@ -436,11 +469,23 @@ func sortRegisters<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, 
     @inline(__always) func mask(_ k: Int) -> __m256i {
         _mm256_cmpgt_epi32(_mm256_set1_epi32(Int32(truncatingIfNeeded: (n - k * width) * unitsPerLane)), index)
     }
+    // Registers wholly inside the range move by plain loads and stores; only the one that
+    // straddles `n` takes the masked ones (a masked store costs several times a plain one on
+    // AMD's cores), and a register wholly past `n` is the filler, never stored.
+    let whole = n / width
     @inline(__always) func load(_ k: Int) -> __m256i {
+        if k < whole { return loadVector(p + k &* width) }
+        if k > whole { return filler }
         let m = mask(k)
         return _mm256_blendv_epi8(filler, _mm256_maskload_epi32(base + k * 8, m), m)
     }
-    @inline(__always) func store(_ v: __m256i, _ k: Int) { _mm256_maskstore_epi32(base + k * 8, mask(k), v) }
+    @inline(__always) func store(_ v: __m256i, _ k: Int) {
+        if k < whole {
+            storeVector(v, p + k &* width)
+        } else if k == whole && n > k &* width {
+            _mm256_maskstore_epi32(base + k * 8, mask(k), v)
+        }
+    }
     if n <= width {
         store(L.sortLanes(load(0)), 0)
         return
@@ -468,6 +513,41 @@ func sortRegisters<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, 
     merge2(&r6, &r7, lanes)
     merge4(&r4, &r5, &r6, &r7, lanes)
     merge8(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, lanes)
+    if width == 8 || n <= 8 * width {
+        store(r0, 0)
+        store(r1, 1)
+        store(r2, 2)
+        store(r3, 3)
+        store(r4, 4)
+        store(r5, 5)
+        store(r6, 6)
+        store(r7, 7)
+        return
+    }
+    // Four-lane registers only (leafRegisters): eight more, sorted alike, then the two runs
+    // of eight merged (the second reversed against the first, then each half cleaned).
+    var r8 = L.sortLanes(load(8)), r9 = L.sortLanes(load(9)), r10 = L.sortLanes(load(10)),
+        r11 = L.sortLanes(load(11))
+    merge2(&r8, &r9, lanes)
+    merge2(&r10, &r11, lanes)
+    merge4(&r8, &r9, &r10, &r11, lanes)
+    var r12 = L.sortLanes(load(12)), r13 = L.sortLanes(load(13)), r14 = L.sortLanes(load(14)),
+        r15 = L.sortLanes(load(15))
+    merge2(&r12, &r13, lanes)
+    merge2(&r14, &r15, lanes)
+    merge4(&r12, &r13, &r14, &r15, lanes)
+    merge8(&r8, &r9, &r10, &r11, &r12, &r13, &r14, &r15, lanes)
+    let s15 = L.reversed(r15), s14 = L.reversed(r14), s13 = L.reversed(r13), s12 = L.reversed(r12),
+        s11 = L.reversed(r11), s10 = L.reversed(r10), s9 = L.reversed(r9), s8 = L.reversed(r8)
+    (r0, r8) = (L.minimum(r0, s15), L.maximum(r0, s15))
+    (r1, r9) = (L.minimum(r1, s14), L.maximum(r1, s14))
+    (r2, r10) = (L.minimum(r2, s13), L.maximum(r2, s13))
+    (r3, r11) = (L.minimum(r3, s12), L.maximum(r3, s12))
+    (r4, r12) = (L.minimum(r4, s11), L.maximum(r4, s11))
+    (r5, r13) = (L.minimum(r5, s10), L.maximum(r5, s10))
+    (r6, r14) = (L.minimum(r6, s9), L.maximum(r6, s9))
+    (r7, r15) = (L.minimum(r7, s8), L.maximum(r7, s8))
+    cleanRegisters8(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, lanes)
     store(r0, 0)
     store(r1, 1)
     store(r2, 2)
@@ -476,6 +556,15 @@ func sortRegisters<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, 
     store(r5, 5)
     store(r6, 6)
     store(r7, 7)
+    cleanRegisters8(&r8, &r9, &r10, &r11, &r12, &r13, &r14, &r15, lanes)
+    store(r8, 8)
+    store(r9, 9)
+    store(r10, 10)
+    store(r11, 11)
+    store(r12, 12)
+    store(r13, 13)
+    store(r14, 14)
+    store(r15, 15)
 }
 
 /// Vectors read from one side of a partition at a time.
@@ -526,7 +615,7 @@ let cancellationPollSize = 1 << 16
 func quicksort<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, depth: Int, _ lanes: L.Type,
                              isCancelled: () -> Bool) -> Bool {
     var p = p, n = n, depth = depth
-    while n > 8 * L.width {
+    while n > leafRegisters(L.self) * L.width {
         if n >= cancellationPollSize && isCancelled() { return false }
         if depth == 0 {
             heapSort(p, n)

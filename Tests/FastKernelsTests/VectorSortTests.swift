@@ -49,6 +49,41 @@ final class VectorSortTests: XCTestCase {
         }
     }
 
+    /// The leaves load and store whole registers where they can, masked ones where a register
+    /// straddles the end: at every size up to past two leaves, the sort must leave the
+    /// elements on either side of its range as they were (guards of a value every sorted
+    /// element is below, so a stray store of a sorted register would show).
+    func testSortsTouchNothingOutsideTheirRange() {
+        func check<T: Comparable>(_ orders: (Int) -> [[T]], guard sentinel: T,
+                                  _ sort: (UnsafeMutablePointer<T>, Int) -> VectorSortOutcome) {
+            let guardCount = 40
+            for count in 1...140 {
+                for values in orders(count) {
+                    var buffer = [T](repeating: sentinel, count: guardCount) + values
+                        + [T](repeating: sentinel, count: guardCount)
+                    let outcome = buffer.withUnsafeMutableBufferPointer { sort($0.baseAddress! + guardCount, count) }
+                    XCTAssertEqual(outcome, .sorted)
+                    XCTAssertEqual(Array(buffer[guardCount..<(guardCount + count)]), values.sorted(), "\(T.self), count \(count)")
+                    XCTAssertTrue(buffer[..<guardCount].allSatisfy { $0 == sentinel }, "\(T.self), count \(count): before")
+                    XCTAssertTrue(buffer[(guardCount + count)...].allSatisfy { $0 == sentinel }, "\(T.self), count \(count): after")
+                }
+            }
+        }
+        // Values below the guards (a stray store of a sorted register would put one there).
+        check({ sortTestOrders(Int64.self, count: $0).map { $0.map { $0 >> 1 } } }, guard: .max) {
+            sortAVX2($0, count: $1, isCancelled: { false })
+        }
+        check({ sortTestOrders(Int32.self, count: $0).map { $0.map { $0 >> 1 } } }, guard: .max) {
+            sortAVX2($0, count: $1, isCancelled: { false })
+        }
+        check({ sortTestOrders(Int64.self, count: $0).map { $0.map { Double($0 >> 11) } } }, guard: .infinity) {
+            sortAVX2($0, count: $1, isCancelled: { false })
+        }
+        check({ sortTestOrders(Int32.self, count: $0).map { $0.map { Float($0 >> 8) } } }, guard: .infinity) {
+            sortAVX2($0, count: $1, isCancelled: { false })
+        }
+    }
+
     func testLargeArraysAndTheHeapSortFallback() {
         for count in [4_099, 70_001] {
             for depth in count < 10_000 ? [nil, 0, 1, 3] : [nil, 3] as [Int?] {
