@@ -314,6 +314,10 @@ let smallSortPacking = 256
 let packedSortLimit = vectorSortTier == .avx512 ? 1 << 20 : 1 << 18
 
 
+/// The bits of a packed key's prefix and index: 62, so that the packing plus 2^52 is a
+/// positive normal double (`packKeysAVX2`).
+let packedBits: UInt64 = 62
+
 /// How `sortPackedKeys` packed the keys: the least key, the right shift of a key less it (its
 /// prefix) and the bits of the index below the prefix.
 struct KeyPacking {
@@ -324,10 +328,10 @@ struct KeyPacking {
 }
 
 /// Sorts `count` (2 to `packedSortLimit`) items by key, stably, with the vector quicksort of 64-bit
-/// integers (AVX2 or AVX-512), several times faster than a merge or radix sort moving the
+/// values (AVX2 or AVX-512; doubles, see `packKeysAVX2`), several times faster than a merge or radix sort moving the
 /// 16-byte items (a merge sort's comparisons of random keys mispredict half the time; a radix
 /// sort moves every item once a digit). Each item becomes one integer: its key less the least
-/// key, shifted right so that it fits above its index (log2(count) bits), then its index. All
+/// key, shifted right so that it fits above its index (log2(count) bits) in 62 bits, then its index. All
 /// of them differ, so the unstable quicksort gives their one order: the items' order by key,
 /// equal keys by index. When the keys spread over more bits than are left, items whose keys
 /// agree in the bits kept end up adjacent in index order, and each such run is then merge
@@ -359,12 +363,17 @@ func sortPackedKeys(_ items: UnsafePointer<KeyedItem>, packed: UnsafeMutablePoin
     let indexBits = UInt64(64 - (count - 1).leadingZeroBitCount)
     let spread = UInt64(64 - (greatest &- least).leadingZeroBitCount)
     guard packingPays(items, count: count, least: least, spread: spread, indexBits: indexBits) else { return nil }
-    let shift = spread > 64 - indexBits ? spread - (64 - indexBits) : 0
-    // (key - least) >> shift << indexBits | index, signed order = unsigned (AVX2: checked above).
+    let shift = spread > packedBits - indexBits ? spread - (packedBits - indexBits) : 0
+    // (key - least) >> shift << indexBits | index, plus 2^52: positive normal doubles (AVX2: checked above).
     UnsafeRawPointer(items).withMemoryRebound(to: UInt64.self, capacity: 2 * count) { keys in
         packKeysAVX2(keys, count, least: least, shift: shift, indexBits: indexBits, into: packed)
     }
-    guard sortVectors(packed, count, threads: threads, isCancelled: isCancelled) == .sorted else { return nil }
+    // Sorted as doubles, whose order is the packings' (the vector quicksort's min and max of
+    // doubles are one instruction each on AVX2, of 64-bit integers a compare and a blend).
+    let outcome = UnsafeMutableRawPointer(packed).withMemoryRebound(to: Double.self, capacity: count) {
+        sortVectors($0, count, threads: threads, isCancelled: isCancelled)
+    }
+    guard outcome == .sorted else { return nil }
     return KeyPacking(least: least, shift: shift, indexBits: indexBits)
 }
 

@@ -4,18 +4,22 @@
 // and the scan for colliding prefixes took 15% of a sort.
 
 /// Writes the packed key of each of `count` items: the item's key less `least`, shifted right by
-/// `shift` and left by `indexBits`, its index in the low bits, the top bit flipped (so that the
-/// signed order of the result is the unsigned order of the packing).
+/// `shift` and left by `indexBits`, its index in the low bits (62 bits in all), plus 2^52. The
+/// result is the bit pattern of a positive, normal, finite double, and the doubles' order is
+/// the packings' (the quicksort of doubles then sorts them: AVX2 has min and max of doubles,
+/// not of 64-bit integers; normal, so that a CPU told to treat subnormals as zero (DAZ) still
+/// tells them apart).
 /// - Parameters:
 ///   - keys: the first of `count` keys, each followed by a word this pass does not read (the
 ///     items are 16 bytes: a key, an object).
-///   - indexBits: at least the bits of `count - 1`; `shift` makes the prefix fit above them.
+///   - indexBits: at least the bits of `count - 1`; `shift` makes the prefix fit above them in
+///     62 bits.
 @inline(never)
 public func packKeysAVX2(_ keys: UnsafePointer<UInt64>, _ count: Int, least: UInt64, shift: UInt64,
                          indexBits: UInt64, into packed: UnsafeMutablePointer<Int64>) {
     for i in 0..<count {
         let prefix = (keys[2 &* i] &- least) &>> shift
-        packed[i] = Int64(bitPattern: (prefix &<< indexBits | UInt64(truncatingIfNeeded: i)) ^ (1 &<< 63))
+        packed[i] = Int64(bitPattern: (prefix &<< indexBits | UInt64(truncatingIfNeeded: i)) &+ (1 &<< 52))
     }
 }
 

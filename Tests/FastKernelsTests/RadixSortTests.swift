@@ -82,6 +82,44 @@ final class RadixSortTests: XCTestCase {
         }
     }
 
+    /// Packed keys are 62 bits (prefix and index) plus 2^52, sorted as doubles: keys that fill
+    /// the 62 bits exactly (no bit shifted out, the largest packing the largest normal double
+    /// used), one bit fewer, and one bit more (the lowest bit shifted out, neighbours colliding),
+    /// through both entry points, in the stable order by key.
+    func testPackedKeysAtTheWidthOfThePacking() throws {
+        var generator = SystemRandomNumberGenerator()
+        for count in [33, 100, 256, 1000, 4096, 70_000] {
+            let indexBits = 64 - (count - 1).leadingZeroBitCount
+            for extra in [-1, 0, 1] {
+                let spread = 62 - indexBits + extra, top = UInt64(1) << spread - 1
+                let least = UInt64.random(in: 0...(UInt64.max - top), using: &generator)
+                guard let items = KeyedItems(count: count) else { return XCTFail("memory") }
+                var keys = [UInt64](repeating: 0, count: count)
+                for i in 0..<count {
+                    // The extremes, pairs one apart at the top (they collide when a bit is shifted
+                    // out), the rest random.
+                    let offset = i == 0 ? 0 : i < 4 ? top - UInt64(i % 2) : UInt64.random(in: 0...top, using: &generator)
+                    keys[i] = least + offset
+                    items.items[i] = KeyedItem(key: keys[i], object: UInt(i))
+                }
+                if count <= 256 {
+                    let scratch = UnsafeMutablePointer<KeyedItem>.allocate(capacity: count)
+                    defer { scratch.deallocate() }
+                    try KeyedItems.sort(items.items, scratch: scratch, count: count)
+                } else {
+                    try items.sort(count: count, threads: 2)
+                }
+                let expected = keys.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }
+                for i in 0..<count {
+                    let item = count <= 256 ? items.items[i] : items.sortedItem(i)
+                    guard Int(item.object) == expected[i], item.key == keys[expected[i]] else {
+                        return XCTFail("count \(count), spread \(spread): item \(i) is \(item.object), not \(expected[i])")
+                    }
+                }
+            }
+        }
+    }
+
     /// Lists sorted by packed keys (prefix and index in one integer, through the vector quicksort):
     /// the stable order by key at every size around the limits, for keys whose prefixes collide
     /// (a key spread over 64 bits leaves the index's bits below the prefix: the runs of equal
