@@ -456,6 +456,42 @@ def test_packed_keys_colliding_at_block_edges_keep_sorted_order(n, offset):
             assert same_objects(inplace, expected), (larger_first, reverse)
 
 
+@st.composite
+def clustered_numbers(draw):
+    """Lists whose sort keys collide in the packed sort's kept bits: a few centres far apart
+    (so that the keys spread over many bits and the low ones are shifted out), each item a
+    centre or a few units in the last place from one, or (for whole centres) the equal int;
+    zeros of both signs and infinities among the centres. Sizes around the packed paths'
+    limits (33, 256/257, the blocks of 64 pairs of the scan for collisions)."""
+    floats = st.one_of(st.floats(allow_nan=False, allow_infinity=True),
+                       st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.0**53, -(2.0**60), 5e-324, 1e308]))
+    centres = draw(st.lists(floats, min_size=1, max_size=6))
+    n = draw(st.one_of(st.integers(33, 300), st.sampled_from([64, 65, 128, 129, 256, 257, 1000, 4100])))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = random.Random(seed)
+    values = []
+    for _ in range(n):
+        x = rng.choice(centres)
+        for _ in range(rng.choice([0, 0, 1, 2, 3])):
+            x = math.nextafter(x, rng.choice([math.inf, -math.inf]))
+        if rng.random() < 0.1 and math.isfinite(x) and x == int(x) and abs(x) < 2**63:
+            x = int(x)  # an int equal to the float: equal keys, order by index
+        values.append(x)
+    return fresh(values)
+
+
+@given(clustered_numbers(), st.booleans())
+def test_lists_whose_packed_keys_collide_equal_sorted_object_for_object(values, reverse):
+    """Keys that agree in the bits the packed sort keeps are ordered by their whole keys, equal
+    keys (1 and 1.0, -0.0 and 0.0) in input order: sorted()'s objects in sorted()'s order,
+    through sort and sort_inplace, both directions."""
+    expected = sorted(values, reverse=reverse)
+    assert same_objects(fastkernels.sort(values, reverse=reverse), expected)
+    inplace = list(values)
+    fastkernels.sort_inplace(inplace, reverse=reverse)
+    assert same_objects(inplace, expected)
+
+
 # ---- lists in order already, reversed, or made of a few ascending runs ----------------------------
 
 def runs_of(values, runs, rng):
