@@ -1,6 +1,7 @@
 """fastkernels.fsum against math.fsum: the same float (bit for bit) or the same exception."""
 import builtins
 import math
+import random
 import struct
 from decimal import Decimal
 from fractions import Fraction
@@ -51,6 +52,24 @@ def test_float_arrays_every_layout_and_thread_count(values, threads):
     a = np.array(values)
     for view in (a, a[::-1], a[::2], a.astype(a.dtype.newbyteorder())):
         assert outcome(fastkernels.fsum, view, threads=threads) == outcome(math.fsum, view.tolist())
+
+
+@settings(max_examples=60)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=300),
+       st.lists(st.floats(min_value=-1e-300, max_value=1e-300, allow_nan=False), max_size=40),
+       st.integers(0, 2**32 - 1), st.sampled_from([None, 1, 2]), st.sampled_from(["float64", "float32"]))
+def test_arrays_that_cancel_to_a_small_exact_sum(big, tiny, seed, threads, dtype):
+    """Every value with its negation, shuffled among tiny ones and halves of ties, repeated up to
+    40 times (a few values to tens of thousands: every block size of the exact sum's loops):
+    the huge parts cancel exactly and the answer is the rounding of what is left, which an
+    accumulator that lost a carry or a split bit gets wrong. Bit for bit math.fsum's."""
+    rng = random.Random(seed)
+    values = big + [-x for x in big] + tiny + [x / 2.0 ** rng.randrange(1, 60) for x in big[:5]]
+    values = values * rng.randrange(1, 41)
+    rng.shuffle(values)
+    with np.errstate(over="ignore"):
+        a = np.array(values).astype(dtype)
+    assert outcome(fastkernels.fsum, a, threads=threads) == outcome(math.fsum, a.tolist())
 
 
 @pytest.mark.parametrize("values", [
