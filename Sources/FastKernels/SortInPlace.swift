@@ -55,6 +55,7 @@ public func sortInPlace<T: RadixSortable>(
         // takes its own then), and a malloc and free of it on every call cost small arrays
         // more than their sort (100 floats: glibc consolidated its free lists each time).
         if prefersVectorSort(T.self, count: count),
+           T.self != Int64.self || !narrowInt64Range(UnsafeRawPointer(data).assumingMemoryBound(to: Int64.self), count),
            let outcome = try vectorSort(data, count, threads: threads, isCancelled: isCancelled) {
             ordered = outcome.ordered
             if !outcome.sorted {

@@ -14,17 +14,30 @@ import Synchronization
 
 /// Whether `count` elements of `T` are sorted faster by the vector quicksort than by the
 /// radix sort (measured on 100 to 10M random values with both, against numpy.sort;
-/// docs/sort.md): from 33 elements (below, the insertion sort costs less to start).
-/// On the AVX2 tier, int64 keys of 256 to 65,535 elements keep the radix sort, which beats
-/// the quicksort there on the AMD machine (0.85x np.sort's time against 1.1-1.3x, on values
-/// spread over the whole range or over +-2^30): its first digit, over the keys less their
-/// minimum, leaves a few elements a bucket. The exponents of floats do not spread so, and
-/// 32-bit keys fill twice the lanes. On the AVX-512 tier the quicksort wins at every size
-/// (Intel AVX-512 machine, int64 at 300 / 1K / 10K / 50K elements: radix 1.38 / 1.21 /
-/// 2.09 / 2.42x np.sort's time, the quicksort 0.97 / 0.99 / 1.09 / 1.27x).
+/// docs/sort.md): from 33 elements (below, the insertion sort costs less to start), but for
+/// the int64 arrays `narrowInt64Range` gives the radix sort.
+///
+/// Until 2026-12-06 int64 arrays of 256 to 65,535 elements kept the radix sort on the AVX2
+/// tier: timed on one array sorted over and over, it beat the quicksort on the AMD machine.
+/// Its small buckets' branches learn a repeated input; on fresh arrays each call (AMD EPYC
+/// Zen 3, values over the whole range, over +-2^30 or in 0..999) the quicksort was 1.2-1.46x
+/// faster from 300 to 60K elements, but where few values repeat many times (0..999 from 10K
+/// elements on: the radix sort's one digit is a counting sort there, 2.5x faster).
 func prefersVectorSort<T>(_: T.Type, count: Int) -> Bool {
-    guard count >= 33 else { return false }
-    return count < mergeSortLimit || count >= singleLevelSortLimit || T.self != Int64.self || vectorSortTier == .avx512
+    count >= 33
+}
+
+/// Whether `count` int64 values span so narrow a range that the radix sort beats the
+/// quicksort (measured on the AVX2 tier, fresh arrays each call: values in 0..999, 10K elements
+/// and more): at most an eighth of their count, 8 or more elements a possible value. From 256
+/// elements to `singleLevelSortLimit` (one digit, no workers), on the AVX2 tier only (the
+/// AVX-512 tier's quicksort was measured against the radix sort on wide ranges only).
+func narrowInt64Range(_ values: UnsafePointer<Int64>, _ count: Int) -> Bool {
+    guard cpuHasAVX2, vectorSortTier != .avx512, count >= mergeSortLimit, count < singleLevelSortLimit else {
+        return false
+    }
+    let bounds = boundsAVX2(values, count: count)
+    return UInt64(bitPattern: bounds.greatest &- bounds.least) < UInt64(count / 8)
 }
 
 /// Below this many elements the quicksort runs on one worker (benchmarks/calibrate_threads.py,

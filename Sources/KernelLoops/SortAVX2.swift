@@ -730,6 +730,34 @@ public func splitAVX2(_ values: UnsafeMutablePointer<Double>, count: Int) -> Int
 @inline(never)
 public func splitAVX2(_ values: UnsafeMutablePointer<Float>, count: Int) -> Int { split(values, count, LanesFloat.self) }
 
+/// The least and greatest of `count` (at least 1) signed 64-bit integers, four lanes at a time
+/// (FastKernels sends arrays whose values span a narrow range to the radix sort).
+@inline(never)
+public func boundsAVX2(_ values: UnsafePointer<Int64>, count: Int) -> (least: Int64, greatest: Int64) {
+    typealias V = SIMD4<Int64>
+    let raw = UnsafeRawPointer(values)
+    var low = V(repeating: values[0]), high = low
+    var i = 0
+    while i &+ 4 <= count {
+        let x = raw.loadUnaligned(fromByteOffset: i &* 8, as: V.self)
+        low.replace(with: x, where: x .< low)
+        high.replace(with: x, where: x .> high)
+        i &+= 4
+    }
+    // Lane by lane (no generic reductions in a tier module).
+    var least = low[0], greatest = high[0]
+    for lane in 1..<4 {
+        least = low[lane] < least ? low[lane] : least
+        greatest = high[lane] > greatest ? high[lane] : greatest
+    }
+    while i < count {
+        least = values[i] < least ? values[i] : least
+        greatest = values[i] > greatest ? values[i] : greatest
+        i &+= 1
+    }
+    return (least, greatest)
+}
+
 /// How many of `values` are -0.0 and +0.0, and whether any is NaN: one read of the
 /// doubles, four lanes at a time (lane counts added up every 2^18 values).
 @inline(never)

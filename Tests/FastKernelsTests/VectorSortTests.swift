@@ -84,6 +84,39 @@ final class VectorSortTests: XCTestCase {
         }
     }
 
+    /// `boundsAVX2` at every count around its vector width, extremes anywhere; and the choice it
+    /// serves: the radix sort for int64 arrays whose range is below an eighth of their count
+    /// (from 256 to 65,535 elements, AVX2 tier), sorted either way.
+    func testInt64BoundsAndTheNarrowRangeChoice() throws {
+        var rng = SystemRandomNumberGenerator()
+        for count in 1...40 {
+            for _ in 0..<20 {
+                var values = (0..<count).map { _ in Int64.random(in: -1000...1000, using: &rng) }
+                if Bool.random(using: &rng) { values[Int.random(in: 0..<count, using: &rng)] = .min }
+                if Bool.random(using: &rng) { values[Int.random(in: 0..<count, using: &rng)] = .max }
+                let bounds = values.withUnsafeBufferPointer { boundsAVX2($0.baseAddress!, count: count) }
+                XCTAssertEqual(bounds.least, values.min()!, "count \(count)")
+                XCTAssertEqual(bounds.greatest, values.max()!, "count \(count)")
+            }
+        }
+        try XCTSkipIf(vectorSortTier == .avx512, "the narrow-range choice is the AVX2 tier's")
+        for count in [255, 256, 1000, 4096, 65_535, 65_536] {
+            for width in [count / 8 - 1, count / 8, count / 8 + 1] {
+                let base = Int64.random(in: -(1 << 62)...(1 << 62), using: &rng)
+                var values = (0..<count).map { _ in base + Int64.random(in: 0...Int64(width), using: &rng) }
+                values[0] = base
+                values[count - 1] = base + Int64(width)
+                let narrow = values.withUnsafeBufferPointer { narrowInt64Range($0.baseAddress!, count) }
+                XCTAssertEqual(narrow, count >= 256 && count < 65_536 && width < count / 8, "count \(count), width \(width)")
+                var sorted = values
+                try sorted.withUnsafeMutableBufferPointer { buffer in
+                    try sortInPlace(StridedBuffer(UnsafeBufferPointer(buffer)), reverse: false, threads: 2)
+                }
+                XCTAssertEqual(sorted, values.sorted(), "count \(count), width \(width)")
+            }
+        }
+    }
+
     func testLargeArraysAndTheHeapSortFallback() {
         for count in [4_099, 70_001] {
             for depth in count < 10_000 ? [nil, 0, 1, 3] : [nil, 3] as [Int?] {
