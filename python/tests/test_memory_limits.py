@@ -96,7 +96,7 @@ CHILD = textwrap.dedent("""
         run = lambda: fastkernels.word_count(data)
     elif case == "word-count-halves-kept":
         # Counted in two halves with the scratch in the thread's kept block.
-        data = " ".join(f"W\xf6rd{i % 9000}" for i in range(13_000))
+        data = " ".join(f"W\xf6rd{i % 9000}" for i in range(14_500))
         assert fastkernels._native._parallel_thresholds()["word_count_short_halves"] < len(data.encode()) < 150_000
         expected = Counter(data.lower().split())
         run = lambda: fastkernels.word_count(data)

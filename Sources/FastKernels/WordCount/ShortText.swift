@@ -4,7 +4,7 @@ import CPUFeatures
 // chapter) with the least fixed cost: one scratch block (on the stack when it fits),
 // a tokenizer walking 64-byte masks, a table laid out as CPython's dicts are (dense entries in order of
 // first occurrence, a small index of 32-bit positions that grows with the
-// vocabulary), no objects, no locks; from 32 KiB, two halves on two threads, their tables
+// vocabulary), no objects, no locks; from 128 KiB, two halves on two threads, their tables
 // merged. See docs/word_count.md and docs/sizes.md.
 
 /// Texts up to this many bytes (all below the size from which several workers may
@@ -155,7 +155,7 @@ func indexCapacityFor(_ entries: Int) -> Int {
 
 /// Texts of at least this many bytes are counted in two halves at once when the call may
 /// use two workers (`benchmarks/calibrate_threads.py`, `word_count_short_halves`: docs/threads.md).
-public let shortTextHalvesMinimum = 1 << 15
+public let shortTextHalvesMinimum = 1 << 17
 
 /// The smallest first index size; it doubles whenever the table is half full.
 let shortTextFirstIndexCapacity = 64
