@@ -486,6 +486,17 @@ func sortRegisters<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, 
             _mm256_maskstore_epi32(base + k * 8, mask(k), v)
         }
     }
+    @inline(__always) func store8(_ v0: __m256i, _ v1: __m256i, _ v2: __m256i, _ v3: __m256i, _ v4: __m256i,
+                                  _ v5: __m256i, _ v6: __m256i, _ v7: __m256i, from k: Int) {
+        store(v0, k)
+        store(v1, k + 1)
+        store(v2, k + 2)
+        store(v3, k + 3)
+        store(v4, k + 4)
+        store(v5, k + 5)
+        store(v6, k + 6)
+        store(v7, k + 7)
+    }
     if n <= width {
         store(L.sortLanes(load(0)), 0)
         return
@@ -514,14 +525,7 @@ func sortRegisters<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, 
     merge4(&r4, &r5, &r6, &r7, lanes)
     merge8(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, lanes)
     if width == 8 || n <= 8 * width {
-        store(r0, 0)
-        store(r1, 1)
-        store(r2, 2)
-        store(r3, 3)
-        store(r4, 4)
-        store(r5, 5)
-        store(r6, 6)
-        store(r7, 7)
+        store8(r0, r1, r2, r3, r4, r5, r6, r7, from: 0)
         return
     }
     // Four-lane registers only (leafRegisters): eight more, sorted alike, then the two runs
@@ -548,23 +552,9 @@ func sortRegisters<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, 
     (r6, r14) = (L.minimum(r6, s9), L.maximum(r6, s9))
     (r7, r15) = (L.minimum(r7, s8), L.maximum(r7, s8))
     cleanRegisters8(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, lanes)
-    store(r0, 0)
-    store(r1, 1)
-    store(r2, 2)
-    store(r3, 3)
-    store(r4, 4)
-    store(r5, 5)
-    store(r6, 6)
-    store(r7, 7)
+    store8(r0, r1, r2, r3, r4, r5, r6, r7, from: 0)
     cleanRegisters8(&r8, &r9, &r10, &r11, &r12, &r13, &r14, &r15, lanes)
-    store(r8, 8)
-    store(r9, 9)
-    store(r10, 10)
-    store(r11, 11)
-    store(r12, 12)
-    store(r13, 13)
-    store(r14, 14)
-    store(r15, 15)
+    store8(r8, r9, r10, r11, r12, r13, r14, r15, from: 8)
 }
 
 /// Vectors read from one side of a partition at a time.

@@ -82,6 +82,17 @@ final class RadixSortTests: XCTestCase {
         }
     }
 
+    /// Sorts `count` items with the static sort of short lists (up to 256) or the instance's.
+    private func sortThroughEitherEntryPoint(_ items: KeyedItems, count: Int) throws {
+        if count <= 256 {
+            let scratch = UnsafeMutablePointer<KeyedItem>.allocate(capacity: count)
+            defer { scratch.deallocate() }
+            try KeyedItems.sort(items.items, scratch: scratch, count: count)
+        } else {
+            try items.sort(count: count, threads: 2)
+        }
+    }
+
     /// Packed keys are 62 bits (prefix and index) plus 2^52, sorted as doubles: keys that fill
     /// the 62 bits exactly (no bit shifted out, the largest packing the largest normal double
     /// used), one bit fewer, and one bit more (the lowest bit shifted out, neighbours colliding),
@@ -102,13 +113,7 @@ final class RadixSortTests: XCTestCase {
                     keys[i] = least + offset
                     items.items[i] = KeyedItem(key: keys[i], object: UInt(i))
                 }
-                if count <= 256 {
-                    let scratch = UnsafeMutablePointer<KeyedItem>.allocate(capacity: count)
-                    defer { scratch.deallocate() }
-                    try KeyedItems.sort(items.items, scratch: scratch, count: count)
-                } else {
-                    try items.sort(count: count, threads: 2)
-                }
+                try sortThroughEitherEntryPoint(items, count: count)
                 let expected = keys.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }
                 for i in 0..<count {
                     let item = count <= 256 ? items.items[i] : items.sortedItem(i)
@@ -148,13 +153,7 @@ final class RadixSortTests: XCTestCase {
                     keys[i] = distribution(i)
                     items.items[i] = KeyedItem(key: keys[i], object: UInt(i))
                 }
-                if count <= 256 {
-                    let scratch = UnsafeMutablePointer<KeyedItem>.allocate(capacity: count)
-                    defer { scratch.deallocate() }
-                    try KeyedItems.sort(items.items, scratch: scratch, count: count)
-                } else {
-                    try items.sort(count: count, threads: 2)
-                }
+                try sortThroughEitherEntryPoint(items, count: count)
                 // The stable order by key, checked without sorting a copy (a million items in a
                 // debug build): every item once, with its own key, each pair of neighbours in
                 // order by key and then by index.
