@@ -21,7 +21,8 @@ public func exactSum64<T: FixedWidthInteger & SIMDScalar>(_ values: UnsafePointe
 /// `exactSum64` on vectors of `V` (4 lanes for AVX2, 8 for AVX-512).
 @inlinable @inline(__always)
 public func exactSum64<T: FixedWidthInteger & SIMDScalar, V: SIMD>(_ values: UnsafePointer<T>, _ count: Int,
-                                                                   lanes _: V.Type) -> Int128 where V.Scalar == UInt64 {
+                                                                   lanes _: V.Type, fourVectors: Bool = false) -> Int128
+    where V.Scalar == UInt64 {
     assert(T.bitWidth == 64 && count < 1 << 32)
     let raw = UnsafeRawPointer(values)
     let bias: UInt64 = T.isSigned ? 1 << 63 : 0
@@ -29,6 +30,30 @@ public func exactSum64<T: FixedWidthInteger & SIMDScalar, V: SIMD>(_ values: Uns
     var w0 = V(), w1 = V(), h0 = V(), h1 = V()
     var i = 0
     let width = V.scalarCount
+    // `fourVectors` (the AVX2 entry points): four vectors a round, four accumulators each for
+    // W and H. AVX2, int64 arrays, A/B of two builds: 1.05-1.13x at 1K-100K elements, 1.00-1.02x
+    // at 1M-3M; the baseline build (two SSE registers a vector: sixteen for the accumulators
+    // alone) measured 0.93-1.08x, so it keeps two.
+    var w2 = V(), w3 = V(), h2 = V(), h3 = V()
+    while fourVectors && i + 4 * width <= count {
+        let x0 = raw.loadUnaligned(fromByteOffset: i * 8, as: V.self) ^ biasVector
+        let x1 = raw.loadUnaligned(fromByteOffset: i * 8 + 8 * width, as: V.self) ^ biasVector
+        let x2 = raw.loadUnaligned(fromByteOffset: i * 8 + 16 * width, as: V.self) ^ biasVector
+        let x3 = raw.loadUnaligned(fromByteOffset: i * 8 + 24 * width, as: V.self) ^ biasVector
+        w0 &+= x0
+        w1 &+= x1
+        w2 &+= x2
+        w3 &+= x3
+        h0 &+= x0 &>> 32
+        h1 &+= x1 &>> 32
+        h2 &+= x2 &>> 32
+        h3 &+= x3 &>> 32
+        i += 4 * width
+    }
+    w0 &+= w2
+    w1 &+= w3
+    h0 &+= h2
+    h1 &+= h3
     while i + 2 * width <= count {
         let x0 = raw.loadUnaligned(fromByteOffset: i * 8, as: V.self) ^ biasVector
         let x1 = raw.loadUnaligned(fromByteOffset: i * 8 + 8 * width, as: V.self) ^ biasVector
@@ -74,10 +99,10 @@ public func exactSumNarrow<T: FixedWidthInteger>(_ values: UnsafePointer<T>, _ c
 
 @inline(never)
 public func exactSumAVX2(_ values: UnsafePointer<Int64>, _ count: Int) -> Int128 {
-    exactSum64(values, count)
+    exactSum64(values, count, lanes: SIMD4<UInt64>.self, fourVectors: true)
 }
 
 @inline(never)
 public func exactSumAVX2(_ values: UnsafePointer<UInt64>, _ count: Int) -> Int128 {
-    exactSum64(values, count)
+    exactSum64(values, count, lanes: SIMD4<UInt64>.self, fourVectors: true)
 }

@@ -33,7 +33,7 @@ final class SumTests: XCTestCase {
     /// at every count around its steps, signed and unsigned, extremes included.
     func testEveryTiersSixtyFourBitLoopIsExact() throws {
         var rng = SystemRandomNumberGenerator()
-        for count in Array(0...40) + [1000, 4099] {
+        for count in Array(0...70) + [1000, 4099] {
             let signed = (0..<count).map { i in
                 i % 5 == 0 ? Int64.min : i % 7 == 0 ? Int64.max : Int64.random(in: .min ... .max, using: &rng)
             }
@@ -52,6 +52,10 @@ final class SumTests: XCTestCase {
             }
             unsigned.withUnsafeBufferPointer { p in
                 XCTAssertEqual(exactSum64(p.baseAddress ?? UnsafePointer(bitPattern: 8)!, count), expectedUnsigned)
+                if InstructionSet.supported >= .avx2 {
+                    XCTAssertEqual(exactSumAVX2(p.baseAddress ?? UnsafePointer(bitPattern: 8)!, count), expectedUnsigned,
+                                   "count \(count)")
+                }
                 if InstructionSet.supported >= .avx512 {
                     XCTAssertEqual(exactSumAVX512(p.baseAddress ?? UnsafePointer(bitPattern: 8)!, count), expectedUnsigned,
                                    "count \(count)")
