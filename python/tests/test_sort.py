@@ -91,6 +91,34 @@ def test_anything_sorted_takes_gets_sorteds_answer(values):
             assert mine == theirs
 
 
+class _Int(int):
+    pass
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("n", [3, 40, 300, 5000])
+@pytest.mark.parametrize("intruder", [True, False, 0.5, NAN, -0.0, 2**63, -(2**63) - 1, _Int(7), "x", None])
+def test_a_run_of_ints_ended_by_another_item(n, intruder):
+    """The int loops read exact ints until the first other item: whatever it is and wherever it
+    comes (first, second, middle, last), the answer is sorted()'s: the same objects, or its error."""
+    rng = random.Random(n)
+    for at in sorted({0, 1, n // 2, n - 1}):
+        values = [rng.randrange(-(2**63), 2**63) for _ in range(n)]
+        values[at] = intruder
+        for reverse in (False, True):
+            if intruder is NAN:  # NaNs last (documented), the rest as sorted() has them
+                rest = [x for x in values if x is not NAN]
+                assert same_objects(fastkernels.sort(values, reverse=reverse), sorted(rest, reverse=reverse) + [NAN])
+                continue
+            mine, theirs = outcome(fastkernels.sort, values, reverse=reverse), outcome(sorted, values, reverse=reverse)
+            if mine[0] == "value" and theirs[0] == "value":
+                assert same_objects(mine[1], theirs[1])
+            else:
+                assert mine == theirs
+
+
 def test_nans_of_other_number_types_go_last_too():
     nan32 = np.float32("nan")
     result = fastkernels.sort([np.float32(2), nan32, np.float32(1), 0.5])

@@ -34,6 +34,15 @@ public func exactFloatValue(_ object: PyObjectPointer) -> Double? {
     fk_type_of(object) == fk_float_type() ? fk_float_value(object) : nil
 }
 
+/// The value of an exact int (not a bool, not a subclass) that fits 64 bits; nil for any other
+/// object. One comparison of the type: for loops that expect ints.
+@inlinable @inline(__always)
+public func exactIntValue(_ object: PyObjectPointer) -> Int64? {
+    guard fk_type_of(object) == fk_long_type() else { return nil }
+    var value: Int64 = 0
+    return fk_long_value_64(object, &value) != 0 ? value : nil
+}
+
 extension PyRef {
     /// `self + other` (PyNumber_Add: the same dispatch as the `+` operator on objects).
     /// - Parameter other: any object, borrowed.
