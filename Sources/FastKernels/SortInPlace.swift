@@ -54,8 +54,10 @@ public func sortInPlace<T: RadixSortable>(
         // The scratch only where it is used: the vector sort needs none but to move NaNs (it
         // takes its own then), and a malloc and free of it on every call cost small arrays
         // more than their sort (100 floats: glibc consolidated its free lists each time).
-        if prefersVectorSort(T.self, count: count),
-           T.self != Int64.self || !narrowInt64Range(UnsafeRawPointer(data).assumingMemoryBound(to: Int64.self), count),
+        // (Int64 keys' bounds, when their range is narrow: the radix sort's first pass.)
+        let narrowBounds = T.self == Int64.self
+            ? narrowInt64Range(UnsafeRawPointer(data).assumingMemoryBound(to: Int64.self), count) : nil
+        if prefersVectorSort(T.self, count: count), narrowBounds == nil,
            let outcome = try vectorSort(data, count, threads: threads, isCancelled: isCancelled) {
             ordered = outcome.ordered
             if !outcome.sorted {
@@ -69,7 +71,8 @@ public func sortInPlace<T: RadixSortable>(
                 // Only floats have NaNs; a parallel look first, as they are rare.
                 ordered = moveUnorderedLast(data, count, scratch: scratch.base)
             }
-            try radixSort(data, scratch: scratch.base, count: ordered, threads: threads, isCancelled: isCancelled)
+            try radixSort(data, scratch: scratch.base, count: ordered, keyBounds: narrowBounds, threads: threads,
+                          isCancelled: isCancelled)
         }
     } catch {
         failure = error  // cancelled or out of memory: `data` holds a permutation of the input

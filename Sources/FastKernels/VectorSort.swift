@@ -32,12 +32,15 @@ func prefersVectorSort<T>(_: T.Type, count: Int) -> Bool {
 /// and more): at most an eighth of their count, 8 or more elements a possible value. From 256
 /// elements to `singleLevelSortLimit` (one digit, no workers), on the AVX2 tier only (the
 /// AVX-512 tier's quicksort was measured against the radix sort on wide ranges only).
-func narrowInt64Range(_ values: UnsafePointer<Int64>, _ count: Int) -> Bool {
+/// Returns the least and greatest radix keys (`Int64.key`) then, for the radix sort, which
+/// need not read them again; nil otherwise.
+func narrowInt64Range(_ values: UnsafePointer<Int64>, _ count: Int) -> (least: UInt64, greatest: UInt64)? {
     guard cpuHasAVX2, vectorSortTier != .avx512, count >= mergeSortLimit, count < singleLevelSortLimit else {
-        return false
+        return nil
     }
     let bounds = boundsAVX2(values, count: count)
-    return UInt64(bitPattern: bounds.greatest &- bounds.least) < UInt64(count / 8)
+    guard UInt64(bitPattern: bounds.greatest &- bounds.least) < UInt64(count / 8) else { return nil }
+    return (Int64.key(bounds.least), Int64.key(bounds.greatest))
 }
 
 /// Below this many elements the quicksort runs on one worker (benchmarks/calibrate_threads.py,

@@ -107,7 +107,12 @@ final class VectorSortTests: XCTestCase {
                 values[0] = base
                 values[count - 1] = base + Int64(width)
                 let narrow = values.withUnsafeBufferPointer { narrowInt64Range($0.baseAddress!, count) }
-                XCTAssertEqual(narrow, count >= 256 && count < 65_536 && width < count / 8, "count \(count), width \(width)")
+                XCTAssertEqual(narrow != nil, count >= 256 && count < 65_536 && width < count / 8,
+                               "count \(count), width \(width)")
+                if let narrow {  // the radix sort's keys of the least and the greatest value
+                    XCTAssertEqual(narrow.least, UInt64(bitPattern: base) ^ (1 << 63), "count \(count)")
+                    XCTAssertEqual(narrow.greatest, UInt64(bitPattern: base + Int64(width)) ^ (1 << 63), "count \(count)")
+                }
                 var sorted = values
                 try sorted.withUnsafeMutableBufferPointer { buffer in
                     try sortInPlace(StridedBuffer(UnsafeBufferPointer(buffer)), reverse: false, threads: 2)
