@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import math
+import os
 import platform
 import re
 import shutil
@@ -51,14 +52,22 @@ def build_c_fib(compiler_name: str) -> Callable[[int], int] | None:
 
 
 def import_time_ms(runs: int) -> tuple[float, float]:
-    """Median cumulative import time of fastkernels (python -X importtime), and of a bare interpreter start."""
-    samples = []
-    for _ in range(runs):
-        err = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", "import fastkernels"], capture_output=True, text=True
-        ).stderr
-        line = [l for l in err.splitlines() if l.rstrip().endswith("| fastkernels")][-1]
-        samples.append(int(re.split(r"\s*\|\s*", line)[1]) / 1000)
+    """Median cumulative import time of fastkernels (python -X importtime) and its spread, with the
+    package's bytecode cached as `pip install` leaves it: in a cache of its own (PYTHONPYCACHEPREFIX),
+    written by a first import, even where PYTHONDONTWRITEBYTECODE is set (a source checkout then
+    compiles the package on every import: about 4 ms more, measured 2026-12-07)."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "PYTHONPYCACHEPREFIX": cache}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        subprocess.run([sys.executable, "-c", "import fastkernels"], env=env, check=True)
+        samples = []
+        for _ in range(runs):
+            err = subprocess.run(
+                [sys.executable, "-X", "importtime", "-c", "import fastkernels"], capture_output=True, text=True,
+                env=env,
+            ).stderr
+            line = [l for l in err.splitlines() if l.rstrip().endswith("| fastkernels")][-1]
+            samples.append(int(re.split(r"\s*\|\s*", line)[1]) / 1000)
     return statistics.median(samples), max(samples) - min(samples)
 
 
@@ -188,7 +197,7 @@ def main() -> None:
 
     # 5. Import.
     median, spread = import_time_ms(5 if quick else 15)
-    print(f"import fastkernels: {median:.2f} ms ±{spread / 2:.2f} (python -X importtime, cumulative; target <= 10 ms)")
+    print(f"import fastkernels: {median:.2f} ms ±{spread / 2:.2f} (python -X importtime, cumulative, bytecode cached; target <= 10 ms)")
 
 
 if __name__ == "__main__":
