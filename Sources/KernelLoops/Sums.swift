@@ -32,8 +32,8 @@ public func exactSum64<T: FixedWidthInteger & SIMDScalar, V: SIMD>(_ values: Uns
     let width = V.scalarCount
     // `fourVectors` (the AVX2 entry points): four vectors a round, four accumulators each for
     // W and H. AVX2, int64 arrays, A/B of two builds, four runs: 1.05-1.28x at 1K-100K elements,
-    // 1.00-1.21x at 1M, 0.99-1.05x at 3M (docs/sum.md); the baseline build (two SSE registers a vector: sixteen for the accumulators
-    // alone) measured 0.93-1.08x, so it keeps two.
+    // 1.00-1.21x at 1M, 0.99-1.05x at 3M (docs/sum.md); the baseline build (two SSE registers a
+    // vector: sixteen for the accumulators alone) measured 0.93-1.08x, so it keeps two.
     var w2 = V(), w3 = V(), h2 = V(), h3 = V()
     while fourVectors && i + 4 * width <= count {
         let x0 = raw.loadUnaligned(fromByteOffset: i * 8, as: V.self) ^ biasVector
