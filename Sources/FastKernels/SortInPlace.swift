@@ -57,7 +57,7 @@ public func sortInPlace<T: RadixSortable>(
         // (Int64 keys' bounds, when their range is narrow: the radix sort's first pass.)
         let narrowBounds = T.self == Int64.self
             ? narrowInt64Range(UnsafeRawPointer(data).assumingMemoryBound(to: Int64.self), count) : nil
-        if prefersVectorSort(T.self, count: count), narrowBounds == nil,
+        if prefersVectorSort(count: count), narrowBounds == nil,
            let outcome = try vectorSort(data, count, threads: threads, isCancelled: isCancelled) {
             ordered = outcome.ordered
             if !outcome.sorted {

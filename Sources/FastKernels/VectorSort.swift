@@ -12,8 +12,8 @@ import Synchronization
 // moved last first), and when an array holds both zeros their signs are recorded
 // before the sort and written back over the run of zeros after it.
 
-/// Whether `count` elements of `T` are sorted faster by the vector quicksort than by the
-/// radix sort (measured on 100 to 10M random values with both, against numpy.sort;
+/// Whether `count` elements (of any of the vector sort's types) are sorted faster by the vector
+/// quicksort than by the radix sort (measured on 100 to 10M random values with both, against numpy.sort;
 /// docs/sort.md): from 33 elements (below, the insertion sort costs less to start), but for
 /// the int64 arrays `narrowInt64Range` gives the radix sort.
 ///
@@ -23,7 +23,7 @@ import Synchronization
 /// Zen 3, values over the whole range, over +-2^30 or in 0..999) the quicksort was 1.2-1.46x
 /// faster from 300 to 60K elements, but where few values repeat many times (0..999 from 10K
 /// elements on: the radix sort's one digit is a counting sort there, 2.5x faster).
-func prefersVectorSort<T>(_: T.Type, count: Int) -> Bool {
+func prefersVectorSort(count: Int) -> Bool {
     count >= 33
 }
 

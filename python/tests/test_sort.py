@@ -1,6 +1,7 @@
 import array
 import math
 import random
+import re
 import os
 import subprocess
 import sys
@@ -108,15 +109,23 @@ def test_a_run_of_ints_ended_by_another_item(n, intruder):
         values = [rng.randrange(-(2**63), 2**63) for _ in range(n)]
         values[at] = intruder
         for reverse in (False, True):
+            inplace = list(values)
             if intruder is NAN:  # NaNs last (documented), the rest as sorted() has them
                 rest = [x for x in values if x is not NAN]
-                assert same_objects(fastkernels.sort(values, reverse=reverse), sorted(rest, reverse=reverse) + [NAN])
+                expected = sorted(rest, reverse=reverse) + [NAN]
+                assert same_objects(fastkernels.sort(values, reverse=reverse), expected)
+                fastkernels.sort_inplace(inplace, reverse=reverse)
+                assert same_objects(inplace, expected)
                 continue
             mine, theirs = outcome(fastkernels.sort, values, reverse=reverse), outcome(sorted, values, reverse=reverse)
             if mine[0] == "value" and theirs[0] == "value":
                 assert same_objects(mine[1], theirs[1])
+                fastkernels.sort_inplace(inplace, reverse=reverse)  # list.sort's path: the same order
+                assert same_objects(inplace, theirs[1])
             else:
                 assert mine == theirs
+                with pytest.raises(theirs[1], match=re.escape(theirs[2])):
+                    fastkernels.sort_inplace(inplace, reverse=reverse)
 
 
 def test_nans_of_other_number_types_go_last_too():
