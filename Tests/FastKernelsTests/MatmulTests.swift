@@ -203,6 +203,19 @@ final class MatmulTests: XCTestCase {
         XCTAssertEqual(Array(UnsafeBufferPointer(start: c.storage, count: 9)), [Double](repeating: 0, count: 9))
     }
 
+    /// The packing buffers are laid out in whole cache lines, so that each B panel starts
+    /// on one (1026 x 171 float64 is 48 bytes past a line; 1026 x 205 float32, 40).
+    func testPackingBuffersStartOnCacheLines() {
+        for count in [0, 1, 7, 8, 9, 1026 * 171, 1026 * 205, 258 * 128 + 1] {
+            for (size, rounded) in [(8, cacheLineMultiple(count, of: Double.self)),
+                                    (4, cacheLineMultiple(count, of: Float.self)),
+                                    (8, cacheLineMultiple(count, of: Int64.self))] {
+                XCTAssertEqual(rounded * size % 64, 0, "\(count) x \(size) bytes")
+                XCTAssertTrue(rounded >= count && rounded < count + 64 / size, "\(count) x \(size) bytes -> \(rounded)")
+            }
+        }
+    }
+
     func testCacheSizesParse() {
         XCTAssertEqual(parseCacheSize("32K"), 32 << 10)
         XCTAssertEqual(parseCacheSize("1M"), 1 << 20)

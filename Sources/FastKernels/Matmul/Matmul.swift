@@ -162,7 +162,12 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
     let byWork = work.overflow ? Int.max : work.partialValue / matmulParallelThreshold
     let workers = max(1, min(effectiveWorkers(threads), units, byWork))
     // Each worker's packed A block, packed B panel and edge tile, in one allocation.
-    let perWorker = blocks.mc * blocks.kc + blocks.kc * blocks.nc + kernel.rows * kernel.columns + 64
+    // Each starts on a cache line, as the scratch does: the register kernels load B's
+    // micro-panels a line a step, and a panel 16-48 bytes off a line splits a load on
+    // every step (A/B, both orders: 1024 float32 and 2048 float64 1.05-1.07x faster).
+    let packedASize = cacheLineMultiple(blocks.mc * blocks.kc, of: T.self)
+    let packedBSize = cacheLineMultiple(blocks.kc * blocks.nc, of: T.self)
+    let perWorker = packedASize + packedBSize + cacheLineMultiple(kernel.rows * kernel.columns + 64, of: T.self)
     let stopped = StopFlag()
     try withScratch(T.self, count: perWorker * workers) { scratch throws(KernelError) in
         let shared = SharedPointer(scratch)
@@ -171,13 +176,21 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
             let rows = splitRows ? min(m, part.lowerBound * kernel.rows)..<min(m, part.upperBound * kernel.rows) : 0..<m
             let columns = splitRows ? 0..<n : min(n, part.lowerBound * kernel.columns)..<min(n, part.upperBound * kernel.columns)
             let base = shared.pointer + worker * perWorker
-            let buffers = MatmulBuffers(packedA: base, packedB: base + blocks.mc * blocks.kc,
-                                        tile: base + blocks.mc * blocks.kc + blocks.kc * blocks.nc)
+            let buffers = MatmulBuffers(packedA: base, packedB: base + packedASize,
+                                        tile: base + packedASize + packedBSize)
             multiplyBlock(a, b, c, rows: rows, columns: columns, kernel: kernel, blocks: blocks, buffers: buffers,
                           Out.self, stopped: stopped, isCancelled)
         }
     }
     if stopped.isSet { throw .cancelled }
+}
+
+/// `count` rounded up to whole 64-byte cache lines of `T`, so that what follows
+/// `count` values of `T` on a line boundary starts on one too.
+@inline(__always)
+func cacheLineMultiple<T>(_ count: Int, of _: T.Type) -> Int {
+    let perLine = max(1, 64 / MemoryLayout<T>.stride)
+    return (count + perLine - 1) / perLine * perLine
 }
 
 /// One worker's packing buffers.

@@ -64,8 +64,9 @@ func multiplyInPlace<T: MatmulCompute>(_ a: MatrixView, _ b: MatrixView, _ c: Ma
     let lastColumns = n - lastStart
     let (lastWidth, lastRun) = narrowest(covering: lastColumns, in: kernel.strided,
                                          otherwise: kernel.strided[kernel.strided.count - 1])
-    try withScratch(T.self, count: mr * k + k * nr + mr * nr) { scratch throws(KernelError) in
-        let packedA = scratch, packedB = scratch + mr * k, tile = scratch + mr * k + k * nr
+    let packedASize = cacheLineMultiple(mr * k, of: T.self), packedBSize = cacheLineMultiple(k * nr, of: T.self)
+    try withScratch(T.self, count: packedASize + packedBSize + mr * nr) { scratch throws(KernelError) in
+        let packedA = scratch, packedB = scratch + packedASize, tile = scratch + packedASize + packedBSize
         let lastPacked = lastWidth != lastColumns
         if lastPacked {
             packPanels(b.transposed, panels: lastStart..<n, depth: 0..<k, width: lastWidth, into: packedB)
