@@ -182,6 +182,25 @@ def test_large_float_products_against_numpy(dtype, shape):
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int32"])
+@pytest.mark.parametrize("shape", [(301, 97, 530), (67, 131, 4099), (5, 300, 1000)])
+def test_left_operands_whose_rows_are_reversed_or_sliced_are_packed_right(dtype, shape):
+    """A left operand with its rows in memory but not in order: reversed (a negative row stride) or
+    columns sliced from a wider array (a row stride longer than the row), at sizes that take the
+    blocked product, m not a multiple of any kernel's rows and k not a multiple of 4 (the packing
+    reads four steps of each row at a time, the last few one by one, the last rows padded)."""
+    m, n, k = shape
+    rng = np.random.default_rng(m * n + k)
+    regime = "medium" if dtype.startswith("int") else "full"
+    a, b = random_values(rng, dtype, (m, k), regime), random_values(rng, dtype, (k, n), regime)
+    wide = np.zeros((m, k + 7), dtype)
+    wide[:, 3:3 + k] = a
+    for left in (np.ascontiguousarray(a[::-1])[::-1], wide[:, 3:3 + k]):
+        assert left.strides[1] == left.itemsize and left.strides[0] != left.itemsize * k
+        for threads in (1, 2):
+            assert_matches_numpy(matmul(left, b, threads=threads), a, b)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int32"])
 @pytest.mark.parametrize("shape", [(301, 97, 530), (45, 400, 530)])
 def test_threads_give_identical_bits(dtype, shape):
     """Rows (or columns) of C are split among threads, never k: every thread count rounds the same way."""
