@@ -68,6 +68,11 @@ def matrices(n: int, rng: np.random.Generator) -> Any:
     return rng.standard_normal((side, side)), rng.standard_normal((side, side))
 
 
+def matrices32(n: int, rng: np.random.Generator) -> Any:
+    a, b = matrices(n, rng)
+    return a.astype(np.float32), b.astype(np.float32)
+
+
 KERNELS: dict[str, tuple[str, Maker, str, str]] = {
     "sort list of ints": ("items", ints_list, "fastkernels.sort(x, threads=t)", "sort"),
     "sort int64 array": ("elements", int64_array, "fastkernels.sort(x, threads=t)", "sort"),
@@ -79,7 +84,12 @@ KERNELS: dict[str, tuple[str, Maker, str, str]] = {
     "word_count": ("bytes", text, "fastkernels.word_count(x, threads=t)", "word_count"),
     # Texts below 1 MiB: one block of scratch, counted in two halves at once from this threshold.
     "word_count short text": ("bytes", text, "fastkernels.word_count(x, threads=t)", "word_count_short_halves"),
-    "matmul float64": ("multiply-adds", matrices, "fastkernels.matmul(x[0], x[1], threads=t)", "matmul"),
+    # Square products up to n = 256 or so share one packed B among the workers (their own
+    # thresholds); larger ones, whose every worker packs all of B, start from 'matmul'.
+    "matmul float64": ("multiply-adds", matrices, "fastkernels.matmul(x[0], x[1], threads=t)",
+                       "matmul_shared_float64"),
+    "matmul float32": ("multiply-adds", matrices32, "fastkernels.matmul(x[0], x[1], threads=t)",
+                       "matmul_shared_float32"),
 }
 
 

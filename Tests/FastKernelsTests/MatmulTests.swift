@@ -123,6 +123,47 @@ final class MatmulTests: XCTestCase {
         }
     }
 
+    /// Products whose workers share one packed B (`multiplySharingB`: B packed in a few
+    /// pieces, rows handed out in parts) give the bits one thread gives, on every tier, for
+    /// 2-8 workers, row counts no part size divides, and float64 and float32; and stop with
+    /// `.cancelled` when asked.
+    func testWorkersSharingOnePackedBGiveTheSameBits() throws {
+        var rng = SystemRandomNumberGenerator()
+        var shared = 0
+        func check<T: MatmulCompute & MatrixScalar & BinaryFloatingPoint>(_: T.Type, m: Int, k: Int, n: Int,
+                                                                          isa: InstructionSet) throws
+            where T.RawSignificand: FixedWidthInteger {
+            let a = Matrix<T>(rows: m, columns: k) { _, _ in T.random(in: -1...1, using: &rng) }
+            let b = Matrix<T>(rows: k, columns: n) { _, _ in T.random(in: -1...1, using: &rng) }
+            let one = Matrix<T>(rows: m, columns: n) { _, _ in 0 }
+            try matmul(a.view, b.view, into: one.view, threads: 1, instructionSet: isa)
+            let kernel = T.microKernel(for: isa)
+            let plan = SharedBPlan(blocks: MatmulBlocks(kernel: kernel, elementSize: MemoryLayout<T>.stride,
+                                                        m: m, n: n, k: k), k: k, n: n)
+            let workers = min(availableCores(), m * n * k / (matmulSharedBWork / MemoryLayout<T>.stride),
+                              (m + kernel.rows - 1) / kernel.rows / sharedBChunkParts)
+            if workers > 1 && plan.pieces <= workers { shared += 1 }
+            for threads in [2, 3, 8] {
+                let many = Matrix<T>(rows: m, columns: n) { _, _ in .nan }
+                try matmul(a.view, b.view, into: many.view, threads: threads, instructionSet: isa)
+                let differing = (0..<(m * n)).filter { many.storage[$0] != one.storage[$0] }.count
+                XCTAssertEqual(differing, 0, "\(T.self) \(m)x\(k)x\(n) threads \(threads) \(isa): elements differing")
+            }
+            let out = Matrix<T>(rows: m, columns: n) { _, _ in 0 }
+            XCTAssertThrowsError(try matmul(a.view, b.view, into: out.view, threads: 2, isCancelled: { true },
+                                            instructionSet: isa)) {
+                XCTAssertEqual($0 as? KernelError, .cancelled)
+            }
+        }
+        for isa in tiers {
+            for (m, k, n) in [(2003, 64, 45), (250, 256, 250), (301, 97, 150)] {
+                try check(Double.self, m: m, k: k, n: n, isa: isa)
+                try check(Float.self, m: m, k: k, n: n, isa: isa)
+            }
+        }
+        if availableCores() > 1 { XCTAssertGreaterThan(shared, 0, "no product took the shared-B path") }
+    }
+
     /// Integers wrap as numpy's do, on the integer kernels and on the exact float64 path.
     func testIntegerResultsAreExactModuloTheirWidth() throws {
         var rng = SystemRandomNumberGenerator()

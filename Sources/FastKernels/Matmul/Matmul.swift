@@ -1,6 +1,13 @@
 // Matrix multiplication C = A B, BLIS's five loops around a register kernel.
 // See docs/matmul.md for the algorithm, the block sizes and the number rules.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
 /// Multiplies `a` (m x k) by `b` (k x n) into `c` (m x n), as numpy's `a @ b`.
 ///
 /// The type of `c` decides the arithmetic: float64 and float32 are computed in
@@ -107,10 +114,19 @@ func multiplyIntegers<Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixView, _ c: 
     }
 }
 
-/// Work (m n k) below which one thread does it all (about 8 MFLOP, n = 160): waking a
-/// worker and packing B twice cost more than the second core gives below that
-/// (measured on a 2-core VM: threads=2 was no faster than 1 at n = 192).
+/// Work (m n k) for each worker of a product whose workers each pack all of B (one
+/// thread below 2^23 multiply-adds, 16 MFLOP): waking a worker and packing B twice
+/// cost more than the second core gives below that (measured on a 2-core VM:
+/// threads=2 was no faster than 1 at n = 192).
 public let matmulParallelThreshold = 1 << 22
+
+/// Work for each worker of a product whose workers share one packed B
+/// (`multiplySharingB`), in multiply-adds times the element's bytes: 2^21 multiply-adds
+/// of float64 (two workers from n = 161), 2^22 of float32 (from n = 204), about 0.1 ms
+/// of arithmetic each. Measured on a 2-core AMD VM, time with two workers over one,
+/// two runs: float64 n = 176 0.80 / 0.84, 200 0.80 / 0.78; float32 n = 200 0.89 / 1.07
+/// (a loss: 0.1 ms is about what a sleeping thread takes to wake there), 224 0.76 / 0.85.
+public let matmulSharedBWork = 1 << 24
 
 /// C = A B computed in `T`, stored as `Out`.
 func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixView, _ c: MatrixView,
@@ -159,8 +175,8 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
     let work = m.multipliedReportingOverflow(by: n).partialValue.multipliedReportingOverflow(by: k)
     let splitRows = m >= n
     let units = splitRows ? (m + kernel.rows - 1) / kernel.rows : (n + kernel.columns - 1) / kernel.columns
-    let byWork = work.overflow ? Int.max : work.partialValue / matmulParallelThreshold
-    let workers = max(1, min(effectiveWorkers(threads), units, byWork))
+    func byWork(_ perWorker: Int) -> Int { work.overflow ? Int.max : work.partialValue / perWorker }
+    let workers = max(1, min(effectiveWorkers(threads), units, byWork(matmulParallelThreshold)))
     // Each worker's packed A block, packed B panel and edge tile, in one allocation.
     // Each starts on a cache line, as the scratch does: the register kernels load B's
     // micro-panels a line a step, and a panel 16-48 bytes off a line splits a load on
@@ -169,6 +185,16 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
     let packedBSize = cacheLineMultiple(blocks.kc * blocks.nc, of: T.self)
     let perWorker = packedASize + packedBSize + cacheLineMultiple(kernel.rows * kernel.columns + 64, of: T.self)
     let stopped = StopFlag()
+    let shared = SharedBPlan(blocks: blocks, k: k, n: n)
+    let sharedWorkers = min(effectiveWorkers(threads), byWork(matmulSharedBWork / MemoryLayout<T>.stride),
+                            (m + kernel.rows - 1) / kernel.rows / sharedBChunkParts)
+    if sharedWorkers > 1, shared.pieces <= sharedWorkers {
+        try multiplySharingB(a, b, c, kernel: kernel, blocks: blocks, plan: shared, workers: sharedWorkers,
+                             packedASize: packedASize, packedBSize: packedBSize, Out.self,
+                             stopped: stopped, isCancelled)
+        if stopped.isSet { throw .cancelled }
+        return
+    }
     try withScratch(T.self, count: perWorker * workers) { scratch throws(KernelError) in
         let shared = SharedPointer(scratch)
         runWorkers(workers, isCancelled: isCancelled) { worker, workers in
@@ -183,6 +209,80 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
         }
     }
     if stopped.isSet { throw .cancelled }
+}
+
+/// How B is cut into the pieces the blocked loops pack it in: KC-deep slices, each
+/// in NC-wide blocks (the order of `multiplyBlock`'s loops), piece `slice * columnBlocks + block`.
+struct SharedBPlan {
+    let kc: Int
+    let nc: Int
+    let columnBlocks: Int
+    let pieces: Int
+
+    init(blocks: MatmulBlocks, k: Int, n: Int) {
+        kc = blocks.kc
+        nc = blocks.fitted(rows: 1, columns: n).nc
+        columnBlocks = (n + nc - 1) / nc
+        pieces = (k + kc - 1) / kc * columnBlocks
+    }
+}
+
+/// Rows of C in a part that a worker takes at a time on the shared-B path.
+let sharedBChunkParts = 4
+
+/// C = A B on several workers that share one packed copy of B: for products whose
+/// packed B is no larger than the workers' B panels together (pieces <= workers), which
+/// are the products (n up to about 256) where each worker packing all of B, and a worker
+/// that wakes late, cost the second core most of what it gives.
+///
+/// The workers pack B's pieces together, each taking the next unclaimed piece, then wait
+/// until every piece is packed; a worker only waits for pieces another worker has claimed
+/// and is packing, so there is no barrier: run one after the other, the first packs them
+/// all. Rows of C are then handed out in parts of a few register-kernel panels, the next
+/// part to whichever worker is free: a worker that starts late (a sleeping thread takes a
+/// few hundred microseconds to wake on a VM) takes fewer parts instead of leaving the
+/// others waiting for its half. Each part is still computed by one worker, over the whole
+/// depth, so the sums round as on one thread.
+func multiplySharingB<T: MatmulCompute, Out: MatrixScalar>(
+    _ a: MatrixView, _ b: MatrixView, _ c: MatrixView, kernel: MicroKernel<T>, blocks: MatmulBlocks,
+    plan: SharedBPlan, workers: Int, packedASize: Int, packedBSize: Int, _: Out.Type,
+    stopped: borrowing StopFlag, _ isCancelled: () -> Bool
+) throws(KernelError) {
+    let m = a.rows, n = b.columns, k = a.columns
+    let mr = kernel.rows
+    let tileSize = cacheLineMultiple(kernel.rows * kernel.columns + 64, of: T.self)
+    let perWorker = packedASize + tileSize
+    let panels = (m + mr - 1) / mr
+    // Parts of about a quarter of a worker's share (never more rows than an A block holds).
+    let partPanels = max(1, min(blocks.mc / mr, (panels + workers * sharedBChunkParts - 1) / (workers * sharedBChunkParts)))
+    let parts = (panels + partPanels - 1) / partPanels
+    let nextPiece = Atomic<Int>(0), packedPieces = Atomic<Int>(0), nextPart = Atomic<Int>(0)
+    try withScratch(T.self, count: perWorker * workers + packedBSize * plan.pieces) { scratch throws(KernelError) in
+        let shared = SharedPointer(scratch)
+        let bTransposed = b.transposed
+        runWorkers(workers, isCancelled: isCancelled) { worker, _ in
+            let packedB = shared.pointer + perWorker * workers
+            while true {
+                let piece = nextPiece.wrappingAdd(1, ordering: .relaxed).oldValue
+                if piece >= plan.pieces { break }
+                let pc = piece / plan.columnBlocks * plan.kc, jc = piece % plan.columnBlocks * plan.nc
+                packPanels(bTransposed, panels: jc..<min(n, jc + plan.nc), depth: pc..<min(k, pc + plan.kc),
+                           width: kernel.columns, into: packedB + piece * packedBSize)
+                packedPieces.wrappingAdd(1, ordering: .releasing)
+            }
+            while packedPieces.load(ordering: .acquiring) < plan.pieces { sched_yield() }
+            let base = shared.pointer + worker * perWorker
+            let buffers = MatmulBuffers(packedA: base, packedB: packedB, tile: base + packedASize)
+            while !stopped.isSet {
+                let part = nextPart.wrappingAdd(1, ordering: .relaxed).oldValue
+                if part >= parts { break }
+                let rows = part * partPanels * mr..<min(m, (part + 1) * partPanels * mr)
+                multiplyBlock(a, b, c, rows: rows, columns: 0..<n, kernel: kernel, blocks: blocks, buffers: buffers,
+                              Out.self, stopped: stopped, isCancelled,
+                              sharedB: (plan, packedBSize))
+            }
+        }
+    }
 }
 
 /// `count` rounded up to whole 64-byte cache lines of `T`, so that what follows
@@ -210,11 +310,13 @@ struct MatmulBuffers<T> {
 func multiplyBlock<T: MatmulCompute, Out: MatrixScalar>(
     _ a: MatrixView, _ b: MatrixView, _ c: MatrixView, rows: Range<Int>, columns: Range<Int>,
     kernel: MicroKernel<T>, blocks: MatmulBlocks, buffers: MatmulBuffers<T>, _: Out.Type,
-    stopped: borrowing StopFlag, _ isCancelled: () -> Bool
+    stopped: borrowing StopFlag, _ isCancelled: () -> Bool,
+    sharedB: (plan: SharedBPlan, pieceStride: Int)? = nil
 ) {
     let k = a.columns
     let mr = kernel.rows, nr = kernel.columns
-    let (mc, nc) = blocks.fitted(rows: rows.count, columns: columns.count)
+    var (mc, nc) = blocks.fitted(rows: rows.count, columns: columns.count)
+    if let sharedB { nc = sharedB.plan.nc }
     let bTransposed = b.transposed
     let stride = MemoryLayout<T>.stride
     // C may be written directly by the register kernel when it has T's layout.
@@ -232,8 +334,14 @@ func multiplyBlock<T: MatmulCompute, Out: MatrixScalar>(
             while jc < columns.upperBound {
                 if stopped.shouldStop(isCancelled) { return }
                 let nb = min(nc, columns.upperBound - jc)
-                packPanels(bTransposed, panels: jc..<(jc + nb), depth: pc..<(pc + kb), width: nr,
-                           into: buffers.packedB)
+                let packedB: UnsafeMutablePointer<T>
+                if let sharedB {  // packed already (the whole of B, columns 0..<n)
+                    let piece = pc / sharedB.plan.kc * sharedB.plan.columnBlocks + jc / nc
+                    packedB = buffers.packedB + piece * sharedB.pieceStride
+                } else {
+                    packedB = buffers.packedB
+                    packPanels(bTransposed, panels: jc..<(jc + nb), depth: pc..<(pc + kb), width: nr, into: packedB)
+                }
                 // The kernel for the panel's last micro-panel, chosen once (closures taken out of
                 // the table per tile were retained and released each time: 3% of a 2048 product).
                 let edge = kernel.covering(nb - (nb - 1) / nr * nr)
@@ -243,7 +351,7 @@ func multiplyBlock<T: MatmulCompute, Out: MatrixScalar>(
                     let panelA = UnsafePointer(buffers.packedA + ir * kb)
                     @inline(__always) func tile(_ jr: Int, _ run: MicroKernel<T>.Body, width: Int) {
                         let columnsHere = min(nr, nb - jr)
-                        let panelB = UnsafePointer(buffers.packedB + jr * kb)
+                        let panelB = UnsafePointer(packedB + jr * kb)
                         let i = ic + ir, j = jc + jr
                         if direct && rowsHere == mr && columnsHere == width {
                             let target = c.address(i, j).assumingMemoryBound(to: T.self)
