@@ -283,7 +283,8 @@ def test_texts_counted_in_halves_from_many_threads_at_once():
 def test_parallel_thresholds_are_reported():
     thresholds = _native._parallel_thresholds()
     assert set(thresholds) == {"sort", "sort_array_avx2", "sum_list", "sum_int_array", "fsum_array", "word_count",
-                               "matmul", "word_count_short", "word_count_short_halves"}
+                               "matmul", "matmul_shared_float64", "matmul_shared_float32", "word_count_short",
+                               "word_count_short_halves"}
     assert all(type(value) is int and value > 1 for value in thresholds.values())
 
 
