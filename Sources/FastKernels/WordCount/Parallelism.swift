@@ -24,6 +24,16 @@ let tokenizeNanosecondsPerByte = 2.5
 /// on 30-45 MB texts with 100K-450K distinct words: about 40-60 ns; the partition
 /// workers share it).
 let mergeNanosecondsPerWord = 60.0
+/// The share of the ideal saving, (1 - 1/workers) of the tokenizing time, that more
+/// workers were measured to give: the sample's rate counts a warm thread alone, the
+/// workers' shares run slower side by side (they share the caches and, on a VM, the
+/// host's cores). At 1 (before), threads=None was 4-16% slower than threads=1 on the
+/// generated corpus at 1-8 MiB and on Python source at 2-8 MiB, where the estimate
+/// promised a gain; measured on a 2-core AMD VM, the gains were 0.3-0.4 of the
+/// estimate's (English prose 2 / 8 / 32 MiB: estimated 2.1 / 18.7 / 47 ms, measured
+/// 0.6 / 7.1 / 14 ms). At 0.4 the decision matched the faster of the two on every
+/// text and size measured (docs/threads.md).
+let parallelEfficiency = 0.4
 /// The first part of a large text is counted by one worker before the decision,
 /// into the table the first worker then goes on with: 1/16 of the text.
 let vocabularySampleParts = 16
@@ -54,7 +64,7 @@ func parallelCountPays(sampleBytes: Int, distinctAtHalf: Int, distinct: Int, rem
     let beta = min(1, max(0.3, growth))
     let share = Double(remaining) / Double(workers)
     let perShare = Double(distinct) * pow(max(share / Double(sampleBytes), 1), beta)
-    let saved = Double(remaining) * (1 - 1 / Double(workers)) * nanosecondsPerByte
+    let saved = Double(remaining) * (1 - 1 / Double(workers)) * nanosecondsPerByte * parallelEfficiency
     let merge = perShare * mergeNanosecondsPerWord  // workers tables' words, on workers threads
     return saved > merge
 }
