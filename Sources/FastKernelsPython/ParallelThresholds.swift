@@ -26,8 +26,8 @@ func parallelThresholds() throws(PythonException) -> PyRef {
                           ("sum_list", parallelSequenceSumThreshold),
                           ("sum_int_array", parallelIntegerSumThreshold), ("fsum_array", parallelFSumThreshold),
                           ("word_count", parallelWordCountThreshold), ("matmul", 2 * matmulParallelThreshold),
-                          ("matmul_shared_float64", 2 * matmulSharedBWork / 8),
-                          ("matmul_shared_float32", 2 * matmulSharedBWork / 4),
+                          ("matmul_shared_float64", 2 * matmulSharedBWork / MemoryLayout<Double>.stride),
+                          ("matmul_shared_float32", 2 * matmulSharedBWork / MemoryLayout<Float>.stride),
                           ("word_count_short", shortTextLimit), ("word_count_short_halves", shortTextHalvesMinimum)] {
         try dict.setItem(PyRef.string(name), PyRef.int(value))
     }

@@ -176,21 +176,23 @@ func multiply<T: MatmulCompute, Out: MatrixScalar>(_ a: MatrixView, _ b: MatrixV
     let splitRows = m >= n
     let units = splitRows ? (m + kernel.rows - 1) / kernel.rows : (n + kernel.columns - 1) / kernel.columns
     func byWork(_ perWorker: Int) -> Int { work.overflow ? Int.max : work.partialValue / perWorker }
-    let workers = max(1, min(effectiveWorkers(threads), units, byWork(matmulParallelThreshold)))
+    let cores = effectiveWorkers(threads)
+    let workers = max(1, min(cores, units, byWork(matmulParallelThreshold)))
     // Each worker's packed A block, packed B panel and edge tile, in one allocation.
     // Each starts on a cache line, as the scratch does: the register kernels load B's
     // micro-panels a line a step, and a panel 16-48 bytes off a line splits a load on
     // every step (A/B, both orders: 1024 float32 and 2048 float64 1.05-1.07x faster).
     let packedASize = cacheLineMultiple(blocks.mc * blocks.kc, of: T.self)
     let packedBSize = cacheLineMultiple(blocks.kc * blocks.nc, of: T.self)
-    let perWorker = packedASize + packedBSize + cacheLineMultiple(kernel.rows * kernel.columns + 64, of: T.self)
+    let tileSize = cacheLineMultiple(kernel.rows * kernel.columns + 64, of: T.self)
+    let perWorker = packedASize + packedBSize + tileSize
     let stopped = StopFlag()
     let shared = SharedBPlan(blocks: blocks, k: k, n: n)
-    let sharedWorkers = min(effectiveWorkers(threads), byWork(matmulSharedBWork / MemoryLayout<T>.stride),
+    let sharedWorkers = min(cores, byWork(matmulSharedBWork / MemoryLayout<T>.stride),
                             (m + kernel.rows - 1) / kernel.rows / sharedBChunkParts)
     if sharedWorkers > 1, shared.pieces <= sharedWorkers {
         try multiplySharingB(a, b, c, kernel: kernel, blocks: blocks, plan: shared, workers: sharedWorkers,
-                             packedASize: packedASize, packedBSize: packedBSize, Out.self,
+                             packedASize: packedASize, packedBSize: packedBSize, tileSize: tileSize, Out.self,
                              stopped: stopped, isCancelled)
         if stopped.isSet { throw .cancelled }
         return
@@ -245,13 +247,12 @@ let sharedBChunkParts = 4
 /// depth, so the sums round as on one thread.
 func multiplySharingB<T: MatmulCompute, Out: MatrixScalar>(
     _ a: MatrixView, _ b: MatrixView, _ c: MatrixView, kernel: MicroKernel<T>, blocks: MatmulBlocks,
-    plan: SharedBPlan, workers: Int, packedASize: Int, packedBSize: Int, _: Out.Type,
+    plan: SharedBPlan, workers: Int, packedASize: Int, packedBSize: Int, tileSize: Int, _: Out.Type,
     stopped: borrowing StopFlag, _ isCancelled: () -> Bool
 ) throws(KernelError) {
     let m = a.rows, n = b.columns, k = a.columns
     let mr = kernel.rows
-    let tileSize = cacheLineMultiple(kernel.rows * kernel.columns + 64, of: T.self)
-    let perWorker = packedASize + tileSize
+    let perWorker = packedASize + tileSize  // no B panel: B is packed once, after the workers' buffers
     let panels = (m + mr - 1) / mr
     // Parts of about a quarter of a worker's share (never more rows than an A block holds).
     let partPanels = max(1, min(blocks.mc / mr, (panels + workers * sharedBChunkParts - 1) / (workers * sharedBChunkParts)))
