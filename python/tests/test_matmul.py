@@ -1022,6 +1022,30 @@ def test_ctrl_c_interrupts_a_long_product(interrupt_child):
     assert elapsed < 3
 
 
+def test_ctrl_c_during_products_on_a_shared_packed_b_leaves_the_workers_usable(interrupt_child):
+    """Products of n = 256 on two workers pack one B together and hand out rows in parts;
+    Ctrl-C arriving in the middle of any of thousands of them stops the loop, and the
+    next product on the same workers gives the bits of one thread (no piece left unpacked,
+    no part left claimed, no worker left waiting)."""
+    script = textwrap.dedent("""
+        import sys, numpy as np, fastkernels
+        rng = np.random.default_rng(0)
+        a, b = (rng.standard_normal((256, 256)).astype(np.float32) for _ in range(2))
+        expected = fastkernels.matmul(a, b, threads=1)
+        print("ready", flush=True)
+        try:
+            for _ in range(1_000_000):
+                fastkernels.matmul(a, b, threads=2)
+        except KeyboardInterrupt:
+            again = [fastkernels.matmul(a, b, threads=2) for _ in range(50)]
+            sys.exit(42 if all(np.array_equal(c, expected) for c in again) else 43)
+        sys.exit(0)
+        """)
+    code, elapsed = interrupt_child(script, delay=0.5)
+    assert code == 42
+    assert elapsed < 3
+
+
 def test_matmul_is_exported():
     assert fastkernels.matmul is matmul
     assert "matmul" in fastkernels.__all__

@@ -144,6 +144,10 @@ CHILD = textwrap.dedent("""
         a, b = rng.standard_normal((3000, 700)), rng.standard_normal(700)
         expected = fastkernels.matmul(a, b)
         run = lambda: fastkernels.matmul(a, b)
+    elif case == "matmul-shared-b":  # two workers packing one B together, then taking rows in parts
+        a, b = rng.standard_normal((256, 256)).astype(np.float32), rng.standard_normal((256, 256)).astype(np.float32)
+        expected = fastkernels.matmul(a, b, threads=1)  # the same bits on any number of workers
+        run = lambda: fastkernels.matmul(a, b, threads=2)
     elif case == "matmul-lists":
         a, b = rng.standard_normal((200, 150)).tolist(), rng.standard_normal((150, 180)).tolist()
         expected = np.array(fastkernels.matmul(a, b))
@@ -189,7 +193,7 @@ CASES = ["sum-array", "sum-float-array", "sum-list", "sum-range", "fsum-array", 
          "word-count-short", "word-count-halves-kept", "word-count-1", "word-count-2",
          "word-count-64", "word-count-file-1", "word-count-file-256", "huge-token", "merge-word-counts", "fsum-partial",
          "fibonacci", "matmul-array",
-         "matmul-int-stack", "matmul-in-place", "matmul-vector", "matmul-lists"]
+         "matmul-int-stack", "matmul-in-place", "matmul-vector", "matmul-shared-b", "matmul-lists"]
 HEADROOMS_MB = [2, 4, 8, 12, 16, 24, 32, 48, 128, 384]
 
 
@@ -220,7 +224,8 @@ def test_memory_limit_sweep(case, text_file):
 
 
 @pytest.mark.parametrize("case", ["word-count-short", "word-count-halves-kept", "word-count-2", "word-count-64", "merge-word-counts",
-                                  "sort-array", "sort-list-kept", "sort-inplace-few-runs", "fsum-array", "matmul-array"])
+                                  "sort-array", "sort-list-kept", "sort-inplace-few-runs", "fsum-array", "matmul-array",
+                                  "matmul-shared-b"])
 def test_dense_memory_limit_sweep(case, text_file):
     """Every headroom from 1 to 64 MB, in one process: where an allocation fails depends on the
     interpreter and the environment, and a coarse sweep finds a failure in a narrow band only by
