@@ -21,8 +21,6 @@ public enum TokenizeResult: Equatable, Sendable {
     case complete(pending: Int)
     /// The UTF-8 sequence starting at this offset is invalid.
     case invalidUTF8(at: Int)
-    /// The memory for a long token could not be had.
-    case outOfMemory
 }
 
 /// Short tokens waiting to be counted: the slot of each is prefetched when it
@@ -31,15 +29,12 @@ let pendingDepth = 16
 
 /// Splits UTF-8 text into tokens and counts them into a table.
 public final class Tokenizer {
-    /// The current token's bytes (grows for long tokens).
+    /// 16 bytes: a short token too near the end of the text to load 16 bytes from there.
     var buffer: UnsafeMutablePointer<UInt8>
-    var bufferCapacity: Int
     /// A ring of short tokens whose slots are being prefetched.
     var pending: UnsafeMutablePointer<ShortToken>
     var pendingCount = 0
     var pendingNext = 0
-    /// Set when the token buffer could not grow.
-    var failed = false
     /// The boundary masks of a window of text (`BoundaryMasks`): whitespace, then
     /// non-ASCII, `boundaryWindowBlocks` each; then 64 bytes for a partial last block.
     var masks: UnsafeMutablePointer<UInt64>
@@ -48,24 +43,23 @@ public final class Tokenizer {
 
     /// Nil when the memory cannot be had.
     public init?() {
-        guard let buffer = allocateChecked(UInt8.self, 4096) else { return nil }
+        guard let buffer = allocateChecked(UInt8.self, inlineTokenLength) else { return nil }
         guard let pending = allocateChecked(ShortToken.self, pendingDepth) else {
-            deallocateChecked(buffer, count: 4096)
+            deallocateChecked(buffer, count: inlineTokenLength)
             return nil
         }
         guard let masks = allocateChecked(UInt64.self, Tokenizer.maskWords) else {
-            deallocateChecked(buffer, count: 4096)
+            deallocateChecked(buffer, count: inlineTokenLength)
             deallocateChecked(pending, count: pendingDepth)
             return nil
         }
-        bufferCapacity = 4096
         self.buffer = buffer
         self.pending = pending
         self.masks = masks
     }
 
     deinit {
-        deallocateChecked(buffer, count: bufferCapacity)
+        deallocateChecked(buffer, count: inlineTokenLength)
         deallocateChecked(pending, count: pendingDepth)
         deallocateChecked(masks, count: Tokenizer.maskWords)
     }
@@ -74,7 +68,6 @@ public final class Tokenizer {
     func reset() {
         pendingCount = 0
         pendingNext = 0
-        failed = false
     }
 
     /// Counts the tokens of `text` into `table`, in order (the table numbers
@@ -83,11 +76,10 @@ public final class Tokenizer {
     /// - Parameter final: true when no more text follows; otherwise a token (or
     ///   UTF-8 sequence) running to the end is left uncounted and reported as
     ///   `pending`, for the caller to prepend to the next chunk.
-    /// - Complexity: O(text.count) time (expected: one table probe per token);
-    ///   memory O(longest token) beyond the table.
+    /// - Complexity: O(text.count) time (expected: one table probe per token); no
+    ///   memory beyond the table (long tokens are read from the text).
     public func count(_ text: UnsafeRawBufferPointer, into table: WordTable, final: Bool) -> TokenizeResult {
-        let result = countTokens(text, into: table, final: final)
-        return failed ? .outOfMemory : result
+        countTokens(text, into: table, final: final)
     }
 
     func countTokens(_ text: UnsafeRawBufferPointer, into table: WordTable, final: Bool) -> TokenizeResult {
@@ -136,18 +128,21 @@ public final class Tokenizer {
                 flush(into: table)
                 return .complete(pending: n - tokenStart)
             }
-            asciiToken(base, n, tokenStart, i &- tokenStart, into: table)
+            countToken(base, n, tokenStart, i &- tokenStart, into: table)
         }
         flush(into: table)
         return .complete(pending: 0)
     }
 
-    /// Counts an all-ASCII token: for up to 16 bytes, lowered 8 bytes at a time
-    /// straight from the text and masked to its length without a branch (the
-    /// lengths of prose's words change from word to word: branches on them mispredict).
+    /// Counts a token, `base[start..<start + length]` (`base[0..<n]` is the text): ASCII
+    /// capitals are lowered as its bytes are read. One of up to 16 bytes is loaded 8 bytes at
+    /// a time straight from the text, masked to its length without a branch (the lengths of
+    /// prose's words change from word to word: branches on them mispredict), and waits in
+    /// the ring while its slot is prefetched. A longer one is hashed, compared and copied by
+    /// the table straight from the text, after the tokens waiting in the ring (the table
+    /// sees the tokens in text order).
     @inline(__always)
-    func asciiToken(_ base: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ length: Int,
-                             into table: WordTable) {
+    func countToken(_ base: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ length: Int, into table: WordTable) {
         if length <= inlineTokenLength && start &+ 16 <= n {
             let raw = UnsafeRawPointer(base + start)
             let (mask0, mask1) = tokenMasks(length)
@@ -156,32 +151,24 @@ public final class Tokenizer {
             enqueue(ShortToken(key0: key0, key1: key1, length: length), into: table)
             return
         }
-        copiedASCIIToken(base, start, length, into: table)
+        countUncommonToken(base, start, length, into: table)
     }
 
-    /// An ASCII token longer than 16 bytes, or too near the end of the text to
-    /// read 16 bytes: lowered into the token buffer, eight bytes at a time (long
-    /// identifiers are common in source code).
+    /// `countToken` of a token longer than 16 bytes, or of one too near the end of the text
+    /// to load 16 bytes from its start (copied into the zeroed buffer first).
     @inline(never)
-    func copiedASCIIToken(_ base: UnsafePointer<UInt8>, _ start: Int, _ length: Int, into table: WordTable) {
-        var tokenLength = 0
-        beginToken(&tokenLength)
-        while bufferCapacity < length {
-            if !growBuffer() { return }  // `failed` is set: the count reports outOfMemory
+    func countUncommonToken(_ base: UnsafePointer<UInt8>, _ start: Int, _ length: Int, into table: WordTable) {
+        guard length <= inlineTokenLength else {
+            let bytes = base + start, hash = wordHash(bytes, length, lowering: true)
+            fk_prefetch_for_write(table.firstSlot(hash: hash))
+            return push(ShortToken(longTokenAt: bytes, length: length, hash: hash), into: table)
         }
-        let source = UnsafeRawPointer(base + start), target = UnsafeMutableRawPointer(buffer)
-        var k = 0
-        while k + 8 <= length {
-            target.storeBytes(of: lowerASCII(source.loadUnaligned(fromByteOffset: k, as: UInt64.self)),
-                              toByteOffset: k, as: UInt64.self)
-            k += 8
-        }
-        while k < length {
-            let byte = base[start + k]
-            buffer[k] = byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0)
-            k += 1
-        }
-        finish(length, into: table)
+        UnsafeMutableRawPointer(buffer).storeBytes(of: 0, as: UInt64.self)
+        UnsafeMutableRawPointer(buffer).storeBytes(of: 0, toByteOffset: 8, as: UInt64.self)
+        copyLoweringASCII(base + start, length, to: buffer)
+        let raw = UnsafeRawPointer(buffer)
+        enqueue(ShortToken(key0: raw.loadUnaligned(as: UInt64.self),
+                           key1: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self), length: length), into: table)
     }
 
     enum SlowTokenEnd {
@@ -195,71 +182,73 @@ public final class Tokenizer {
 
     /// Counts a token that has non-ASCII bytes: `base[start..<asciiEnd]` is ASCII,
     /// `base[asciiEnd]` is not. Validates UTF-8 and ends at any Python whitespace.
+    ///
+    /// The token's end is found first, a character at a time: the two-byte sequences led
+    /// by 0xC3-0xDF (Latin, Greek, Cyrillic, Hebrew, Arabic letters) and the three-byte
+    /// ones led by 0xE4-0xEC, 0xEE, 0xEF (CJK, Hangul) are never whitespace and need only
+    /// their continuation bytes checked; other leads take `sequenceLength` and
+    /// `isUnicodeWhitespace`. Then the token is counted as an ASCII one is (`countToken`).
     func slowToken(_ base: UnsafePointer<UInt8>, _ n: Int, _ start: Int, asciiEnd: Int, final: Bool,
-                            into table: WordTable) -> SlowTokenEnd {
-        var length = 0
-        beginToken(&length)
-        for k in start..<asciiEnd {
-            let byte = base[k]
-            append(byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0), &length)
-        }
+                   into table: WordTable) -> SlowTokenEnd {
+        @inline(__always) func isContinuation(_ byte: UInt8) -> Bool { byte & 0xC0 == 0x80 }
         var j = asciiEnd
-        while j < n {
+        var next = n  // where counting goes on after the token: past its whitespace
+        scan: while j < n {
             let byte = base[j]
             if byte < 0x80 {
                 if isASCIIWhitespace(byte) {
-                    if length > 0 { finish(length, into: table) }
-                    return .next(j)
+                    next = j
+                    break scan
                 }
-                append(byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0), &length)
-                j += 1
+                j &+= 1
                 continue
+            }
+            if byte >= 0xC3 && byte <= 0xDF {
+                if j &+ 1 < n && isContinuation(base[j &+ 1]) {
+                    j &+= 2
+                    continue
+                }
+            } else if (byte >= 0xE4 && byte <= 0xEC) || byte >= 0xEE && byte <= 0xEF {
+                if j &+ 2 < n && isContinuation(base[j &+ 1]) && isContinuation(base[j &+ 2]) {
+                    j &+= 3
+                    continue
+                }
             }
             let size = sequenceLength(base, j, n)
             if size < 0 {
-                if size == -2 && !final { return .pending(length > 0 ? start : j) }
+                if size == -2 && !final { return .pending(start) }
                 return .invalid(j)
             }
             if isUnicodeWhitespace(base, j, size) {
-                if length > 0 { finish(length, into: table) }
-                return .next(j + size)
+                next = j &+ size
+                break scan
             }
-            for k in 0..<size { append(base[j + k], &length) }
-            j += size
+            j &+= size
         }
-        if !final { return .pending(start) }
-        if length > 0 { finish(length, into: table) }
-        return .next(n)
-    }
-
-    /// Begins a token: the buffer's first 16 bytes are zeroed, the padding of short tokens.
-    @inline(__always)
-    func beginToken(_ length: inout Int) {
-        UnsafeMutableRawPointer(buffer).storeBytes(of: 0, as: UInt64.self)
-        UnsafeMutableRawPointer(buffer).storeBytes(of: 0, toByteOffset: 8, as: UInt64.self)
-        length = 0
-    }
-
-    /// Counts the token in `buffer`. A long token is counted at once, after the
-    /// short ones waiting in the ring: the table sees the tokens in text order.
-    @inline(__always)
-    func finish(_ length: Int, into table: WordTable) {
-        if failed { return }
-        guard length <= inlineTokenLength else {
-            flush(into: table)
-            return table.addLong(buffer, length)
-        }
-        let raw = UnsafeRawPointer(buffer)
-        enqueue(ShortToken(key0: raw.loadUnaligned(as: UInt64.self),
-                           key1: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self), length: length), into: table)
+        if j == n && !final { return .pending(start) }
+        let length = j &- start
+        if length == 0 { return .next(next) }  // whitespace where the token would have begun
+        countToken(base, n, start, length, into: table)
+        return .next(next)
     }
 
     /// Prefetches a short token's slot and counts the token `pendingDepth` tokens later.
     @inline(__always)
     func enqueue(_ token: ShortToken, into table: WordTable) {
         fk_prefetch_for_write(table.firstSlot(token))
+        push(token, into: table)
+    }
+
+    /// Puts a token whose slot is being prefetched in the ring, and counts the one it
+    /// takes the place of. Long tokens wait there too (their bytes in the text, which
+    /// outlives the ring: every count flushes it before it returns): counted at once,
+    /// each waited for its slot, and made the short ones around it wait for theirs, a
+    /// third of the time of texts of long tokens (source code's identifiers, words in
+    /// Cyrillic or Chinese).
+    @inline(__always)
+    func push(_ token: ShortToken, into table: WordTable) {
         if pendingCount == pendingDepth {
-            table.addShort(pending[pendingNext])
+            add(pending[pendingNext], into: table)
         } else {
             pendingCount &+= 1
         }
@@ -267,34 +256,22 @@ public final class Tokenizer {
         pendingNext = (pendingNext &+ 1) & (pendingDepth &- 1)
     }
 
+    @inline(__always)
+    func add(_ token: ShortToken, into table: WordTable) {
+        if token.length <= inlineTokenLength {
+            table.addShort(token)
+        } else {
+            table.addLongLowering(token.longTokenBytes, token.length, hash: token.hash)
+        }
+    }
+
     /// Counts every pending token.
     func flush(into table: WordTable) {
         var index = (pendingNext - pendingCount) & (pendingDepth - 1)
         for _ in 0..<pendingCount {
-            table.addShort(pending[index])
+            add(pending[index], into: table)
             index = (index + 1) & (pendingDepth - 1)
         }
         pendingCount = 0
-    }
-
-    @inline(__always)
-    func append(_ byte: UInt8, _ length: inout Int) {
-        if length == bufferCapacity && !growBuffer() { return }
-        buffer[length] = byte
-        length += 1
-    }
-
-    /// Doubles the token buffer; false (and `failed` set) without the memory.
-    func growBuffer() -> Bool {
-        guard !failed, bufferCapacity <= Int.max / 2,
-              let bigger = allocateChecked(UInt8.self, bufferCapacity * 2) else {
-            failed = true
-            return false
-        }
-        bigger.update(from: buffer, count: bufferCapacity)
-        deallocateChecked(buffer, count: bufferCapacity)
-        buffer = bigger
-        bufferCapacity *= 2
-        return true
     }
 }

@@ -92,8 +92,6 @@ func countSlicesPolling(of text: UnsafeRawBufferPointer, into table: WordTable, 
         switch tokenizer.count(slice, into: table, final: final) {
         case .invalidUTF8(let at):
             return start + at
-        case .outOfMemory:
-            throw .outOfMemory
         case .complete(let pending):
             if table.outOfMemory { throw .outOfMemory }
             if table.cancelled { throw .cancelled }
@@ -311,9 +309,8 @@ enum ShortTextCounts {
         table.withLock { $0 = UncheckedSendable(used) }
     }
 
-    /// Keeps a tokenizer that finished a text, when its buffer is small.
+    /// Keeps a tokenizer that finished a text (its memory does not grow with the text).
     static func giveBack(_ used: Tokenizer) {
-        guard used.bufferCapacity <= 1 << 12, !used.failed else { return }
         used.reset()
         tokenizer.withLock { $0 = UncheckedSendable(used) }
     }

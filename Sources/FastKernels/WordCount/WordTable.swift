@@ -30,8 +30,9 @@ func identityTag(_ hash: UInt64, code: UInt64) -> UInt64 {
     (code << 58) | ((hash >> 38) << 32)
 }
 
-/// A token of at most 16 bytes waiting to be counted: its zero-padded bytes,
-/// its hash and its length.
+/// A token waiting to be counted: of at most 16 bytes, its zero-padded bytes, its hash
+/// and its length; a longer one (in the tokenizer's ring only), the address of its bytes
+/// in the text (`key0`; capitals not yet lowered), the hash of the lowered bytes and its length.
 struct ShortToken {
     let key0: UInt64
     let key1: UInt64
@@ -45,6 +46,17 @@ struct ShortToken {
         self.length = length
         hash = shortHash(key0, key1)
     }
+
+    @inline(__always)
+    init(longTokenAt bytes: UnsafePointer<UInt8>, length: Int, hash: UInt64) {
+        key0 = UInt64(UInt(bitPattern: bytes))
+        key1 = 0
+        self.length = length
+        self.hash = hash
+    }
+
+    /// The bytes of a long token (`length` > 16) in the text.
+    var longTokenBytes: UnsafePointer<UInt8> { UnsafePointer(bitPattern: UInt(key0))! }
 }
 
 /// Counts of distinct tokens: an open-addressing table (at most 70% full) of
@@ -152,18 +164,36 @@ public final class WordTable {
         if distinctCount * 10 > capacity * 7 { growSlots() }
     }
 
+    /// Counts a token longer than 16 bytes, `bytes[0..<length]`.
     func addLong(_ bytes: UnsafePointer<UInt8>, _ length: Int, count: Int = 1) {
+        addLong(bytes, length, count: count, hash: wordHash(bytes, length), lowering: false)
+    }
+
+    /// Counts once a token longer than 16 bytes straight from the text: `bytes` are the
+    /// token with its ASCII capitals not yet lowered, `hash` the hash of the lowered token
+    /// (`wordHash(bytes, length, lowering: true)`); compared and copied lowered.
+    func addLongLowering(_ bytes: UnsafePointer<UInt8>, _ length: Int, hash: UInt64) {
+        addLong(bytes, length, count: 1, hash: hash, lowering: true)
+    }
+
+    /// The slot a long token's probe starts at, to prefetch a few tokens ahead.
+    @inline(__always)
+    func firstSlot(hash: UInt64) -> UnsafeMutablePointer<WordSlot> {
+        slots + (Int(truncatingIfNeeded: hash) & (capacity &- 1))
+    }
+
+    @inline(__always)
+    private func addLong(_ bytes: UnsafePointer<UInt8>, _ length: Int, count: Int, hash: UInt64, lowering: Bool) {
         if outOfMemory || cancelled { return }
         totalCount &+= count
         let key1 = UInt64(length)
-        let hash = wordHash(bytes, length)
         let identity = identityTag(hash, code: longTokenCode)
         var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
         while true {
             let candidate = slots[slot]
             if candidate.tag == 0 { break }
             if candidate.tag & tagIdentityMask == identity && candidate.key1 == key1
-                && bytesEqual(arena + Int(candidate.key0), bytes, length) {
+                && bytesEqual(arena + Int(candidate.key0), bytes, length, lowering: lowering) {
                 slots[slot].count &+= count
                 return
             }
@@ -171,7 +201,11 @@ public final class WordTable {
         }
         if arenaUsed > arenaCapacity - length && !growArena(minimum: arenaUsed + length) { return }
         guard let ordinal = newOrdinal() else { return }
-        (arena + arenaUsed).update(from: bytes, count: length)
+        if lowering {
+            copyLoweringASCII(bytes, length, to: arena + arenaUsed)
+        } else {
+            (arena + arenaUsed).update(from: bytes, count: length)
+        }
         slots[slot] = WordSlot(tag: identity | ordinal, count: count, key0: UInt64(arenaUsed), key1: key1)
         arenaUsed += length
         if distinctCount * 10 > capacity * 7 { growSlots() }
