@@ -274,6 +274,53 @@ final class WordCountTests: XCTestCase {
 
     /// The fast path's masks of a token of 1 to 16 bytes: its low `length` bytes, as
     /// `lowBytesMask` of the two words gives them.
+    /// The long-token path hashes, compares and copies straight from the text, lowering as
+    /// it reads, by whole words (17 to 32 bytes: the first 16 and the last 16, overlapping):
+    /// every byte of every length counts, at any alignment, and reading with lowering equals
+    /// reading the lowered bytes. (A hash table only compares keys whose hashes collide, so
+    /// the comparison is tested here, not through the counts.)
+    func testLongTokenHashesComparisonsAndCopiesCoverEveryByte() {
+        var state: UInt64 = 7
+        func nextByte() -> UInt8 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        func lowered(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte }
+        for length in 0...80 {
+            for offset in 0..<3 {
+                // Mixed case letters and arbitrary bytes; `lower` is their lowering, one byte past
+                // the end of an allocation of exactly what is read (the sanitizers see overreads).
+                let text = (0..<length).map { _ in nextByte() & 1 == 0 ? 0x41 + nextByte() % 58 : nextByte() }
+                let upper = UnsafeMutablePointer<UInt8>.allocate(capacity: offset + length)
+                let lower = UnsafeMutablePointer<UInt8>.allocate(capacity: length + 1)
+                let copied = UnsafeMutablePointer<UInt8>.allocate(capacity: length + 1)
+                defer { upper.deallocate(); lower.deallocate(); copied.deallocate() }
+                for i in 0..<length {
+                    upper[offset + i] = text[i]
+                    lower[i] = lowered(text[i])
+                }
+                copied[length] = 0xEE
+                copyLoweringASCII(upper + offset, length, to: copied)
+                XCTAssertEqual(Array(UnsafeBufferPointer(start: copied, count: length)),
+                               Array(UnsafeBufferPointer(start: lower, count: length)), "length \(length)")
+                XCTAssertEqual(copied[length], 0xEE, "wrote past the token, length \(length)")
+                XCTAssertEqual(wordHash(upper + offset, length, lowering: true), wordHash(lower, length))
+                XCTAssertTrue(bytesEqual(lower, upper + offset, length, lowering: true))
+                XCTAssertEqual(bytesEqual(lower, upper + offset, length),
+                               (0..<length).allSatisfy { lower[$0] == upper[offset + $0] })
+                for position in 0..<length {
+                    let saved = lower[position]
+                    lower[position] = saved ^ 0x80  // never equal after lowering either
+                    XCTAssertFalse(bytesEqual(lower, upper + offset, length, lowering: true),
+                                   "length \(length), byte \(position)")
+                    XCTAssertNotEqual(wordHash(lower, length), wordHash(upper + offset, length, lowering: true),
+                                      "length \(length), byte \(position)")
+                    lower[position] = saved
+                }
+            }
+        }
+    }
+
     func testTokenMasksKeepTheTokensBytes() {
         for length in 1...16 {
             let (first, second) = tokenMasks(length)

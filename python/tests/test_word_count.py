@@ -185,6 +185,42 @@ def test_tokens_that_differ_only_past_their_first_8_or_16_bytes():
     assert same(fastkernels.word_count(text.encode()), idiom(text))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_long_tokens_that_differ_in_any_one_byte(threads):
+    """Tokens of 17 to 48 bytes are hashed and compared as whole words, the last one read as
+    the 8 bytes that end the token (overlapping the one before), straight from the text with
+    their capitals lowered as they are read: a token that differs from another in any one
+    byte, wherever it lies, is another token, and one that differs only in case is the same."""
+    rng = random.Random(17)
+    tokens = []
+    for length in range(17, 49):
+        base = "".join(rng.choice("abcdefghij") for _ in range(length))
+        for position in range(length):
+            tokens.append(base[:position] + "z" + base[position + 1:])
+            tokens.append(base[:position] + base[position].upper() + base[position + 1:])
+            tokens.append(base[:position] + "\xe9" + base[position + 1:])  # two bytes in UTF-8
+        tokens.append(base)
+    rng.shuffle(tokens)
+    text = " ".join(tokens + tokens[: len(tokens) // 2])
+    assert same(fastkernels.word_count(text, threads=threads), idiom(text))
+    assert same(fastkernels.word_count(text.encode(), threads=threads), idiom(text))
+
+
+LONG_TOKEN_CHARACTERS = "aAzZ09_.-" + "éÉñßΣσ" + "абвгАБВЖж" + "的一是国" + "𐐀𐐨😀" + "ΐﬃİK"
+
+
+@given(st.lists(st.tuples(st.text(alphabet=LONG_TOKEN_CHARACTERS, min_size=1, max_size=40),
+                          st.sampled_from(WHITESPACE)), max_size=60),
+       st.sampled_from([1, 2]))
+def test_long_tokens_of_every_script_equal_the_idiom(pieces, threads):
+    """Tokens of up to 160 bytes in any script (one to four bytes a character), with ASCII
+    and Unicode whitespace between: long ones wait in the tokenizer's ring with short ones
+    and must keep the text's order."""
+    text = "".join(token + space for token, space in pieces)
+    assert same(fastkernels.word_count(text, threads=threads), idiom(text))
+    assert same(fastkernels.word_count(text.encode(), threads=threads), idiom(text))
+
+
 def test_short_texts_on_a_thread_with_a_small_stack():
     import threading
 
