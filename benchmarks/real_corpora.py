@@ -5,7 +5,8 @@
 Needs, once (as root):
 
     apt-get install -y --no-install-recommends diatheke sword-text-web sword-text-sparv \\
-        bible-kjv bible-kjv-text debian-handbook fortunes fortunes-es linux-doc-6.12
+        bible-kjv bible-kjv-text debian-handbook fortunes fortunes-es fortunes-ru fortunes-zh \\
+        linux-doc-6.12
 
 (another linux-doc-X.Y works: the newest one installed is used). Writes:
 
@@ -14,6 +15,11 @@ Needs, once (as root):
   cookies, 15 MB of distinct text repeated three times (about 140K distinct words).
 - es-prose.txt: Spanish prose, ~47 MB: the Reina-Valera 1909 Bible, the handbook in Spanish
   and the Spanish fortunes, repeated seven times (about 97K distinct words).
+- ru-prose.txt: Russian prose (Cyrillic, two bytes a letter in UTF-8), ~40 MB: the handbook in
+  Russian and the Russian fortunes, repeated.
+- cjk-prose.txt: Chinese and Japanese prose (three bytes a character; a token runs from space
+  to space, often a whole clause), ~40 MB: the handbook in simplified and traditional Chinese
+  and in Japanese and the Chinese fortunes (classical poems), repeated.
 - en-docs.txt: the Linux kernel's documentation sources (reStructuredText), ~45 MB, no
   repetition (about 440K distinct tokens: prose with code, option names, addresses).
 - python-src.txt: the .py files of the interpreter's standard library and the project
@@ -63,8 +69,13 @@ def run(*command: str) -> bytes:
     return subprocess.run(command, check=True, capture_output=True).stdout
 
 
-def fortunes(directory: str) -> bytes:
-    files = [f for f in sorted(glob.glob(f"{directory}/*")) if Path(f).is_file() and not f.endswith((".dat", ".u8"))]
+# fortunes-zh installs these beside the English fortunes.
+CHINESE_FORTUNES = ("chinese", "tang300", "song100")
+
+
+def fortunes(directory: str, leaving_out: tuple[str, ...] = ()) -> bytes:
+    files = [f for f in sorted(glob.glob(f"{directory}/*"))
+             if Path(f).is_file() and not f.endswith((".dat", ".u8")) and Path(f).name not in leaving_out]
     return b"".join(Path(f).read_bytes() for f in files)
 
 
@@ -94,18 +105,23 @@ def main() -> None:
     web = run("diatheke", "-b", "engWEB2015eb", "-f", "plain", "-k", whole_bible)
     kjv = run("bible", "-f", "Gen1:1-Rev22:21")
     handbook = "/usr/share/doc/debian-handbook/html"
-    english = web + kjv + html_text(f"{handbook}/en-US") + fortunes("/usr/share/games/fortunes")
+    english = web + kjv + html_text(f"{handbook}/en-US") + fortunes("/usr/share/games/fortunes", CHINESE_FORTUNES)
     (target / "en-prose.txt").write_bytes(english * 3)
     spanish = (run("diatheke", "-b", "spaRV1909eb", "-f", "plain", "-k", whole_bible)
                + html_text(f"{handbook}/es-ES") + fortunes("/usr/share/games/fortunes/es"))
     (target / "es-prose.txt").write_bytes(spanish * 7)
+    russian = html_text(f"{handbook}/ru-RU") + fortunes("/usr/share/games/fortunes/ru")
+    (target / "ru-prose.txt").write_bytes(russian * (40_000_000 // len(russian) + 1))
+    cjk = b"".join(html_text(f"{handbook}/{language}") for language in ("zh-CN", "zh-TW", "ja-JP"))
+    cjk += b"".join(Path(f"/usr/share/games/fortunes/{name}").read_bytes() for name in CHINESE_FORTUNES)
+    (target / "cjk-prose.txt").write_bytes(cjk * (40_000_000 // len(cjk) + 1))
     docs = sorted(glob.glob("/usr/share/doc/linux-doc-*/Documentation"))[-1]
     sources = [p for p in sorted(glob.glob(f"{docs}/**/*.gz", recursive=True)) if "/translations/" not in p]
     (target / "en-docs.txt").write_bytes(utf8_files(sources, 1 << 62, gzip.open))
     python = sorted(glob.glob(f"{sysconfig.get_paths()['stdlib']}/**/*.py", recursive=True))
     python += sorted(glob.glob(f"{sysconfig.get_paths()['purelib']}/**/*.py", recursive=True))
     (target / "python-src.txt").write_bytes(utf8_files(python, 31_000_000))
-    for name in ("en-prose.txt", "es-prose.txt", "en-docs.txt", "python-src.txt"):
+    for name in ("en-prose.txt", "es-prose.txt", "ru-prose.txt", "cjk-prose.txt", "en-docs.txt", "python-src.txt"):
         print(f"{target / name}: {(target / name).stat().st_size / 1e6:.1f} MB")
 
 
