@@ -206,6 +206,21 @@ def test_long_tokens_that_differ_in_any_one_byte(threads):
     assert same(fastkernels.word_count(text.encode(), threads=threads), idiom(text))
 
 
+def test_every_character_of_the_bmp_lowers_as_the_idiom_lowers():
+    """Tokens with non-ASCII characters that lower() leaves as they are skip lower() (a
+    conservative list of blocks); every other one takes it. Every character of the Basic
+    Multilingual Plane and a sample of the others, alone, among ASCII capitals and lowercase
+    letters, and beside a final sigma: each counted under the key the idiom gives."""
+    characters = [chr(c) for c in list(range(0x80, 0xD800)) + list(range(0xE000, 0x10000)) + list(range(0x10000, 0x110000, 97))
+                  if not chr(c).isspace()]
+    tokens = []
+    for c in characters:
+        tokens += [c, "a" + c + "b", "A" + c, c + "Z", c + "Σ", "σ" + c + c]
+    text = " ".join(tokens)
+    assert same(fastkernels.word_count(text), idiom(text))
+    assert same(fastkernels.word_count(text.encode()), idiom(text))
+
+
 LONG_TOKEN_CHARACTERS = "aAzZ09_.-" + "éÉñßΣσ" + "абвгАБВЖж" + "的一是国" + "𐐀𐐨😀" + "ΐﬃİK"
 
 

@@ -89,7 +89,7 @@ func storeOrderedWords<Words: OrderedWordSequence & ~Copyable>(_ words: inout Wo
     for index in 0..<(words.mayNeedLower ? words.count : 0) {
         if index & 0xFFFF == 0xFFFF { try checkSignals() }
         try words.withToken(index) { bytes, _, kind throws(PythonException) in
-            guard kind == .needsLower else { return }
+            guard kind == .needsLower, !lowerLeavesUnchanged(UnsafeRawBufferPointer(bytes)) else { return }
             let word = try PyRef.string(decodingUTF8: bytes).callMethod("lower", cache: &PythonFallback.lowerName)
             if isASCIIString(word.pointer) { asciiCollision = true }
             if lowered == nil { lowered = try PyRef.list() }
@@ -120,6 +120,15 @@ func storeOrderedWords<Words: OrderedWordSequence & ~Copyable>(_ words: inout Wo
                     try dict.setItem(key, PyRef.int(count))
                 }
             case .lowered:  // its own key; a word that needs lowering may lower to it
+                let key = if let cache, index < cachedHandOverWords, bytes.count <= StringCache.maximumLength {
+                    try cache.string(utf8: bytes)
+                } else {
+                    try PyRef.string(decodingUTF8: bytes)
+                }
+                try dict.addToItem(key, count)
+            case .needsLower where lowerLeavesUnchanged(UnsafeRawBufferPointer(bytes)):
+                // Lowercase already (most words of Russian or Greek prose, all of Chinese): its
+                // own key, as a `.lowered` one, without lower() making a copy of it.
                 let key = if let cache, index < cachedHandOverWords, bytes.count <= StringCache.maximumLength {
                     try cache.string(utf8: bytes)
                 } else {
