@@ -119,16 +119,10 @@ func storeOrderedWords<Words: OrderedWordSequence & ~Copyable>(_ words: inout Wo
                 } else {
                     try dict.setItem(key, PyRef.int(count))
                 }
-            case .lowered:  // its own key; a word that needs lowering may lower to it
-                let key = if let cache, index < cachedHandOverWords, bytes.count <= StringCache.maximumLength {
-                    try cache.string(utf8: bytes)
-                } else {
-                    try PyRef.string(decodingUTF8: bytes)
-                }
-                try dict.addToItem(key, count)
-            case .needsLower where lowerLeavesUnchanged(UnsafeRawBufferPointer(bytes)):
-                // Lowercase already (most words of Russian or Greek prose, all of Chinese): its
-                // own key, as a `.lowered` one, without lower() making a copy of it.
+            case .lowered, .needsLower where lowerLeavesUnchanged(UnsafeRawBufferPointer(bytes)):
+                // Its own key (a `.needsLower` word here is lowercase already: most words of Russian
+                // or Spanish prose, all of Chinese; no lower() making a copy of it). A word that
+                // needs lowering may lower to it: added to, not set.
                 let key = if let cache, index < cachedHandOverWords, bytes.count <= StringCache.maximumLength {
                     try cache.string(utf8: bytes)
                 } else {
