@@ -219,6 +219,11 @@ def test_every_character_of_the_bmp_lowers_as_the_idiom_lowers():
     text = " ".join(tokens)
     assert same(fastkernels.word_count(text), idiom(text))
     assert same(fastkernels.word_count(text.encode()), idiom(text))
+    # Short texts take their own path, which lowers Latin-1 and Cyrillic capitals itself.
+    for start in range(0, len(tokens), 240):
+        short = " ".join(tokens[start:start + 240])
+        assert same(fastkernels.word_count(short), idiom(short)), short[:60]
+        assert same(fastkernels.word_count(short.encode()), idiom(short)), short[:60]
 
 
 LONG_TOKEN_CHARACTERS = "aAzZ09_.-" + "éÉñßΣσ" + "абвгАБВЖж" + "的一是国" + "𐐀𐐨😀" + "ΐﬃİK"

@@ -47,15 +47,46 @@ func isUnicodeWhitespace(_ p: UnsafePointer<UInt8>, _ i: Int, _ size: Int) -> Bo
     }
 }
 
+/// Whether `str.lower()` maps the non-ASCII character `p[0..<size]` (valid UTF-8) to
+/// itself, judged conservatively: true for the blocks whose characters it maps to themselves
+/// in every Unicode version since 1.1 (U+0080-U+00BF, U+00DF-U+00FF, the lowercase Greek
+/// U+03AC-U+03CE and Cyrillic U+0430-U+045F letters, Hebrew U+0590-U+05FF, Arabic
+/// U+0600-U+06FF, general punctuation and super- and subscripts U+2000-U+207F, CJK, kana and
+/// Hangul U+3000-U+9FFF and U+B000-U+D7FF); false for every other character, also for those
+/// that lower() would leave alone. Never true for the capital sigma, whose lowering depends
+/// on its neighbours.
+@inline(__always)
+func lowerKeepsCharacter(_ p: UnsafePointer<UInt8>, _ size: Int) -> Bool {
+    let b0 = p[0], b1 = p[1]
+    switch size {
+    case 2:
+        switch b0 {
+        case 0xC2: return true                  // U+0080-U+00BF
+        case 0xC3: return b1 >= 0x9F            // U+00DF-U+00FF
+        case 0xCE: return b1 >= 0xAC            // U+03AC-U+03BF
+        case 0xCF: return b1 <= 0x8E            // U+03C0-U+03CE
+        case 0xD0: return b1 >= 0xB0            // U+0430-U+043F
+        case 0xD1: return b1 <= 0x9F            // U+0440-U+045F
+        case 0xD6: return b1 >= 0x90            // U+0590-U+05BF
+        case 0xD7...0xDB: return true           // U+05C0-U+06FF
+        default: return false
+        }
+    case 3:
+        switch b0 {
+        case 0xE2: return b1 <= 0x81            // U+2000-U+207F
+        case 0xE3...0xE9, 0xEB, 0xEC: return true  // U+3000-U+9FFF, U+B000-U+CFFF
+        case 0xED: return b1 <= 0x9F            // U+D000-U+D7FF
+        default: return false
+        }
+    default:
+        return false
+    }
+}
+
 /// Whether `str.lower()` leaves the valid UTF-8 token `bytes` as it is, judged
-/// conservatively: true when its ASCII letters are lowercase and each other character lies
-/// in a block whose characters `lower()` maps to themselves in every Unicode version since
-/// 1.1 (U+0080-U+00BF, U+00DF-U+00FF, the lowercase Greek U+03AC-U+03CE and Cyrillic
-/// U+0430-U+045F letters, Hebrew U+0590-U+05FF, Arabic U+0600-U+06FF, punctuation
-/// U+2000-U+203F, CJK, kana and Hangul U+3000-U+9FFF and U+B000-U+D7FF); false otherwise,
-/// also for tokens that lower() would leave alone (they take lower() then). `str.lower()` maps
-/// character by character but for the final sigma (U+03A3, left out), so a token of such
-/// characters is its own lowering.
+/// conservatively: its ASCII letters are lowercase and each other character is one
+/// `lowerKeepsCharacter` accepts. (`str.lower()` maps character by character but for the
+/// final sigma, which is never accepted, so such a token is its own lowering.)
 public func lowerLeavesUnchanged(_ bytes: UnsafeRawBufferPointer) -> Bool {
     guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return true }
     let n = bytes.count
@@ -67,36 +98,9 @@ public func lowerLeavesUnchanged(_ bytes: UnsafeRawBufferPointer) -> Bool {
             i &+= 1
             continue
         }
-        if b0 < 0xE0 {
-            guard i &+ 1 < n else { return false }
-            let b1 = base[i &+ 1]
-            switch b0 {
-            case 0xC2: break                                   // U+0080-U+00BF
-            case 0xC3: if b1 < 0x9F { return false }           // U+00DF-U+00FF
-            case 0xCE: if b1 < 0xAC { return false }           // U+03AC-U+03BF
-            case 0xCF: if b1 > 0x8E { return false }           // U+03C0-U+03CE
-            case 0xD0: if b1 < 0xB0 { return false }           // U+0430-U+043F
-            case 0xD1: if b1 > 0x9F { return false }           // U+0440-U+045F
-            case 0xD6: if b1 < 0x90 { return false }           // U+0590-U+05BF
-            case 0xD7, 0xD8, 0xD9, 0xDA, 0xDB: break           // U+05C0-U+06FF
-            default: return false
-            }
-            i &+= 2
-            continue
-        }
-        if b0 < 0xF0 {
-            guard i &+ 2 < n else { return false }
-            let b1 = base[i &+ 1]
-            switch b0 {
-            case 0xE2: if b1 != 0x80 { return false }          // U+2000-U+203F
-            case 0xE3...0xE9, 0xEB, 0xEC: break                // U+3000-U+9FFF, U+B000-U+CFFF
-            case 0xED: if b1 > 0x9F { return false }           // U+D000-U+D7FF
-            default: return false
-            }
-            i &+= 3
-            continue
-        }
-        return false
+        let size = b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4
+        guard i &+ size <= n, lowerKeepsCharacter(base + i, size) else { return false }
+        i &+= size
     }
     return true
 }
