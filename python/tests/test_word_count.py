@@ -226,6 +226,21 @@ def test_every_character_of_the_bmp_lowers_as_the_idiom_lowers():
         assert same(fastkernels.word_count(short.encode()), idiom(short)), short[:60]
 
 
+@pytest.mark.parametrize("size", [40, 5_000, 300_000, 3_000_000])
+def test_the_text_is_never_changed(size):
+    """Short texts lower Latin-1 and Cyrillic capitals in place, in a copy: the caller's str
+    (whose UTF-8 form CPython keeps beside it), bytes and read-only buffers stay as they were."""
+    words = ["ÀÉÎÕÜ", "ПРИВЕТ", "Ёлка", "ЀЍЏ", "Word", "ΣΑΣ", "İSTANBUL", "ＡＢＣ"]
+    text = " ".join(words[i % len(words)] + str(i % 7) for i in range(size // 8))
+    encoded = text.encode()
+    snapshot = bytes(encoded)
+    view = memoryview(bytearray(encoded)).toreadonly()
+    expected = idiom(text)
+    for argument in (text, encoded, view):
+        assert same(fastkernels.word_count(argument), expected)
+    assert text.encode() == snapshot and encoded == snapshot and bytes(view) == snapshot
+
+
 LONG_TOKEN_CHARACTERS = "aAzZ09_.-" + "éÉñßΣσ" + "абвгАБВЖж" + "的一是国" + "𐐀𐐨😀" + "ΐﬃİK"
 
 
