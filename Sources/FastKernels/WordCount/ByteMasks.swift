@@ -28,6 +28,12 @@ func lowerASCII(_ x: UInt64) -> UInt64 {
     return x | (((atLeastA ^ aboveZ) & ~x & highBits) >> 2)
 }
 
+/// One byte lowered as `lowerASCII` lowers each of eight.
+@inline(__always)
+func lowerASCII(_ byte: UInt8) -> UInt8 {
+    byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0)
+}
+
 /// Bytes that are whitespace on their own: \t \n \v \f \r, \x1c-\x1f, space.
 @inline(__always)
 func isASCIIWhitespace(_ byte: UInt8) -> Bool {

@@ -22,10 +22,7 @@ func shortHash(_ a: UInt64, _ b: UInt64) -> UInt64 {
 /// long token is hashed straight from the text, not from a lowered copy).
 @inline(__always)
 func wordHash(_ p: UnsafePointer<UInt8>, _ n: Int, lowering: Bool = false) -> UInt64 {
-    @inline(__always) func word(_ offset: Int) -> UInt64 {
-        let x = UnsafeRawPointer(p).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-        return lowering ? lowerASCII(x) : x
-    }
+    @inline(__always) func word(_ offset: Int) -> UInt64 { loadWord(p, offset, lowering: lowering) }
     if n > 16 && n <= 32 {
         let head = (word(0) &* 0x9E37_79B9_7F4A_7C15) ^ (word(8) &* 0xC2B2_AE3D_27D4_EB4F)
         let tail = (word(n &- 16) &* 0x1656_67B1_9E37_79F9) ^ (word(n &- 8) &* 0x27D4_EB2F_1656_67C5)
@@ -47,7 +44,7 @@ func wordHash(_ p: UnsafePointer<UInt8>, _ n: Int, lowering: Bool = false) -> UI
         var shift: UInt64 = 0
         while i < n {
             let byte = p[i]
-            tail |= UInt64(lowering ? byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0) : byte) << shift
+            tail |= UInt64(lowering ? lowerASCII(byte) : byte) << shift
             shift &+= 8
             i &+= 1
         }
@@ -61,27 +58,21 @@ func wordHash(_ p: UnsafePointer<UInt8>, _ n: Int, lowering: Bool = false) -> UI
 /// bytes are compared with their ASCII capitals lowered.
 @inline(__always)
 func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int, lowering: Bool = false) -> Bool {
-    @inline(__always) func same(_ offset: Int) -> Bool {
-        let y = UnsafeRawPointer(b).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-        return UnsafeRawPointer(a).loadUnaligned(fromByteOffset: offset, as: UInt64.self) == (lowering ? lowerASCII(y) : y)
+    @inline(__always) func difference(_ offset: Int) -> UInt64 {
+        loadWord(a, offset, lowering: false) ^ loadWord(b, offset, lowering: lowering)
     }
     if n > 16 && n <= 32 {  // the first 16 bytes and the last 16, without a branch between (see wordHash)
-        @inline(__always) func difference(_ offset: Int) -> UInt64 {
-            let y = UnsafeRawPointer(b).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            return UnsafeRawPointer(a).loadUnaligned(fromByteOffset: offset, as: UInt64.self) ^ (lowering ? lowerASCII(y) : y)
-        }
         return difference(0) | difference(8) | difference(n &- 16) | difference(n &- 8) == 0
     }
     var i = 0
     while i &+ 8 <= n {
-        if !same(i) { return false }
+        if difference(i) != 0 { return false }
         i &+= 8
     }
     if i == n { return true }
-    if n >= 8 { return same(n &- 8) }
+    if n >= 8 { return difference(n &- 8) == 0 }
     while i < n {
-        let byte = b[i]
-        if a[i] != (lowering ? byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0) : byte) { return false }
+        if a[i] != (lowering ? lowerASCII(b[i]) : b[i]) { return false }
         i &+= 1
     }
     return true
@@ -92,21 +83,26 @@ func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int, 
 /// no loop over a tail whose length changes from token to token).
 @inline(__always)
 func copyLoweringASCII(_ source: UnsafePointer<UInt8>, _ n: Int, to target: UnsafeMutablePointer<UInt8>) {
-    let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(target)
+    let to = UnsafeMutableRawPointer(target)
     var k = 0
     while k &+ 8 <= n {
-        to.storeBytes(of: lowerASCII(from.loadUnaligned(fromByteOffset: k, as: UInt64.self)), toByteOffset: k, as: UInt64.self)
+        to.storeBytes(of: loadWord(source, k, lowering: true), toByteOffset: k, as: UInt64.self)
         k &+= 8
     }
     if k == n { return }
     if n >= 8 {
-        to.storeBytes(of: lowerASCII(from.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)),
-                      toByteOffset: n &- 8, as: UInt64.self)
+        to.storeBytes(of: loadWord(source, n &- 8, lowering: true), toByteOffset: n &- 8, as: UInt64.self)
         return
     }
     while k < n {
-        let byte = source[k]
-        target[k] = byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0)
+        target[k] = lowerASCII(source[k])
         k &+= 1
     }
+}
+
+/// The 8 bytes at `p + offset`, with their ASCII capitals lowered when `lowering`.
+@inline(__always)
+func loadWord(_ p: UnsafePointer<UInt8>, _ offset: Int, lowering: Bool) -> UInt64 {
+    let x = UnsafeRawPointer(p).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+    return lowering ? lowerASCII(x) : x
 }
