@@ -126,6 +126,34 @@ final class WordCountTests: XCTestCase {
         }
     }
 
+    func testTablesForLargeTextsStartSmallAndGrowWithTheVocabulary() throws {
+        // The first slots follow the text's size up to one huge page of them, never beyond:
+        // a table for 40 MB of text holds 2 MiB until its vocabulary needs more.
+        for (bytes, slots) in [(0, WordTable.minimumCapacity), (2_000, 1_024), (200_000, 4_096),
+                               (40_000_000, WordTable.largestInitialCapacity), (Int.max, WordTable.largestInitialCapacity)] {
+            guard let table = WordTable(expectedBytes: bytes) else { return XCTFail("memory") }
+            XCTAssertEqual(table.capacity, slots, "\(bytes) bytes")
+        }
+        // Three doublings past the first slots, the counts and the order of arrival kept.
+        guard let table = WordTable(expectedBytes: 40_000_000) else { return XCTFail("memory") }
+        let distinct = WordTable.largestInitialCapacity * 4
+        for i in 0..<distinct {
+            let word = Array("v\(i)".utf8) + [UInt8](repeating: 0, count: 16)
+            word.withUnsafeBufferPointer { table.add($0.baseAddress!, word.count - 16, count: i % 7 + 1) }
+        }
+        XCTAssertFalse(table.outOfMemory)
+        XCTAssertEqual(table.distinctCount, distinct)
+        XCTAssertGreaterThanOrEqual(table.capacity * 7, distinct * 10)  // at most 70% full
+        var seen = 0
+        table.forEach { bytes, count, ordinal in
+            let i = Int(String(decoding: bytes.dropFirst(), as: UTF8.self))!
+            XCTAssertEqual(ordinal, i)
+            XCTAssertEqual(count, i % 7 + 1)
+            seen += 1
+        }
+        XCTAssertEqual(seen, distinct)
+    }
+
     func testBoundaryMasksOfEveryTierAgreeWithTheBytes() {
         // Every byte value at every position of a block: the masks of each tier the CPU
         // has (the baseline always) mark ASCII whitespace and non-ASCII bytes, nothing else.

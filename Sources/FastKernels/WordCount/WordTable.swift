@@ -91,16 +91,25 @@ public final class WordTable {
     static let smallCapacity = 1 << 10
     static let initialArenaCapacity = 1 << 12
 
+    /// The most slots a table starts with (2 MiB: one huge page). A vocabulary
+    /// needs far fewer slots than its text has bytes, and how many depends on the
+    /// text (about 28,000 distinct words in 40 MB of English prose, 93,000 in
+    /// Russian, 440,000 in 30 MB of Python source): a table sized for the text's
+    /// bytes held memory the vocabulary never used (16 MiB for 40 MB of prose),
+    /// where growing it as words come costs a rehash of each word about once.
+    static let largestInitialCapacity = 1 << 16
+
     /// - Parameter expectedBytes: about how much text this table will count; the
-    ///   table starts large enough for the vocabulary such a text usually has
-    ///   (growing a table of millions of slots costs more than counting), at most
-    ///   a million slots (32 MiB); a short text gets a small table (clearing one
-    ///   sized for megabytes would cost more than counting a sentence).
+    ///   table starts with a slot per 96 bytes of it, at most
+    ///   `largestInitialCapacity`, and grows with the vocabulary; a short text gets a
+    ///   small table (clearing one sized for megabytes would cost more than
+    ///   counting a sentence).
     /// - Returns: nil when the memory cannot be had.
     public init?(expectedBytes: Int = 0) {
         var capacity = WordTable.minimumCapacity
         while capacity < WordTable.smallCapacity && capacity * 2 < expectedBytes { capacity *= 2 }
-        while capacity >= WordTable.smallCapacity && capacity < 1 << 20 && capacity * 96 < expectedBytes {
+        while capacity >= WordTable.smallCapacity && capacity < WordTable.largestInitialCapacity
+                && capacity * 96 < expectedBytes {
             capacity *= 2
         }
         guard let slots = WordTable.emptySlots(capacity) else { return nil }
