@@ -177,6 +177,16 @@ enum V4 {
     @inline(__always) static func swapAdjacent(_ v: __m256i) -> __m256i { V(v[1], v[0], v[3], v[2]) }
     @inline(__always) static func swapHalves(_ v: __m256i) -> __m256i { V(v[2], v[3], v[0], v[1]) }
     @inline(__always) static func reverse(_ v: __m256i) -> __m256i { V(v[3], v[2], v[1], v[0]) }
+    /// The 4 x 4 matrix of lanes transposed: register k gets lane k of a, b, c and d.
+    @inline(__always) static func transpose(_ a: inout __m256i, _ b: inout __m256i, _ c: inout __m256i,
+                                            _ d: inout __m256i) {
+        let t0 = V(a[0], b[0], a[2], b[2]), t1 = V(a[1], b[1], a[3], b[3])
+        let t2 = V(c[0], d[0], c[2], d[2]), t3 = V(c[1], d[1], c[3], d[3])
+        a = V(t0[0], t0[1], t2[0], t2[1])
+        b = V(t1[0], t1[1], t3[0], t3[1])
+        c = V(t0[2], t0[3], t2[2], t2[3])
+        d = V(t1[2], t1[3], t3[2], t3[3])
+    }
     // Layer masks: the lanes that take the maximum (computed: constants, no lazy global).
     @inline(__always) static var odd: __m256i { V(0, -1, 0, -1) }
     @inline(__always) static var top: __m256i { V(0, 0, -1, -1) }
@@ -450,6 +460,118 @@ func cleanRegisters8<L: SortLanes>(_ r0: inout __m256i, _ r1: inout __m256i, _ r
     r7 = L.cleanLanes(r7)
 }
 
+/// Sorts each lane across 4 registers (Batcher's odd-even merge sort: 5 comparators
+/// on whole registers, no lane permutations): lane j of r0...r3 ascending, for every j.
+@inline(__always)
+func sortColumns4<L: SortLanes>(
+    _ r0: inout __m256i, _ r1: inout __m256i, _ r2: inout __m256i, _ r3: inout __m256i, _: L.Type) {
+    (r0, r1) = (L.minimum(r0, r1), L.maximum(r0, r1))
+    (r2, r3) = (L.minimum(r2, r3), L.maximum(r2, r3))
+    (r0, r2) = (L.minimum(r0, r2), L.maximum(r0, r2))
+    (r1, r3) = (L.minimum(r1, r3), L.maximum(r1, r3))
+    (r1, r2) = (L.minimum(r1, r2), L.maximum(r1, r2))
+}
+
+/// Sorts each lane across 8 registers (Batcher's odd-even merge sort: 19 comparators
+/// on whole registers, no lane permutations): lane j of r0...r7 ascending, for every j.
+@inline(__always)
+func sortColumns8<L: SortLanes>(
+    _ r0: inout __m256i, _ r1: inout __m256i, _ r2: inout __m256i, _ r3: inout __m256i, _ r4: inout __m256i,
+    _ r5: inout __m256i, _ r6: inout __m256i, _ r7: inout __m256i, _: L.Type) {
+    (r0, r1) = (L.minimum(r0, r1), L.maximum(r0, r1))
+    (r2, r3) = (L.minimum(r2, r3), L.maximum(r2, r3))
+    (r4, r5) = (L.minimum(r4, r5), L.maximum(r4, r5))
+    (r6, r7) = (L.minimum(r6, r7), L.maximum(r6, r7))
+    (r0, r2) = (L.minimum(r0, r2), L.maximum(r0, r2))
+    (r1, r3) = (L.minimum(r1, r3), L.maximum(r1, r3))
+    (r4, r6) = (L.minimum(r4, r6), L.maximum(r4, r6))
+    (r5, r7) = (L.minimum(r5, r7), L.maximum(r5, r7))
+    (r1, r2) = (L.minimum(r1, r2), L.maximum(r1, r2))
+    (r5, r6) = (L.minimum(r5, r6), L.maximum(r5, r6))
+    (r0, r4) = (L.minimum(r0, r4), L.maximum(r0, r4))
+    (r1, r5) = (L.minimum(r1, r5), L.maximum(r1, r5))
+    (r2, r6) = (L.minimum(r2, r6), L.maximum(r2, r6))
+    (r3, r7) = (L.minimum(r3, r7), L.maximum(r3, r7))
+    (r2, r4) = (L.minimum(r2, r4), L.maximum(r2, r4))
+    (r3, r5) = (L.minimum(r3, r5), L.maximum(r3, r5))
+    (r1, r2) = (L.minimum(r1, r2), L.maximum(r1, r2))
+    (r3, r4) = (L.minimum(r3, r4), L.maximum(r3, r4))
+    (r5, r6) = (L.minimum(r5, r6), L.maximum(r5, r6))
+}
+
+/// Sorts each lane across 16 registers (Batcher's odd-even merge sort: 63 comparators
+/// on whole registers, no lane permutations): lane j of r0...r15 ascending, for every j.
+@inline(__always)
+func sortColumns16<L: SortLanes>(
+    _ r0: inout __m256i, _ r1: inout __m256i, _ r2: inout __m256i, _ r3: inout __m256i, _ r4: inout __m256i,
+    _ r5: inout __m256i, _ r6: inout __m256i, _ r7: inout __m256i, _ r8: inout __m256i, _ r9: inout __m256i,
+    _ r10: inout __m256i, _ r11: inout __m256i, _ r12: inout __m256i, _ r13: inout __m256i, _ r14: inout __m256i,
+    _ r15: inout __m256i, _: L.Type) {
+    (r0, r1) = (L.minimum(r0, r1), L.maximum(r0, r1))
+    (r2, r3) = (L.minimum(r2, r3), L.maximum(r2, r3))
+    (r4, r5) = (L.minimum(r4, r5), L.maximum(r4, r5))
+    (r6, r7) = (L.minimum(r6, r7), L.maximum(r6, r7))
+    (r8, r9) = (L.minimum(r8, r9), L.maximum(r8, r9))
+    (r10, r11) = (L.minimum(r10, r11), L.maximum(r10, r11))
+    (r12, r13) = (L.minimum(r12, r13), L.maximum(r12, r13))
+    (r14, r15) = (L.minimum(r14, r15), L.maximum(r14, r15))
+    (r0, r2) = (L.minimum(r0, r2), L.maximum(r0, r2))
+    (r1, r3) = (L.minimum(r1, r3), L.maximum(r1, r3))
+    (r4, r6) = (L.minimum(r4, r6), L.maximum(r4, r6))
+    (r5, r7) = (L.minimum(r5, r7), L.maximum(r5, r7))
+    (r8, r10) = (L.minimum(r8, r10), L.maximum(r8, r10))
+    (r9, r11) = (L.minimum(r9, r11), L.maximum(r9, r11))
+    (r12, r14) = (L.minimum(r12, r14), L.maximum(r12, r14))
+    (r13, r15) = (L.minimum(r13, r15), L.maximum(r13, r15))
+    (r1, r2) = (L.minimum(r1, r2), L.maximum(r1, r2))
+    (r5, r6) = (L.minimum(r5, r6), L.maximum(r5, r6))
+    (r9, r10) = (L.minimum(r9, r10), L.maximum(r9, r10))
+    (r13, r14) = (L.minimum(r13, r14), L.maximum(r13, r14))
+    (r0, r4) = (L.minimum(r0, r4), L.maximum(r0, r4))
+    (r1, r5) = (L.minimum(r1, r5), L.maximum(r1, r5))
+    (r2, r6) = (L.minimum(r2, r6), L.maximum(r2, r6))
+    (r3, r7) = (L.minimum(r3, r7), L.maximum(r3, r7))
+    (r8, r12) = (L.minimum(r8, r12), L.maximum(r8, r12))
+    (r9, r13) = (L.minimum(r9, r13), L.maximum(r9, r13))
+    (r10, r14) = (L.minimum(r10, r14), L.maximum(r10, r14))
+    (r11, r15) = (L.minimum(r11, r15), L.maximum(r11, r15))
+    (r2, r4) = (L.minimum(r2, r4), L.maximum(r2, r4))
+    (r3, r5) = (L.minimum(r3, r5), L.maximum(r3, r5))
+    (r10, r12) = (L.minimum(r10, r12), L.maximum(r10, r12))
+    (r11, r13) = (L.minimum(r11, r13), L.maximum(r11, r13))
+    (r1, r2) = (L.minimum(r1, r2), L.maximum(r1, r2))
+    (r3, r4) = (L.minimum(r3, r4), L.maximum(r3, r4))
+    (r5, r6) = (L.minimum(r5, r6), L.maximum(r5, r6))
+    (r9, r10) = (L.minimum(r9, r10), L.maximum(r9, r10))
+    (r11, r12) = (L.minimum(r11, r12), L.maximum(r11, r12))
+    (r13, r14) = (L.minimum(r13, r14), L.maximum(r13, r14))
+    (r0, r8) = (L.minimum(r0, r8), L.maximum(r0, r8))
+    (r1, r9) = (L.minimum(r1, r9), L.maximum(r1, r9))
+    (r2, r10) = (L.minimum(r2, r10), L.maximum(r2, r10))
+    (r3, r11) = (L.minimum(r3, r11), L.maximum(r3, r11))
+    (r4, r12) = (L.minimum(r4, r12), L.maximum(r4, r12))
+    (r5, r13) = (L.minimum(r5, r13), L.maximum(r5, r13))
+    (r6, r14) = (L.minimum(r6, r14), L.maximum(r6, r14))
+    (r7, r15) = (L.minimum(r7, r15), L.maximum(r7, r15))
+    (r4, r8) = (L.minimum(r4, r8), L.maximum(r4, r8))
+    (r5, r9) = (L.minimum(r5, r9), L.maximum(r5, r9))
+    (r6, r10) = (L.minimum(r6, r10), L.maximum(r6, r10))
+    (r7, r11) = (L.minimum(r7, r11), L.maximum(r7, r11))
+    (r2, r4) = (L.minimum(r2, r4), L.maximum(r2, r4))
+    (r3, r5) = (L.minimum(r3, r5), L.maximum(r3, r5))
+    (r6, r8) = (L.minimum(r6, r8), L.maximum(r6, r8))
+    (r7, r9) = (L.minimum(r7, r9), L.maximum(r7, r9))
+    (r10, r12) = (L.minimum(r10, r12), L.maximum(r10, r12))
+    (r11, r13) = (L.minimum(r11, r13), L.maximum(r11, r13))
+    (r1, r2) = (L.minimum(r1, r2), L.maximum(r1, r2))
+    (r3, r4) = (L.minimum(r3, r4), L.maximum(r3, r4))
+    (r5, r6) = (L.minimum(r5, r6), L.maximum(r5, r6))
+    (r7, r8) = (L.minimum(r7, r8), L.maximum(r7, r8))
+    (r9, r10) = (L.minimum(r9, r10), L.maximum(r9, r10))
+    (r11, r12) = (L.minimum(r11, r12), L.maximum(r11, r12))
+    (r13, r14) = (L.minimum(r13, r14), L.maximum(r13, r14))
+}
+
 /// Registers the leaves of the quicksort hold: 16 of four 64-bit lanes, 8 of eight 32-bit
 /// lanes (64 elements either way). Leaves of 64 doubles instead of 32 spare the quicksort a
 /// level of partitions; A/B on the AMD AVX2 machine in docs/sort.md.
@@ -508,6 +630,65 @@ func sortRegisters<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, 
         store(r1, 1)
         return
     }
+    if width == 4 {
+        // Four-lane registers: 4, 8 or 16 of them sorted lane by lane (comparators on whole
+        // registers), then 4 x 4 blocks transposed: each lane's sorted column becomes a sorted
+        // run of one, two or four registers, and the runs are merged. Sorting each register's
+        // lanes and merging up to runs of that length took three to four times the
+        // instructions (every layer within a register a permutation, a minimum, a maximum
+        // and a blend).
+        if n <= 4 * width {
+            var r0 = load(0), r1 = load(1), r2 = load(2), r3 = load(3)
+            sortColumns4(&r0, &r1, &r2, &r3, lanes)
+            V4.transpose(&r0, &r1, &r2, &r3)  // four sorted registers
+            merge2(&r0, &r1, lanes)
+            merge2(&r2, &r3, lanes)
+            merge4(&r0, &r1, &r2, &r3, lanes)
+            store(r0, 0)
+            store(r1, 1)
+            store(r2, 2)
+            store(r3, 3)
+            return
+        }
+        if n <= 8 * width {
+            var r0 = load(0), r1 = load(1), r2 = load(2), r3 = load(3), r4 = load(4), r5 = load(5), r6 = load(6),
+                r7 = load(7)
+            sortColumns8(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, lanes)
+            V4.transpose(&r0, &r1, &r2, &r3)
+            V4.transpose(&r4, &r5, &r6, &r7)  // column j: the sorted run r[j], r[4 + j]
+            merge4(&r0, &r4, &r1, &r5, lanes)
+            merge4(&r2, &r6, &r3, &r7, lanes)
+            merge8(&r0, &r4, &r1, &r5, &r2, &r6, &r3, &r7, lanes)
+            store8(r0, r4, r1, r5, r2, r6, r3, r7, from: 0)
+            return
+        }
+        var r0 = load(0), r1 = load(1), r2 = load(2), r3 = load(3), r4 = load(4), r5 = load(5), r6 = load(6),
+            r7 = load(7), r8 = load(8), r9 = load(9), r10 = load(10), r11 = load(11), r12 = load(12),
+            r13 = load(13), r14 = load(14), r15 = load(15)
+        sortColumns16(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, &r8, &r9, &r10, &r11, &r12, &r13, &r14, &r15, lanes)
+        V4.transpose(&r0, &r1, &r2, &r3)
+        V4.transpose(&r4, &r5, &r6, &r7)
+        V4.transpose(&r8, &r9, &r10, &r11)
+        V4.transpose(&r12, &r13, &r14, &r15)  // column j: the sorted run r[j], r[4 + j], r[8 + j], r[12 + j]
+        merge8(&r0, &r4, &r8, &r12, &r1, &r5, &r9, &r13, lanes)
+        merge8(&r2, &r6, &r10, &r14, &r3, &r7, &r11, &r15, lanes)
+        // The two runs of eight merged (the second reversed against the first, each half cleaned).
+        let s0 = L.reversed(r15), s1 = L.reversed(r11), s2 = L.reversed(r7), s3 = L.reversed(r3),
+            s4 = L.reversed(r14), s5 = L.reversed(r10), s6 = L.reversed(r6), s7 = L.reversed(r2)
+        var l0 = L.minimum(r0, s0), h0 = L.maximum(r0, s0)
+        var l1 = L.minimum(r4, s1), h1 = L.maximum(r4, s1)
+        var l2 = L.minimum(r8, s2), h2 = L.maximum(r8, s2)
+        var l3 = L.minimum(r12, s3), h3 = L.maximum(r12, s3)
+        var l4 = L.minimum(r1, s4), h4 = L.maximum(r1, s4)
+        var l5 = L.minimum(r5, s5), h5 = L.maximum(r5, s5)
+        var l6 = L.minimum(r9, s6), h6 = L.maximum(r9, s6)
+        var l7 = L.minimum(r13, s7), h7 = L.maximum(r13, s7)
+        cleanRegisters8(&l0, &l1, &l2, &l3, &l4, &l5, &l6, &l7, lanes)
+        store8(l0, l1, l2, l3, l4, l5, l6, l7, from: 0)
+        cleanRegisters8(&h0, &h1, &h2, &h3, &h4, &h5, &h6, &h7, lanes)
+        store8(h0, h1, h2, h3, h4, h5, h6, h7, from: 8)
+        return
+    }
     var r0 = L.sortLanes(load(0)), r1 = L.sortLanes(load(1)), r2 = L.sortLanes(load(2)), r3 = L.sortLanes(load(3))
     merge2(&r0, &r1, lanes)
     merge2(&r2, &r3, lanes)
@@ -524,37 +705,7 @@ func sortRegisters<L: SortLanes>(_ p: UnsafeMutablePointer<L.Scalar>, _ n: Int, 
     merge2(&r6, &r7, lanes)
     merge4(&r4, &r5, &r6, &r7, lanes)
     merge8(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, lanes)
-    if width == 8 || n <= 8 * width {
-        store8(r0, r1, r2, r3, r4, r5, r6, r7, from: 0)
-        return
-    }
-    // Four-lane registers only (leafRegisters): eight more, sorted alike, then the two runs
-    // of eight merged (the second reversed against the first, then each half cleaned).
-    var r8 = L.sortLanes(load(8)), r9 = L.sortLanes(load(9)), r10 = L.sortLanes(load(10)),
-        r11 = L.sortLanes(load(11))
-    merge2(&r8, &r9, lanes)
-    merge2(&r10, &r11, lanes)
-    merge4(&r8, &r9, &r10, &r11, lanes)
-    var r12 = L.sortLanes(load(12)), r13 = L.sortLanes(load(13)), r14 = L.sortLanes(load(14)),
-        r15 = L.sortLanes(load(15))
-    merge2(&r12, &r13, lanes)
-    merge2(&r14, &r15, lanes)
-    merge4(&r12, &r13, &r14, &r15, lanes)
-    merge8(&r8, &r9, &r10, &r11, &r12, &r13, &r14, &r15, lanes)
-    let s15 = L.reversed(r15), s14 = L.reversed(r14), s13 = L.reversed(r13), s12 = L.reversed(r12),
-        s11 = L.reversed(r11), s10 = L.reversed(r10), s9 = L.reversed(r9), s8 = L.reversed(r8)
-    (r0, r8) = (L.minimum(r0, s15), L.maximum(r0, s15))
-    (r1, r9) = (L.minimum(r1, s14), L.maximum(r1, s14))
-    (r2, r10) = (L.minimum(r2, s13), L.maximum(r2, s13))
-    (r3, r11) = (L.minimum(r3, s12), L.maximum(r3, s12))
-    (r4, r12) = (L.minimum(r4, s11), L.maximum(r4, s11))
-    (r5, r13) = (L.minimum(r5, s10), L.maximum(r5, s10))
-    (r6, r14) = (L.minimum(r6, s9), L.maximum(r6, s9))
-    (r7, r15) = (L.minimum(r7, s8), L.maximum(r7, s8))
-    cleanRegisters8(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, lanes)
-    store8(r0, r1, r2, r3, r4, r5, r6, r7, from: 0)
-    cleanRegisters8(&r8, &r9, &r10, &r11, &r12, &r13, &r14, &r15, lanes)
-    store8(r8, r9, r10, r11, r12, r13, r14, r15, from: 8)
+    store8(r0, r1, r2, r3, r4, r5, r6, r7, from: 0)  // eight-lane registers: at most 8 (leafRegisters)
 }
 
 /// Vectors read from one side of a partition at a time.
