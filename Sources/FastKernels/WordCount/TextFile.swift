@@ -72,7 +72,6 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
             cuts = [sampleEnd, start + length]
         }
     }
-    let chunk = fileChunk
     let firstInvalid = Atomic<Int>(Int.max)
     guard let invalidSlots = CheckedBuffer(InvalidBytes?.self, count: cuts.count - 1, repeating: nil) else {
         throw .outOfMemory
@@ -84,7 +83,7 @@ public func countWords(fileDescriptor descriptor: Int32, encoding: TextEncoding,
         let last = region == cuts.count - 2
         var offset = regionStart
         // A buffer no larger than the region needs (a longer token grows it).
-        let size = last ? chunk : min(chunk, max(regionEnd - regionStart, 1 << 16))
+        let size = last ? fileChunk : min(fileChunk, max(regionEnd - regionStart, 1 << 16))
         let found = try countChunks(into: table, tokenizer, encoding: encoding, chunk: size,
                                     isCancelled: isCancelled) { buffer, count, _ throws(KernelError) in
             let wanted = last ? count : min(count, regionEnd - offset)
