@@ -11,6 +11,13 @@
 #define FASTKERNELS_CPYTHON_SHIM_H
 
 #define PY_SSIZE_T_CLEAN
+/* The headers' own assert()s (in their inline functions and macros: PyList_SET_ITEM checks
+   the list's type on every item) are for debug builds of the interpreter; extension modules
+   are built with NDEBUG, as setuptools builds them from the interpreter's CFLAGS. A failing
+   one would abort the interpreter, never raise. */
+#ifndef NDEBUG
+#define NDEBUG 1
+#endif
 #include <Python.h>
 
 #if PY_VERSION_HEX < 0x03090000
