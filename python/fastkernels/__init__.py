@@ -92,9 +92,11 @@ def word_count_file(path: Union[str, bytes, int, os.PathLike[str], os.PathLike[b
 
     Raises what ``open()`` raises (FileNotFoundError, IsADirectoryError,
     PermissionError, with errno and filename), LookupError for an unknown
-    encoding, and the UnicodeDecodeError ``read()`` would raise, with the same
-    positions (counted from where reading started). The Counter's order is the
-    idiom's: words in the order of their first occurrence.
+    encoding or one that is not a text encoding (``"hex"``, ``"base64"``), and
+    what ``read()`` would raise for text it cannot decode: the UnicodeDecodeError
+    with the same positions (counted from where reading started), or the
+    UnicodeError of a UTF-16 or UTF-32 text without a byte-order mark. The
+    Counter's order is the idiom's: words in the order of their first occurrence.
     """
     import codecs
     from collections import Counter
@@ -105,7 +107,10 @@ def word_count_file(path: Union[str, bytes, int, os.PathLike[str], os.PathLike[b
     with open(path, "rb") as file:
         if encoding is None:
             encoding = _default_text_encoding()
-        codec = codecs.lookup(encoding).name
+        info = codecs.lookup(encoding)
+        if not getattr(info, "_is_text_encoding", True):  # hex, base64, rot13...: as open() refuses them
+            raise LookupError(f"{encoding!r} is not a text encoding; use codecs.open() to handle arbitrary codecs")
+        codec = info.name
         native = {"utf-8": "utf-8", "ascii": "ascii", "iso8859-1": "latin-1"}.get(codec)
         start = _position(file)
         counts: Counter[str] = Counter()
@@ -137,6 +142,17 @@ def _count_decoded_chunks(file: Any, start: Optional[int], encoding: str, counts
         except UnicodeDecodeError as error:
             window_offset = consumed - len(held)
             _raise_decode_error(file, start, encoding, window_offset, error)
+        except UnicodeError:
+            # The codec's complaint about the stream itself (UTF-16 or UTF-32 without a
+            # byte-order mark), made at its start, before any text: read() decodes the whole
+            # text at once, and may find another error first (b"abc" as UTF-16 is truncated).
+            if start is not None:
+                file.seek(start)
+                data = file.read()
+            else:  # a pipe: what the decoder holds is all that was read, then the rest
+                data = held + chunk + file.read()
+            codecs.getincrementaldecoder(encoding)().decode(data, True)
+            raise
         consumed += len(chunk)
         if final:
             carried.append(text)

@@ -63,12 +63,26 @@ def word_count(text: Any, threads: Optional[int]) -> Counter[str]:
     counts: Counter[str] = Counter()
     try:
         invalid = _native._word_count(text, counts, threads)
-    except BufferError:  # a non-contiguous buffer: its bytes in order
-        invalid = _native._word_count(bytes(memoryview(text)), counts, threads)
+    except (BufferError, ValueError) as refused:
+        # A non-contiguous buffer (memoryview refuses it with BufferError, numpy with
+        # ValueError): its bytes in order.
+        view = _noncontiguous_view(text)
+        if view is None:
+            raise refused from None
+        invalid = _native._word_count(view.tobytes(), counts, threads)
     if invalid is None:
         return counts
     bytes(memoryview(text)).decode("utf-8")  # raises the UnicodeDecodeError Python would
     raise ValueError("word_count() argument 'text' changed while it was being counted")
+
+
+def _noncontiguous_view(text: Any) -> Optional[memoryview]:
+    """A memoryview of `text` when it is a buffer whose bytes are not contiguous; else None."""
+    try:
+        view = memoryview(text)
+    except (TypeError, ValueError, BufferError):
+        return None
+    return None if view.c_contiguous else view
 
 
 def _numpy_if_imported() -> Any:

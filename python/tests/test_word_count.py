@@ -48,6 +48,34 @@ def test_utf8_bytes_equal_the_idiom(text):
     assert same(fastkernels.word_count(memoryview(data)), expected)
 
 
+@given(st.text(alphabet=ALPHABET, max_size=120), st.integers(1, 4), st.booleans())
+def test_noncontiguous_buffers_count_their_bytes_in_order(text, step, numpy_array):
+    """memoryview refuses a strided buffer with BufferError, numpy with ValueError: both are
+    counted as their bytes in order (what bytes(memoryview(buffer)) holds)."""
+    numpy = pytest.importorskip("numpy")
+    data = text.encode("utf-8", "surrogatepass") * step
+    view = memoryview(data)[::step]
+    buffer = numpy.frombuffer(data, dtype=numpy.uint8)[::step] if numpy_array else view
+    try:
+        expected = ("value", idiom(bytes(view).decode("utf-8")))
+    except UnicodeDecodeError as error:
+        expected = ("error", error.start, error.end, error.reason)
+    try:
+        result = ("value", fastkernels.word_count(buffer))
+    except UnicodeDecodeError as error:
+        result = ("error", error.start, error.end, error.reason)
+    assert result[0] == expected[0]
+    assert same(result[1], expected[1]) if result[0] == "value" else result == expected
+
+
+def test_numpy_arrays_in_any_layout_count_their_bytes_in_order():
+    numpy = pytest.importorskip("numpy")
+    data = numpy.frombuffer(b"Ab cD eF gh ij KL", dtype=numpy.uint8)[:16].reshape(4, 4)
+    for array in (data, numpy.asfortranarray(data), data[::-1], data[:, ::2], data.T):
+        assert not array.flags.c_contiguous or array is data
+        assert same(fastkernels.word_count(array), idiom(bytes(memoryview(array)).decode()))
+
+
 @given(st.binary(max_size=64))
 def test_invalid_utf8_raises_the_same_error_as_decode(data):
     try:
@@ -521,6 +549,48 @@ def test_unknown_encoding(tmp_path):
     path.write_bytes(b"x")
     with pytest.raises(LookupError):
         fastkernels.word_count_file(path, encoding="no-such-codec")
+
+
+@pytest.mark.parametrize("encoding", ["hex", "base64", "rot13", "uu_codec", "zlib_codec", "HEX"])
+def test_codecs_that_are_not_text_encodings_are_refused_as_open_refuses_them(tmp_path, encoding):
+    path = tmp_path / "x.txt"
+    path.write_bytes(b"68656c6c6f")
+    with pytest.raises(LookupError) as expected:
+        open(path, encoding=encoding)
+    with pytest.raises(LookupError) as raised:
+        fastkernels.word_count_file(path, encoding=encoding)
+    assert str(raised.value) == str(expected.value)
+
+
+BOMLESS = [(encoding, data) for encoding in ("utf-16", "utf-32")
+           for data in (b"ab", b"abc", b"abcd", b"abcde", b"abcd" * 3 + b"\x00\xd8", b"a", b"ab" * 300_000 + b"c")]
+
+
+def what_happens(call):
+    try:
+        return ("value", call())
+    except UnicodeError as error:  # UnicodeDecodeError or the codec's own complaint
+        return (type(error), str(error))
+
+
+@pytest.mark.parametrize("encoding, data", BOMLESS, ids=[f"{encoding}-{len(data)}-bytes" for encoding, data in BOMLESS])
+def test_utf16_and_utf32_without_a_byte_order_mark_raise_what_read_raises(tmp_path, encoding, data):
+    """read() decodes the whole text at once: a text without a byte-order mark gets the codec's
+    UnicodeError, unless decoding finds an error first (b"abc" as UTF-16 is truncated)."""
+    import threading
+
+    path = tmp_path / "bomless.txt"
+    path.write_bytes(data)
+    expected = what_happens(lambda: file_idiom(path, encoding))
+    assert what_happens(lambda: fastkernels.word_count_file(path, encoding=encoding)) == expected
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(data))
+    writer.start()
+    try:
+        assert what_happens(lambda: fastkernels.word_count_file(fifo, encoding=encoding)) == expected
+    finally:
+        writer.join(timeout=30)
 
 
 def test_missing_file_and_directory(tmp_path):
