@@ -211,6 +211,19 @@ static inline PyObject *fk_unicode_from_ascii(const char *bytes, Py_ssize_t coun
 
 /* The character data of a str made by PyUnicode_New (1, 2 or 4 bytes a character, by its maxchar). */
 static inline void *fk_unicode_data(PyObject *s) { return PyUnicode_DATA(s); }
+/* Makes a str's PEP 393 storage ready (strs built through the legacy API before 3.12);
+   -1 with an exception set when it cannot. */
+static inline int fk_unicode_ready(PyObject *s) {
+#if PY_VERSION_HEX < 0x030C0000
+    return PyUnicode_READY(s);
+#else
+    (void)s;
+    return 0;
+#endif
+}
+/* A ready str's bytes per character (1, 2 or 4) and its length in characters. */
+static inline int fk_unicode_kind(PyObject *s) { return (int)PyUnicode_KIND(s); }
+static inline Py_ssize_t fk_unicode_length(PyObject *s) { return PyUnicode_GET_LENGTH(s); }
 
 /* ---- exact types, type chains ---- */
 static inline int fk_list_check_exact(PyObject *o) { return PyList_CheckExact(o); }

@@ -26,9 +26,14 @@ let publicWordCountFunction = Function("word_count", "text, /, *, threads=None",
     let text = try args.object(0)
     // Exact str and bytes here; everything else (subclasses, other buffers, lone
     // surrogates, invalid UTF-8) in fastkernels/_general.py.
-    if isExactString(text), let utf8 = utf8BytesWithoutSurrogates(of: text) {
-        let counts = try newCounter()
-        if try countUTF8Words(utf8, into: counts.pointer, threads: threads, args: args).isNone { return counts }
+    if isExactString(text) {
+        if let counted = try withTextUTF8(text, { utf8 throws(PythonException) -> PyRef? in
+            let counts = try newCounter()
+            guard try countUTF8Words(utf8, into: counts.pointer, threads: threads, args: args).isNone else { return nil }
+            return counts
+        }), let counts = consume counted {
+            return counts
+        }
     } else if isExactBytes(text), let view = try BytesView(text) {
         let counts = try newCounter()
         if try countUTF8Words(view.bytes, into: counts.pointer, threads: threads, args: args).isNone { return counts }
@@ -49,8 +54,11 @@ let wordCountFunction = Function("_word_count", "text, counts, /, threads=None",
     let text = try args.object(0)
     let counts = try args.emptyDict(1)
     if isExactString(text) {
-        guard let utf8 = utf8BytesWithoutSurrogates(of: text) else { return try .int(-1) }
-        return try countUTF8Words(utf8, into: counts, threads: threads, args: args)
+        let counted = try withTextUTF8(text) { utf8 throws(PythonException) in
+            try countUTF8Words(utf8, into: counts, threads: threads, args: args)
+        }
+        guard let counted else { return try .int(-1) }
+        return counted
     }
     guard let view = try BytesView(text) else {
         throw args.typeError(0, expected: "str or a bytes-like object")

@@ -23,6 +23,8 @@ LONG_CALLS = {
     "sort-list": ("a = np.random.default_rng(0).random(5_000_000).tolist()", "fastkernels.sort(a)"),
     "word-count": ("a = ' '.join(f'w{i}' for i in range(3_000_000)) * 3", "fastkernels.word_count(a, threads=2)"),
     "word-count-merge": ("a = ' '.join(f'w{i}' for i in range(6_000_000))", "fastkernels.word_count(a, threads=2)"),
+    # A non-ASCII str is encoded to UTF-8 on every call (4 Mi characters between looks for Ctrl-C).
+    "word-count-non-ascii": ("a = 'Привет мир ' * 5_000_000", "fastkernels.word_count(a)"),
     "fibonacci": ("a = None", "fastkernels.fibonacci(100_000_000)"),
     "fibonacci-recursive": ("a = None", "fastkernels.fibonacci_recursive(60)"),
 }

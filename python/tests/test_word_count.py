@@ -76,6 +76,22 @@ def test_numpy_arrays_in_any_layout_count_their_bytes_in_order():
         assert same(fastkernels.word_count(array), idiom(bytes(memoryview(array)).decode()))
 
 
+@pytest.mark.parametrize("piece", ["café NAÏVE À ", "Привет МИР ΣΟΦΙΑΣ ς ", "𐐀𐐨 Deseret ü İ ", "Ǆemal ǅ x\u2029"])
+def test_large_non_ascii_strs_are_encoded_without_keeping_a_copy_in_the_str(piece):
+    """From a million characters, a non-ASCII str (1, 2 or 4 bytes a character) is encoded to
+    UTF-8 in the count's own memory: PyUnicode_AsUTF8AndSize would keep its copy in the str."""
+    import sys
+
+    text = piece * ((1 << 20) // len(piece) + 3)
+    assert len(text) >= 1 << 20
+    size = sys.getsizeof(text)
+    for threads in (1, 2):
+        assert same(fastkernels.word_count(text, threads=threads), idiom(text))
+    assert sys.getsizeof(text) == size
+    with_surrogate = text + "\ud800 " + piece  # lone surrogate: the idiom itself counts it
+    assert same(fastkernels.word_count(with_surrogate), idiom(with_surrogate))
+
+
 @given(st.binary(max_size=64))
 def test_invalid_utf8_raises_the_same_error_as_decode(data):
     try:

@@ -104,3 +104,76 @@ public func lowerLeavesUnchanged(_ bytes: UnsafeRawBufferPointer) -> Bool {
     }
     return true
 }
+
+// MARK: - Encoding a str's stored characters (PEP 393: 1, 2 or 4 bytes each) as UTF-8
+
+/// The number of UTF-8 bytes of `count` characters of `width` bytes each (1, 2 or 4) at
+/// `characters`; nil when one of them is a surrogate (U+D800-U+DFFF: a str with lone
+/// surrogates, which UTF-8 cannot hold).
+public func utf8Length(characters: UnsafeRawPointer, count: Int, width: Int) -> Int? {
+    var length = count
+    switch width {
+    case 1:
+        let p = characters.assumingMemoryBound(to: UInt8.self)
+        for i in 0..<count { length &+= Int(p[i] >> 7) }
+    case 2:
+        let p = characters.assumingMemoryBound(to: UInt16.self)
+        var surrogates = 0
+        for i in 0..<count {
+            let c = p[i]
+            length &+= (c >= 0x80 ? 1 : 0) &+ (c >= 0x800 ? 1 : 0)
+            surrogates |= (c & 0xF800) == 0xD800 ? 1 : 0
+        }
+        if surrogates != 0 { return nil }
+    default:
+        let p = characters.assumingMemoryBound(to: UInt32.self)
+        var surrogates = 0
+        for i in 0..<count {
+            let c = p[i]
+            length &+= (c >= 0x80 ? 1 : 0) &+ (c >= 0x800 ? 1 : 0) &+ (c >= 0x10000 ? 1 : 0)
+            surrogates |= (c & 0xFFFF_F800) == 0xD800 ? 1 : 0
+        }
+        if surrogates != 0 { return nil }
+    }
+    return length
+}
+
+/// Writes the UTF-8 of `count` characters of `width` bytes each (1, 2 or 4, no surrogates:
+/// `utf8Length` said so) to `output`, which has room for all of it; returns the bytes written.
+public func encodeUTF8(characters: UnsafeRawPointer, count: Int, width: Int,
+                       into output: UnsafeMutablePointer<UInt8>) -> Int {
+    var o = 0
+    @inline(__always) func put(_ c: UInt32) {
+        if c < 0x80 {
+            output[o] = UInt8(truncatingIfNeeded: c)
+            o &+= 1
+        } else if c < 0x800 {
+            output[o] = UInt8(truncatingIfNeeded: 0xC0 | c >> 6)
+            output[o &+ 1] = UInt8(truncatingIfNeeded: 0x80 | c & 0x3F)
+            o &+= 2
+        } else if c < 0x10000 {
+            output[o] = UInt8(truncatingIfNeeded: 0xE0 | c >> 12)
+            output[o &+ 1] = UInt8(truncatingIfNeeded: 0x80 | c >> 6 & 0x3F)
+            output[o &+ 2] = UInt8(truncatingIfNeeded: 0x80 | c & 0x3F)
+            o &+= 3
+        } else {
+            output[o] = UInt8(truncatingIfNeeded: 0xF0 | c >> 18)
+            output[o &+ 1] = UInt8(truncatingIfNeeded: 0x80 | c >> 12 & 0x3F)
+            output[o &+ 2] = UInt8(truncatingIfNeeded: 0x80 | c >> 6 & 0x3F)
+            output[o &+ 3] = UInt8(truncatingIfNeeded: 0x80 | c & 0x3F)
+            o &+= 4
+        }
+    }
+    switch width {
+    case 1:
+        let p = characters.assumingMemoryBound(to: UInt8.self)
+        for i in 0..<count { put(UInt32(p[i])) }
+    case 2:
+        let p = characters.assumingMemoryBound(to: UInt16.self)
+        for i in 0..<count { put(UInt32(p[i])) }
+    default:
+        let p = characters.assumingMemoryBound(to: UInt32.self)
+        for i in 0..<count { put(p[i]) }
+    }
+    return o
+}

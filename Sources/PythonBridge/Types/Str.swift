@@ -97,6 +97,25 @@ public func utf8Bytes(of object: PyObjectPointer) throws(PythonException) -> Uns
     return UnsafeRawBufferPointer(start: utf8, count: size)
 }
 
+/// A str's characters as CPython stores them (PEP 393): `count` characters of `width`
+/// bytes each (1, 2 or 4), valid while the str lives.
+public struct StoredCharacters {
+    public let data: UnsafeRawPointer
+    public let count: Int
+    public let width: Int
+}
+
+/// The stored characters of a str (see `StoredCharacters`); nil when `object` is not a str.
+/// - Throws: `.pending` (MemoryError) when a str made through the legacy API before
+///   Python 3.12 cannot be made ready.
+public func storedCharacters(of object: PyObjectPointer) throws(PythonException) -> StoredCharacters? {
+    guard fk_unicode_check(object) != 0 else { return nil }
+    guard fk_unicode_ready(object) == 0 else { throw .pending }
+    let count = fk_unicode_length(object)
+    let data = UnsafeRawPointer(fk_unicode_data(object)) ?? UnsafeRawPointer(bitPattern: 1)!
+    return StoredCharacters(data: data, count: count, width: Int(fk_unicode_kind(object)))
+}
+
 /// A str as a Swift `String` (a copy of its UTF-8 bytes).
 ///
 /// - Parameter object: any object, borrowed.
