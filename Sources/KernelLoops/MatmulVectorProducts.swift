@@ -152,12 +152,15 @@ public func matmulRowCombination<V: MatmulVector>(columns: Int, depth: Int, a: U
                 j = count
             }
             while j < count {
-                var sum = y[start &+ j]
+                // Fewer columns than a vector: each as one lane of the vector path computes it
+                // (fused where that is), so that a column's bits do not depend on whether the
+                // workers' split of the columns left it in a vector or here.
+                var sum = V(repeating: y[start &+ j])
                 for r in 0..<R {
-                    sum = V.Scalar.matmulSum(sum, V.Scalar.matmulProduct(row[r].load(fromByteOffset: j &* width,
-                                                                                      as: V.Scalar.self), x[first &+ r]))
+                    sum = V.multiplyAdd(sum, V(repeating: row[r].load(fromByteOffset: j &* width, as: V.Scalar.self)),
+                                        factor[r], fused: fused)
                 }
-                y[start &+ j] = sum
+                y[start &+ j] = sum[0]
                 j &+= 1
             }
         }

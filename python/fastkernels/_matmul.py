@@ -137,7 +137,12 @@ def _new_memoryview(code: str, shape: tuple[int, ...]) -> memoryview:
         size = struct.calcsize(code)
         for length in shape:
             size *= length
-        view: memoryview = memoryview(bytearray(size)).cast(code, shape)  # type: ignore[call-overload]
+        try:
+            memory = bytearray(size)
+        except MemoryError:
+            dimensions = " x ".join(map(str, shape))
+            raise MemoryError(f"matmul(): not enough memory for a {dimensions} result ({size} bytes)") from None
+        view: memoryview = memoryview(memory).cast(code, shape)  # type: ignore[call-overload]
         return view
     if len(shape) == 1 and code != "?":
         import array

@@ -214,6 +214,21 @@ def test_threads_give_identical_bits(dtype, shape):
     assert_matches_numpy(one, a, b)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int32"])
+@pytest.mark.parametrize("k, n", [(200, 1025), (3000, 2049), (7, 4097), (513, 1026), (64, 3)])
+def test_vector_times_matrix_gives_identical_bits_for_every_thread_count(dtype, k, n):
+    """x @ B adds B's rows into blocks of 8 KiB of y: a block's last few columns (fewer than a
+    vector) were computed unfused with threads=1 and in a vector (fused) when the workers'
+    split of the columns put them inside a longer block."""
+    rng = np.random.default_rng(k * n)
+    x, b = random_values(rng, dtype, (k,)), random_values(rng, dtype, (k, n))
+    one = matmul(x, b, threads=1)
+    for threads in (2, 3, None):
+        assert bits(matmul(x, b, threads=threads)) == bits(one), threads
+        assert bits(matmul(x[None, :], b, threads=threads)) == bits(one[None, :]), threads
+    assert_matches_numpy(one, x, b)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("shapes", [((9, 13), (13, 11)), ((40, 50), (50, 60)), ((13,), (13, 7)), ((7, 13), (13,)),
                                     ((13,), (13,)), ((3, 5, 6), (6, 4))])
@@ -1064,3 +1079,12 @@ def test_memmaps_are_plain_arrays(tmp_path):
     mapped[...] = np.arange(20.0).reshape(5, 4)
     assert_matches_numpy(matmul(mapped, mapped.T), mapped, mapped.T)
     assert_matches_numpy(matmul(mapped[0], mapped.T), mapped[0], mapped.T)
+
+
+def test_a_buffer_result_too_large_raises_memory_error_naming_it():
+    """Buffers in, a memoryview out: its memory (8 TB here) cannot be had."""
+    def view(shape):
+        return memoryview(bytearray(8 * 10**6)).cast("d", shape)
+
+    with pytest.raises(MemoryError, match=r"^matmul\(\): not enough memory for a 1000000 x 1000000 result"):
+        matmul(view((10**6, 1)), view((1, 10**6)))
