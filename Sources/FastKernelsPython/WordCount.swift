@@ -27,7 +27,7 @@ let publicWordCountFunction = Function("word_count", "text, /, *, threads=None",
     // Exact str and bytes here; everything else (subclasses, other buffers, lone
     // surrogates, invalid UTF-8) in fastkernels/_general.py.
     if isExactString(text) {
-        if let counted = try withTextUTF8(text, { utf8 throws(PythonException) -> PyRef? in
+        if let counted = try withTextUTF8(text, threads: threads, args: args, { utf8 throws(PythonException) -> PyRef? in
             let counts = try newCounter()
             guard try countUTF8Words(utf8, into: counts.pointer, threads: threads, args: args).isNone else { return nil }
             return counts
@@ -54,7 +54,7 @@ let wordCountFunction = Function("_word_count", "text, counts, /, threads=None",
     let text = try args.object(0)
     let counts = try args.emptyDict(1)
     if isExactString(text) {
-        let counted = try withTextUTF8(text) { utf8 throws(PythonException) in
+        let counted = try withTextUTF8(text, threads: threads, args: args) { utf8 throws(PythonException) in
             try countUTF8Words(utf8, into: counts, threads: threads, args: args)
         }
         guard let counted else { return try .int(-1) }

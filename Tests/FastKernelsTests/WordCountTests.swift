@@ -499,4 +499,51 @@ final class EncodedWordCountsTests: XCTestCase {
             guard case KernelError.resultTooLarge = error else { return XCTFail("\(error)") }
         }
     }
+
+    /// `utf8Length` and `encodeUTF8` on a str's stored characters (1, 2 or 4 bytes each) give
+    /// what Swift's own UTF-8 encoding gives; a surrogate makes `utf8Length` nil.
+    func testStoredCharactersEncodeAsUTF8() {
+        var generator = SystemRandomNumberGenerator()
+        let ranges: [(width: Int, limit: UInt32)] = [(1, 0xFF), (2, 0xFFFF), (4, 0x10FFFF)]
+        for (width, limit) in ranges {
+            for length in [0, 1, 2, 7, 8, 9, 15, 16, 64, 1000, 1001] {
+                for _ in 0..<20 {
+                    var scalars: [UInt32] = []
+                    for _ in 0..<length {
+                        // ASCII, two-, three- and four-byte characters about equally often.
+                        // (Mostly ASCII in half of the texts: runs long enough for the fast paths.)
+                        let ascii = length % 2 == 0 && Int.random(in: 0..<10, using: &generator) < 8
+                        let bound = ascii ? 0x7F : [0x7F, 0x7FF, 0xFFFF, limit].map { min($0, limit) }.randomElement(using: &generator)!
+                        var c = UInt32.random(in: 0...bound, using: &generator)
+                        if (0xD800...0xDFFF).contains(c) { c = 0xE000 }
+                        scalars.append(c)
+                    }
+                    let expected = Array(String(String.UnicodeScalarView(scalars.map { Unicode.Scalar($0)! })).utf8)
+                    let stored = UnsafeMutableRawPointer.allocate(byteCount: max(1, length * width), alignment: 4)
+                    defer { stored.deallocate() }
+                    for (i, c) in scalars.enumerated() {
+                        switch width {
+                        case 1: stored.storeBytes(of: UInt8(c), toByteOffset: i, as: UInt8.self)
+                        case 2: stored.storeBytes(of: UInt16(c), toByteOffset: 2 * i, as: UInt16.self)
+                        default: stored.storeBytes(of: c, toByteOffset: 4 * i, as: UInt32.self)
+                        }
+                    }
+                    XCTAssertEqual(utf8Length(characters: stored, count: length, width: width), expected.count)
+                    let output = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, expected.count))
+                    defer { output.deallocate() }
+                    let written = encodeUTF8(characters: stored, count: length, width: width, into: output)
+                    XCTAssertEqual(Array(UnsafeBufferPointer(start: output, count: written)), expected)
+                    if width > 1 && length > 0 {  // a lone surrogate anywhere
+                        let at = Int.random(in: 0..<length, using: &generator)
+                        if width == 2 {
+                            stored.storeBytes(of: UInt16(0xDC00), toByteOffset: 2 * at, as: UInt16.self)
+                        } else {
+                            stored.storeBytes(of: UInt32(0xD800), toByteOffset: 4 * at, as: UInt32.self)
+                        }
+                        XCTAssertNil(utf8Length(characters: stored, count: length, width: width))
+                    }
+                }
+            }
+        }
+    }
 }

@@ -115,7 +115,15 @@ public func utf8Length(characters: UnsafeRawPointer, count: Int, width: Int) -> 
     switch width {
     case 1:
         let p = characters.assumingMemoryBound(to: UInt8.self)
-        for i in 0..<count { length &+= Int(p[i] >> 7) }
+        var i = 0
+        while i &+ 8 <= count {  // a byte of 0x80 or more takes two bytes in UTF-8
+            length &+= (UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080).nonzeroBitCount
+            i &+= 8
+        }
+        while i < count {
+            length &+= Int(p[i] >> 7)
+            i &+= 1
+        }
     case 2:
         let p = characters.assumingMemoryBound(to: UInt16.self)
         var surrogates = 0
@@ -164,16 +172,120 @@ public func encodeUTF8(characters: UnsafeRawPointer, count: Int, width: Int,
             o &+= 4
         }
     }
+    // Runs of ASCII (most of a European text's characters: spaces, digits, punctuation, and
+    // whole words in Latin-1 text) eight or four characters at a time.
     switch width {
     case 1:
         let p = characters.assumingMemoryBound(to: UInt8.self)
-        for i in 0..<count { put(UInt32(p[i])) }
+        var i = 0
+        while i < count {
+            if i &+ 8 <= count {
+                let eight = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+                if eight & 0x8080_8080_8080_8080 == 0 {
+                    UnsafeMutableRawPointer(output + o).storeBytes(of: eight, as: UInt64.self)
+                    o &+= 8
+                    i &+= 8
+                    continue
+                }
+            }
+            put(UInt32(p[i]))
+            i &+= 1
+        }
     case 2:
         let p = characters.assumingMemoryBound(to: UInt16.self)
-        for i in 0..<count { put(UInt32(p[i])) }
+        var i = 0
+        while i < count {
+            if i &+ 4 <= count {
+                let four = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+                if four & 0xFF80_FF80_FF80_FF80 == 0 {  // four ASCII characters: their low bytes
+                    let narrowed = UInt32(truncatingIfNeeded: four & 0xFF | four >> 8 & 0xFF00)
+                        | UInt32(truncatingIfNeeded: four >> 16 & 0xFF_0000 | four >> 24 & 0xFF00_0000)
+                    UnsafeMutableRawPointer(output + o).storeBytes(of: narrowed, as: UInt32.self)
+                    o &+= 4
+                    i &+= 4
+                    continue
+                }
+            }
+            put(UInt32(p[i]))
+            i &+= 1
+        }
     default:
         let p = characters.assumingMemoryBound(to: UInt32.self)
         for i in 0..<count { put(p[i]) }
     }
     return o
+}
+
+/// Characters a worker encodes between two looks for cancellation (Ctrl-C).
+let encodingSlice = 1 << 22
+
+/// Characters from which a second worker helps encode a text.
+let encodingCharactersPerWorker = 1 << 21
+
+/// UTF-8 encoded from a str's stored characters, in memory freed with the value.
+public struct EncodedText: ~Copyable {
+    private let memory: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    public let count: Int
+
+    fileprivate init(memory: UnsafeMutablePointer<UInt8>, capacity: Int, count: Int) {
+        self.memory = memory
+        self.capacity = capacity
+        self.count = count
+    }
+
+    /// Calls `body` with the bytes (valid only inside it: they are freed with the value).
+    public borrowing func withBytes<R: ~Copyable, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeRawBufferPointer(start: memory, count: count))
+    }
+
+    deinit { deallocateChecked(memory, count: capacity) }
+}
+
+/// The UTF-8 of `count` characters of `width` bytes each (1, 2 or 4) at `characters`, a
+/// str's stored characters (immutable: the caller may release the GIL), encoded by up to
+/// `threads` workers (one per `encodingCharactersPerWorker`): each measures its part, then
+/// encodes it at its offset. Nil when a character is a surrogate (UTF-8 cannot hold it).
+/// - Throws: `.outOfMemory` without memory for the result, `.cancelled` when `isCancelled`
+///   says so (polled every `encodingSlice` characters).
+public func encodeUTF8(characters: UnsafeRawPointer, count: Int, width: Int, threads: Int,
+                       isCancelled: () -> Bool) throws(KernelError) -> EncodedText? {
+    let workers = max(1, min(effectiveWorkers(threads), count / encodingCharactersPerWorker))
+    guard let parts = CheckedBuffer(Int.self, count: workers) else { throw .outOfMemory }
+    let stopped = StopFlag()
+    let source = UncheckedSendable(characters)
+    let lengths = SharedPointer(parts.base)
+    runWorkers(workers, isCancelled: isCancelled) { worker, workers in
+        var length = 0
+        forEachSlice(of: partition(count, parts: workers, index: worker), length: encodingSlice,
+                     stopped: stopped, isCancelled) { slice in
+            guard length >= 0 else { return }
+            length = utf8Length(characters: source.value + slice.lowerBound &* width, count: slice.count, width: width)
+                .map { length + $0 } ?? -1
+        }
+        lengths.pointer[worker] = length
+    }
+    if stopped.isSet { throw .cancelled }
+    var total = 0
+    for worker in 0..<workers {
+        let length = parts[worker]
+        guard length >= 0 else { return nil }
+        parts[worker] = total  // from here on: where the worker's part starts
+        total += length
+    }
+    guard let memory = allocateChecked(UInt8.self, max(total, 1)) else { throw .outOfMemory }
+    let output = SharedPointer(memory)
+    runWorkers(workers, isCancelled: isCancelled) { worker, workers in
+        var written = lengths.pointer[worker]
+        forEachSlice(of: partition(count, parts: workers, index: worker), length: encodingSlice,
+                     stopped: stopped, isCancelled) { slice in
+            written += encodeUTF8(characters: source.value + slice.lowerBound &* width, count: slice.count,
+                                  width: width, into: output.pointer + written)
+        }
+    }
+    guard !stopped.isSet else {
+        deallocateChecked(memory, count: max(total, 1))
+        throw .cancelled
+    }
+    return EncodedText(memory: memory, capacity: max(total, 1), count: total)
 }

@@ -24,48 +24,25 @@ func utf8BytesWithoutSurrogates(of text: PyObjectPointer) -> UnsafeRawBufferPoin
 /// copy is used: small, and counting the same short text again skips the encoding.
 let textEncodingLimit = 1 << 20
 
-/// Characters encoded between two looks for Ctrl-C.
-let textEncodingSlice = 1 << 22
-
 /// Calls `body` with the UTF-8 bytes of an exact str (see `textEncodingLimit`): the str's own
-/// for an ASCII str, else a copy. Nil, without calling `body`, for a str that UTF-8 cannot hold
-/// (lone surrogates; no exception pending).
+/// for an ASCII str, else a copy, encoded with the GIL released by up to `threads` workers
+/// (`encodeUTF8`). Nil, without calling `body`, for a str that UTF-8 cannot hold (lone
+/// surrogates; no exception pending).
 /// - Throws: MemoryError without memory for the copy, KeyboardInterrupt (Ctrl-C) while encoding,
 ///   or what `body` throws.
-func withTextUTF8<R: ~Copyable>(_ text: PyObjectPointer,
+func withTextUTF8<R: ~Copyable>(_ text: PyObjectPointer, threads: Int, args: borrowing Arguments,
                                 _ body: (UnsafeRawBufferPointer) throws(PythonException) -> R) throws(PythonException) -> R? {
     guard let stored = try storedCharacters(of: text), !isASCIIString(text), stored.count >= textEncodingLimit else {
         guard let utf8 = utf8BytesWithoutSurrogates(of: text) else { return nil }
         return try body(utf8)
     }
-    @inline(__always) func slices(_ each: (_ start: Int, _ count: Int) throws(PythonException) -> Bool) throws(PythonException) -> Bool {
-        var start = 0
-        while start < stored.count {
-            let count = min(textEncodingSlice, stored.count - start)
-            guard try each(start, count) else { return false }
-            start += count
-            try checkSignals()
-        }
-        return true
+    // (The str is immutable, and the caller holds it: its characters stay while the GIL is released.)
+    let encoded = try args.runKernel(releasingGIL: true) { isCancelled throws(KernelError) in
+        try encodeUTF8(characters: stored.data, count: stored.count, width: stored.width, threads: threads,
+                       isCancelled: isCancelled)
     }
-    var length = 0
-    guard try slices({ start, count in
-        guard let bytes = utf8Length(characters: stored.data + start * stored.width, count: count,
-                                     width: stored.width) else { return false }
-        length += bytes
-        return true
-    }) else { return nil }
-    guard let memory = allocateChecked(UInt8.self, max(length, 1)) else {
-        throw .memoryError(in: "word_count", "%s(): not enough memory to encode a text of %zd characters", stored.count)
-    }
-    defer { deallocateChecked(memory, count: max(length, 1)) }
-    var written = 0
-    _ = try slices({ start, count in
-        written += encodeUTF8(characters: stored.data + start * stored.width, count: count, width: stored.width,
-                              into: memory + written)
-        return true
-    })
-    return try body(UnsafeRawBufferPointer(start: memory, count: written))
+    guard let encoded else { return nil }
+    return try encoded.withBytes(body)
 }
 
 /// A new empty `collections.Counter`, made as `Counter.__new__(Counter)` makes it
