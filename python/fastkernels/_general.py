@@ -42,7 +42,14 @@ def sort_inplace(values: Any, reverse: bool, threads: Optional[int]) -> None:
     numpy = _numpy_if_imported()
     if numpy is not None and type(values) is numpy.ndarray and values.ndim == 1 and values.flags.writeable:
         # A dtype the native sort does not take (float16, object, datetime64...): sorted() of its items.
-        values[...] = numpy.asarray(sorted_nans_last(list(values), reverse=bool(reverse)), dtype=values.dtype)
+        items = sorted_nans_last(list(values), reverse=bool(reverse))
+        if values.dtype.kind == "O":
+            # One object at a time: asarray() would unpack items that are sequences (tuples of
+            # equal length became a 2-D array; a one-item array's (5,) became 5).
+            for index, item in enumerate(items):
+                values[index] = item
+        else:
+            values[...] = numpy.asarray(items, dtype=values.dtype)
         return
     raise TypeError(
         f"sort_inplace() argument 'values' must be a list or a writable numeric buffer, "

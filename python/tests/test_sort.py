@@ -264,6 +264,29 @@ def test_buffers_the_radix_sort_does_not_take_are_sorted_as_iterables(values):
         assert mine[:2] == theirs[:2]
 
 
+@pytest.mark.parametrize("items", [
+    [(2, 1), (0, 1)], [(5,)], [[[7]]], [[3, 1], [1, 2], [2]], [(1, 2), 3.5, 0],
+    [(2, "b"), (2, "a"), (1, "z")],
+])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_object_arrays_of_sequences_are_sorted_in_place_as_their_objects(items, reverse):
+    """Each object is written back as it is: asarray() of the sorted items unpacked tuples and
+    lists (equal lengths made a 2-D array: ValueError; a one-item array's (5,) became 5)."""
+    values = np.empty(len(items), dtype=object)
+    for index, item in enumerate(items):
+        values[index] = item
+    try:
+        expected = sorted_nans_last_reference(list(values))
+        if reverse:
+            expected = sorted(list(values), reverse=True)
+    except TypeError:
+        with pytest.raises(TypeError):
+            fastkernels.sort_inplace(values, reverse=reverse)
+        return
+    fastkernels.sort_inplace(values, reverse=reverse)
+    assert values.shape == (len(items),) and all(x is y for x, y in zip(values, expected))
+
+
 def sorted_nans_last_reference(items):
     nans = [x for x in items if x != x]
     return sorted([x for x in items if x == x]) + nans
