@@ -529,10 +529,13 @@ final class EncodedWordCountsTests: XCTestCase {
                         }
                     }
                     XCTAssertEqual(utf8Length(characters: stored, count: length, width: width), expected.count)
-                    let output = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, expected.count))
+                    // One guard byte past the end, which encoding must leave alone.
+                    let output = UnsafeMutablePointer<UInt8>.allocate(capacity: expected.count + 1)
+                    output[expected.count] = 0xA5
                     defer { output.deallocate() }
                     let written = encodeUTF8(characters: stored, count: length, width: width, into: output)
                     XCTAssertEqual(Array(UnsafeBufferPointer(start: output, count: written)), expected)
+                    XCTAssertEqual(output[expected.count], 0xA5)
                     if width > 1 && length > 0 {  // a lone surrogate anywhere
                         let at = Int.random(in: 0..<length, using: &generator)
                         if width == 2 {
@@ -545,5 +548,33 @@ final class EncodedWordCountsTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// The workers' encoding (each measures its part, then writes it at its offset) gives the
+    /// same bytes for every thread count, nil for a surrogate in any part, and stops when cancelled.
+    func testStoredCharactersEncodeOnWorkers() {
+        let count = 3 * encodingCharactersPerWorker + 12_345
+        let pattern: [UInt16] = [0x41, 0x20, 0x41F, 0x440, 0x438, 0x20, 0x65E5, 0x672C, 0x3B1, 0x20, 0x7A, 0x7FF, 0x800]
+        let stored = UnsafeMutablePointer<UInt16>.allocate(capacity: count)
+        defer { stored.deallocate() }
+        for i in 0..<count { stored[i] = pattern[(i * 7 + i / 13) % pattern.count] }
+        let expected = Array(String(decoding: UnsafeBufferPointer(start: stored, count: count), as: UTF16.self).utf8)
+        /// The bytes, nil for a surrogate, or the error (EncodedText is not copyable: no XCTUnwrap).
+        func outcome(threads: Int, cancelled: Bool = false) -> Result<[UInt8]?, KernelError> {
+            do throws(KernelError) {
+                guard let encoded = try encodeUTF8(characters: stored, count: count, width: 2, threads: threads,
+                                                   isCancelled: { cancelled }) else { return .success(nil) }
+                return .success(encoded.withBytes { Array($0) })
+            } catch {
+                return .failure(error)
+            }
+        }
+        for threads in [1, 2, 3] {
+            guard case .success(let bytes?) = outcome(threads: threads) else { return XCTFail("threads \(threads)") }
+            XCTAssertTrue(bytes == expected, "threads \(threads)")
+        }
+        stored[count - 3] = 0xDFFF  // in the last worker's part
+        guard case .success(nil) = outcome(threads: 3) else { return XCTFail("a surrogate must give nil") }
+        guard case .failure(.cancelled) = outcome(threads: 2, cancelled: true) else { return XCTFail("not cancelled") }
     }
 }

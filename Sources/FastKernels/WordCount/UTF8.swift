@@ -147,7 +147,8 @@ public func utf8Length(characters: UnsafeRawPointer, count: Int, width: Int) -> 
 }
 
 /// Writes the UTF-8 of `count` characters of `width` bytes each (1, 2 or 4, no surrogates:
-/// `utf8Length` said so) to `output`, which has room for all of it; returns the bytes written.
+/// `utf8Length` said so) to `output`, which has room for all of it (and nothing is written
+/// past it: workers encode side by side); returns the bytes written.
 public func encodeUTF8(characters: UnsafeRawPointer, count: Int, width: Int,
                        into output: UnsafeMutablePointer<UInt8>) -> Int {
     var o = 0
@@ -206,7 +207,19 @@ public func encodeUTF8(characters: UnsafeRawPointer, count: Int, width: Int,
                     continue
                 }
             }
-            put(UInt32(p[i]))
+            let c = p[i]
+            if c < 0x800 && i &+ 1 < count {
+                // One or two bytes without a branch between them (text in Cyrillic, Greek,
+                // Hebrew or Arabic alternates with ASCII spaces and punctuation at every word):
+                // both bytes are written, the second overwritten by the next character when it
+                // is not needed (never past the output: the last character goes by `put`).
+                let two = c >= 0x80
+                output[o] = two ? UInt8(truncatingIfNeeded: 0xC0 | c >> 6) : UInt8(truncatingIfNeeded: c)
+                output[o &+ 1] = UInt8(truncatingIfNeeded: 0x80 | c & 0x3F)
+                o &+= two ? 2 : 1
+            } else {
+                put(UInt32(c))
+            }
             i &+= 1
         }
     default:
