@@ -124,6 +124,10 @@ def word_count_file(path: Union[str, bytes, int, os.PathLike[str], os.PathLike[b
         return counts
 
 
+# The reason the UTF-16 and UTF-32 codecs give for a text without a byte-order mark.
+_NO_BYTE_ORDER_MARK = "Stream does not start with BOM"
+
+
 def _count_decoded_chunks(file: Any, start: Optional[int], encoding: str, counts: Counter[str]) -> None:
     """Counts the words of a file in an encoding Python decodes: raw chunks through
     the codec's incremental decoder (as ``read()`` uses it), each chunk's complete
@@ -139,13 +143,14 @@ def _count_decoded_chunks(file: Any, start: Optional[int], encoding: str, counts
         held = decoder.getstate()[0]
         try:
             text = decoder.decode(chunk, final)
-        except UnicodeDecodeError as error:
-            window_offset = consumed - len(held)
-            _raise_decode_error(file, start, encoding, window_offset, error)
-        except UnicodeError:
+        except UnicodeError as error:
+            if isinstance(error, UnicodeDecodeError) and error.reason != _NO_BYTE_ORDER_MARK:
+                window_offset = consumed - len(held)
+                _raise_decode_error(file, start, encoding, window_offset, error)
             # The codec's complaint about the stream itself (UTF-16 or UTF-32 without a
-            # byte-order mark), made at its start, before any text: read() decodes the whole
-            # text at once, and may find another error first (b"abc" as UTF-16 is truncated).
+            # byte-order mark: a UnicodeError, a UnicodeDecodeError from Python 3.13), made at
+            # its start, before any text: read() decodes the whole text at once, and may find
+            # another error first (b"abc" as UTF-16 is truncated).
             if start is not None:
                 file.seek(start)
                 data = file.read()
