@@ -15,12 +15,13 @@ let sortFunction = Function("sort", "values, /, *, reverse=False, threads=None",
       compared as Python compares them; what ``sorted`` raises, this raises.
     - A 1-D numeric buffer (numpy array, ``array.array``, ``bytes``, ``bytearray``,
       ``memoryview``; formats b B h H i I l L q Q n N f d ?) gives a new container
-      of the same type and dtype. Other numpy dtypes (float16, object, datetime64...)
+      of the same type and dtype (subclasses are iterables: a list). Other numpy dtypes (float16, object, datetime64...)
       are sorted as ``sorted()`` sorts their items, into a list.
 
-    NaN: every NaN (any real number unequal to itself) goes last, in its original
-    order, whether reverse or not (numpy's rule; ``sorted`` leaves NaNs wherever
-    its comparisons happen to put them).
+    NaN: every NaN (a float whose value is NaN, a numpy floating NaN, NaT) goes
+    last, in its original order, whether reverse or not (numpy's rule; ``sorted``
+    leaves NaNs wherever its comparisons happen to put them). Nothing else is
+    asked whether it is one: no user ``__ne__`` is called.
 
     Lists and tuples of ints within 64 bits, or of floats, and numeric buffers are
     radix sorted (buffers of 32- and 64-bit numbers, on CPUs with AVX2, by a vector
@@ -58,10 +59,13 @@ let sortInPlaceFunction = Function("sort_inplace", "values, /, *, reverse=False,
     :func:`sort`) or a writable 1-D numeric buffer (numpy array, ``array.array``,
     ``bytearray``, writable ``memoryview``).
 
-    A list that another thread changes while it is being sorted raises
+    A list that another thread changes while it is being radix sorted raises
     ``ValueError("list modified during sort")``, as ``list.sort`` does, and keeps
-    what that thread put in it: nothing is lost. Raises TypeError for read-only
-    buffers, numpy masked arrays and other types.
+    what that thread put in it: nothing is lost. A list of other items (strs,
+    Fractions, mixed types) and any list subclass is sorted by ``list.sort``
+    itself, on the list's storage: what a failing or list-changing comparison
+    leaves is list.sort's. Raises TypeError for read-only buffers, numpy masked
+    arrays and other types.
     """) { args throws(PythonException) in
     let reverse = try args.flag(1, default: false)
     let threads = try args.threadCount(2)

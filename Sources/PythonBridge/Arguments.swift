@@ -110,15 +110,21 @@ public struct Arguments: ~Copyable {
     }
 
     /// A truth-value argument such as `reverse`: an int (a bool, or an object with
-    /// `__index__`), true when not zero, as CPython reads its own `reverse=` parameters.
+    /// `__index__`) that fits a C int, true when not zero, as CPython reads its own
+    /// `reverse=` parameters (`sorted(x, reverse=2**31)` raises OverflowError).
     /// - Parameters:
     ///   - index: the parameter.
     ///   - defaultValue: the value when it was not given.
-    /// - Throws: TypeError for an object that is not an int; what `__index__` raised.
+    /// - Throws: TypeError for an object that is not an int; OverflowError for one
+    ///   outside the C int range; what `__index__` raised.
     @inlinable @inline(__always)
     public func flag(_ index: Int, default defaultValue: Bool) throws(PythonException) -> Bool {
         guard self[index] != nil else { return defaultValue }
-        return try clampedInt(index) != 0
+        let value = try clampedInt(index)
+        guard value >= Int(Int32.min), value <= Int(Int32.max) else {
+            throw PythonException.overflowError("Python int too large to convert to C int")
+        }
+        return value != 0
     }
 
     /// A real-number argument as `Double` (float, int, or anything `float()` takes but str).

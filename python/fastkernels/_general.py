@@ -9,7 +9,7 @@ function already.
 from __future__ import annotations
 
 from . import _native
-from ._pure import sorted_nans_last
+from ._pure import sorted_nans_last, split_nans
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,12 +31,8 @@ def sort(values: Any, reverse: bool, threads: Optional[int]) -> Any:
 
 def sort_inplace(values: Any, reverse: bool, threads: Optional[int]) -> None:
     """sort_inplace() of anything but an exact list of ints or floats, or a writable numeric buffer."""
-    if type(values) is list:
-        snapshot = values[:]
-        _native._replace_list(values, snapshot, sorted_nans_last(snapshot, reverse=bool(reverse)))
-        return
-    if isinstance(values, list):  # a subclass: through its own protocols
-        values[:] = sorted_nans_last(list(values), reverse=bool(reverse))
+    if isinstance(values, list):
+        _sort_list_inplace(values, bool(reverse))
         return
     _reject_ndarray_subclass("sort_inplace", values)
     numpy = _numpy_if_imported()
@@ -55,6 +51,31 @@ def sort_inplace(values: Any, reverse: bool, threads: Optional[int]) -> None:
         f"sort_inplace() argument 'values' must be a list or a writable numeric buffer, "
         f"not {type(values).__name__}"
     )
+
+
+def _sort_list_inplace(values: list[Any], reverse: bool) -> None:
+    """A list of other items sorted by ``list.sort`` itself, on the list's own storage
+    (a subclass's ``__iter__`` or ``__setitem__`` is not asked, as ``list.sort`` asks
+    neither): what a comparison that raises leaves, and what it may do to the list
+    (CPython hides the items while it sorts, and keeps every one of them), are then
+    exactly the idiom's. NaNs are taken out first and put back at the end in their
+    order, also when the sort raises: no item is ever lost."""
+    items = list.copy(values)
+    others, nans = split_nans(items)
+    if not nans:
+        list.sort(values, reverse=reverse)
+        return
+    if type(values) is list:
+        _native._replace_list(values, items, others)  # checked and replaced with the GIL held
+    else:
+        current = list.copy(values)
+        if len(current) != len(items) or any(a is not b for a, b in zip(current, items)):
+            raise ValueError("list modified during sort")
+        list.__setitem__(values, slice(None), others)
+    try:
+        list.sort(values, reverse=reverse)
+    finally:
+        list.extend(values, nans)
 
 
 def word_count(text: Any, threads: Optional[int]) -> Counter[str]:
@@ -116,6 +137,10 @@ def _new_buffer_like(function: str, values: Any) -> Any:
     """A writable copy of a 1-D numeric buffer in a container of the same type, or
     None for anything the native sort does not take (it is then sorted as an iterable)."""
     _reject_ndarray_subclass(function, values)
+    import array
+
+    if isinstance(values, (bytes, bytearray, array.array)) and type(values) not in (bytes, bytearray, array.array):
+        return None  # a subclass: sorted() of what its own iteration gives, as the idiom
     try:
         view = memoryview(values)
     except (TypeError, ValueError, BufferError):  # no buffer, or one its exporter cannot give (datetime64)
@@ -129,8 +154,6 @@ def _new_buffer_like(function: str, values: Any) -> Any:
             return values.copy()  # same type, dtype and byte order, C-contiguous
         if isinstance(values, (bytes, bytearray)):
             return bytearray(values)
-        import array
-
         if isinstance(values, array.array):
             return array.array(values.typecode, values)
         copy = memoryview(bytearray(view.tobytes()))

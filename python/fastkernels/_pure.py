@@ -6,6 +6,7 @@ imported by `import fastkernels`.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Iterable
 
@@ -38,22 +39,49 @@ def fibonacci_recursive(n: int) -> int:
 def sorted_nans_last(values: Iterable[Any], reverse: bool = False) -> list[Any]:
     """sorted(values, reverse=reverse), with every NaN moved to the end in its
     original order (the rule fastkernels.sort documents: Python's own order around
-    NaN depends on where the NaNs happen to be). A NaN is a real number unequal
-    to itself (float, numpy floating scalars...), or numpy's NaT; nothing else
-    is compared with itself, so objects that sorted() handles are handled the
-    same way."""
+    NaN depends on where the NaNs happen to be). A NaN is a float (or a float
+    subclass) whose value is NaN, a numpy floating scalar unequal to itself, or
+    numpy's NaT; nothing else is asked whether it is a NaN (no user ``__ne__`` is
+    called), so objects that sorted() handles are handled the same way."""
     items = list(values)
-    kinds: dict[type, bool] = {}
+    others, nans = split_nans(items)
+    if not nans:
+        return sorted(items, reverse=reverse)
+    return sorted(others, reverse=reverse) + nans
+
+
+def split_nans(items: list[Any]) -> tuple[list[Any], list[Any]]:
+    """(the items that are not NaN, the NaNs), each in the order of `items`;
+    `items` itself and an empty list when there is no NaN."""
+    checks: dict[type, Any] = {}
 
     def is_nan(x: Any) -> bool:
         kind = type(x)
-        may_be_nan = kinds.get(kind)
-        if may_be_nan is None:
-            may_be_nan = kinds[kind] = kind is float or issubclass(kind, numbers.Real) or (
-                kind.__module__ == "numpy" and kind.__name__ in ("datetime64", "timedelta64"))
-        return may_be_nan and bool(x != x)
+        try:
+            check = checks[kind]
+        except KeyError:
+            check = checks[kind] = _nan_check(kind)
+        return check is not None and bool(check(x))
 
     nans = [x for x in items if is_nan(x)]
     if not nans:
-        return sorted(items, reverse=reverse)
-    return sorted((x for x in items if not is_nan(x)), reverse=reverse) + nans
+        return items, nans
+    return [x for x in items if not is_nan(x)], nans
+
+
+def _nan_check(kind: type) -> Any:
+    """How to tell whether an item of type `kind` is a NaN; None for a type that has
+    none: ints, Fractions, Decimals (sorted() itself refuses to order a Decimal NaN)
+    and every class of the program's own, int, float and Fraction subclasses with
+    their own comparisons included."""
+    if issubclass(kind, float):
+        return math.isnan  # the stored value: a subclass's __ne__ is not asked
+    if kind.__module__ == "numpy" and (
+            (issubclass(kind, numbers.Real) and not issubclass(kind, numbers.Integral))
+            or kind.__name__ in ("datetime64", "timedelta64")):
+        return _unequal_to_itself  # numpy's float16/float32/longdouble, NaT
+    return None
+
+
+def _unequal_to_itself(x: Any) -> bool:
+    return bool(x != x)

@@ -323,6 +323,127 @@ def test_sort_inplace_of_a_list_with_any_items():
     assert mixed[:4] == [0, Fraction(1, 2), 1.5, 2] and math.isnan(mixed[4])
 
 
+class _Key:
+    """An item that compares by `value` and may do something to `target` from __lt__."""
+
+    def __init__(self, value, target=None, action=None):
+        self.value, self.target, self.action = value, target, action
+
+    def __lt__(self, other):
+        if self.action is not None:
+            self.action(self.target)
+        return self.value < other.value
+
+    def __repr__(self):
+        return f"_Key({self.value})"
+
+
+@pytest.mark.parametrize("action", ["clear", "append", "pop", "raise", "raise late"])
+@pytest.mark.parametrize("with_nan", [False, True])
+def test_sort_inplace_of_other_items_does_what_list_sort_does_to_the_list(action, with_nan):
+    """A comparison that changes the list or raises: the list ends as list.sort leaves it (CPython
+    hides the items while it sorts and keeps every one of them; a raise leaves them partly sorted),
+    the same exception is raised, and no item is lost. NaNs (documented to go last) are taken out
+    first and put back at the end, also when the sort raises."""
+    calls = {"n": 0}
+
+    def act(target):
+        calls["n"] += 1
+        if action == "clear":
+            target.clear()
+        elif action == "append":
+            target.append(_Key(-1))
+        elif action == "pop" and target:
+            target.pop()
+        elif action == "raise" or (action == "raise late" and calls["n"] == 12):
+            raise RuntimeError("comparison failed")
+
+    def build(target):
+        values = [9, 4, 7, 1, 8, 2, 6, 3, 5, 0, 11, 10]
+        return [_Key(v, target, act) for v in values]
+
+    mine, theirs = [], []
+    mine += build(mine)
+    theirs += build(theirs)
+    nan = float("nan")
+    if with_nan:
+        mine.insert(3, nan)
+    outcomes = []
+    for target, sort in ((theirs, list.sort), (mine, fastkernels.sort_inplace)):
+        calls["n"] = 0
+        try:
+            sort(target)
+            outcomes.append(None)
+        except (RuntimeError, ValueError) as error:
+            outcomes.append((type(error), str(error)))
+    assert outcomes[0] == outcomes[1]
+    expected = [k.value for k in theirs] + (["nan"] if with_nan else [])
+    assert [k.value if isinstance(k, _Key) else "nan" for k in mine] == expected
+    if with_nan:
+        assert mine[-1] is nan
+
+
+def test_sort_inplace_of_a_list_subclass_sorts_its_own_storage():
+    class Odd(list):
+        def __iter__(self):
+            return iter([100, 50])
+
+        def __setitem__(self, index, value):
+            raise RuntimeError("not asked by list.sort")
+
+    for values in ([3, 1, 2], ["c", "a", "b"], [3, 1.5, math.nan, Fraction(1, 2)]):
+        target = Odd(values)
+        fastkernels.sort_inplace(target)
+        expected = fastkernels.sort(list(values))
+        assert len(list.copy(target)) == len(values)
+        assert all(a is b for a, b in zip(list.copy(target), expected))
+
+
+def test_only_floats_and_numpy_floats_are_asked_whether_they_are_nan():
+    """No user __ne__ (or __eq__) is called to look for NaNs: sorted()'s answer, sorted()'s calls."""
+
+    class Loud(int):
+        def __ne__(self, other):
+            raise RuntimeError("__ne__ called")
+
+    class Liar(float):
+        def __ne__(self, other):
+            return True
+
+    assert fastkernels.sort([Loud(2), 1, Fraction(1, 3)]) == sorted([Loud(2), 1, Fraction(1, 3)])
+    liars = [Liar(2.0), 1, Liar(3.0), Liar(math.nan)]
+    result = fastkernels.sort(liars)
+    assert result[:3] == [1, 2.0, 3.0] and result[3] is liars[3]  # a float's own value decides
+    values = [Loud(5), Loud(3), Fraction(1, 2)]
+    fastkernels.sort_inplace(values)
+    assert values == [Fraction(1, 2), 3, 5]
+
+
+def test_subclasses_of_bytes_and_array_are_sorted_as_the_idiom_iterates_them():
+    class Bytes(bytes):
+        def __iter__(self):
+            return iter([9, 8])
+
+    class Array(array.array):
+        pass
+
+    assert fastkernels.sort(Bytes(b"cba")) == sorted(Bytes(b"cba")) == [8, 9]
+    assert fastkernels.sort(Array("d", [2.0, 1.0])) == sorted(Array("d", [2.0, 1.0])) == [1.0, 2.0]
+    assert fastkernels.sort(bytearray(b"cba")) == bytearray(b"abc")  # exact types: the same container
+    assert fastkernels.sort(b"cba") == b"abc"
+
+
+@pytest.mark.parametrize("reverse", [2**31, -(2**31) - 1, 2**100])
+def test_reverse_outside_a_c_int_is_an_overflow_error_as_in_sorted(reverse):
+    with pytest.raises(OverflowError):
+        sorted([1, 2], reverse=reverse)
+    for function, values in ((fastkernels.sort, [1, 2]), (fastkernels.sort, np.arange(3)),
+                             (fastkernels.sort_inplace, [2, 1]), (fastkernels.sort, ["b", "a"])):
+        with pytest.raises(OverflowError, match="too large to convert to C int"):
+            function(values, reverse=reverse)
+    assert fastkernels.sort([1, 2], reverse=2**31 - 1) == [2, 1]
+
+
 def test_sort_inplace_of_other_numpy_dtypes():
     a = np.array([3, np.nan, 1, 2], dtype=np.float16)
     fastkernels.sort_inplace(a)
