@@ -15,12 +15,14 @@ let publicWordCountFunction = Function("word_count", "text, /, *, threads=None",
     the idiom's in every respect, its order included: words in the order of
     their first occurrence, so ``most_common()`` breaks ties as the idiom does.
     A subclass of str (or bytes) is counted through its own ``lower()`` and
-    ``split()`` (or ``decode()``).
+    ``split()`` (or ``decode()``); any other object with a ``lower()`` method
+    (``collections.UserString``) by the idiom itself.
 
     threads: None uses all cores, 1 this thread only. A writable buffer
     (bytearray...) is copied first, so that another thread writing to it cannot
     tear the count. Raises UnicodeDecodeError, exactly as ``bytes.decode('utf-8')``
-    would, for invalid UTF-8; TypeError for other types.
+    would, for invalid UTF-8; TypeError for other types and for buffers whose
+    items are wider than a byte (``array('u')``, numpy str or int arrays).
     """) { args throws(PythonException) in
     let threads = try args.threadCount(1)
     let text = try args.object(0)

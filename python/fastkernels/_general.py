@@ -88,6 +88,21 @@ def word_count(text: Any, threads: Optional[int]) -> Counter[str]:
         return Counter(text.lower().split())
     if type(text) is not bytes and isinstance(text, (bytes, bytearray)):
         return Counter(text.decode("utf-8").lower().split())
+    try:
+        items = memoryview(text)
+    except TypeError:
+        if hasattr(text, "lower"):  # text of another kind (collections.UserString...): the idiom itself
+            return Counter(text.lower().split())
+        raise TypeError(f"word_count() argument 'text' must be str or a bytes-like object, "
+                        f"not {type(text).__name__}") from None
+    except (ValueError, BufferError) as refused:  # numpy's datetime64 arrays have no buffer format
+        raise TypeError(f"word_count() argument 'text' must be str or a buffer of bytes, "
+                        f"not {type(text).__name__} ({refused})") from None
+    with items:
+        if items.itemsize != 1 or items.format.lstrip("@=<>!") not in ("B", "b", "c"):
+            # array('u'), numpy's str arrays, ints: their bytes are not text in UTF-8.
+            raise TypeError(f"word_count() argument 'text' must be str or a buffer of bytes, "
+                            f"not {type(text).__name__} of format {items.format!r}")
     counts: Counter[str] = Counter()
     try:
         invalid = _native._word_count(text, counts, threads)

@@ -401,6 +401,41 @@ def test_subclasses_are_counted_through_their_own_methods():
         fastkernels.word_count(Shout("a"), threads=0)
 
 
+def test_text_of_another_kind_is_counted_by_the_idiom_itself():
+    """Objects that are not str but have lower() (collections.UserString, a class of one's own):
+    Counter(text.lower().split()) itself, its keys whatever split() gives."""
+    from collections import UserString
+
+    class Words:
+        def lower(self):
+            return "b a b"
+
+    assert same(fastkernels.word_count(UserString("A a B")), Counter(UserString("A a B").lower().split()))
+    assert same(fastkernels.word_count(Words()), Counter(["b", "a", "b"]))
+
+
+@pytest.mark.parametrize("make", [lambda: __import__("array").array("u", "Hi hi"),
+                                  lambda: __import__("array").array("i", [72, 105]),
+                                  lambda: __import__("numpy").array(["Hi hi"]),
+                                  lambda: __import__("numpy").array([b"Hi hi"]),
+                                  lambda: __import__("numpy").array(["2020-01-01"], dtype="M8[D]"),
+                                  lambda: memoryview(b"abcd").cast("H")])
+def test_buffers_of_items_wider_than_a_byte_are_a_type_error(make):
+    """Their bytes are not UTF-8 text (an array('u') counted as bytes gave words full of NULs)."""
+    text = make()
+    with pytest.raises(TypeError, match=r"^word_count\(\) argument 'text' must be str or a buffer of bytes, not "):
+        fastkernels.word_count(text)
+
+
+def test_buffers_of_byte_formats_are_counted():
+    import array
+    import ctypes
+
+    for text in (array.array("b", b"Ab ab"), array.array("B", b"Ab ab"), memoryview(b"Ab ab").cast("c"),
+                 (ctypes.c_char * 5).from_buffer_copy(b"Ab ab")):
+        assert same(fastkernels.word_count(text), Counter(["ab", "ab"]))
+
+
 def test_native_counts_argument():
     counts: dict[str, int] = {}
     assert fastkernels._native._word_count("b A a", counts) is None
