@@ -19,8 +19,8 @@ let matmulFunction = Function("matmul", "a, b, /, *, out=None, threads=None", do
       shape)``, ``array.array``) of formats b B h H i I l L q Q n N f d ? give a
       ``memoryview`` of that shape over new memory (a Python number for two 1-D
       operands), with numpy's result type.
-    - Lists of lists of numbers (rows; a flat list is a vector) give a list of
-      lists: ``result[i][j] == sum(a[i][p] * b[p][j] for p in range(k))``
+    - Lists of lists of numbers (rows; a flat list is a vector; two dimensions
+      at most: stacks of matrices are numpy arrays) give a list of lists: ``result[i][j] == sum(a[i][p] * b[p][j] for p in range(k))``
       exactly for ints of any size, and for floats within the error bound of a
       blocked product (see below). A list mixed with a numpy array is converted
       with ``numpy.asarray``, as numpy does.
@@ -41,9 +41,10 @@ let matmulFunction = Function("matmul", "a, b, /, *, out=None, threads=None", do
     KeyboardInterrupt.
 
     Raises ValueError for 0-d operands, mismatched core dimensions (naming both
-    sizes), batch shapes that do not broadcast, ragged lists and a wrong ``out``;
-    TypeError for operands that are neither (strings, dicts, unsupported buffer
-    formats, non-numbers in lists); MemoryError when the result cannot be had.
+    sizes), batch shapes that do not broadcast, ragged lists and an ``out`` of the
+    wrong shape or read-only; TypeError for operands that are neither (strings,
+    dicts, unsupported buffer formats, non-numbers in lists) and an ``out`` of
+    another dtype; MemoryError when the result cannot be had.
     """) { args throws(PythonException) in
     let a = try args.object(0), b = try args.object(1)
     if !args.isGiven(2), hasExactType(a, named: "numpy.ndarray"), hasExactType(b, named: "numpy.ndarray"),

@@ -68,9 +68,10 @@ def _matmul_numpy(numpy: Any, a: Any, b: Any, out: Any, threads: Any) -> Any:
         if not isinstance(out, ndarray):
             raise TypeError(f"matmul() argument 'out' must be a numpy array when a or b is one, "
                             f"not {type(out).__name__}")
-        if out.shape != plan.shape or out.dtype != dtype:
-            raise ValueError(f"matmul() argument 'out' must have shape {plan.shape} and dtype {dtype}, "
-                             f"not {out.shape} and {out.dtype}")
+        if out.shape != plan.shape:
+            raise ValueError(f"matmul() argument 'out' must have shape {plan.shape}, not {out.shape}")
+        if out.dtype != dtype:  # a TypeError, as numpy's UFuncTypeError for an output it cannot cast to
+            raise TypeError(f"matmul() argument 'out' must have dtype {dtype} (the product's), not {out.dtype}")
         if not out.flags.writeable:
             raise ValueError("matmul() argument 'out' is read-only")
     plan.run(a_array, b_array, result, threads)
@@ -117,9 +118,11 @@ def _matmul_buffers(a: Any, b: Any, out: Any, threads: Any) -> Any:
         result = memoryview(out)
         if result.readonly:
             raise ValueError("matmul() argument 'out' is read-only")
-        if tuple(result.shape or ()) != plan.shape or result.format.lstrip("@=") != code:
-            raise ValueError(f"matmul() argument 'out' must have shape {plan.shape} and format {code!r}, "
-                             f"not {tuple(result.shape or ())} and {result.format!r}")
+        if tuple(result.shape or ()) != plan.shape:
+            raise ValueError(f"matmul() argument 'out' must have shape {plan.shape}, not {tuple(result.shape or ())}")
+        if result.format.lstrip("@=") != code:
+            raise TypeError(f"matmul() argument 'out' must have format {code!r} (the product's), "
+                            f"not {result.format!r}")
     if 0 not in plan.shape:  # an empty result has nothing to compute (and ctypes' views of it differ by version)
         plan.run(a_view, b_view, result, threads)
     if out is not None:
