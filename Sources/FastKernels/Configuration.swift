@@ -6,12 +6,12 @@ import CPUFeatures
 /// The instruction-set tier each kernel family runs on this CPU, in a fixed order.
 /// A family runs the highest of its own tiers that is at most `InstructionSet.selected`.
 public func kernelTiers() -> [(family: String, tier: InstructionSet)] {
-    let avx2AtMost = min(InstructionSet.selected, .avx2)
+    let vectorSort = vectorSortTier >= .avx2 ? vectorSortTier : .baseline
     return [
-        ("sum", avx2AtMost),                                  // Sum.swift: AVX2 loops, else SWAR
-        ("fsum", avx2AtMost),                                 // ExactFloatSum.swift
-        ("sort_array", vectorSortTier >= .avx2 ? vectorSortTier : .baseline),  // vector quicksort, else radix
-        ("sort_list", .baseline),                             // radix and merge sorts of keyed items
+        ("sum", InstructionSet.selected),                     // Sum.swift: 64-bit ints by AVX-512/AVX2 loops, else SWAR
+        ("fsum", InstructionSet.selected),                    // ExactFloatSum.swift: exactAccumulateAVX512/AVX2
+        ("sort_array", vectorSort),                           // vector quicksort, else radix
+        ("sort_list", vectorSort),                            // packed keys by the vector quicksort, radix beyond
         ("word_count", boundaryMaskTier),                     // 64-byte boundary masks
         ("matmul", InstructionSet.selected),                  // register micro-kernels
         ("fibonacci", .baseline),
