@@ -34,7 +34,8 @@ let matmulFunction = Function("matmul", "a, b, /, *, out=None, threads=None", do
     ``numpy.matmul`` itself.
 
     ``out``: a writable array (numpy array or buffer) of exactly the result's
-    shape and dtype, filled and returned; it may overlap a or b. ``threads``:
+    shape and dtype (a numpy array in either byte order), filled and returned;
+    it may overlap a or b. ``threads``:
     workers (None = all cores, 1 = this thread only); the result does not
     depend on it. The GIL is released while a product of more than about 130K
     multiply-adds (260K for float32) runs, and Ctrl-C stops a large one with

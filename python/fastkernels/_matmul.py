@@ -70,11 +70,16 @@ def _matmul_numpy(numpy: Any, a: Any, b: Any, out: Any, threads: Any) -> Any:
                             f"not {type(out).__name__}")
         if out.shape != plan.shape:
             raise ValueError(f"matmul() argument 'out' must have shape {plan.shape}, not {out.shape}")
-        if out.dtype != dtype:  # a TypeError, as numpy's UFuncTypeError for an output it cannot cast to
+        if out.dtype.newbyteorder("=") != dtype:  # a TypeError, as numpy's UFuncTypeError for an output it cannot cast to
             raise TypeError(f"matmul() argument 'out' must have dtype {dtype} (the product's), not {out.dtype}")
         if not out.flags.writeable:
             raise ValueError("matmul() argument 'out' is read-only")
+        if out.dtype != dtype:  # the other byte order: computed in this machine's, then stored swapped
+            result = numpy.empty(plan.shape, dtype)
     plan.run(a_array, b_array, result, threads)
+    if result is not out and out is not None:
+        out[...] = result
+        return out
     if out is None and plan.vectors == 3:
         return result[()]  # a numpy scalar, as numpy returns for two 1-D operands
     return result
@@ -120,9 +125,11 @@ def _matmul_buffers(a: Any, b: Any, out: Any, threads: Any) -> Any:
             raise ValueError("matmul() argument 'out' is read-only")
         if tuple(result.shape or ()) != plan.shape:
             raise ValueError(f"matmul() argument 'out' must have shape {plan.shape}, not {tuple(result.shape or ())}")
-        if result.format.lstrip("@=") != code:
-            raise TypeError(f"matmul() argument 'out' must have format {code!r} (the product's), "
-                            f"not {result.format!r}")
+        native_order = "<" if sys.byteorder == "little" else ">"
+        out_code = result.format[1:] if result.format[:1] in ("@", "=", native_order) else result.format
+        if out_code != code:  # (a byte order other than this machine's included)
+            raise TypeError(f"matmul() argument 'out' must have format {code!r} (the product's) in this "
+                            f"machine's byte order, not {result.format!r}")
     if 0 not in plan.shape:  # an empty result has nothing to compute (and ctypes' views of it differ by version)
         plan.run(a_view, b_view, result, threads)
     if out is not None:

@@ -602,6 +602,37 @@ def test_out_of_another_dtype_is_a_type_error(dtype):
     assert not out.any()
 
 
+@pytest.mark.parametrize("dtype", [">f8", ">f4", ">i8", ">i4", "<f8"])
+def test_out_in_either_byte_order(dtype):
+    """numpy fills an out of the other byte order; so does fastkernels (computed, then stored swapped),
+    also when it overlaps an operand."""
+    rng = np.random.default_rng(3)
+    native = np.dtype(dtype).newbyteorder("=")
+    a = (rng.standard_normal((5, 7)) * 9).astype(native)
+    b = (rng.standard_normal((7, 3)) * 9).astype(native)
+    out = np.zeros((5, 3), dtype)
+    expected = np.matmul(a, b, out=np.zeros((5, 3), dtype))
+    assert matmul(a, b, out=out) is out
+    np.testing.assert_allclose(out, expected, rtol=1e-5)
+    square = a[:5, :5].astype(dtype)
+    product = square.astype(native) @ square.astype(native)
+    assert matmul(square, square, out=square) is square
+    np.testing.assert_allclose(square, product, rtol=1e-5)
+
+
+def test_out_buffers_in_this_machines_byte_order_spelled_explicitly():
+    import ctypes
+
+    a = memoryview(np.arange(6.0).reshape(2, 3))
+    b = memoryview(np.arange(12.0).reshape(3, 4))
+    out = ((ctypes.c_double * 4) * 2)()  # format "<d" on little-endian machines
+    assert matmul(a, b, out=out) is out
+    assert [list(row) for row in out] == (np.arange(6.0).reshape(2, 3) @ np.arange(12.0).reshape(3, 4)).tolist()
+    swapped = "<d" if sys.byteorder == "big" else ">d"
+    with pytest.raises(TypeError, match="in this machine's byte order"):
+        matmul(a, b, out=memoryview(np.zeros((2, 4), swapped)))
+
+
 def test_read_only_out_is_a_value_error():
     out = np.zeros((3, 3))
     out.setflags(write=False)
