@@ -172,6 +172,43 @@ def test_main_exits_1_and_records_failed_checks(monkeypatch, tmp_path, capsys):
     assert "FAILED CHECKS" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("option", ["--json", "--markdown", "--plot"])
+def test_an_output_that_cannot_be_written_is_refused_before_the_run(option, tmp_path, monkeypatch, capsys):
+    def never(*args, **kwargs):
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr(bench.cli, "run_workloads", never)
+    target = ".svg" if option == "--plot" else ".out"
+    for path, problem in ((tmp_path, "is a directory"), (tmp_path / "missing" / f"x{target}", "no such directory")):
+        with pytest.raises(SystemExit) as exited:
+            bench.main(["--quick", "--quiet", "--only", "call_overhead", option, str(path)])
+        assert exited.value.code == 2
+        assert problem in capsys.readouterr().err
+
+
+def test_a_failed_write_after_the_run_exits_2_with_the_table_printed(monkeypatch, tmp_path, capsys):
+    def broken(sizes, resources):
+        return [Case("a sum", "3", [Implementation("Python", "sum", lambda: sum([1, 2, 3])),
+                                    Implementation("fastkernels", "sum", lambda: 6)])]
+
+    def full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setitem(WORKLOADS, "tiny", bench.workloads.Workload("tiny", "a tiny check", broken))
+    monkeypatch.setattr(bench.cli.Path, "write_text", full)
+    assert bench.main(["--only", "tiny", "--quiet", "--json", str(tmp_path / "out.json")]) == 2
+    captured = capsys.readouterr()
+    assert "a sum" in captured.out and "could not write the report" in captured.err
+
+
+@pytest.mark.parametrize("only", [",", "", " , "])
+def test_an_empty_only_is_a_usage_error(only, capsys):
+    with pytest.raises(SystemExit) as exited:
+        bench.main(["--quick", "--only", only])
+    assert exited.value.code == 2
+    assert "--only needs a workload name" in capsys.readouterr().err
+
+
 def test_ctrl_c_stops_the_bench_without_a_table(monkeypatch, capsys):
     def interrupted(*args):
         raise KeyboardInterrupt

@@ -12,13 +12,15 @@ The `sizes` workload measures the speed-up over the idiom from 10 elements to 1M
 a log-log plot in the terminal (and in the --plot file).
 
 Exit status: 0 when every check passed, 1 when an implementation gave a wrong answer or
-failed, 2 for bad arguments, 130 when interrupted (Ctrl-C).
+failed, 2 for bad arguments (an output file that cannot be written is one: checked before
+the run, and again when writing), 130 when interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -54,6 +56,12 @@ def parse_arguments(argv: Optional[list[str]]) -> argparse.Namespace:
     arguments = parser.parse_args(argv)
     arguments.scale = arguments.scale or "default"
     names = [name.strip() for value in arguments.only for name in value.split(",") if name.strip()]
+    if arguments.only and not names:
+        parser.error(f"--only needs a workload name; choose from {', '.join(WORKLOADS)}")
+    for option in ("json", "markdown", "plot"):
+        problem = _unwritable(getattr(arguments, option))
+        if problem:
+            parser.error(f"--{option} {getattr(arguments, option)}: {problem}")
     unknown = [name for name in names if name not in WORKLOADS]
     if unknown:
         parser.error(f"unknown workload {', '.join(map(repr, unknown))}; choose from {', '.join(WORKLOADS)}")
@@ -63,6 +71,20 @@ def parse_arguments(argv: Optional[list[str]]) -> argparse.Namespace:
         parser.error("--plot needs matplotlib, which is not installed (pip install matplotlib), "
                      "except for an .svg file")
     return arguments
+
+
+def _unwritable(path: Optional[Path]) -> Optional[str]:
+    """Why the report could not be written to `path` (checked before the run, which takes minutes); None if it can."""
+    if path is None:
+        return None
+    if path.is_dir():
+        return "is a directory"
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        return f"no such directory {str(folder)!r}"
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        return "not writable"
+    return None
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -102,17 +124,21 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("\n" + sweep)
     if failures:
         print("\nFAILED CHECKS:\n" + "\n".join(f"  {failure}" for failure in failures))
-    if arguments.json is not None:
-        document: BenchReport = {
-            "command": command, "scale": arguments.scale, "machine": info, "machine_line": machine,
-            "checks_passed": not failures, "failures": failures, "results": records,
-        }
-        arguments.json.write_text(json.dumps(document, indent=2) + "\n")
-    if arguments.markdown is not None:
-        arguments.markdown.write_text(report.markdown(records, command, machine))
-    if arguments.plot is not None:
-        if arguments.plot.suffix.lower() == ".svg":
-            arguments.plot.write_text(report.svg(records, machine), encoding="utf-8")
-        else:
-            report.plot(records, arguments.plot, machine)
+    try:
+        if arguments.json is not None:
+            document: BenchReport = {
+                "command": command, "scale": arguments.scale, "machine": info, "machine_line": machine,
+                "checks_passed": not failures, "failures": failures, "results": records,
+            }
+            arguments.json.write_text(json.dumps(document, indent=2) + "\n")
+        if arguments.markdown is not None:
+            arguments.markdown.write_text(report.markdown(records, command, machine))
+        if arguments.plot is not None:
+            if arguments.plot.suffix.lower() == ".svg":
+                arguments.plot.write_text(report.svg(records, machine), encoding="utf-8")
+            else:
+                report.plot(records, arguments.plot, machine)
+    except OSError as error:  # a full disk, a file that became unwritable: the table above stands
+        sys.stderr.write(f"error: could not write the report: {error}\n")
+        return 2
     return 1 if failures else 0
