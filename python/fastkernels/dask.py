@@ -74,7 +74,8 @@ def word_count_files(urlpath: Union[PathArgument, Sequence[PathArgument]], /, *,
 
     Raises, before any work is scheduled: FileNotFoundError for a missing path or
     a glob that matches nothing, IsADirectoryError for a directory, LookupError
-    for an unknown encoding, TypeError/ValueError for bad arguments. A file that
+    for an unknown encoding or one that is not a text encoding ("hex"),
+    TypeError/ValueError for bad arguments. A file that
     does not decode raises the UnicodeDecodeError ``read()`` would raise (the
     first such file, positions counted from its start), with the file named in a
     note.
@@ -85,7 +86,10 @@ def word_count_files(urlpath: Union[PathArgument, Sequence[PathArgument]], /, *,
         encoding = _default_text_encoding()
     elif not isinstance(encoding, str):
         raise TypeError(f"word_count_files() argument 'encoding' must be str or None, not {type(encoding).__name__}")
-    codec = codecs.lookup(encoding).name
+    info = codecs.lookup(encoding)
+    if not getattr(info, "_is_text_encoding", True):  # hex, base64, rot13...: as open() refuses them
+        raise LookupError(f"{encoding!r} is not a text encoding; use codecs.open() to handle arbitrary codecs")
+    codec = info.name
     native = _NATIVE_CODECS.get(codec)
     step = _parse_blocksize(blocksize)
     if native is None:
@@ -101,9 +105,11 @@ def word_count_files(urlpath: Union[PathArgument, Sequence[PathArgument]], /, *,
 
     specs = []
     for fs, path, size, name in files:
-        if size == 0 and native is not None:
-            continue  # no words (a codec Python decodes still reads it: a BOM alone may be an error)
-        for start in range(0, max(size, 1), step or max(size, 1)):
+        if size == 0:
+            # Empty, or a file whose size says nothing (/proc, /sys): read to its end in one task.
+            specs.append((fs, path, name, 0, 0, _UNKNOWN_SIZE))
+            continue
+        for start in range(0, size, step or size):
             specs.append((fs, path, name, start, min(size, start + step) if step else size, size))
     if not specs:
         return Counter()
@@ -236,15 +242,18 @@ def _count_block(fs: Any, path: str, name: str, start: int, stop: int, size: int
 
     if encoding not in _NATIVE_CODECS.values():
         return _count_decoded_file(fs, path, name, encoding)
-    with fs.open(path, "rb") as file:
-        begin = _cut(file, start, size)
-        end = _cut(file, stop, size) if stop < size else size
-        if end <= begin:
-            return _WordCounts(b"", b"")
-        file.seek(begin)
-        data = file.read(end - begin)
-    if len(data) != end - begin:
-        raise ValueError(f"word_count_files(): {name} changed while it was being counted")
+    with _open(fs, path) as file:
+        if size == _UNKNOWN_SIZE:
+            begin, data = 0, file.read()
+        else:
+            begin = _cut(file, start, size)
+            end = _cut(file, stop, size) if stop < size else size
+            if end <= begin:
+                return _WordCounts(b"", b"")
+            file.seek(begin)
+            data = file.read(end - begin)
+            if len(data) != end - begin:
+                raise ValueError(f"word_count_files(): {name} changed while it was being counted")
     try:
         if encoding == "latin-1":
             return _WordCounts.encode(word_count(data.decode("latin-1"), threads=threads))
@@ -260,12 +269,24 @@ def _count_decoded_file(fs: Any, path: str, name: str, encoding: str) -> Union[_
     from . import _count_decoded_chunks
 
     counts: Counter[str] = Counter()
-    with fs.open(path, "rb") as file:
+    with _open(fs, path) as file:
         try:
             _count_decoded_chunks(file, 0, encoding, counts)
-        except UnicodeDecodeError as error:
+        except UnicodeError as error:  # UnicodeDecodeError, or UTF-16/32's "no BOM" before Python 3.13
             return _DecodeFailure(name, error, 0)
     return _WordCounts.encode(counts)
+
+
+# The size planned for a file whose size is unknown (0 reported): read to its end.
+_UNKNOWN_SIZE = -1
+
+
+def _open(fs: Any, path: str) -> Any:
+    """The file for reading bytes: Python's own file for a local path (fsspec's local
+    opener asks for the end of /proc files, which they refuse), fsspec's otherwise."""
+    if _is_local(fs):
+        return open(path, "rb")
+    return fs.open(path, "rb")
 
 
 class _DecodeFailure:
@@ -274,8 +295,11 @@ class _DecodeFailure:
 
     __slots__ = ("name", "encoding", "start", "end", "reason", "window")
 
-    def __init__(self, name: str, error: UnicodeDecodeError, offset: int) -> None:
+    def __init__(self, name: str, error: UnicodeError, offset: int) -> None:
         self.name = name
+        if not isinstance(error, UnicodeDecodeError):  # the stream's own complaint: a message only
+            self.encoding, self.start, self.end, self.reason, self.window = "", 0, 0, str(error), b""
+            return
         self.encoding = error.encoding
         self.start = offset + error.start
         self.end = offset + error.end
@@ -288,7 +312,12 @@ class _DecodeFailure:
     def raise_error(self) -> None:
         # The idiom's object is the whole file; this one holds zeros before the bad bytes
         # (allocated lazily by the OS), so that the message shows the byte at `start`.
-        error = UnicodeDecodeError(self.encoding, bytes(self.start) + self.window, self.start, self.end, self.reason)
+        error: UnicodeError
+        if self.encoding:
+            error = UnicodeDecodeError(self.encoding, bytes(self.start) + self.window, self.start, self.end,
+                                       self.reason)
+        else:
+            error = UnicodeError(self.reason)
         note = f"while decoding {self.name}"
         if hasattr(error, "add_note"):
             error.add_note(note)
@@ -363,7 +392,8 @@ def sum(x: Any, /, *, split_every: Optional[int] = None, client: Any = None) -> 
     the answer is the same for every chunking and every number of workers. Float
     arrays raise TypeError: the built-in adds floats in order, rounding each time,
     which no chunked sum reproduces; use :func:`fsum` (correctly rounded, the same
-    for every chunking) or ``x.sum()``.
+    for every chunking) or ``x.sum()``. Masked arrays raise TypeError (their
+    chunks' buffers hold the data without the mask).
     """
     array = _dask_array(x, "sum")
     if array.dtype.kind not in "biu":
@@ -386,7 +416,7 @@ def fsum(x: Any, /, *, split_every: Optional[int] = None, client: Any = None) ->
     largest float; an exact zero is +0.0. (math.fsum also raises that
     OverflowError when a running sum of its own order overflows although the
     total does not, e.g. [1e308, 1e308, -1e308]; here the result, 1e308, does not
-    depend on an order.) Complex and object arrays raise TypeError.
+    depend on an order.) Complex, object and masked arrays raise TypeError.
     """
     array = _dask_array(x, "fsum")
     if array.dtype.kind not in "biuf":
@@ -445,6 +475,11 @@ def _dask_array(x: Any, function: str) -> Any:
     if not isinstance(x, da.Array):
         raise TypeError(f"{function}() argument 'x' must be a dask.array.Array, not {type(x).__name__} "
                         f"(use fastkernels.{function} for in-memory values)")
+    import numpy
+
+    if isinstance(getattr(x, "_meta", None), numpy.ma.MaskedArray):
+        raise TypeError(f"{function}() argument 'x' is a masked dask array: its chunks' buffers hold the data "
+                        f"without the mask; pass dask.array.ma.filled(x, 0), or the values that are not masked")
     return x
 
 

@@ -208,6 +208,39 @@ def test_decode_errors_in_other_codecs(tmp_path):
     assert_same_decode_error(info.value, expected_decode_error(utf16, "utf-16"), utf16)
 
 
+def test_a_utf16_file_without_a_byte_order_mark_is_an_error_in_path_order(tmp_path):
+    """The codec's complaint about a stream (UTF-16 without a BOM: UnicodeError before Python 3.13)
+    is ordered like any decode error: the first bad file in path order is the one raised, named."""
+    bad_char = write(tmp_path, "a.txt", "hello world".encode("utf-16") + b"\x00\xdc")
+    no_bom = write(tmp_path, "b.txt", "Hello".encode("utf-16-be"))
+    with pytest.raises(UnicodeDecodeError) as info:
+        fkd.word_count_files([bad_char, no_bom], encoding="utf-16")
+    assert_same_decode_error(info.value, expected_decode_error(bad_char, "utf-16"), bad_char)
+    with pytest.raises(UnicodeError) as info:
+        fkd.word_count_files([no_bom, bad_char], encoding="utf-16")
+    with pytest.raises(UnicodeError) as expected:
+        with open(no_bom, encoding="utf-16") as file:
+            file.read()
+    assert str(info.value) == str(expected.value)
+    assert any(no_bom in note for note in getattr(info.value, "__notes__", []))
+
+
+@pytest.mark.parametrize("encoding", [None, "utf-8", "utf-8-sig", "latin-1"])
+def test_files_that_report_no_size_are_read_to_their_end(encoding):
+    """/proc files report a size of 0 and hold text: counted as the idiom reads them, not skipped."""
+    path = "/proc/version"
+    if not os.path.exists(path):
+        pytest.skip("no /proc here")
+    assert_same_counter(fkd.word_count_files([path, path], encoding=encoding), idiom([path, path], encoding or "utf-8"))
+
+
+@pytest.mark.parametrize("encoding", ["hex", "base64", "rot13", "zlib_codec"])
+def test_codecs_that_are_not_text_encodings_are_refused_before_any_work(tmp_path, encoding):
+    path = write(tmp_path, "a.txt", "a b")
+    with pytest.raises(LookupError, match=f"'{encoding}' is not a text encoding"):
+        fkd.word_count_files(path, encoding=encoding)
+
+
 def test_decode_errors_on_a_local_cluster(client, tmp_path):
     good = write(tmp_path, "0.txt", "fine words\n" * 1000)
     bad = write(tmp_path, "1.txt", b"text " * 2000 + b"\xc3\x28 more")
@@ -476,6 +509,9 @@ def test_sum_errors(function):
         function(da.ones(3, dtype=int), split_every=1)
     with pytest.raises(TypeError, match="'split_every' must be int or None"):
         function(da.ones(3, dtype=int), split_every=2.0)
+    masked = da.ma.masked_greater(da.arange(-50, 100, chunks=7), 10)  # its chunks' buffers ignore the mask
+    with pytest.raises(TypeError, match=rf"{name}\(\) argument 'x' is a masked dask array"):
+        function(masked)
 
 
 def test_sum_of_floats_points_to_fsum():
