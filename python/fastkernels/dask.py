@@ -170,7 +170,13 @@ def _expand_paths(urlpath: Any, storage_options: dict[str, Any]) -> list[tuple[A
         if not isinstance(item, (str, bytes, os.PathLike)):
             raise TypeError(f"word_count_files() argument 'urlpath' must hold paths, not {type(item).__name__}")
         name = os.fsdecode(os.fspath(item))
-        fs, path = url_to_fs(name, **storage_options)
+        if "://" not in name and os.path.exists(name):
+            # A local file as open() finds it: not an fsspec URL ("a::b" chained, "~" expanded).
+            from fsspec.implementations.local import LocalFileSystem  # type: ignore[import-untyped, unused-ignore]
+
+            fs, path = LocalFileSystem(), os.path.abspath(name)
+        else:
+            fs, path = url_to_fs(name, **storage_options)
         if any(magic in path for magic in "*?[") and not fs.exists(path):
             matches = [match for match in sorted(fs.glob(path)) if not fs.isdir(match)]
             if not matches:

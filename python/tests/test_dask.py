@@ -555,6 +555,17 @@ def test_a_path_with_glob_characters_that_exists_is_taken_literally(tmp_path):
     assert_same_counter(fkd.word_count_files(str(tmp_path / "data[12].txt")), idiom([str(tmp_path / "data1.txt")]))
 
 
+def test_local_names_that_look_like_fsspec_urls_are_the_files_open_finds(tmp_path, monkeypatch):
+    """fsspec reads "a::b" as a chained URL and expands "~"; an existing local file of that name is
+    what open() opens, and so what is counted."""
+    chained = write(tmp_path, "a::b", "chained NAME name")
+    (tmp_path / "~").mkdir()
+    write(tmp_path / "~", "x.txt", "tilde Tilde")
+    monkeypatch.chdir(tmp_path)
+    for path in (chained, "a::b", "~/x.txt"):
+        assert_same_counter(fkd.word_count_files(path), idiom([path]))
+
+
 def test_pipes_are_refused_and_too_many_blocks_too(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
