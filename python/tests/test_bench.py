@@ -140,6 +140,16 @@ def test_each_workload_on_tiny_sizes(name, tmp_path):
         resources.close()  # the dask workload's LocalCluster: no threads left behind for later tests
 
 
+def test_matmul_without_numpy_still_times_fastkernels_on_lists(monkeypatch, tmp_path):
+    """numpy hidden: its column says it is not installed, fastkernels is timed on lists of lists."""
+    monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy raises ImportError
+    cases = WORKLOADS["matmul"].build(TINY, Resources(tmp_path))
+    record = bench.run_case("matmul", cases[0], TINY.repeats, quiet())
+    statuses = {i["column"]: i["status"] for i in record["implementations"]}
+    assert statuses["Python"] == "ok" and statuses["fastkernels"] == "ok" and statuses["numpy"] == "missing"
+    assert any("on lists" in i["label"] for i in record["implementations"] if i["column"] == "fastkernels")
+
+
 def test_a_wrong_answer_is_a_failure_not_a_speed():
     case = Case("sort", "3", [
         Implementation("Python", "sorted", lambda: sorted([3, 1, 2])),
