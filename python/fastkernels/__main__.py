@@ -14,9 +14,12 @@ commands:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv:  # a usage error: the usage on stderr, as argparse prints it
+        sys.stderr.write(USAGE)
+        return 2
+    if argv[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
-        return 0 if argv else 2
+        return 0
     if argv[0] == "info":
         from ._config import main as info
 

@@ -95,7 +95,10 @@ def test_list_only_and_bad_names():
         assert name in listed
     bad = cli("bench", "--only", "nonsense", check=False)
     assert bad.returncode == 2 and "unknown workload 'nonsense'" in bad.stderr
-    assert cli(check=False).returncode == 2
+    bare = cli(check=False)
+    assert bare.returncode == 2 and bare.stdout == "" and bare.stderr.startswith("usage: python -m fastkernels")
+    helped = cli("--help")
+    assert helped.stdout.startswith("usage: python -m fastkernels") and helped.stderr == ""
     unknown = cli("frobnicate", check=False)
     assert unknown.returncode == 2 and "unknown command 'frobnicate'" in unknown.stderr
 
