@@ -98,13 +98,14 @@ let sortBufferFunction = Function("_sort_buffer", "values, /, reverse=False, thr
 
 let replaceListFunction = Function("_replace_list", "target, expected, replacement, /", messageName: "sort_inplace",
                                    doc: """
-    target[:] = replacement, if target (a list) still holds exactly the items of
-    expected, in order; otherwise ValueError("list modified during sort") and
-    target is left as it is. The check and the replacement happen together, with
-    the GIL held: no other thread can change target in between.
+    target[:] = replacement, if target (a list, or a list subclass: its own storage,
+    as list.sort sees it) still holds exactly the items of expected, in order;
+    otherwise ValueError("list modified during sort") and target is left as it is.
+    The check and the replacement happen together, with the GIL held: no other
+    thread can change target in between.
     """) { args throws(PythonException) in
     let target = try args.object(0), expected = try args.object(1), replacement = try args.object(2)
-    guard isExactList(target), let old = exactSequenceItems(expected), let current = exactSequenceItems(target) else {
+    guard let current = listStorage(target), let old = exactSequenceItems(expected) else {
         throw args.typeError(0, expected: "list")
     }
     guard old.count == current.count, (0..<old.count).allSatisfy({ old[$0] == current[$0] }) else {

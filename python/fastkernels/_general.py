@@ -59,23 +59,32 @@ def _sort_list_inplace(values: list[Any], reverse: bool) -> None:
     neither): what a comparison that raises leaves, and what it may do to the list
     (CPython hides the items while it sorts, and keeps every one of them), are then
     exactly the idiom's. NaNs are taken out first and put back at the end in their
-    order, also when the sort raises: no item is ever lost."""
-    items = list.copy(values)
-    others, nans = split_nans(items)
-    if not nans:
-        list.sort(values, reverse=reverse)
-        return
-    if type(values) is list:
-        _native._replace_list(values, items, others)  # checked and replaced with the GIL held
-    else:
-        current = list.copy(values)
-        if len(current) != len(items) or any(a is not b for a, b in zip(current, items)):
-            raise ValueError("list modified during sort")
-        list.__setitem__(values, slice(None), others)
-    try:
-        list.sort(values, reverse=reverse)
-    finally:
-        list.extend(values, nans)
+    order, also when the sort raises or a KeyboardInterrupt arrives: no item is lost."""
+    for _ in range(_RETRIES):
+        items = list.copy(values)
+        others, nans = split_nans(items)
+        if not nans:
+            list.sort(values, reverse=reverse)
+            return
+        taken_out = {id(nan) for nan in nans}
+        try:
+            try:
+                # Checked and replaced with the GIL held: another thread's append between
+                # the copy and here is never overwritten.
+                _native._replace_list(values, items, others)
+            except ValueError:
+                continue  # changed before this sort began (another thread): start again from it
+            list.sort(values, reverse=reverse)
+            return
+        finally:
+            # The NaNs go back whenever they are out of the list, however this ends.
+            if not any(id(item) in taken_out for item in list.copy(values)):
+                list.extend(values, nans)
+    raise ValueError("list modified during sort")
+
+
+# How often sort_inplace starts again when another thread changes the list before its sort begins.
+_RETRIES = 8
 
 
 def word_count(text: Any, threads: Optional[int]) -> Counter[str]:

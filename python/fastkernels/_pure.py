@@ -7,7 +7,7 @@ imported by `import fastkernels`.
 from __future__ import annotations
 
 import math
-import numbers
+import sys
 from typing import Any, Iterable
 
 
@@ -76,12 +76,10 @@ def _nan_check(kind: type) -> Any:
     their own comparisons included."""
     if issubclass(kind, float):
         return math.isnan  # the stored value: a subclass's __ne__ is not asked
-    if kind.__module__ == "numpy" and (
-            (issubclass(kind, numbers.Real) and not issubclass(kind, numbers.Integral))
-            or kind.__name__ in ("datetime64", "timedelta64")):
-        return _unequal_to_itself  # numpy's float16/float32/longdouble, NaT
+    numpy = sys.modules.get("numpy")  # (a numpy scalar cannot exist unless numpy was imported)
+    if numpy is not None:
+        if issubclass(kind, numpy.floating):
+            return numpy.isnan  # float16, float32, longdouble and their subclasses, by numpy's own test
+        if issubclass(kind, (numpy.datetime64, numpy.timedelta64)):
+            return numpy.isnat
     return None
-
-
-def _unequal_to_itself(x: Any) -> bool:
-    return bool(x != x)

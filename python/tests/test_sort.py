@@ -399,6 +399,50 @@ def test_sort_inplace_of_a_list_subclass_sorts_its_own_storage():
         assert all(a is b for a, b in zip(list.copy(target), expected))
 
 
+class _Sub(list):
+    pass
+
+
+@pytest.mark.parametrize("kind", [list, _Sub])
+def test_sort_inplace_keeps_what_another_thread_adds_before_its_sort_begins(kind):
+    """The NaNs are taken out with a check and a replacement made together, with the GIL held: an
+    item appended just before (here by a profile hook, as another thread could) is kept and sorted,
+    never overwritten; the sort starts again from the list as it then is."""
+    nan = math.nan
+    values = kind([Fraction(3), nan, Fraction(1)])
+    intruder = Fraction(2)
+
+    def hook(frame, event, arg):
+        if event == "c_call" and getattr(arg, "__name__", "") == "_replace_list" and intruder not in values:
+            list.append(values, intruder)
+
+    sys.setprofile(hook)
+    try:
+        fastkernels.sort_inplace(values)
+    finally:
+        sys.setprofile(None)
+    assert list.copy(values)[:3] == [1, 2, 3] and list.copy(values)[3] is nan and len(values) == 4
+
+
+@pytest.mark.parametrize("kind", [list, _Sub])
+def test_a_keyboard_interrupt_right_after_the_nans_are_taken_out_puts_them_back(kind):
+    nan = math.nan
+    values = kind([Fraction(3), nan, Fraction(1)])
+    originals = list.copy(values)
+
+    def hook(frame, event, arg):
+        if event == "c_return" and getattr(arg, "__name__", "") == "_replace_list":
+            raise KeyboardInterrupt
+
+    sys.setprofile(hook)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            fastkernels.sort_inplace(values)
+    finally:
+        sys.setprofile(None)
+    assert sorted(map(id, list.copy(values))) == sorted(map(id, originals))  # every item, the NaN included
+
+
 def test_only_floats_and_numpy_floats_are_asked_whether_they_are_nan():
     """No user __ne__ (or __eq__) is called to look for NaNs: sorted()'s answer, sorted()'s calls."""
 
@@ -417,6 +461,14 @@ def test_only_floats_and_numpy_floats_are_asked_whether_they_are_nan():
     values = [Loud(5), Loud(3), Fraction(1, 2)]
     fastkernels.sort_inplace(values)
     assert values == [Fraction(1, 2), 3, 5]
+
+    class Float32(np.float32):  # numpy's own NaN test, for subclasses of numpy's floats too
+        def __ne__(self, other):
+            raise RuntimeError("__ne__ called")
+
+    nan32 = Float32("nan")
+    result = fastkernels.sort([Float32(1), nan32, Float32(0)])
+    assert result[:2] == [0, 1] and result[2] is nan32
 
 
 def test_subclasses_of_bytes_and_array_are_sorted_as_the_idiom_iterates_them():

@@ -63,6 +63,15 @@ extension PyRef {
 /// True for an exact list.
 public func isExactList(_ object: PyObjectPointer) -> Bool { fk_list_check_exact(object) != 0 }
 
+/// The items a list holds in its own storage (a subclass's too: what `list.sort` and
+/// `PyList_SetSlice` see, whatever its `__iter__` says), borrowed, read in place.
+/// - Parameter object: any object, borrowed.
+/// - Returns: the items, valid while no Python code runs; nil for what is not a list.
+public func listStorage(_ object: PyObjectPointer) -> UnsafeBufferPointer<PyObjectPointer?>? {
+    guard fk_list_check(object) != 0 else { return nil }
+    return UnsafeBufferPointer(start: UnsafePointer(fk_list_items(object)), count: fk_list_size(object))
+}
+
 /// The items of an exact list or an exact tuple, borrowed, as a C array, read in place.
 /// - Parameter object: any object, borrowed.
 /// - Returns: the items, valid while no Python code runs (a list's array moves
