@@ -205,7 +205,13 @@ def _file_size(fs: Any, path: str, name: str) -> int:
         # A FIFO or a device has no size to cut into blocks (and no worker elsewhere could open it).
         raise ValueError(f"word_count_files() reads regular files; {name} is not one (a pipe or a device: "
                          f"use fastkernels.word_count_file)")
+    if _is_local(fs) and os.path.realpath(path).startswith(_PSEUDO_FILE_SYSTEMS):
+        return 0  # the size of a /proc or /sys file says nothing of its text (4096, or 0): read to its end
     return int(info["size"])
+
+
+# Where local files report sizes that are not their length.
+_PSEUDO_FILE_SYSTEMS = ("/proc/", "/sys/")
 
 
 def _is_local(fs: Any) -> bool:

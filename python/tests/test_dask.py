@@ -228,10 +228,11 @@ def test_a_utf16_file_without_a_byte_order_mark_is_an_error_in_path_order(tmp_pa
 @pytest.mark.parametrize("encoding", [None, "utf-8", "utf-8-sig", "latin-1"])
 def test_files_that_report_no_size_are_read_to_their_end(encoding):
     """/proc files report a size of 0 and hold text: counted as the idiom reads them, not skipped."""
-    path = "/proc/version"
-    if not os.path.exists(path):
-        pytest.skip("no /proc here")
-    assert_same_counter(fkd.word_count_files([path, path], encoding=encoding), idiom([path, path], encoding or "utf-8"))
+    path, sysfs = "/proc/version", "/sys/devices/system/cpu/online"  # sizes 0 and 4096
+    if not os.path.exists(path) or not os.path.exists(sysfs):
+        pytest.skip("no /proc or /sys here")
+    paths = [path, sysfs, path]
+    assert_same_counter(fkd.word_count_files(paths, encoding=encoding), idiom(paths, encoding or "utf-8"))
 
 
 @pytest.mark.parametrize("encoding", ["hex", "base64", "rot13", "zlib_codec"])
