@@ -110,18 +110,19 @@ public struct Arguments: ~Copyable {
     }
 
     /// A truth-value argument such as `reverse`: an int (a bool, or an object with
-    /// `__index__`) that fits a C int, true when not zero, as CPython reads its own
-    /// `reverse=` parameters (`sorted(x, reverse=2**31)` raises OverflowError).
+    /// `__index__`), true when not zero, as CPython reads its own `reverse=` parameters:
+    /// before Python 3.12 it must fit a C int (`sorted(x, reverse=2**31)` raises
+    /// OverflowError there; from 3.12 it is true).
     /// - Parameters:
     ///   - index: the parameter.
     ///   - defaultValue: the value when it was not given.
     /// - Throws: TypeError for an object that is not an int; OverflowError for one
-    ///   outside the C int range; what `__index__` raised.
+    ///   outside the C int range before Python 3.12; what `__index__` raised.
     @inlinable @inline(__always)
     public func flag(_ index: Int, default defaultValue: Bool) throws(PythonException) -> Bool {
         guard self[index] != nil else { return defaultValue }
         let value = try clampedInt(index)
-        guard value >= Int(Int32.min), value <= Int(Int32.max) else {
+        guard pythonVersionHex >= 0x030C_0000 || (value >= Int(Int32.min) && value <= Int(Int32.max)) else {
             throw PythonException.overflowError("Python int too large to convert to C int")
         }
         return value != 0

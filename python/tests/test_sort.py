@@ -486,13 +486,21 @@ def test_subclasses_of_bytes_and_array_are_sorted_as_the_idiom_iterates_them():
 
 
 @pytest.mark.parametrize("reverse", [2**31, -(2**31) - 1, 2**100])
-def test_reverse_outside_a_c_int_is_an_overflow_error_as_in_sorted(reverse):
-    with pytest.raises(OverflowError):
-        sorted([1, 2], reverse=reverse)
+def test_reverse_outside_a_c_int_is_what_sorted_makes_of_it(reverse):
+    """Before Python 3.12 sorted() raises OverflowError for a reverse beyond a C int; from 3.12 it is true."""
+    try:
+        expected = sorted([1, 2], reverse=reverse)
+    except OverflowError:
+        expected = None
+    assert (expected is None) == (sys.version_info < (3, 12))
     for function, values in ((fastkernels.sort, [1, 2]), (fastkernels.sort, np.arange(3)),
-                             (fastkernels.sort_inplace, [2, 1]), (fastkernels.sort, ["b", "a"])):
-        with pytest.raises(OverflowError, match="too large to convert to C int"):
-            function(values, reverse=reverse)
+                             (fastkernels.sort_inplace, [1, 2]), (fastkernels.sort, ["a", "b"])):
+        if expected is None:
+            with pytest.raises(OverflowError, match="too large to convert to C int"):
+                function(values, reverse=reverse)
+        else:
+            result = function(values, reverse=reverse)
+            assert list(values if result is None else result)[0] in (2, "b")  # reversed
     assert fastkernels.sort([1, 2], reverse=2**31 - 1) == [2, 1]
 
 
