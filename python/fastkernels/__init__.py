@@ -98,7 +98,6 @@ def word_count_file(path: Union[str, bytes, int, os.PathLike[str], os.PathLike[b
     UnicodeError of a UTF-16 or UTF-32 text without a byte-order mark. The
     Counter's order is the idiom's: words in the order of their first occurrence.
     """
-    import codecs
     from collections import Counter
 
     _check_threads("word_count_file", threads)
@@ -107,10 +106,7 @@ def word_count_file(path: Union[str, bytes, int, os.PathLike[str], os.PathLike[b
     with open(path, "rb") as file:
         if encoding is None:
             encoding = _default_text_encoding()
-        info = codecs.lookup(encoding)
-        if not getattr(info, "_is_text_encoding", True):  # hex, base64, rot13...: as open() refuses them
-            raise LookupError(f"{encoding!r} is not a text encoding; use codecs.open() to handle arbitrary codecs")
-        codec = info.name
+        codec = _text_codec_name(encoding)
         native = {"utf-8": "utf-8", "ascii": "ascii", "iso8859-1": "latin-1"}.get(codec)
         start = _position(file)
         counts: Counter[str] = Counter()
@@ -122,6 +118,17 @@ def word_count_file(path: Union[str, bytes, int, os.PathLike[str], os.PathLike[b
             return counts
         _count_decoded_chunks(file, start, encoding, counts)
         return counts
+
+
+def _text_codec_name(encoding: str) -> str:
+    """The codec's name (codecs.lookup's); LookupError, as open() raises it, for an unknown
+    encoding or a codec that is not a text encoding (hex, base64, rot13...)."""
+    import codecs
+
+    info = codecs.lookup(encoding)
+    if not getattr(info, "_is_text_encoding", True):
+        raise LookupError(f"{encoding!r} is not a text encoding; use codecs.open() to handle arbitrary codecs")
+    return str(info.name)
 
 
 # The reason the UTF-16 and UTF-32 codecs give for a text without a byte-order mark.

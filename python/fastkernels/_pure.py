@@ -40,8 +40,8 @@ def sorted_nans_last(values: Iterable[Any], reverse: bool = False) -> list[Any]:
     """sorted(values, reverse=reverse), with every NaN moved to the end in its
     original order (the rule fastkernels.sort documents: Python's own order around
     NaN depends on where the NaNs happen to be). A NaN is a float (or a float
-    subclass) whose value is NaN, a numpy floating scalar unequal to itself, or
-    numpy's NaT; nothing else is asked whether it is a NaN (no user ``__ne__`` is
+    subclass) whose value is NaN, a numpy floating scalar that numpy.isnan calls
+    one, or numpy's NaT; nothing else is asked whether it is a NaN (no user ``__ne__`` is
     called), so objects that sorted() handles are handled the same way."""
     items = list(values)
     others, nans = split_nans(items)
@@ -63,10 +63,11 @@ def split_nans(items: list[Any]) -> tuple[list[Any], list[Any]]:
             check = checks[kind] = _nan_check(kind)
         return check is not None and bool(check(x))
 
-    nans = [x for x in items if is_nan(x)]
-    if not nans:
-        return items, nans
-    return [x for x in items if not is_nan(x)], nans
+    others: list[Any] = []
+    nans: list[Any] = []
+    for x in items:
+        (nans if is_nan(x) else others).append(x)
+    return (others, nans) if nans else (items, nans)
 
 
 def _nan_check(kind: type) -> Any:

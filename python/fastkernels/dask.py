@@ -18,7 +18,6 @@ objects), an int per array chunk. See docs/distributed.md.
 from __future__ import annotations
 
 import builtins
-import codecs
 import errno
 import os
 import re
@@ -86,10 +85,9 @@ def word_count_files(urlpath: Union[PathArgument, Sequence[PathArgument]], /, *,
         encoding = _default_text_encoding()
     elif not isinstance(encoding, str):
         raise TypeError(f"word_count_files() argument 'encoding' must be str or None, not {type(encoding).__name__}")
-    info = codecs.lookup(encoding)
-    if not getattr(info, "_is_text_encoding", True):  # hex, base64, rot13...: as open() refuses them
-        raise LookupError(f"{encoding!r} is not a text encoding; use codecs.open() to handle arbitrary codecs")
-    codec = info.name
+    from . import _text_codec_name
+
+    codec = _text_codec_name(encoding)
     native = _NATIVE_CODECS.get(codec)
     step = _parse_blocksize(blocksize)
     if native is None:
